@@ -1,0 +1,101 @@
+// `npm run bench:carbon`: a year (2023) of real grid traces, a seeded submission model, every placement policy.
+// Prints tables (or `--json`), writes bench/out/carbon.png. Options: --json, --seed=N, --model=<forecast model>.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { DEFAULT_POWER_MODEL } from '../src/carbon/accounting.js';
+import { DEFAULT_FORECAST_MODEL, type ForecastModelName, forecastModels } from '../src/carbon/forecast-models.js';
+import { loadRegionsConfig } from '../src/carbon/regions.js';
+import { loadTraceDirectory, tracesDirFromEnv } from '../src/carbon/trace-file.js';
+import { DEFAULT_DEADLINE_SETTINGS } from '../src/scheduling/deadline.js';
+import type { PolicyName } from '../src/scheduling/policies.js';
+import { drawSavingsChart } from './chart.js';
+import { forecastMaeTable, formatMaeTable } from './mae-table.js';
+import { runJobs } from './run-jobs.js';
+import { US_TRACE_ZONES, buildSettings } from './settings.js';
+import type { WorkerInput } from './sim-worker.js';
+import type { SimJob, SimResult } from './simulate.js';
+import { summarize } from './summarize.js';
+import { formatTable } from './table.js';
+
+const HOUR_MS = 3_600_000;
+const SLACKS_MS = [0, 1, 6, 24].map((hours) => hours * HOUR_MS);
+const ALL_POLICIES: PolicyName[] = ['immediate-home', 'spatial', 'temporal', 'spatiotemporal'];
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '2023' },
+    model: { type: 'string', default: DEFAULT_FORECAST_MODEL },
+  },
+});
+if (!(args.model in forecastModels)) throw new Error(`unknown forecast model ${args.model}`);
+const model = args.model as ForecastModelName;
+const seed = Number(args.seed);
+const startedAt = Date.now();
+const tracesDir = tracesDirFromEnv(process.env);
+const [us11, original3] = buildSettings(await loadRegionsConfig());
+if (!us11 || !original3) throw new Error('benchmark settings missing');
+
+const ids = (setting: typeof us11) => setting.candidates.map((c) => c.id);
+const halves = (list: string[]) => [list.slice(0, Math.ceil(list.length / 2)), list.slice(Math.ceil(list.length / 2))];
+const headline = { slacksMs: SLACKS_MS, policies: ALL_POLICIES, dueGraceMs: null, replan: true };
+const jobs: SimJob[] = [
+  ...halves(ids(us11)).map((homeIds) => ({ variant: 'headline', setting: us11, homeIds, ...headline })),
+  ...halves(ids(us11)).map((homeIds) => ({
+    variant: 'due-date-rule',
+    setting: us11,
+    homeIds,
+    slacksMs: [6 * HOUR_MS, 24 * HOUR_MS],
+    policies: ['immediate-home', 'spatiotemporal'] satisfies PolicyName[],
+    dueGraceMs: DEFAULT_DEADLINE_SETTINGS.dueGraceMs,
+    replan: true,
+  })),
+  { variant: 'headline', setting: original3, homeIds: ids(original3), ...headline },
+  {
+    variant: 'plan-once',
+    setting: us11,
+    homeIds: ids(us11),
+    ...headline,
+    policies: ['immediate-home', 'spatiotemporal'],
+    replan: false,
+  },
+];
+const running = runJobs(jobs.map((job): WorkerInput => ({ job, seed, model, tracesDir })));
+const maeRows = forecastMaeTable(await loadTraceDirectory(tracesDir, US_TRACE_ZONES));
+const results = await running;
+
+const groups = new Map<string, SimResult[]>();
+for (const result of results) {
+  const key = `${result.job.variant}/${result.job.setting.name}`;
+  groups.set(key, [...(groups.get(key) ?? []), result]);
+}
+const summaries = [...groups.values()].map(summarize);
+const headlines = summaries.filter((summary) => summary.variant === 'headline');
+await mkdir(new URL('./out/', import.meta.url), { recursive: true });
+const chartUrl = new URL('./out/carbon.png', import.meta.url);
+await writeFile(chartUrl, drawSavingsChart(headlines));
+
+const meta = {
+  seed,
+  forecastModel: model,
+  forecastModelDescription: forecastModels[model].description,
+  replanEveryHour: true,
+  year: 2023,
+  slacksHours: SLACKS_MS.map((ms) => ms / HOUR_MS),
+  powerModel: DEFAULT_POWER_MODEL,
+  tracesDir,
+  dueGraceHoursInDueDateVariant: DEFAULT_DEADLINE_SETTINGS.dueGraceMs / HOUR_MS,
+  chart: chartUrl.pathname,
+  threads: availableParallelism(),
+  elapsedSec: Math.round((Date.now() - startedAt) / 100) / 10,
+};
+if (args.json) {
+  console.log(JSON.stringify({ meta, forecastMae: maeRows, settings: summaries }, null, 2));
+} else {
+  console.log(`Carbon benchmark, 2023 traces, seed ${seed}, forecast ${model} (${meta.forecastModelDescription}),`);
+  console.log('plans again at each hourly forecast refresh; savings are means over homes.\n');
+  for (const summary of summaries) console.log(`${formatTable(summary)}\n`);
+  console.log(formatMaeTable(maeRows));
+  console.log(`\nchart: ${meta.chart}   elapsed: ${meta.elapsedSec} s on ${meta.threads} threads`);
+}

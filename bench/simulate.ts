@@ -1,0 +1,155 @@
+// Replays a year of submissions through the placement policies the workflow uses, on real traces.
+import { estimateEnergy, type PowerModel } from '../src/carbon/accounting.js';
+import type { ForecastModel } from '../src/carbon/forecast-models.js';
+import { HOUR_MS, meanIntensityOver } from '../src/carbon/intensity-series.js';
+import type { ZoneTrace } from '../src/carbon/trace-file.js';
+import { createTraceProvider } from '../src/carbon/trace-provider.js';
+import { computeDeadline } from '../src/scheduling/deadline.js';
+import { estimateDuration } from '../src/scheduling/duration-estimate.js';
+import { type PlacementCandidate, type PolicyName, planPlacement } from '../src/scheduling/policies.js';
+import { nextPlanningMs } from '../src/scheduling/replan.js';
+import type { Submission } from './arrivals.js';
+import { CompletionQueue } from './completion-queue.js';
+import { HourlyForecasts, perfectForecast } from './forecast-cache.js';
+
+export interface SimSetting {
+  name: string;
+  title: string;
+  /** Every candidate is also, in turn, the home. */
+  candidates: PlacementCandidate[];
+}
+
+/** One unit of benchmark work: a setting, some of its homes, and how to replay them. */
+export interface SimJob {
+  /** Which table the job feeds: `headline`, `plan-once`, `due-date-rule`. */
+  variant: string;
+  setting: SimSetting;
+  /** Ids of the candidates to take in turn as home (a subset lets workers share the homes). */
+  homeIds: string[];
+  slacksMs: number[];
+  policies: PolicyName[];
+  /** `null`: deadline = received + slack. A number: the due-date rule with this grace applies too. */
+  dueGraceMs: number | null;
+  /** Plan again at each hourly forecast refresh while waiting (what the workflow does). */
+  replan: boolean;
+}
+
+export interface SimInput extends SimJob {
+  submissions: readonly Submission[];
+  traces: ReadonlyMap<string, ZoneTrace>;
+  model: ForecastModel;
+  power: PowerModel;
+}
+
+export const ORACLE_KINDS = ['spatial', 'temporal', 'spatiotemporal'] as const;
+export type OracleKind = (typeof ORACLE_KINDS)[number];
+
+export interface HomeTotals {
+  home: string;
+  emissionsGCo2: Record<string, number>;
+  /** Same policies with the true future and the true run time: the limit of each policy class. */
+  oracleGCo2: Record<OracleKind, number>;
+  fallbacks: Record<string, number>;
+  /** planPlacement calls, re-plans included. */
+  plans: Record<string, number>;
+}
+
+export interface SlackTotals {
+  slackMs: number;
+  homes: HomeTotals[];
+}
+
+export interface SimResult {
+  job: SimJob;
+  submissions: number;
+  /** Every run at this zone, no delay: the static choices for the hindsight baseline. */
+  staticGCo2ByZone: Record<string, number>;
+  slacks: SlackTotals[];
+}
+
+const perPolicy = <T>(policies: readonly string[], value: () => T) =>
+  Object.fromEntries(policies.map((p) => [p, value()])) as Record<string, T>;
+
+export async function simulate(input: SimInput): Promise<SimResult> {
+  const { candidates } = input.setting;
+  const zones = [...new Set(candidates.map((c) => c.zone))];
+  const traces = zones.map((zone) => {
+    const trace = input.traces.get(zone);
+    if (!trace) throw new Error(`no trace for ${zone}`);
+    return trace;
+  });
+  const traceOf = new Map(traces.map((trace) => [trace.zone, trace]));
+  let clockMs = 0;
+  const provider = createTraceProvider({ traces: input.traces, model: input.model, now: () => clockMs });
+  const maxSlackMs = Math.max(...input.slacksMs);
+  const hourly = new HourlyForecasts(provider, (ms) => (clockMs = ms), zones, maxSlackMs + 2 * HOUR_MS);
+  const staticGCo2ByZone = perPolicy(zones, () => 0);
+  const state = input.slacksMs.map((slackMs) => ({
+    slackMs,
+    homes: input.homeIds.map((home) => ({
+      home,
+      emissionsGCo2: perPolicy(input.policies, () => 0),
+      oracleGCo2: { spatial: 0, temporal: 0, spatiotemporal: 0 },
+      fallbacks: perPolicy(input.policies, () => 0),
+      plans: perPolicy(input.policies, () => 0),
+      queues: perPolicy(input.policies, () => new CompletionQueue()),
+    })),
+  }));
+
+  for (const sub of input.submissions) {
+    const { receivedMs, durationMs, assignmentId } = sub;
+    const wallTimeSec = durationMs / 1000;
+    const { energyKwh } = estimateEnergy({ cpuTimeSec: sub.cpuTimeSec, wallTimeSec, memoryGb: sub.memoryGb }, input.power);
+    const emitted = (zone: string, startMs: number): number => {
+      const mean = meanIntensityOver(traceOf.get(zone) ?? traces[0]!, startMs, startMs + durationMs);
+      if (mean === null) throw new Error(`run at ${zone} ${new Date(startMs).toISOString()} is outside the trace`);
+      return energyKwh * mean;
+    };
+    for (const zone of zones) staticGCo2ByZone[zone] = (staticGCo2ByZone[zone] ?? 0) + emitted(zone, receivedMs);
+    await hourly.prepare(receivedMs, receivedMs + maxSlackMs);
+    const truth = traces.map((trace) => perfectForecast(trace, receivedMs, receivedMs + maxSlackMs + durationMs));
+    for (const slack of state) {
+      const deadlineMs =
+        input.dueGraceMs === null
+          ? receivedMs + slack.slackMs
+          : computeDeadline(
+              { receivedMs, dueMs: sub.dueMs, lateDueMs: sub.lateDueMs },
+              { maxDelayMs: slack.slackMs, dueGraceMs: input.dueGraceMs },
+            ).deadlineMs;
+      for (const totals of slack.homes) {
+        const base = { candidates, homeCandidateId: totals.home, deadlineMs };
+        for (const policy of input.policies) {
+          const queue = totals.queues[policy]!;
+          queue.flush(receivedMs);
+          const { estimatedDurationMs } = estimateDuration(queue.history.get(assignmentId) ?? []);
+          const request = { ...base, policy, estimatedDurationMs };
+          let nowMs = receivedMs;
+          let plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
+          totals.plans[policy]! += 1;
+          for (let next = nextPlanningMs(plan, nowMs); input.replan && next !== null; next = nextPlanningMs(plan, nowMs)) {
+            nowMs = next;
+            plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
+            totals.plans[policy]! += 1;
+          }
+          totals.emissionsGCo2[policy]! += emitted(plan.candidate.zone, plan.startMs);
+          if (plan.fallbackReason !== null) totals.fallbacks[policy]! += 1;
+          queue.push({ endMs: plan.startMs + durationMs, assignmentId, durationMs });
+        }
+        for (const kind of ORACLE_KINDS) {
+          const plan = planPlacement({ ...base, policy: kind, nowMs: receivedMs, estimatedDurationMs: durationMs, forecasts: truth });
+          totals.oracleGCo2[kind] += emitted(plan.candidate.zone, plan.startMs);
+        }
+      }
+    }
+  }
+  const { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan } = input;
+  return {
+    job: { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan },
+    submissions: input.submissions.length,
+    staticGCo2ByZone,
+    slacks: state.map((slack) => ({
+      slackMs: slack.slackMs,
+      homes: slack.homes.map(({ queues: _queues, ...totals }) => totals),
+    })),
+  };
+}

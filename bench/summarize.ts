@@ -1,0 +1,111 @@
+// Turns per-home totals into the figures the benchmark reports: savings vs home, vs the best static region in
+// hindsight, and as a fraction of the oracle's saving. Means are over homes.
+import type { OracleKind, SimResult } from './simulate.js';
+
+export interface PolicySummary {
+  slackHours: number;
+  policy: string;
+  /** Mean over homes. */
+  emissionsKgCo2: number;
+  savingVsHomePct: number;
+  savingVsBestStaticPct: number;
+  /** Saving of the spatiotemporal oracle (true future, same candidates and slack): the physical limit. */
+  oracleSavingVsHomePct: number;
+  /** savingVsHome ÷ oracleSavingVsHome. */
+  fractionOfOraclePct: number | null;
+  /** The oracle of the policy's own class (spatial, temporal or spatiotemporal with the true future). */
+  ownClassOracleSavingVsHomePct: number | null;
+  fractionOfOwnClassOraclePct: number | null;
+  plansPerRun: number;
+  fallbackRuns: number;
+  perHome: { home: string; emissionsKgCo2: number; savingVsHomePct: number }[];
+}
+
+export interface SettingSummary {
+  variant: string;
+  name: string;
+  title: string;
+  homes: string[];
+  submissions: number;
+  bestStaticZone: string;
+  bestStaticKgCo2: number;
+  /** What always using the best static region would save against each home, mean over homes. */
+  bestStaticSavingVsHomePct: number;
+  staticKgCo2ByZone: Record<string, number>;
+  rows: PolicySummary[];
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+const pct = (fraction: number) => Math.round(fraction * 10_000) / 100;
+const kg = (grams: number) => Math.round(grams) / 1000;
+
+/** Merges the results of one variant and setting (jobs may have split its homes) into one summary. */
+export function summarize(results: readonly SimResult[]): SettingSummary {
+  const first = results[0];
+  if (!first) throw new Error('nothing to summarize');
+  const staticByZone = first.staticGCo2ByZone;
+  const [bestStaticZone, bestStaticG] = Object.entries(staticByZone).reduce((a, b) => (b[1] < a[1] ? b : a));
+  const rows: PolicySummary[] = [];
+  const homesAtFirstSlack = results.flatMap((result) => result.slacks[0]?.homes ?? []);
+  const bestStaticSaving = mean(
+    homesAtFirstSlack.map((h) => 1 - bestStaticG / (h.emissionsGCo2['immediate-home'] ?? NaN)),
+  );
+  first.job.slacksMs.forEach((slackMs, slackIndex) => {
+    const homes = results.flatMap((result) => result.slacks[slackIndex]?.homes ?? []);
+    const homeG = (h: (typeof homes)[number]) => h.emissionsGCo2['immediate-home'] ?? NaN;
+    const oracleSaving = mean(homes.map((h) => 1 - h.oracleGCo2.spatiotemporal / homeG(h)));
+    for (const policy of first.job.policies) {
+      const saving = mean(homes.map((h) => 1 - (h.emissionsGCo2[policy] ?? NaN) / homeG(h)));
+      const ownClass = policy === 'immediate-home' ? null : (policy as OracleKind);
+      const ownSaving = ownClass ? mean(homes.map((h) => 1 - h.oracleGCo2[ownClass] / homeG(h))) : null;
+      rows.push({
+        slackHours: slackMs / 3_600_000,
+        policy,
+        emissionsKgCo2: kg(mean(homes.map((h) => h.emissionsGCo2[policy] ?? NaN))),
+        savingVsHomePct: pct(saving),
+        savingVsBestStaticPct: pct(mean(homes.map((h) => 1 - (h.emissionsGCo2[policy] ?? NaN) / bestStaticG))),
+        oracleSavingVsHomePct: pct(oracleSaving),
+        fractionOfOraclePct: oracleSaving > 0 ? pct(saving / oracleSaving) : null,
+        ownClassOracleSavingVsHomePct: ownSaving === null ? null : pct(ownSaving),
+        fractionOfOwnClassOraclePct: ownSaving !== null && ownSaving > 0 ? pct(saving / ownSaving) : null,
+        plansPerRun: Math.round((mean(homes.map((h) => h.plans[policy] ?? 0)) / first.submissions) * 100) / 100,
+        fallbackRuns: homes.reduce((sum, h) => sum + (h.fallbacks[policy] ?? 0), 0),
+        perHome: homes.map((h) => ({
+          home: h.home,
+          emissionsKgCo2: kg(h.emissionsGCo2[policy] ?? NaN),
+          savingVsHomePct: pct(1 - (h.emissionsGCo2[policy] ?? NaN) / homeG(h)),
+        })),
+      });
+    }
+    rows.push({
+      slackHours: slackMs / 3_600_000,
+      policy: 'oracle',
+      emissionsKgCo2: kg(mean(homes.map((h) => h.oracleGCo2.spatiotemporal))),
+      savingVsHomePct: pct(oracleSaving),
+      savingVsBestStaticPct: pct(mean(homes.map((h) => 1 - h.oracleGCo2.spatiotemporal / bestStaticG))),
+      oracleSavingVsHomePct: pct(oracleSaving),
+      fractionOfOraclePct: 100,
+      ownClassOracleSavingVsHomePct: null,
+      fractionOfOwnClassOraclePct: null,
+      plansPerRun: 1,
+      fallbackRuns: 0,
+      perHome: homes.map((h) => ({
+        home: h.home,
+        emissionsKgCo2: kg(h.oracleGCo2.spatiotemporal),
+        savingVsHomePct: pct(1 - h.oracleGCo2.spatiotemporal / homeG(h)),
+      })),
+    });
+  });
+  return {
+    variant: first.job.variant,
+    name: first.job.setting.name,
+    title: first.job.setting.title,
+    homes: results.flatMap((result) => result.job.homeIds),
+    submissions: first.submissions,
+    bestStaticZone,
+    bestStaticKgCo2: kg(bestStaticG),
+    bestStaticSavingVsHomePct: pct(bestStaticSaving),
+    staticKgCo2ByZone: Object.fromEntries(Object.entries(staticByZone).map(([zone, g]) => [zone, kg(g)])),
+    rows,
+  };
+}

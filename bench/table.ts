@@ -1,0 +1,41 @@
+// Plain-text tables of the benchmark summaries.
+import type { PolicySummary, SettingSummary } from './summarize.js';
+
+const HEADERS = ['slack', 'policy', 'kgCO2', 'vs home', 'vs best static', 'oracle vs home', 'of oracle', 'of own-class oracle', 'plans/run'];
+
+function percent(value: number | null): string {
+  return value === null ? '-' : `${value.toFixed(1)}%`;
+}
+
+function cells(row: PolicySummary): string[] {
+  return [
+    `${row.slackHours} h`,
+    row.policy,
+    row.emissionsKgCo2.toFixed(3),
+    percent(row.savingVsHomePct),
+    percent(row.savingVsBestStaticPct),
+    percent(row.oracleSavingVsHomePct),
+    percent(row.fractionOfOraclePct),
+    row.policy === 'oracle' ? '-' : percent(row.fractionOfOwnClassOraclePct),
+    row.plansPerRun.toFixed(2),
+  ];
+}
+
+export function formatTable(summary: SettingSummary): string {
+  const rows = summary.rows.map(cells);
+  const widths = HEADERS.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) =>
+    row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  const out = [
+    `${summary.title} [${summary.variant}]: ${summary.submissions} submissions, mean over ${summary.homes.length} homes (${summary.homes.join(', ')})`,
+    `best static region in hindsight: ${summary.bestStaticZone} (${summary.bestStaticKgCo2.toFixed(3)} kgCO2)`,
+    line(HEADERS),
+  ];
+  let slack = summary.rows[0]?.slackHours;
+  summary.rows.forEach((row, i) => {
+    if (row.slackHours !== slack) out.push('');
+    slack = row.slackHours;
+    out.push(line(rows[i] ?? []));
+  });
+  return out.join('\n');
+}

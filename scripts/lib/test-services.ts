@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import {
+  defaultBaseImage,
+  ensureBaseImage,
+  ensureDockerEngine,
+  resolveTemporalCli,
+  startMosquitto,
+  startPostgres,
+  startTemporal,
+  type SearchAttributeType,
+} from '../../src/services/index.js';
+import type { CleanupStack } from './cleanup-stack.js';
+
+/** One line of the start-up table. */
+export interface StartupRow {
+  service: string;
+  /** started | given (from env) | running (already) | built | present */
+  status: string;
+  seconds: number;
+  where: string;
+}
+
+/** Custom search attributes the app's workflows use; registered when the harness starts its own server. */
+const temporalSearchAttributes: Record<string, SearchAttributeType> = {};
+
+/**
+ * Starts every service the tests need that `env` does not already point at, registering each stop on `cleanup`.
+ * Returns the variables the test command needs and one timing row per service.
+ */
+export async function startTestServices(
+  workDir: string,
+  env: NodeJS.ProcessEnv,
+  cleanup: CleanupStack,
+): Promise<{ vars: Record<string, string>; rows: StartupRow[] }> {
+  const vars: Record<string, string> = {};
+  const rows: StartupRow[] = [];
+  const timed = async (service: string, run: () => Promise<Omit<StartupRow, 'service' | 'seconds'>>): Promise<void> => {
+    const startedAt = Date.now();
+    const row = await run();
+    rows.push({ service, seconds: (Date.now() - startedAt) / 1000, ...row });
+  };
+
+  const postgres = timed('postgres', async () => {
+    if (env.DATABASE_URL) return given((vars.DATABASE_URL = env.DATABASE_URL));
+    const server = await startPostgres({ dataDir: path.join(workDir, 'postgres'), fsync: false });
+    cleanup.push('postgres', server.stop);
+    return started((vars.DATABASE_URL = server.url));
+  });
+
+  const mosquitto = timed('mosquitto', async () => {
+    if (env.MQTT_URL) {
+      Object.assign(vars, { MQTT_USERNAME: env.MQTT_USERNAME ?? '', MQTT_PASSWORD: env.MQTT_PASSWORD ?? '' });
+      return given((vars.MQTT_URL = env.MQTT_URL));
+    }
+    const broker = await startMosquitto({
+      dir: path.join(workDir, 'mosquitto'),
+      username: 'greengrader-test',
+      password: randomBytes(12).toString('hex'),
+      persistence: false,
+    });
+    cleanup.push('mosquitto', broker.stop);
+    Object.assign(vars, { MQTT_USERNAME: broker.username, MQTT_PASSWORD: broker.password });
+    return started((vars.MQTT_URL = broker.url));
+  });
+
+  const temporal = timed('temporal', async () => {
+    const cliPath = await resolveTemporalCli(env).catch((error: unknown) => {
+      if (env.TEMPORAL_ADDRESS) return undefined; // a given server needs no CLI of ours
+      throw error;
+    });
+    if (cliPath !== undefined) vars.TEMPORAL_CLI = cliPath;
+    if (env.TEMPORAL_ADDRESS) return given((vars.TEMPORAL_ADDRESS = env.TEMPORAL_ADDRESS));
+    const server = await startTemporal({
+      dbFile: path.join(workDir, 'temporal', 'temporal.db'),
+      cliPath,
+      searchAttributes: temporalSearchAttributes,
+    });
+    cleanup.push('temporal', server.stop);
+    return started((vars.TEMPORAL_ADDRESS = server.address));
+  });
+
+  // Docker and the image are one chain: the image lives in the engine.
+  const docker = (async () => {
+    await timed('docker', async () => {
+      const engine = await ensureDockerEngine();
+      cleanup.push('docker', engine.stop);
+      return { status: engine.started ? 'started' : 'running', where: process.env.DOCKER_HOST ?? '/var/run/docker.sock' };
+    });
+    await timed('base image', async () => {
+      const image = await ensureBaseImage(env.GG_TEST_BASE_IMAGE ?? defaultBaseImage);
+      vars.GG_TEST_BASE_IMAGE = image.tag;
+      return { status: image.built ? 'built' : 'present', where: image.tag };
+    });
+  })();
+
+  const results = await Promise.allSettled([postgres, mosquitto, temporal, docker]);
+  const failures = results.flatMap((result) => (result.status === 'rejected' ? [describe(result.reason)] : []));
+  if (failures.length > 0) throw new Error(failures.join('\n\n'));
+  return { vars, rows };
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+function given(where: string): Omit<StartupRow, 'service' | 'seconds'> {
+  return { status: 'given', where: redact(where) };
+}
+
+function started(where: string): Omit<StartupRow, 'service' | 'seconds'> {
+  return { status: 'started', where: redact(where) };
+}
+
+/** Hides passwords in URLs before they reach CI logs. */
+function redact(where: string): string {
+  return where.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/** Formats the rows as an aligned table. */
+export function formatStartupTable(rows: readonly StartupRow[]): string {
+  const order = ['postgres', 'mosquitto', 'temporal', 'docker', 'base image'];
+  const sorted = [...rows].sort((a, b) => order.indexOf(a.service) - order.indexOf(b.service));
+  const lines = [['service', 'status', 'seconds', 'where'], ...sorted.map((r) => [r.service, r.status, r.seconds.toFixed(2), r.where])];
+  const widths = [0, 1, 2].map((column) => Math.max(...lines.map((line) => line[column]?.length ?? 0)));
+  return lines.map((line) => line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}

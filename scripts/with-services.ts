@@ -1,0 +1,73 @@
+/**
+ * Test harness: `tsx scripts/with-services.ts -- CMD ARGS…`
+ *
+ * Starts what the environment does not already provide (PostgreSQL unless DATABASE_URL, Mosquitto unless
+ * MQTT_URL, a Temporal dev server unless TEMPORAL_ADDRESS, the Docker engine and the base image), runs CMD with
+ * DATABASE_URL, MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, TEMPORAL_ADDRESS, TEMPORAL_CLI and GG_TEST_BASE_IMAGE set,
+ * stops everything it started, and exits with CMD's exit code. A `node --test` command without file arguments
+ * gets every src/**\/*.test.ts and test/**\/*.test.ts appended. GG_KEEP_SERVICE_DIR=1 keeps the service
+ * directory (data and logs) for a post-mortem.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CleanupStack } from './lib/cleanup-stack.js';
+import { findTestFiles, needsTestFiles } from './lib/find-test-files.js';
+import { formatStartupTable, startTestServices } from './lib/test-services.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const say = (line: string): boolean => process.stderr.write(`[with-services] ${line}\n`);
+
+async function main(): Promise<number> {
+  const separator = process.argv.indexOf('--');
+  const command = process.argv.slice(separator === -1 ? 2 : separator + 1);
+  const program = command[0];
+  if (program === undefined) {
+    say('usage: tsx scripts/with-services.ts -- CMD [ARGS…]');
+    return 2;
+  }
+  if (needsTestFiles(command)) command.push(...(await findTestFiles(repoRoot)));
+
+  let signalled: NodeJS.Signals | undefined;
+  let forward: ((signal: NodeJS.Signals) => void) | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (signalled !== undefined) {
+        say(`second ${signal}: exiting without cleanup`);
+        process.exit(128 + constants.signals[signal]);
+      }
+      signalled = signal;
+      say(`${signal}: stopping (again to force)`);
+      forward?.(signal);
+    });
+  }
+
+  const cleanup = new CleanupStack();
+  const workDir = await mkdtemp(path.join(tmpdir(), 'gg-services-'));
+  try {
+    const { vars, rows } = await startTestServices(workDir, process.env, cleanup);
+    say(`services ready (data and logs in ${workDir}):\n${formatStartupTable(rows)}`);
+    if (signalled !== undefined) return 128 + constants.signals[signalled];
+
+    const child = spawn(program, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...vars }, cwd: repoRoot });
+    forward = (signal) => child.kill(signal);
+    return await new Promise<number>((resolve) => {
+      child.once('error', (error) => {
+        say(`could not run ${program}: ${error.message}`);
+        resolve(127);
+      });
+      child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
+    });
+  } catch (error) {
+    say(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await cleanup.runAll();
+    if (process.env.GG_KEEP_SERVICE_DIR === '1') say(`kept ${workDir}`);
+    else await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();

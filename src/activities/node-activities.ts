@@ -1,0 +1,98 @@
+import { Context } from '@temporalio/activity';
+import { eq, sql } from 'drizzle-orm';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/client.js';
+import { gradingRuns, submissions } from '../db/schema.js';
+import type { AutograderExecutor, FileTree, GraderLimits } from '../executors/executor.js';
+import type { ExecutionSummary } from '../shared/grading-types.js';
+import { parseSubmission } from '../submission/index.js';
+
+export function graderLimits(config: Config): GraderLimits {
+  return {
+    timeoutSec: config.GRADER_TIMEOUT_SEC,
+    memoryBytes: config.GRADER_MEMORY_BYTES,
+    nanoCpus: config.GRADER_NANO_CPUS,
+    pidsLimit: config.GRADER_PIDS_LIMIT,
+    outputMaxBytes: config.GRADER_STDOUT_MAX_BYTES,
+    resultsMaxBytes: config.GRADER_RESULTS_MAX_BYTES,
+  };
+}
+
+/** Activities that run on one worker node, on that node's own task queue. */
+export function createNodeActivities(db: Database, executor: AutograderExecutor, config: Config) {
+  return {
+    /**
+     * Re-runs the stored submission's autograder on this node. Writes the (capped) output and
+     * results.json to the run row and returns only small figures. Engine faults throw and are retried;
+     * a grader that crashes, times out or runs out of memory is a result.
+     */
+    async runAutograder(input: { runId: string; submissionId: string }): Promise<ExecutionSummary> {
+      const context = Context.current();
+      const [stored] = await db
+        .select({ zip: submissions.zip, assignmentId: submissions.assignmentId })
+        .from(submissions)
+        .where(eq(submissions.id, input.submissionId));
+      if (!stored) throw new Error(`submission ${input.submissionId} not found`);
+      // The stored zip was validated and anonymised at ingestion; this only unpacks it again.
+      const parsed = await parseSubmission(stored.zip, {
+        limits: { maxEntries: config.MAX_ZIP_ENTRIES, maxUncompressedBytes: config.MAX_UNCOMPRESSED_BYTES },
+        anonymise: false,
+      });
+      await db
+        .update(gradingRuns)
+        .set({ state: 'running', attempts: sql`${gradingRuns.attempts} + 1` })
+        .where(eq(gradingRuns.id, input.runId));
+
+      const execution = await executor.run(
+        {
+          runId: input.runId,
+          assignmentId: stored.assignmentId,
+          sourceHash: parsed.sourceHash,
+          sourceFiles: asTree(parsed.sourceFiles, true),
+          submissionFiles: asTree(parsed.submissionFiles, false),
+          metadataJson: JSON.stringify(parsed.metadata, null, 2),
+          limits: graderLimits(config),
+        },
+        { heartbeat: (phase) => context.heartbeat({ phase }), abortSignal: context.cancellationSignal },
+      );
+
+      await db
+        .update(gradingRuns)
+        .set({
+          state: 'recording',
+          imageTag: execution.imageTag || null,
+          imageBuildMs: execution.imageBuildMs,
+          imageReadyAt: execution.imageReadyAt,
+          containerStartedAt: execution.startedAt,
+          containerFinishedAt: execution.finishedAt,
+          exitCode: execution.exitCode,
+          cpuTimeMs: execution.cpuTimeMs,
+          output: execution.output,
+          outputTruncated: execution.outputTruncated,
+          resultsJson: execution.resultsJson,
+          resultsTruncated: execution.resultsTruncated,
+        })
+        .where(eq(gradingRuns.id, input.runId));
+      return {
+        outcome: execution.outcome,
+        exitCode: execution.exitCode,
+        imageTag: execution.imageTag,
+        startedAt: execution.startedAt?.toISOString() ?? null,
+        finishedAt: execution.finishedAt?.toISOString() ?? null,
+        cpuTimeMs: execution.cpuTimeMs,
+      };
+    },
+  };
+}
+
+/** Scripts with a `#!` line keep an executable bit, as they had on the instructor's machine. */
+function asTree(files: Map<string, Uint8Array>, executableScripts: boolean): FileTree {
+  const tree: FileTree = new Map();
+  for (const [path, bytes] of files) {
+    const isScript = executableScripts && bytes[0] === 0x23 && bytes[1] === 0x21;
+    tree.set(path, { bytes, mode: isScript ? 0o755 : 0o644 });
+  }
+  return tree;
+}
+
+export type NodeActivities = ReturnType<typeof createNodeActivities>;

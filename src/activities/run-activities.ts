@@ -1,0 +1,50 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { gradingRuns } from '../db/schema.js';
+import type { RunTrigger } from '../shared/grading-types.js';
+
+export interface OpenRunInput {
+  workflowId: string;
+  payloadSha256: string;
+  trigger: RunTrigger;
+  receivedAt: string;
+}
+
+/** The run row is the operator's view of one grading journey; these activities open and close it. */
+export function createRunActivities(db: Database) {
+  return {
+    /** Opens the run row for this workflow; a retried or replayed call finds the same row. */
+    async openRun(input: OpenRunInput): Promise<string> {
+      await db
+        .insert(gradingRuns)
+        .values({
+          workflowId: input.workflowId,
+          payloadSha256: input.payloadSha256,
+          trigger: input.trigger,
+          receivedAt: new Date(input.receivedAt),
+        })
+        .onConflictDoNothing({ target: gradingRuns.workflowId });
+      const [row] = await db
+        .select({ id: gradingRuns.id })
+        .from(gradingRuns)
+        .where(eq(gradingRuns.workflowId, input.workflowId));
+      if (!row) throw new Error(`run row for ${input.workflowId} vanished after insert`);
+      return row.id;
+    },
+
+    /** Marks a run failed for a reason that is GreenGrader's, not the student's. */
+    async failRun(input: { runId: string; reason: string }): Promise<void> {
+      await db
+        .update(gradingRuns)
+        .set({
+          state: 'failed',
+          outcome: 'infrastructure-failure',
+          failureReason: input.reason,
+          recordedAt: sql`now()`,
+        })
+        .where(eq(gradingRuns.id, input.runId));
+    },
+  };
+}
+
+export type RunActivities = ReturnType<typeof createRunActivities>;

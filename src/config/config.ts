@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not describe a usable configuration. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const intFromEnv = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const boolFromEnv = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const MiB = 1024 * 1024;
+
+/**
+ * Every setting GreenGrader reads from the environment, with its default.
+ * Units are part of the key names so nobody has to guess them.
+ */
+export const configSchema = z.object({
+  /** PostgreSQL connection string. */
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/greengrader'),
+  /** Temporal frontend address (host:port). */
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  /** Temporal namespace. */
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  /** Task queue of the orchestration worker (workflows and central activities). */
+  TEMPORAL_TASK_QUEUE: z.string().default('greengrader'),
+  /** MQTT broker the Gradescope hook publishes to. */
+  MQTT_URL: z.string().default('mqtt://127.0.0.1:1883'),
+  MQTT_USERNAME: z.string().default('greengrader'),
+  MQTT_PASSWORD: z.string().default(''),
+  /** Topic the Gradescope hook publishes zips on. */
+  MQTT_TOPIC: z.string().default('submissions'),
+  /** Fixed client id: the broker keeps this persistent session's queue while the bridge is down. */
+  MQTT_CLIENT_ID: z.string().default('greengrader-bridge'),
+  /** Largest zip accepted from the broker. */
+  MAX_PAYLOAD_BYTES: intFromEnv(64 * MiB),
+  /** Zip-bomb guards for the unzip step. */
+  MAX_UNCOMPRESSED_BYTES: intFromEnv(256 * MiB),
+  MAX_ZIP_ENTRIES: intFromEnv(10_000),
+  /** Replace names, emails and SIDs and drop PDFs before anything is stored. */
+  ANONYMISE: boolFromEnv(true),
+  /** Docker engine socket; dockerode reads DOCKER_HOST itself when set. */
+  DOCKER_HOST: z.string().optional(),
+  /** Image the assignment images are built FROM (Gradescope's base). */
+  AUTOGRADER_BASE_IMAGE: z.string().default('gradescope/autograder-base:ubuntu-22.04'),
+  /** Grader limits; Gradescope's defaults are 10 min, 768 MB, 0.5 vCPU. */
+  GRADER_TIMEOUT_SEC: intFromEnv(600),
+  GRADER_MEMORY_BYTES: intFromEnv(768 * MiB),
+  GRADER_NANO_CPUS: intFromEnv(1_000_000_000),
+  GRADER_PIDS_LIMIT: intFromEnv(256),
+  GRADER_STDOUT_MAX_BYTES: intFromEnv(1 * MiB),
+  GRADER_RESULTS_MAX_BYTES: intFromEnv(1 * MiB),
+  /** Image builds run setup.sh, which may install packages: give them longer. */
+  IMAGE_BUILD_TIMEOUT_SEC: intFromEnv(1800),
+  /** Docker network for image builds; `none` where setup.sh needs nothing from outside. */
+  IMAGE_BUILD_NETWORK: z.string().default('default'),
+  /** This node worker's identity and placement labels. */
+  NODE_NAME: z.string().default(''),
+  NODE_REGION: z.string().default('local'),
+  NODE_ZONE: z.string().default('local'),
+  /** Concurrent grading containers per node; 0 means one per CPU core. */
+  NODE_MAX_CONCURRENT_RUNS: intFromEnv(0),
+  /** A node that has not checked in for this long is not given new work. */
+  NODE_LIVENESS_SEC: intFromEnv(30),
+  /** Infrastructure faults (engine down, lost connection) are retried this many times per node. */
+  INFRA_MAX_ATTEMPTS: intFromEnv(3),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Parses the environment once per entry point; the result is passed down, never re-read. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as it does for most Unix tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

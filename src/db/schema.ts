@@ -1,0 +1,170 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/** Raw zips and anonymised zips are kept as bytes in the row that owns them. */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/** Every message the bridge accepted off the broker, byte for byte, before anything else happens. */
+export const rawPayloads = pgTable('raw_payloads', {
+  sha256: text('sha256').primaryKey(),
+  bytes: bytea('bytes').notNull(),
+  sizeBytes: integer('size_bytes').notNull(),
+  topic: text('topic').notNull(),
+  /** The bridge host's own address, as the original recorded it. */
+  receiverIp: text('receiver_ip'),
+  /** received → stored (parsed into `submissions`) or rejected (quarantined with a reason). */
+  status: text('status', { enum: ['received', 'stored', 'rejected'] })
+    .notNull()
+    .default('received'),
+  rejectionCode: text('rejection_code'),
+  rejectionReason: text('rejection_reason'),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  rejectedAt: timestamp('rejected_at', { withTimezone: true }),
+});
+
+/** Messages refused before they could be stored as a payload (oversized, not a zip): kept for an operator. */
+export const rejectedMessages = pgTable('rejected_messages', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  topic: text('topic').notNull(),
+  sizeBytes: integer('size_bytes').notNull(),
+  /** The first bytes only when the message was oversized; all of it otherwise. */
+  bytes: bytea('bytes').notNull(),
+  truncated: boolean('truncated').notNull(),
+  sha256: text('sha256').notNull(),
+  rejectionCode: text('rejection_code').notNull(),
+  rejectionReason: text('rejection_reason').notNull(),
+  receivedAt: createdAt(),
+});
+
+/** One parsed, anonymised Gradescope submission (the original's `submissions` row). */
+export const submissions = pgTable(
+  'submissions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    payloadSha256: text('payload_sha256')
+      .notNull()
+      .references(() => rawPayloads.sha256),
+    gradescopeSubmissionId: bigint('gradescope_submission_id', { mode: 'number' }).notNull(),
+    gradescopeCreatedAt: timestamp('gradescope_created_at', { withTimezone: true }).notNull(),
+    courseId: bigint('course_id', { mode: 'number' }).notNull(),
+    assignmentId: bigint('assignment_id', { mode: 'number' }).notNull(),
+    assignmentTitle: text('assignment_title').notNull(),
+    assignmentReleaseDate: timestamp('assignment_release_date', { withTimezone: true }),
+    assignmentDueDate: timestamp('assignment_due_date', { withTimezone: true }),
+    assignmentLateDueDate: timestamp('assignment_late_due_date', { withTimezone: true }),
+    groupSubmission: boolean('group_submission').notNull(),
+    groupSize: integer('group_size'),
+    totalPoints: text('total_points').notNull(),
+    /** `{id,type,title,parent_id,weight}` of each question. */
+    outline: jsonb('outline').notNull(),
+    submissionMethod: text('submission_method').notNull(),
+    /** The submitters, anonymised when `anonymised` is true (placeholders, as the original did). */
+    studentNames: text('student_names').array().notNull(),
+    studentEmails: text('student_emails').array().notNull(),
+    studentSids: text('student_sids').array().notNull(),
+    studentUserIds: bigint('student_user_ids', { mode: 'number' }).array().notNull(),
+    /** Each student's effective release/due/late-due dates (extensions differ per student). */
+    studentAssignmentDates: jsonb('student_assignment_dates').notNull(),
+    senderIps: text('sender_ips').array().notNull(),
+    receiverIp: text('receiver_ip'),
+    sourceHash: text('source_hash').notNull(),
+    anonymised: boolean('anonymised').notNull(),
+    anonymisation: jsonb('anonymisation').notNull(),
+    /** The zip as stored for re-runs: anonymised when `anonymised` is true. */
+    zip: bytea('zip').notNull(),
+    gradescopeScore: doublePrecision('gradescope_score'),
+    gradescopeResults: jsonb('gradescope_results'),
+    warnings: jsonb('warnings').notNull().default(sql`'[]'::jsonb`),
+    storedAt: timestamp('stored_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('submissions_payload_sha256_key').on(t.payloadSha256),
+    index('submissions_gradescope_submission_id_idx').on(t.gradescopeSubmissionId),
+  ],
+);
+
+/** A Docker worker node (the original's `workers` row), kept fresh by its worker's check-ins. */
+export const nodes = pgTable('nodes', {
+  name: text('name').primaryKey(),
+  taskQueue: text('task_queue').notNull(),
+  ip: text('ip'),
+  cpuModel: text('cpu_model').notNull(),
+  clockMhz: integer('clock_mhz').notNull(),
+  sockets: integer('sockets').notNull(),
+  cores: integer('cores').notNull(),
+  cacheBytes: bigint('cache_bytes', { mode: 'number' }),
+  memoryBytes: bigint('memory_bytes', { mode: 'number' }).notNull(),
+  region: text('region').notNull(),
+  zone: text('zone').notNull(),
+  maxConcurrentRuns: integer('max_concurrent_runs').notNull(),
+  registeredAt: timestamp('registered_at', { withTimezone: true }).notNull().defaultNow(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const runStates = ['queued', 'placed', 'running', 'recording', 'completed', 'failed', 'rejected'] as const;
+export type RunState = (typeof runStates)[number];
+
+/** One grading run of a submission (the original's `results` row plus its journey). */
+export const gradingRuns = pgTable(
+  'grading_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workflowId: text('workflow_id').notNull(),
+    payloadSha256: text('payload_sha256')
+      .notNull()
+      .references(() => rawPayloads.sha256),
+    submissionId: uuid('submission_id').references(() => submissions.id),
+    trigger: text('trigger', { enum: ['ingest', 'rerun'] }).notNull(),
+    state: text('state', { enum: runStates }).notNull().default('queued'),
+    executor: text('executor', { enum: ['docker', 'kubernetes'] }),
+    nodeName: text('node_name'),
+    region: text('region'),
+    zone: text('zone'),
+    imageTag: text('image_tag'),
+    imageBuildMs: integer('image_build_ms'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
+    placedAt: timestamp('placed_at', { withTimezone: true }),
+    imageReadyAt: timestamp('image_ready_at', { withTimezone: true }),
+    containerStartedAt: timestamp('container_started_at', { withTimezone: true }),
+    containerFinishedAt: timestamp('container_finished_at', { withTimezone: true }),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }),
+    /** graded | no-results | invalid-results | timeout | out-of-memory | build-failed | infrastructure-failure */
+    outcome: text('outcome'),
+    exitCode: integer('exit_code'),
+    cpuTimeMs: doublePrecision('cpu_time_ms'),
+    executionTimeMs: integer('execution_time_ms'),
+    turnaroundTimeMs: integer('turnaround_time_ms'),
+    score: doublePrecision('score'),
+    gradescopeScore: doublePrecision('gradescope_score'),
+    tests: jsonb('tests'),
+    leaderboard: jsonb('leaderboard'),
+    visibility: text('visibility'),
+    /** results.json as the grader wrote it (capped), parsed by recordResults. */
+    resultsJson: text('results_json'),
+    resultsTruncated: boolean('results_truncated'),
+    output: text('output'),
+    outputTruncated: boolean('output_truncated'),
+    failureReason: text('failure_reason'),
+    attempts: integer('attempts').notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex('grading_runs_workflow_id_key').on(t.workflowId),
+    index('grading_runs_submission_id_idx').on(t.submissionId),
+    index('grading_runs_node_state_idx').on(t.nodeName, t.state),
+  ],
+);

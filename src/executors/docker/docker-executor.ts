@@ -1,0 +1,63 @@
+import type Docker from 'dockerode';
+import type { AutograderExecution, AutograderExecutor, AutograderJob, ExecutionControl } from '../executor.js';
+import { ensureAssignmentImage, ImageBuildError } from './assignment-image.js';
+import { runGraderContainer } from './grader-container.js';
+
+export interface DockerExecutorOptions {
+  nodeName: string;
+  baseImage: string;
+  buildNetworkMode: string;
+  buildTimeoutSec: number;
+}
+
+/** Runs graders on the local Docker engine: build (or reuse) the assignment image, then one container. */
+export class DockerExecutor implements AutograderExecutor {
+  readonly kind = 'docker' as const;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerExecutorOptions,
+  ) {}
+
+  async run(job: AutograderJob, control: ExecutionControl): Promise<AutograderExecution> {
+    control.heartbeat('building image');
+    const beat = setInterval(() => control.heartbeat('building image'), 5000);
+    let image: { tag: string; buildMs: number };
+    try {
+      image = await ensureAssignmentImage(
+        this.docker,
+        {
+          assignmentId: job.assignmentId,
+          sourceHash: job.sourceHash,
+          sourceFiles: job.sourceFiles,
+          baseImage: this.options.baseImage,
+          networkMode: this.options.buildNetworkMode,
+        },
+        this.options.buildTimeoutSec,
+      );
+    } catch (error) {
+      if (!(error instanceof ImageBuildError)) throw error;
+      // The assignment's own setup failed: a result to record, not a fault to retry.
+      return {
+        outcome: 'build-failed',
+        exitCode: null,
+        imageTag: '',
+        imageBuildMs: 0,
+        imageReadyAt: new Date(),
+        startedAt: null,
+        finishedAt: null,
+        cpuTimeMs: null,
+        output: `${error.message}\n${error.log}`.slice(-job.limits.outputMaxBytes),
+        outputTruncated: false,
+        resultsJson: null,
+        resultsTruncated: false,
+      };
+    } finally {
+      clearInterval(beat);
+    }
+    const imageReadyAt = new Date();
+    control.heartbeat('running');
+    const ran = await runGraderContainer(this.docker, image.tag, job, this.options.nodeName, control);
+    return { ...ran, imageTag: image.tag, imageBuildMs: image.buildMs, imageReadyAt };
+  }
+}

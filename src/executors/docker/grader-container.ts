@@ -1,0 +1,184 @@
+import type Docker from 'dockerode';
+import type { AutograderJob, ExecutionControl } from '../executor.js';
+import { CappedBuffer } from './capped-buffer.js';
+import { packTar, readFirstFileFromTar, treeEntries } from './tar-archive.js';
+
+export const NODE_LABEL = 'greengrader.node';
+export const RUN_LABEL = 'greengrader.run';
+
+const TIMES_FILE = '/tmp/.greengrader-cpu-times';
+
+/**
+ * The shell is PID 1, so it reaps every process the grader leaves behind; `times` then reports the
+ * CPU time of all of them, which the container's cgroup would lose once the container is gone.
+ */
+const WRAPPER = `cd /autograder && /autograder/run_autograder; code=$?; times > ${TIMES_FILE} 2>/dev/null; exit $code`;
+
+export interface ContainerOutcome {
+  outcome: 'completed' | 'timeout' | 'out-of-memory';
+  exitCode: number | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  cpuTimeMs: number | null;
+  output: string;
+  outputTruncated: boolean;
+  resultsJson: string | null;
+  resultsTruncated: boolean;
+}
+
+/** Runs `run_autograder` once in a locked-down container and always removes the container. */
+export async function runGraderContainer(
+  docker: Docker,
+  imageTag: string,
+  job: AutograderJob,
+  nodeName: string,
+  control: ExecutionControl,
+): Promise<ContainerOutcome> {
+  const { limits } = job;
+  const container = await docker.createContainer({
+    Image: imageTag,
+    Cmd: ['/bin/sh', '-c', WRAPPER],
+    WorkingDir: '/autograder',
+    Labels: { [NODE_LABEL]: nodeName, [RUN_LABEL]: job.runId },
+    NetworkDisabled: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    HostConfig: {
+      NetworkMode: 'none', // a grader never needs the network; students must not reach anything
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes, // equal to Memory: no swap, so the memory limit is real
+      NanoCpus: limits.nanoCpus,
+      PidsLimit: limits.pidsLimit, // stops fork bombs
+      CapDrop: ['ALL'], // root in the container keeps no kernel privileges
+      SecurityOpt: ['no-new-privileges'], // setuid binaries cannot regain them
+      LogConfig: { Type: 'none', Config: {} }, // we read the output ourselves, capped; no log files to fill the disk
+    },
+  });
+  const cpuSampler = new CpuSampler(container);
+  try {
+    await container.putArchive(await submissionArchive(job), { path: '/autograder' });
+    const output = new CappedBuffer(limits.outputMaxBytes);
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    docker.modem.demuxStream(stream, output, output);
+
+    // 'next-exit': a created container is "not running" yet, so the default condition returns at once.
+    const exited = container.wait({ condition: 'next-exit' });
+    await container.start();
+    const outcome = await waitForExit(container, exited, limits.timeoutSec, control, cpuSampler);
+    const state = (await container.inspect()).State;
+    (stream as unknown as { destroy(): void }).destroy();
+    const results = await readFile(container, '/autograder/results/results.json', limits.resultsMaxBytes);
+    const times = await readFile(container, TIMES_FILE, 4096);
+    const cpuTimeMs = parseChildCpuMs(times?.text) ?? cpuSampler.lastMs;
+    const oomKilled = state.OOMKilled;
+    return {
+      outcome: outcome === 'timeout' ? 'timeout' : oomKilled ? 'out-of-memory' : 'completed',
+      exitCode: outcome === 'timeout' ? null : state.ExitCode,
+      startedAt: dockerDate(state.StartedAt),
+      finishedAt: dockerDate(state.FinishedAt),
+      cpuTimeMs,
+      output: output.text(),
+      outputTruncated: output.truncated,
+      resultsJson: results?.text ?? null,
+      resultsTruncated: results?.truncated ?? false,
+    };
+  } finally {
+    cpuSampler.stop();
+    // Removal is retried once: a container must not outlive its run. Leftovers are swept at node start.
+    await container.remove({ force: true }).catch(() => container.remove({ force: true }).catch(() => undefined));
+  }
+}
+
+/** Gradescope's documented layout: submission/, submission_metadata.json, an empty results/. */
+async function submissionArchive(job: AutograderJob): Promise<Buffer> {
+  return packTar([
+    { path: 'submission', directory: true },
+    ...treeEntries('submission', job.submissionFiles),
+    { path: 'submission_metadata.json', bytes: Buffer.from(job.metadataJson) },
+    { path: 'results', directory: true, mode: 0o777 },
+  ]);
+}
+
+async function waitForExit(
+  container: Docker.Container,
+  exited: Promise<unknown>,
+  timeoutSec: number,
+  control: ExecutionControl,
+  sampler: CpuSampler,
+): Promise<'exited' | 'timeout' | 'aborted'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutSec * 1000);
+  });
+  const aborted = new Promise<'aborted'>((resolve) => {
+    if (control.abortSignal.aborted) resolve('aborted');
+    control.abortSignal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
+  const beat = setInterval(() => {
+    control.heartbeat('running');
+    sampler.sample();
+  }, 2000);
+  try {
+    const first = await Promise.race([exited.then(() => 'exited' as const), timedOut, aborted]);
+    if (first !== 'exited') {
+      await container.kill().catch(() => undefined);
+      await exited.catch(() => undefined);
+    }
+    if (first === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
+    return first;
+  } finally {
+    clearTimeout(timer);
+    clearInterval(beat);
+  }
+}
+
+async function readFile(
+  container: Docker.Container,
+  path: string,
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean } | null> {
+  try {
+    const archive = await container.getArchive({ path });
+    const file = await readFirstFileFromTar(archive, maxBytes);
+    return file ? { text: file.bytes.toString('utf8'), truncated: file.truncated } : null;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return null;
+    throw error;
+  }
+}
+
+/** Sums the children's user and system time from the second line of `times` ("0m1.25s 0m0.10s"). */
+export function parseChildCpuMs(text: string | undefined): number | null {
+  const line = text?.trim().split('\n')[1];
+  if (!line) return null;
+  const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)];
+  if (parts.length !== 2) return null;
+  return parts.reduce((sum, [, min, sec]) => sum + (Number(min) * 60 + Number(sec)) * 1000, 0);
+}
+
+function dockerDate(value: string | undefined): Date | null {
+  if (!value || value.startsWith('0001-')) return null;
+  return new Date(value);
+}
+
+/** Fallback CPU figure for a run killed before its shell could report: the cgroup's last reading. */
+class CpuSampler {
+  lastMs: number | null = null;
+  private stopped = false;
+  constructor(private readonly container: Docker.Container) {}
+
+  sample(): void {
+    if (this.stopped) return;
+    this.container.stats({ stream: false }).then(
+      (stats) => {
+        const ns = stats.cpu_stats?.cpu_usage?.total_usage;
+        if (typeof ns === 'number' && ns > 0) this.lastMs = ns / 1e6;
+      },
+      () => undefined,
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,52 @@
+/** Files by path relative to their folder; `mode` defaults to 0o644. */
+export type FileTree = Map<string, { bytes: Uint8Array; mode?: number }>;
+
+/** The limits every grader run gets, whatever runs it. */
+export interface GraderLimits {
+  timeoutSec: number;
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  outputMaxBytes: number;
+  resultsMaxBytes: number;
+}
+
+/** Everything needed to rebuild Gradescope's layout and run `run_autograder` once. */
+export interface AutograderJob {
+  runId: string;
+  assignmentId: number;
+  /** Hash of `autograder/source`: the image cache key. */
+  sourceHash: string;
+  sourceFiles: FileTree;
+  submissionFiles: FileTree;
+  metadataJson: string;
+  limits: GraderLimits;
+}
+
+export interface AutograderExecution {
+  outcome: 'completed' | 'timeout' | 'out-of-memory' | 'build-failed';
+  exitCode: number | null;
+  imageTag: string;
+  imageBuildMs: number;
+  imageReadyAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  /** CPU time the grader used, for energy accounting; null when it could not be measured. */
+  cpuTimeMs: number | null;
+  output: string;
+  outputTruncated: boolean;
+  resultsJson: string | null;
+  resultsTruncated: boolean;
+}
+
+/** Hooks an executor calls so a long run stays visible and can be stopped. */
+export interface ExecutionControl {
+  heartbeat(phase: string): void;
+  abortSignal: AbortSignal;
+}
+
+/** Runs one grader somewhere (a Docker engine now, a Kubernetes pod later). */
+export interface AutograderExecutor {
+  readonly kind: 'docker' | 'kubernetes';
+  run(job: AutograderJob, control: ExecutionControl): Promise<AutograderExecution>;
+}

@@ -1,0 +1,90 @@
+// Types that cross the workflow/activity boundary. Pure declarations only: workflows import this file.
+
+/** How a grading run came about. */
+export type RunTrigger = 'ingest' | 'rerun';
+
+/** Where a run stands, as the status query and the run row report it. */
+export type GradingState = 'storing' | 'placing' | 'running' | 'recording' | 'completed' | 'failed' | 'rejected';
+
+/** What the bridge (or a re-run) hands the workflow: a reference, never the zip itself. */
+export interface GradeSubmissionInput {
+  payloadSha256: string;
+  trigger: RunTrigger;
+  /** When the payload arrived at the bridge, ISO-8601; turnaround is measured from here. */
+  receivedAt: string;
+}
+
+export interface GradeSubmissionResult {
+  state: 'completed' | 'failed' | 'rejected';
+  runId: string;
+  outcome: RunOutcome | null;
+  score: number | null;
+  nodeName: string | null;
+  reason: string | null;
+}
+
+/** How a grader run ended. Only `infrastructure-failure` is GreenGrader's fault. */
+export type RunOutcome =
+  | 'graded'
+  | 'no-results'
+  | 'invalid-results'
+  | 'grader-error'
+  | 'timeout'
+  | 'out-of-memory'
+  | 'build-failed'
+  | 'infrastructure-failure';
+
+export interface StoredSubmissionRef {
+  submissionId: string;
+  gradescopeSubmissionId: number;
+  assignmentId: number;
+}
+
+/** The node chosen for a run and the timeouts its activity gets (config lives outside workflows). */
+export interface Placement {
+  nodeName: string;
+  taskQueue: string;
+  region: string;
+  zone: string;
+  /** Image build plus grader timeout plus margin. */
+  runTimeoutSec: number;
+  /** How long the run may wait for the node to pick it up before another node is tried. */
+  pickupTimeoutSec: number;
+  maxAttempts: number;
+}
+
+/** What the node reports back: small figures only; outputs are written to the run row by the node. */
+export interface ExecutionSummary {
+  outcome: 'completed' | 'timeout' | 'out-of-memory' | 'build-failed';
+  exitCode: number | null;
+  imageTag: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  cpuTimeMs: number | null;
+}
+
+export interface GradingStatus {
+  state: GradingState;
+  runId: string | null;
+  nodeName: string | null;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** Each Docker node polls its own queue, so work lands exactly on the node that was chosen. */
+export function nodeTaskQueue(nodeName: string): string {
+  return `greengrader-node-${nodeName}`;
+}
+
+/** Business key: one workflow per distinct payload, so a redelivered zip starts nothing new. */
+export function ingestWorkflowId(payloadSha256: string): string {
+  return `grade-${payloadSha256}`;
+}
+
+/** ApplicationFailure type of a payload that can never be graded (bad zip, bad metadata). */
+export const INVALID_SUBMISSION_ERROR = 'InvalidSubmission';
+/** ApplicationFailure type while no worker node is checking in; retried until one does. */
+export const NO_LIVE_NODE_ERROR = 'NoLiveNode';
+
+/** The workflow type name, as registered by the orchestrator worker. */
+export const GRADE_SUBMISSION_WORKFLOW = 'GradeSubmission';

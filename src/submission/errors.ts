@@ -1,0 +1,33 @@
+/** Machine-readable reasons a submission is refused; stable strings, safe to store and match on. */
+export const INVALID_SUBMISSION_REASONS = [
+  'not-a-zip',
+  'truncated-zip',
+  'corrupt-zip',
+  'too-many-entries',
+  'too-large-uncompressed',
+  'path-traversal',
+  'symlink',
+  'special-file',
+  'missing-metadata',
+  'invalid-metadata',
+  'invalid-results',
+] as const;
+
+export type InvalidSubmissionReason = (typeof INVALID_SUBMISSION_REASONS)[number];
+
+/**
+ * Thrown when a submission zip, or a JSON file inside it, cannot be accepted as it is.
+ * Retrying cannot fix it: callers should treat it as non-retryable.
+ */
+export class InvalidSubmissionError extends Error {
+  override readonly name = 'InvalidSubmissionError';
+
+  constructor(
+    /** Why the submission was refused, for code to branch on. */
+    readonly reason: InvalidSubmissionReason,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

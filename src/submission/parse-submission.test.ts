@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PLACEHOLDER_EMAIL, PLACEHOLDER_NAME, PLACEHOLDER_SID } from './anonymise.js';
+import { InvalidSubmissionError, type InvalidSubmissionReason } from './errors.js';
+import { parseSubmission, type ParseSubmissionOptions } from './parse-submission.js';
+import { readZipSafely } from './read-zip-safely.js';
+import {
+  buildGradescopeZip,
+  DEFAULT_SENDER_IPS,
+  DEFAULT_STUDENTS,
+  defaultMetadata,
+  readGradescopeExample,
+  type GradescopeExample,
+} from './test-zip.js';
+
+const options: ParseSubmissionOptions = {
+  limits: { maxEntries: 1000, maxUncompressedBytes: 10 * 1024 * 1024 },
+  anonymise: true,
+};
+const decode = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
+
+async function rejectsWith(promise: Promise<unknown>, reason: InvalidSubmissionReason, message?: RegExp) {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof InvalidSubmissionError, `expected InvalidSubmissionError, got ${String(error)}`);
+    assert.equal(error.reason, reason, error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
+
+/** Every piece of personal data in the default zip, as it must not survive ingestion. */
+const personalData = new RegExp(
+  DEFAULT_STUDENTS.flatMap((s) => [s.name, s.email, s.sid])
+    .map((value) => value.replace(/[.+]/g, '\\$&'))
+    .join('|'),
+  'i',
+);
+
+void describe('parseSubmission', () => {
+  void it('reads the default group submission and anonymises it', async () => {
+    const parsed = await parseSubmission(await buildGradescopeZip(), options);
+    assert.equal(parsed.metadata.id, 209522918);
+    assert.deepEqual(
+      parsed.metadata.users.map(({ name, email, sid }) => ({ name, email, sid })),
+      [
+        { name: PLACEHOLDER_NAME, email: PLACEHOLDER_EMAIL, sid: PLACEHOLDER_SID },
+        { name: PLACEHOLDER_NAME, email: PLACEHOLDER_EMAIL, sid: PLACEHOLDER_SID },
+      ],
+    );
+    assert.deepEqual(parsed.senderIps, DEFAULT_SENDER_IPS);
+    assert.equal(parsed.gradescopeResults?.tests.length, 2);
+    assert.deepEqual([...parsed.sourceFiles.keys()], ['run_autograder', 'setup.sh', 'tests/cases.json']);
+    assert.deepEqual([...parsed.submissionFiles.keys()], ['calculator.py']);
+    const calculator = decode(parsed.submissionFiles.get('calculator.py'));
+    assert.doesNotMatch(calculator, personalData);
+    assert.match(calculator, /John Doe <johndoe@uni\.edu> \(A00000000\)/);
+    assert.match(parsed.sourceHash, /^[0-9a-f]{64}$/);
+    assert.deepEqual(parsed.anonymisation, { usersAnonymised: 2, filesChanged: 1, pdfsRemoved: 0 });
+    assert.deepEqual(parsed.warnings, []);
+  });
+
+  void it('stores a zip with the same layout and modes and no personal data', async () => {
+    const parsed = await parseSubmission(await buildGradescopeZip(), options);
+    const stored = await readZipSafely(parsed.anonymisedZip, options.limits);
+    assert.equal(stored.rootPrefix, 'gradescope_data/');
+    assert.equal(stored.modes.get('autograder/source/run_autograder'), 0o755);
+    for (const [path, content] of stored.files) assert.doesNotMatch(decode(content), personalData, path);
+    assert.deepEqual(stored.files.get('autograder/source/setup.sh'), parsed.sourceFiles.get('setup.sh'));
+  });
+
+  for (const example of [
+    'submission_metadata.real-capture-2023.json',
+    'submission_metadata.go-autograder-example.json',
+  ] satisfies GradescopeExample[]) {
+    void it(`accepts ${example}`, async () => {
+      const text = await readGradescopeExample(example);
+      const original = JSON.parse(text) as { users: { name: string; email: string }[] };
+      const parsed = await parseSubmission(await buildGradescopeZip({ metadata: text, rootPrefix: '' }), options);
+      assert.equal(parsed.metadata.users.length, original.users.length);
+      assert.equal(parsed.metadata.users[0]?.name, PLACEHOLDER_NAME);
+      assert.equal(parsed.metadata.users[0]?.sid, '', 'an empty sid stays empty');
+      const stored = decode(
+        (await readZipSafely(parsed.anonymisedZip, options.limits)).files.get('autograder/submission_metadata.json'),
+      );
+      for (const user of original.users) assert.equal(stored.includes(user.email), false);
+    });
+  }
+
+  void it('keeps personal data when anonymisation is off', async () => {
+    const parsed = await parseSubmission(await buildGradescopeZip(), { ...options, anonymise: false });
+    assert.equal(parsed.metadata.users[0]?.name, DEFAULT_STUDENTS[0].name);
+    assert.match(decode(parsed.submissionFiles.get('calculator.py')), personalData);
+    assert.deepEqual(parsed.anonymisation, { usersAnonymised: 0, filesChanged: 0, pdfsRemoved: 0 });
+  });
+
+  void it('removes PDFs from the student files', async () => {
+    const zip = await buildGradescopeZip({ submissionFiles: { 'calculator.py': 'x = 1\n', 'writeup.pdf': '%PDF' } });
+    const parsed = await parseSubmission(zip, options);
+    assert.deepEqual([...parsed.submissionFiles.keys()], ['calculator.py']);
+    assert.equal(parsed.anonymisation.pdfsRemoved, 1);
+  });
+
+  void it('gives the same bytes and hashes for the same zip, and a hash that ignores the student files', async () => {
+    const first = await parseSubmission(await buildGradescopeZip(), options);
+    const second = await parseSubmission(await buildGradescopeZip(), options);
+    assert.deepEqual(second.anonymisedZip, first.anonymisedZip);
+    assert.equal(second.sourceHash, first.sourceHash);
+    const other = await parseSubmission(await buildGradescopeZip({ submissionFiles: { 'x.py': '' } }), options);
+    assert.equal(other.sourceHash, first.sourceHash);
+    const changed = await parseSubmission(
+      await buildGradescopeZip({ sourceFiles: { run_autograder: '#!/bin/sh\n' } }),
+      options,
+    );
+    assert.notEqual(changed.sourceHash, first.sourceHash);
+  });
+
+  void it('tolerates a missing hostname.txt and results.json', async () => {
+    const parsed = await parseSubmission(await buildGradescopeZip({ hostname: null, results: null }), options);
+    assert.deepEqual(parsed.senderIps, []);
+    assert.equal(parsed.gradescopeResults, null);
+    assert.equal(parsed.warnings.length, 1);
+    assert.match(parsed.warnings[0] ?? '', /hostname\.txt/);
+  });
+
+  void it('keeps the submission when Gradescope results.json is broken, with a warning', async () => {
+    const parsed = await parseSubmission(await buildGradescopeZip({ results: '{"tests": 3}' }), options);
+    assert.equal(parsed.gradescopeResults, null);
+    assert.match(parsed.warnings.join('\n'), /results\.json/);
+  });
+
+  void it('drops values in hostname.txt that are not addresses', async () => {
+    const parsed = await parseSubmission(await buildGradescopeZip({ hostname: '10.1.2.3 fe80::1 oops\n' }), options);
+    assert.deepEqual(parsed.senderIps, ['10.1.2.3', 'fe80::1']);
+    assert.match(parsed.warnings.join('\n'), /oops/);
+  });
+
+  void it('refuses a zip without submission_metadata.json', async () => {
+    await rejectsWith(parseSubmission(await buildGradescopeZip({ metadata: null }), options), 'missing-metadata');
+  });
+
+  void it('refuses metadata that is not JSON', async () => {
+    const zip = await buildGradescopeZip({ metadata: '{"id": 1,' });
+    await rejectsWith(parseSubmission(zip, options), 'invalid-metadata', /not valid JSON/);
+  });
+
+  void it('refuses metadata with wrong types, naming the fields', async () => {
+    const metadata = {
+      ...defaultMetadata(),
+      id: 'abc',
+      assignment: { ...defaultMetadata().assignment, course_id: 1.5 },
+    };
+    const zip = await buildGradescopeZip({ metadata });
+    await rejectsWith(parseSubmission(zip, options), 'invalid-metadata', /\bid\b.*assignment\.course_id/);
+  });
+
+  void it('passes zip-level refusals through', async () => {
+    await rejectsWith(parseSubmission(new Uint8Array([1, 2, 3]), options), 'not-a-zip');
+  });
+});

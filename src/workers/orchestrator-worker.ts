@@ -1,0 +1,35 @@
+import { fileURLToPath } from 'node:url';
+import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { createPlacementActivities } from '../activities/placement-activities.js';
+import { createResultsActivities } from '../activities/results-activities.js';
+import { createRunActivities } from '../activities/run-activities.js';
+import { createStorageActivities } from '../activities/storage-activities.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/client.js';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface OrchestratorWorkerDeps {
+  connection: NativeConnection;
+  db: Database;
+  config: Config;
+  /** A prebuilt bundle saves the webpack step when several workers start in one process (tests). */
+  workflowBundle?: WorkflowBundle;
+}
+
+/** The central worker: runs the workflows and every activity that is not tied to a node. */
+export function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Promise<Worker> {
+  const { db, config } = deps;
+  return Worker.create({
+    connection: deps.connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
+    activities: {
+      ...createRunActivities(db),
+      ...createStorageActivities(db, config),
+      ...createPlacementActivities(db, config),
+      ...createResultsActivities(db),
+    },
+  });
+}

@@ -1,0 +1,29 @@
+/** Variables `npm test` (scripts/with-services.ts) sets for the services it starts or was given. */
+export type TestEnvName =
+  | 'DATABASE_URL'
+  | 'MQTT_URL'
+  | 'MQTT_USERNAME'
+  | 'MQTT_PASSWORD'
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_CLI'
+  | 'GG_TEST_BASE_IMAGE';
+
+/** Thrown when a test runs outside the harness and a service variable is missing. */
+export class MissingTestEnvError extends Error {
+  constructor(name: string) {
+    super(`${name} is not set: run the tests through \`npm test\`, which starts the services and sets it`);
+    this.name = 'MissingTestEnvError';
+  }
+}
+
+/** The value of a harness variable; throws MissingTestEnvError when unset or empty. */
+export function requireEnv(name: TestEnvName): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new MissingTestEnvError(name);
+  return value;
+}
+
+/** Connection details of the MQTT broker the harness started. */
+export function mqttTestEnv(): { url: string; username: string; password: string } {
+  return { url: requireEnv('MQTT_URL'), username: requireEnv('MQTT_USERNAME'), password: requireEnv('MQTT_PASSWORD') };
+}
