@@ -93,9 +93,7 @@ export function generateSubmissions(rng: Rng): Submission[] {
         if (!rng.chance(0.92)) continue;
         const count = 1 + rng.geometric(0.35);
         let at = drawActive(rng, () =>
-          rng.chance(0.7)
-            ? Math.max(releaseMs, dueMs - rng.exponential(10 * HOUR_MS))
-            : rng.uniform(releaseMs, dueMs),
+          rng.chance(0.7) ? Math.max(releaseMs, dueMs - rng.exponential(10 * HOUR_MS)) : rng.uniform(releaseMs, dueMs),
         );
         const late = rng.chance(0.15);
         for (let k = 0; k < count; k += 1) {
@@ -103,7 +101,15 @@ export function generateSubmissions(rng: Rng): Submission[] {
           if (at > (late ? lateDueMs : dueMs)) break;
           const durationMs = Math.round(Math.min(20 * 60_000, rng.logNormal(medianMs, 0.35)));
           const cpuTimeSec = (durationMs / 1000) * rng.uniform(0.6, 1);
-          out.push({ assignmentId, receivedMs: Math.round(at), dueMs, lateDueMs, durationMs, cpuTimeSec, memoryGb: 0.75 });
+          out.push({
+            assignmentId,
+            receivedMs: Math.round(at),
+            dueMs,
+            lateDueMs,
+            durationMs,
+            cpuTimeSec,
+            memoryGb: 0.75,
+          });
         }
       }
     }

@@ -24,7 +24,8 @@ function drawPanel(canvas: Canvas, x0: number, summary: SettingSummary): void {
   const left = x0 + PLOT.left;
   const y = (pct: number) => PLOT.top + PLOT.height * (1 - Math.max(0, pct) / yMax);
   canvas.text(x0 + 20, 16, `${summary.title}`, BLACK, 2);
-  canvas.text(x0 + 20, 40, `saving vs home, mean over ${summary.homes.length} homes`, GREY, 1);
+  const subtitle = `saving vs home, mean over ${summary.homes.length} homes; dashed: best static region in hindsight (${summary.bestStaticSavingVsHomePct.toFixed(1)}%)`;
+  canvas.text(x0 + 20, 40, subtitle, GREY, 1);
   for (let pct = 0; pct <= yMax; pct += 10) {
     canvas.fillRect(left, y(pct), PLOT.width, 1, pct === 0 ? BLACK : GRID);
     const label = `${pct}%`;
@@ -33,7 +34,6 @@ function drawPanel(canvas: Canvas, x0: number, summary: SettingSummary): void {
   for (let dash = 0; dash < PLOT.width; dash += 12) {
     canvas.fillRect(left + dash, y(summary.bestStaticSavingVsHomePct), 6, 2, GREY);
   }
-  canvas.text(left + 4, y(summary.bestStaticSavingVsHomePct) - 10, 'best static (hindsight)', GREY, 1);
   const groupW = PLOT.width / slacks.length;
   const barW = groupW * 0.22;
   slacks.forEach((slack, g) => {
@@ -51,7 +51,13 @@ function drawPanel(canvas: Canvas, x0: number, summary: SettingSummary): void {
     canvas.fillRect(groupLeft - 4, y(oracle) - 1, SERIES.length * barW + 6, 3, BLACK);
     canvas.text(groupLeft, y(oracle) - 12, `oracle ${oracle.toFixed(1)}`, BLACK, 1);
     const axis = `${slack} h slack`;
-    canvas.text(left + g * groupW + (groupW - Canvas.textWidth(axis, 1)) / 2, PLOT.top + PLOT.height + 10, axis, BLACK, 1);
+    canvas.text(
+      left + g * groupW + (groupW - Canvas.textWidth(axis, 1)) / 2,
+      PLOT.top + PLOT.height + 10,
+      axis,
+      BLACK,
+      1,
+    );
   });
 }
 

@@ -6,7 +6,12 @@ import type { ZoneTrace } from '../src/carbon/trace-file.js';
 import { createTraceProvider } from '../src/carbon/trace-provider.js';
 import { computeDeadline } from '../src/scheduling/deadline.js';
 import { estimateDuration } from '../src/scheduling/duration-estimate.js';
-import { type PlacementCandidate, type PolicyName, planPlacement } from '../src/scheduling/policies.js';
+import {
+  BUILT_IN_POLICIES,
+  type PlacementCandidate,
+  type PolicyName,
+  planPlacement,
+} from '../src/scheduling/policies.js';
 import { nextPlanningMs } from '../src/scheduling/replan.js';
 import type { Submission } from './arrivals.js';
 import { CompletionQueue } from './completion-queue.js';
@@ -32,6 +37,11 @@ export interface SimJob {
   dueGraceMs: number | null;
   /** Plan again at each hourly forecast refresh while waiting (what the workflow does). */
   replan: boolean;
+  /**
+   * Plan the moving policies (spatial, spatiotemporal and their oracles) for every home. They see the home only
+   * when breaking an exact tie, so by default they are planned with the first home and charged to every home.
+   */
+  exactHomes: boolean;
 }
 
 export interface SimInput extends SimJob {
@@ -65,12 +75,15 @@ export interface SimResult {
   /** Every run at this zone, no delay: the static choices for the hindsight baseline. */
   staticGCo2ByZone: Record<string, number>;
   slacks: SlackTotals[];
+  /** Wall time of the replay, seconds. */
+  elapsedSec: number;
 }
 
 const perPolicy = <T>(policies: readonly string[], value: () => T) =>
   Object.fromEntries(policies.map((p) => [p, value()])) as Record<string, T>;
 
 export async function simulate(input: SimInput): Promise<SimResult> {
+  const startedMs = performance.now();
   const { candidates } = input.setting;
   const zones = [...new Set(candidates.map((c) => c.zone))];
   const traces = zones.map((zone) => {
@@ -99,7 +112,10 @@ export async function simulate(input: SimInput): Promise<SimResult> {
   for (const sub of input.submissions) {
     const { receivedMs, durationMs, assignmentId } = sub;
     const wallTimeSec = durationMs / 1000;
-    const { energyKwh } = estimateEnergy({ cpuTimeSec: sub.cpuTimeSec, wallTimeSec, memoryGb: sub.memoryGb }, input.power);
+    const { energyKwh } = estimateEnergy(
+      { cpuTimeSec: sub.cpuTimeSec, wallTimeSec, memoryGb: sub.memoryGb },
+      input.power,
+    );
     const emitted = (zone: string, startMs: number): number => {
       const mean = meanIntensityOver(traceOf.get(zone) ?? traces[0]!, startMs, startMs + durationMs);
       if (mean === null) throw new Error(`run at ${zone} ${new Date(startMs).toISOString()} is outside the trace`);
@@ -116,40 +132,64 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               { receivedMs, dueMs: sub.dueMs, lateDueMs: sub.lateDueMs },
               { maxDelayMs: slack.slackMs, dueGraceMs: input.dueGraceMs },
             ).deadlineMs;
+      const shared = new Map<string, { grams: number; plans: number; fallback: boolean }>();
       for (const totals of slack.homes) {
         const base = { candidates, homeCandidateId: totals.home, deadlineMs };
         for (const policy of input.policies) {
-          const queue = totals.queues[policy]!;
-          queue.flush(receivedMs);
-          const { estimatedDurationMs } = estimateDuration(queue.history.get(assignmentId) ?? []);
-          const request = { ...base, policy, estimatedDurationMs };
-          let nowMs = receivedMs;
-          let plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
-          totals.plans[policy]! += 1;
-          for (let next = nextPlanningMs(plan, nowMs); input.replan && next !== null; next = nextPlanningMs(plan, nowMs)) {
-            nowMs = next;
-            plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
-            totals.plans[policy]! += 1;
+          const sharable = !input.exactHomes && BUILT_IN_POLICIES[policy].movesAcrossCandidates;
+          let outcome = sharable ? shared.get(policy) : undefined;
+          if (!outcome) {
+            const queue = totals.queues[policy]!;
+            queue.flush(receivedMs);
+            const { estimatedDurationMs } = estimateDuration(queue.history.get(assignmentId) ?? []);
+            const request = { ...base, policy, estimatedDurationMs };
+            let nowMs = receivedMs;
+            let plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
+            let plans = 1;
+            for (
+              let next = nextPlanningMs(plan, nowMs);
+              input.replan && next !== null;
+              next = nextPlanningMs(plan, nowMs)
+            ) {
+              nowMs = next;
+              plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
+              plans += 1;
+            }
+            queue.push({ endMs: plan.startMs + durationMs, assignmentId, durationMs });
+            outcome = {
+              grams: emitted(plan.candidate.zone, plan.startMs),
+              plans,
+              fallback: plan.fallbackReason !== null,
+            };
+            if (sharable) shared.set(policy, outcome);
           }
-          totals.emissionsGCo2[policy]! += emitted(plan.candidate.zone, plan.startMs);
-          if (plan.fallbackReason !== null) totals.fallbacks[policy]! += 1;
-          queue.push({ endMs: plan.startMs + durationMs, assignmentId, durationMs });
+          totals.emissionsGCo2[policy]! += outcome.grams;
+          totals.plans[policy]! += outcome.plans;
+          if (outcome.fallback) totals.fallbacks[policy]! += 1;
         }
         for (const kind of ORACLE_KINDS) {
-          const plan = planPlacement({ ...base, policy: kind, nowMs: receivedMs, estimatedDurationMs: durationMs, forecasts: truth });
-          totals.oracleGCo2[kind] += emitted(plan.candidate.zone, plan.startMs);
+          const sharable = !input.exactHomes && BUILT_IN_POLICIES[kind].movesAcrossCandidates;
+          let grams = sharable ? shared.get(`oracle:${kind}`)?.grams : undefined;
+          if (grams === undefined) {
+            const request = { ...base, policy: kind, nowMs: receivedMs, estimatedDurationMs: durationMs };
+            const plan = planPlacement({ ...request, forecasts: truth });
+            grams = emitted(plan.candidate.zone, plan.startMs);
+            if (sharable) shared.set(`oracle:${kind}`, { grams, plans: 1, fallback: false });
+          }
+          totals.oracleGCo2[kind] += grams;
         }
       }
     }
   }
-  const { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan } = input;
+  const { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan, exactHomes } = input;
   return {
-    job: { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan },
+    job: { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan, exactHomes },
     submissions: input.submissions.length,
     staticGCo2ByZone,
     slacks: state.map((slack) => ({
       slackMs: slack.slackMs,
       homes: slack.homes.map(({ queues: _queues, ...totals }) => totals),
     })),
+    elapsedSec: Math.round((performance.now() - startedMs) / 100) / 10,
   };
 }

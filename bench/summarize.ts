@@ -56,7 +56,7 @@ export function summarize(results: readonly SimResult[]): SettingSummary {
     const oracleSaving = mean(homes.map((h) => 1 - h.oracleGCo2.spatiotemporal / homeG(h)));
     for (const policy of first.job.policies) {
       const saving = mean(homes.map((h) => 1 - (h.emissionsGCo2[policy] ?? NaN) / homeG(h)));
-      const ownClass = policy === 'immediate-home' ? null : (policy as OracleKind);
+      const ownClass: OracleKind | null = policy === 'immediate-home' ? null : policy;
       const ownSaving = ownClass ? mean(homes.map((h) => 1 - h.oracleGCo2[ownClass] / homeG(h))) : null;
       rows.push({
         slackHours: slackMs / 3_600_000,

@@ -1,7 +1,17 @@
 // Plain-text tables of the benchmark summaries.
 import type { PolicySummary, SettingSummary } from './summarize.js';
 
-const HEADERS = ['slack', 'policy', 'kgCO2', 'vs home', 'vs best static', 'oracle vs home', 'of oracle', 'of own-class oracle', 'plans/run'];
+const HEADERS = [
+  'slack',
+  'policy',
+  'kgCO2',
+  'vs home',
+  'vs best static',
+  'oracle vs home',
+  'of oracle',
+  'of own-class oracle',
+  'plans/run',
+];
 
 function percent(value: number | null): string {
   return value === null ? '-' : `${value.toFixed(1)}%`;

@@ -51,7 +51,11 @@ async function main(): Promise<number> {
     say(`services ready (data and logs in ${workDir}):\n${formatStartupTable(rows)}`);
     if (signalled !== undefined) return 128 + constants.signals[signalled];
 
-    const child = spawn(program, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...vars }, cwd: repoRoot });
+    const child = spawn(program, command.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, ...vars },
+      cwd: repoRoot,
+    });
     forward = (signal) => child.kill(signal);
     return await new Promise<number>((resolve) => {
       child.once('error', (error) => {

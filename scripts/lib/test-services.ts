@@ -85,7 +85,10 @@ export async function startTestServices(
     await timed('docker', async () => {
       const engine = await ensureDockerEngine();
       cleanup.push('docker', engine.stop);
-      return { status: engine.started ? 'started' : 'running', where: process.env.DOCKER_HOST ?? '/var/run/docker.sock' };
+      return {
+        status: engine.started ? 'started' : 'running',
+        where: process.env.DOCKER_HOST ?? '/var/run/docker.sock',
+      };
     });
     await timed('base image', async () => {
       const image = await ensureBaseImage(env.GG_TEST_BASE_IMAGE ?? defaultBaseImage);
@@ -121,7 +124,17 @@ function redact(where: string): string {
 export function formatStartupTable(rows: readonly StartupRow[]): string {
   const order = ['postgres', 'mosquitto', 'temporal', 'docker', 'base image'];
   const sorted = [...rows].sort((a, b) => order.indexOf(a.service) - order.indexOf(b.service));
-  const lines = [['service', 'status', 'seconds', 'where'], ...sorted.map((r) => [r.service, r.status, r.seconds.toFixed(2), r.where])];
+  const lines = [
+    ['service', 'status', 'seconds', 'where'],
+    ...sorted.map((r) => [r.service, r.status, r.seconds.toFixed(2), r.where]),
+  ];
   const widths = [0, 1, 2].map((column) => Math.max(...lines.map((line) => line[column]?.length ?? 0)));
-  return lines.map((line) => line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  return lines
+    .map((line) =>
+      line
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

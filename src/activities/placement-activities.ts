@@ -3,10 +3,8 @@ import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, nodes } from '../db/schema.js';
-import { NO_LIVE_NODE_ERROR, type Placement } from '../shared/grading-types.js';
+import { NO_LIVE_NODE_ERROR, NODES_EXHAUSTED_ERROR, type Placement } from '../shared/grading-types.js';
 
-/** Seconds a run may wait in a node's queue before the workflow gives that node up. */
-const PICKUP_TIMEOUT_SEC = 300;
 /** Headroom over build + grader time for copying files in and results out. */
 const RUN_MARGIN_SEC = 120;
 
@@ -42,10 +40,15 @@ export function createPlacementActivities(db: Database, config: Config) {
         .orderBy(sql`4 asc`, nodes.name);
       const chosen = candidates[0];
       if (!chosen) {
+        const live = await db.select({ name: nodes.name }).from(nodes).where(gt(nodes.lastSeenAt, liveSince));
+        if (live.length > 0) {
+          throw ApplicationFailure.nonRetryable(
+            `every live node already failed this run (${input.excludeNodes.join(', ')})`,
+            NODES_EXHAUSTED_ERROR,
+          );
+        }
         throw ApplicationFailure.retryable(
-          `no live worker node (checked in within ${config.NODE_LIVENESS_SEC} s${
-            input.excludeNodes.length ? `, excluding ${input.excludeNodes.join(', ')}` : ''
-          })`,
+          `no live worker node (none checked in within ${config.NODE_LIVENESS_SEC} s)`,
           NO_LIVE_NODE,
         );
       }
@@ -66,7 +69,7 @@ export function createPlacementActivities(db: Database, config: Config) {
         region: chosen.region,
         zone: chosen.zone,
         runTimeoutSec: config.IMAGE_BUILD_TIMEOUT_SEC + config.GRADER_TIMEOUT_SEC + RUN_MARGIN_SEC,
-        pickupTimeoutSec: PICKUP_TIMEOUT_SEC,
+        pickupTimeoutSec: config.NODE_PICKUP_TIMEOUT_SEC,
         maxAttempts: config.INFRA_MAX_ATTEMPTS,
       };
     },

@@ -1,15 +1,8 @@
 // `cas` provider: the C3Lab carbon-aware scheduler API the original GreenGrader used (CONTRACT.md).
-import { getWithJsonBody } from './cas-http.js';
+import { askCas } from './cas-exchange.js';
 import { type CasLocation, buildCasRequest, isAdHoc } from './cas-request.js';
-import { type CasInterpretation, type CasRegionResult, interpretCasResponse } from './cas-response.js';
-import {
-  type CasApiVersion,
-  type CasRawScores,
-  casErrorSchema,
-  casNoViableSchema,
-  casSuccessSchema,
-  casValidationErrorSchema,
-} from './cas-schemas.js';
+import type { CasInterpretation, CasRegionResult } from './cas-response.js';
+import type { CasApiVersion, CasRawScores } from './cas-schemas.js';
 import {
   type ActualIntensityRequest,
   type CarbonProvider,
@@ -69,60 +62,44 @@ export function createCasProvider(options: CasProviderOptions): CasProvider {
     coreCount: options.coreCount,
   };
 
-  async function ask(body: Record<string, unknown>): Promise<CasInterpretation> {
-    const answer = await getWithJsonBody(options.url, body, {
-      timeoutMs: options.timeoutMs,
-      maxResponseBytes: 2 << 20,
-    });
-    const status = answer.status;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(answer.text);
-    } catch {
-      const snippet = answer.text.slice(0, 80).replace(/\s+/g, ' ');
-      throw new CarbonProviderError('cas', 'invalid-response', `HTTP ${status}, not JSON: "${snippet}"`, true, status);
-    }
-    if (status === 200) {
-      const success = casSuccessSchema.safeParse(parsed);
-      if (!success.success) {
-        const issues = success.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`);
-        throw new CarbonProviderError('cas', 'invalid-response', `unexpected answer: ${issues.join('; ')}`, true, 200);
-      }
-      try {
-        return interpretCasResponse(success.data);
-      } catch (error) {
-        throw new CarbonProviderError('cas', 'invalid-response', (error as Error).message, true, 200);
-      }
-    }
-    if (status === 400 && casNoViableSchema.safeParse(parsed).success) {
-      throw new CarbonProviderError('cas', 'no-data', 'No viable candidate', false, status);
-    }
-    const invalid = casValidationErrorSchema.safeParse(parsed);
-    if (status === 422 && invalid.success) {
-      const detail = JSON.stringify(invalid.data.messages.json).slice(0, 300);
-      throw new CarbonProviderError('cas', 'rejected-request', `request rejected: ${detail}`, false, status);
-    }
-    const error = casErrorSchema.safeParse(parsed);
-    const message = error.success ? error.data.error : JSON.stringify(parsed).slice(0, 200);
-    throw new CarbonProviderError('cas', 'http-status', `HTTP ${status}: ${message}`, status >= 500, status);
-  }
+  const ask = (body: Record<string, unknown>) => askCas(options.url, body, options.timeoutMs);
 
+  /**
+   * Later versions send an hourly rate series; v2023-05 only the mean over the window it chose, which becomes a
+   * one-step series. The server moves a "now" start up to the next 5 minutes: when the series starts that
+   * little after the caller's start, its first value is taken to hold from one step earlier.
+   */
   function toForecast(zone: string, region: CasRegionResult, answer: CasInterpretation, fromMs: number, now: number) {
-    const base = { zone, basis: answer.basis, source, issuedAtMs: now };
     const series = region.intensitySeries;
     const steps = series.slice(1).map((point, i) => point.atMs - (series[i]?.atMs ?? 0));
-    const stepMs = steps[0] ?? answer.windowEndMs - (series[0]?.atMs ?? 0);
-    if (series.length > 0 && stepMs > 0 && steps.every((step) => step === stepMs)) {
-      const values = series.map((point) => point.intensityGCo2PerKwh);
-      return { ...base, startMs: series[0]?.atMs ?? 0, stepMs, valuesGCo2PerKwh: values } satisfies ZoneForecast;
+    let startMs: number;
+    let stepMs: number;
+    let values: number[];
+    if (series.length > 0 && steps.every((step) => step === steps[0])) {
+      startMs = series[0]?.atMs ?? NaN;
+      stepMs = steps[0] ?? answer.windowEndMs - startMs;
+      values = series.map((point) => point.intensityGCo2PerKwh);
+    } else if (region.meanIntensityGCo2PerKwh !== null) {
+      startMs = region.startMs;
+      stepMs = region.runtimeSec * 1000;
+      values = [region.meanIntensityGCo2PerKwh];
+    } else return null;
+    const gapMs = startMs - Math.max(fromMs, now);
+    if (gapMs > 0 && gapMs <= SERVER_ROUNDING_MS && values[0] !== undefined) {
+      startMs -= stepMs;
+      values = [values[0], ...values];
     }
-    if (region.meanIntensityGCo2PerKwh === null) return null;
-    // v2023-05 gives one figure: the mean over the window it chose. The server moves a "now" start up to the
-    // next 5 minutes; that window then stands for one starting at the caller's now.
-    const endMs = region.startMs + region.runtimeSec * 1000;
-    const from = Math.max(fromMs, now);
-    const startMs = region.startDelaySec === 0 && region.startMs - from <= SERVER_ROUNDING_MS ? from : region.startMs;
-    return { ...base, startMs, stepMs: endMs - startMs, valuesGCo2PerKwh: [region.meanIntensityGCo2PerKwh] };
+    if (!(stepMs > 0)) return null;
+    const forecast: ZoneForecast = {
+      zone,
+      basis: answer.basis,
+      source,
+      issuedAtMs: now,
+      startMs,
+      stepMs,
+      valuesGCo2PerKwh: values,
+    };
+    return forecast;
   }
 
   const postRun: CasProvider['postRun'] = async ({ zone, startMs, endMs }) => {

@@ -63,6 +63,8 @@ export const configSchema = z.object({
   NODE_ZONE: z.string().default('local'),
   /** Concurrent grading containers per node; 0 means one per CPU core. */
   NODE_MAX_CONCURRENT_RUNS: intFromEnv(0),
+  /** How long a run waits in a node's queue before the workflow gives that node up and tries another. */
+  NODE_PICKUP_TIMEOUT_SEC: intFromEnv(300),
   /** A node that has not checked in for this long is not given new work. */
   NODE_LIVENESS_SEC: intFromEnv(30),
   /** Infrastructure faults (engine down, lost connection) are retried this many times per node. */

@@ -116,6 +116,10 @@ export function planPlacement(
   if (byZone.size === 0) return makePlan(context, home, nowMs, null, 'no carbon forecast: carbon-agnostic, home now');
 
   const eligible = policy.movesAcrossCandidates ? input.candidates.filter((c) => c.freeSlots > 0) : [home];
+  if (eligible.length < (policy.movesAcrossCandidates ? input.candidates.length : 1)) {
+    const full = input.candidates.filter((c) => c.freeSlots <= 0).map((c) => c.id);
+    notes.push(`no free slot: ${full.join(', ')}`);
+  }
   if (eligible.length === 0) {
     return makePlan(context, home, nowMs, context.homeNow, 'no candidate has a free slot: home now');
   }
@@ -195,7 +199,7 @@ function chooseInZone(
   latestMs: number,
   durationMs: number,
   notes: string[],
-) {
+): WindowChoice | null {
   if (!forecast) {
     notes.push(`no forecast for ${zone}`);
     return null;

@@ -23,29 +23,36 @@ export function bestWindow(
   const lo = Math.max(earliestMs, grid.startMs);
   const hi = Math.min(latestMs, gridEndMs(grid) - durationMs);
   if (hi < lo) return null;
-  // Candidate starts: both ends, every boundary, and every start whose window ends on a boundary. A window no
-  // longer than a step that ends on a boundary lies in one step, like the window starting on that step's
-  // boundary (earlier, so it wins a tie): it only needs checking when that boundary is before `lo`.
-  const starts = [lo, hi];
-  const { startMs: origin, stepMs } = grid;
-  const firstBoundary = origin + (Math.floor((lo - origin) / stepMs) + 1) * stepMs;
-  for (let at = firstBoundary; at <= hi + durationMs; at += stepMs) {
-    if (at <= hi) starts.push(at);
-    if (durationMs > stepMs || at - stepMs < lo) starts.push(at - durationMs);
-  }
-  let bestStartMs = NaN;
-  let bestMean = Infinity;
-  let evaluated = 0;
-  for (const startMs of starts) {
-    if (startMs < lo || startMs > hi) continue;
-    const mean = meanIntensityOver(grid, startMs, startMs + durationMs);
-    evaluated += 1;
-    if (mean !== null && (Number.isNaN(bestStartMs) || isBetter(mean, startMs, bestMean, bestStartMs))) {
-      bestStartMs = startMs;
-      bestMean = mean;
+  const { startMs: origin, stepMs, valuesGCo2PerKwh: values } = grid;
+  const best: WindowChoice = { startMs: NaN, meanGCo2PerKwh: Infinity, evaluated: 0 };
+  offer(best, lo, meanIntensityOver(grid, lo, lo + durationMs));
+  // Besides both ends, only starts on a boundary or windows ending on one can be optimal. A window no longer
+  // than a step that starts on a boundary lies inside that step, so its mean is the step's value; one that ends
+  // on a boundary equals the window starting on the step's boundary (earlier, so that one wins a tie) unless
+  // that boundary is before `lo`.
+  const short = durationMs <= stepMs;
+  for (let index = Math.floor((lo - origin) / stepMs) + 1; ; index += 1) {
+    const boundary = origin + index * stepMs;
+    if (boundary > hi + durationMs) break;
+    if (boundary <= hi) {
+      offer(best, boundary, short ? (values[index] ?? null) : meanIntensityOver(grid, boundary, boundary + durationMs));
+    }
+    const endingHere = boundary - durationMs;
+    if (endingHere >= lo && endingHere <= hi && (!short || boundary - stepMs < lo)) {
+      offer(best, endingHere, meanIntensityOver(grid, endingHere, boundary));
     }
   }
-  return Number.isNaN(bestStartMs) ? null : { startMs: bestStartMs, meanGCo2PerKwh: bestMean, evaluated };
+  if (hi > lo) offer(best, hi, meanIntensityOver(grid, hi, hi + durationMs));
+  return Number.isNaN(best.startMs) ? null : best;
+}
+
+function offer(best: WindowChoice, startMs: number, mean: number | null): void {
+  best.evaluated += 1;
+  if (mean === null) return;
+  if (Number.isNaN(best.startMs) || isBetter(mean, startMs, best.meanGCo2PerKwh, best.startMs)) {
+    best.startMs = startMs;
+    best.meanGCo2PerKwh = mean;
+  }
 }
 
 const RELATIVE_TIE = 1e-9;

@@ -30,7 +30,10 @@ export interface BaseImageResult {
 const buildTimeoutMs = 20 * 60_000;
 
 /** Makes sure `tag` exists in the local Docker engine, building it with debootstrap + `docker import` if not. */
-export async function ensureBaseImage(tag = defaultBaseImage, options: BaseImageOptions = {}): Promise<BaseImageResult> {
+export async function ensureBaseImage(
+  tag = defaultBaseImage,
+  options: BaseImageOptions = {},
+): Promise<BaseImageResult> {
   const startedAt = Date.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`[base-image] ${line}\n`));
   const docker = await requireExecutable('docker', 'docker.io');
@@ -75,7 +78,8 @@ async function runLogged(command: string, args: string[], logFile: string): Prom
   const timer = setTimeout(() => void stopProcess(child, { graceMs: 5_000 }), buildTimeoutMs);
   const exit = await child.exited;
   clearTimeout(timer);
-  if (exit.code !== 0) throw await ServiceStartError.withLog(`${path.basename(command)} ${describeExit(exit)}`, logFile);
+  if (exit.code !== 0)
+    throw await ServiceStartError.withLog(`${path.basename(command)} ${describeExit(exit)}`, logFile);
 }
 
 /** Streams the root filesystem into `docker import` without an intermediate tarball. */

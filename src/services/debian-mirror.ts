@@ -33,7 +33,10 @@ export function mirrorFromDeb822(text: string, suite: string): string | undefine
 /** Reads one-line `deb [options] URI SUITE COMPONENTS…` entries. */
 export function mirrorFromSourcesList(text: string, suite: string): string | undefined {
   for (const line of text.split('\n')) {
-    const words = line.replace(/\[[^\]]*\]/, ' ').trim().split(/\s+/);
+    const words = line
+      .replace(/\[[^\]]*\]/, ' ')
+      .trim()
+      .split(/\s+/);
     if (words[0] === 'deb' && words[2] === suite && words[1] !== undefined) return words[1];
   }
   return undefined;

@@ -21,7 +21,8 @@ export async function withFileLock<T>(lockFile: string, action: () => Promise<T>
       await unlink(lockFile).catch(() => undefined);
       continue;
     }
-    if (Date.now() >= deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${lockFile} (held by pid ${holder})`);
+    if (Date.now() >= deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${lockFile} (held by pid ${holder})`);
     await sleep(500);
   }
   try {

@@ -22,7 +22,9 @@ export async function findPostgresBinDir(): Promise<string> {
     const dir = path.join(debianRoot, String(version), 'bin');
     if (await exists(path.join(dir, 'initdb'))) return dir;
   }
-  throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: run scripts/bootstrap.sh (installs postgresql)');
+  throw new Error(
+    'PostgreSQL server binaries (initdb, pg_ctl) not found: run scripts/bootstrap.sh (installs postgresql)',
+  );
 }
 
 async function exists(file: string): Promise<boolean> {

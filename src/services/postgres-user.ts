@@ -15,7 +15,14 @@ export function runningAsRoot(): boolean {
  */
 export async function handDirToPostgresUser(dataDir: string): Promise<void> {
   if (!(await commandSucceeds('id', ['-u', serviceUser]))) {
-    await runCommand('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', serviceUser]);
+    await runCommand('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      serviceUser,
+    ]);
   }
   await runCommand('chown', ['-R', `${serviceUser}:`, dataDir]);
   for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {

@@ -78,13 +78,23 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   const stop = once(() => stopCluster(bin('pg_ctl'), dataDir));
   try {
     if (options.password !== undefined) {
-      await psql(bin('psql'), dataDir, port, user, `ALTER ROLE ${quoteIdent(user)} PASSWORD ${quoteLiteral(options.password)}`);
+      await psql(
+        bin('psql'),
+        dataDir,
+        port,
+        user,
+        `ALTER ROLE ${quoteIdent(user)} PASSWORD ${quoteLiteral(options.password)}`,
+      );
     }
     // pg_ctl -w only proves the socket answers; check the TCP listener clients will use.
-    await runCommand(bin('psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-wXAtc', 'select 1'], {
-      env: { ...process.env, PGPASSWORD: options.password ?? '', PGCONNECT_TIMEOUT: '5' },
-      timeoutMs: 10_000,
-    });
+    await runCommand(
+      bin('psql'),
+      ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-wXAtc', 'select 1'],
+      {
+        env: { ...process.env, PGPASSWORD: options.password ?? '', PGCONNECT_TIMEOUT: '5' },
+        timeoutMs: 10_000,
+      },
+    );
   } catch (error) {
     await stop().catch(() => undefined);
     throw await ServiceStartError.withLog(`PostgreSQL on port ${port} refused the test login`, logFile, error);
@@ -138,7 +148,20 @@ async function stopCluster(pgCtl: string, dataDir: string): Promise<void> {
 }
 
 async function psql(psqlPath: string, dataDir: string, port: number, user: string, sql: string): Promise<void> {
-  await runAsPostgres(psqlPath, ['-h', dataDir, '-p', String(port), '-U', user, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-wXqc', sql]);
+  await runAsPostgres(psqlPath, [
+    '-h',
+    dataDir,
+    '-p',
+    String(port),
+    '-U',
+    user,
+    '-d',
+    'postgres',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-wXqc',
+    sql,
+  ]);
 }
 
 function runAsPostgres(

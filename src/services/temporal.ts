@@ -103,16 +103,31 @@ export async function registerSearchAttributes(
     const nameArgs = names.flatMap((name) => ['--name', name]);
     await runCommand(
       cliPath,
-      ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, '--type', type, ...nameArgs],
+      [
+        'operator',
+        'search-attribute',
+        'create',
+        '--address',
+        address,
+        '--namespace',
+        namespace,
+        '--type',
+        type,
+        ...nameArgs,
+      ],
       { timeoutMs: 30_000 },
     );
   }
 }
 
 function namespaceAnswers(cliPath: string, address: string, namespace: string): Promise<boolean> {
-  return commandSucceeds(cliPath, ['operator', 'namespace', 'describe', '--address', address, '--namespace', namespace], {
-    timeoutMs: 5_000,
-  });
+  return commandSucceeds(
+    cliPath,
+    ['operator', 'namespace', 'describe', '--address', address, '--namespace', namespace],
+    {
+      timeoutMs: 5_000,
+    },
+  );
 }
 
 function defaultLogFile(dbFile: string | undefined, port: number): string {

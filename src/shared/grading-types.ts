@@ -83,6 +83,8 @@ export function ingestWorkflowId(payloadSha256: string): string {
 
 /** ApplicationFailure type of a payload that can never be graded (bad zip, bad metadata). */
 export const INVALID_SUBMISSION_ERROR = 'InvalidSubmission';
+/** ApplicationFailure type when every live node already failed this run: trying again will not help. */
+export const NODES_EXHAUSTED_ERROR = 'NodesExhausted';
 /** ApplicationFailure type while no worker node is checking in; retried until one does. */
 export const NO_LIVE_NODE_ERROR = 'NoLiveNode';
 

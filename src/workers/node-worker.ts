@@ -5,6 +5,7 @@ import { createNodeActivities } from '../activities/node-activities.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { DockerExecutor } from '../executors/docker/docker-executor.js';
+import type { AutograderExecutor } from '../executors/executor.js';
 import { removeLeftoverContainers } from '../executors/docker/remove-leftover-containers.js';
 import type { Logger } from '../observability/logger.js';
 import { nodeTaskQueue } from '../shared/grading-types.js';
@@ -17,6 +18,8 @@ export interface NodeWorkerDeps {
   config: Config;
   logger: Logger;
   docker?: Docker;
+  /** Replaces the Docker executor; tests use it to inject infrastructure faults. */
+  executor?: AutograderExecutor;
   /** Seconds between check-ins; a third of the liveness window by default. */
   checkInIntervalMs?: number;
 }
@@ -43,12 +46,14 @@ export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNod
   const hardware = detectNodeHardware();
   const maxConcurrentRuns = config.NODE_MAX_CONCURRENT_RUNS || hardware.cores;
   const taskQueue = nodeTaskQueue(nodeName);
-  const executor = new DockerExecutor(docker, {
-    nodeName,
-    baseImage: config.AUTOGRADER_BASE_IMAGE,
-    buildNetworkMode: config.IMAGE_BUILD_NETWORK,
-    buildTimeoutSec: config.IMAGE_BUILD_TIMEOUT_SEC,
-  });
+  const executor =
+    deps.executor ??
+    new DockerExecutor(docker, {
+      nodeName,
+      baseImage: config.AUTOGRADER_BASE_IMAGE,
+      buildNetworkMode: config.IMAGE_BUILD_NETWORK,
+      buildTimeoutSec: config.IMAGE_BUILD_TIMEOUT_SEC,
+    });
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -17,6 +17,7 @@ import type { RunActivities } from '../activities/run-activities.js';
 import type { StorageActivities } from '../activities/storage-activities.js';
 import {
   INVALID_SUBMISSION_ERROR,
+  NODES_EXHAUSTED_ERROR,
   type ExecutionSummary,
   type GradeSubmissionInput,
   type GradeSubmissionResult,
@@ -87,13 +88,13 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     const excludeNodes: string[] = [];
     let execution: ExecutionSummary | null = null;
     while (execution === null) {
-      if (excludeNodes.length >= MAX_NODES_TRIED) {
-        const reason = `no node could run it (tried ${excludeNodes.join(', ')}): ${status.lastError}`;
+      status.state = 'placing';
+      const chosen = excludeNodes.length < MAX_NODES_TRIED ? await placeOrGiveUp(runId, excludeNodes) : null;
+      if (chosen === null) {
+        const reason = `no node could run it (tried ${excludeNodes.join(', ')}); last error: ${status.lastError}`;
         await central.failRun({ runId, reason });
         return finish({ state: 'failed', outcome: 'infrastructure-failure', score: null, nodeName: null, reason });
       }
-      status.state = 'placing';
-      const chosen = await placement.placeRun({ runId, excludeNodes });
       status.state = 'running';
       status.nodeName = chosen.nodeName;
       status.attempts += 1;
@@ -117,9 +118,23 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   }
 }
 
+/** The next node to try, or null once every live node has failed this run. */
+async function placeOrGiveUp(runId: string, excludeNodes: string[]): Promise<Placement | null> {
+  try {
+    return await placement.placeRun({ runId, excludeNodes });
+  } catch (error) {
+    if (applicationFailureMessage(error, NODES_EXHAUSTED_ERROR) !== null) return null;
+    throw error;
+  }
+}
+
 function invalidSubmissionReason(error: unknown): string | null {
+  return applicationFailureMessage(error, INVALID_SUBMISSION_ERROR);
+}
+
+function applicationFailureMessage(error: unknown, type: string): string | null {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
-  if (cause instanceof ApplicationFailure && cause.type === INVALID_SUBMISSION_ERROR) return cause.message;
+  if (cause instanceof ApplicationFailure && cause.type === type) return cause.message;
   return null;
 }
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket } from 'mqtt';
+import mqtt, { type IClientOptions, type IConnackPacket } from 'mqtt';
 import { startMosquitto, type RunningMosquitto } from '../../src/services/index.js';
 
 // No automatic reconnects: a refused login must surface as an error, not a retry loop.
@@ -33,7 +32,11 @@ describe('the mosquitto launcher', () => {
   });
 
   it('accepts the generated credentials', async () => {
-    const client = await mqtt.connectAsync(broker.url, { ...noRetry, username: broker.username, password: broker.password });
+    const client = await mqtt.connectAsync(broker.url, {
+      ...noRetry,
+      username: broker.username,
+      password: broker.password,
+    });
     assert.equal(client.connected, true);
     await client.endAsync();
   });
@@ -53,16 +56,15 @@ describe('the mosquitto launcher', () => {
 
     // Listen before connecting: the broker sends the backlog right after CONNACK.
     const returning = mqtt.connect(broker.url, session);
-    const messages: Promise<[string, Buffer, IPublishPacket]> = once(returning, 'message') as Promise<
-      [string, Buffer, IPublishPacket]
-    >;
+    const connacked = new Promise<IConnackPacket>((resolve) => returning.once('connect', resolve));
+    const delivered = new Promise<{ topic: string; payload: string; qos: number }>((resolve) =>
+      returning.once('message', (topic, payload, packet) =>
+        resolve({ topic, payload: payload.toString(), qos: packet.qos }),
+      ),
+    );
     try {
-      const [connack] = (await once(returning, 'connect')) as [IConnackPacket];
-      assert.equal(connack.sessionPresent, true, 'the session survived the restart');
-      const [topic, payload, packet] = await messages;
-      assert.equal(topic, 'gg/test/queued');
-      assert.equal(payload.toString(), 'sent while offline');
-      assert.equal(packet.qos, 1);
+      assert.equal((await connacked).sessionPresent, true, 'the session survived the restart');
+      assert.deepEqual(await delivered, { topic: 'gg/test/queued', payload: 'sent while offline', qos: 1 });
     } finally {
       await returning.endAsync();
     }

@@ -18,7 +18,10 @@ export interface FreshDatabaseOptions {
  * Creates an empty database `gg_test_<random>` so each test works on its own data. Knows nothing about the
  * schema: tests migrate it (or pass a migrated template).
  */
-export async function createFreshDatabase(adminUrl: string, options: FreshDatabaseOptions = {}): Promise<FreshDatabase> {
+export async function createFreshDatabase(
+  adminUrl: string,
+  options: FreshDatabaseOptions = {},
+): Promise<FreshDatabase> {
   const name = `gg_test_${randomBytes(6).toString('hex')}`;
   const template = options.template === undefined ? '' : ` TEMPLATE ${quoteIdent(options.template)}`;
   await withAdmin(adminUrl, (client) => client.query(`CREATE DATABASE ${quoteIdent(name)}${template}`));
@@ -29,7 +32,9 @@ export async function createFreshDatabase(adminUrl: string, options: FreshDataba
     url: url.toString(),
     name,
     drop: () =>
-      (dropped ??= withAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`))),
+      (dropped ??= withAdmin(adminUrl, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
+      )),
   };
 }
 

@@ -11,6 +11,7 @@ import { runBridge } from '../../src/cli/run-bridge.js';
 import type { RunningBridge } from '../../src/bridge/mqtt-bridge.js';
 import { createOrchestratorWorker, workflowsPath } from '../../src/workers/orchestrator-worker.js';
 import { createNodeWorker, type RunningNodeWorker } from '../../src/workers/node-worker.js';
+import type { AutograderExecutor } from '../../src/executors/executor.js';
 import { createFreshDatabase } from './fresh-database.js';
 import { requireEnv } from './env.js';
 import { waitFor } from './wait-for.js';
@@ -42,7 +43,7 @@ export interface GradingStack {
   nodes: RunningNodeWorker[];
   /** Polls the run row of a workflow until `done` says so. */
   waitForRun(workflowId: string, done?: (run: RunRow) => boolean, timeoutMs?: number): Promise<RunRow>;
-  startNode(env?: Record<string, string>): Promise<RunningNodeWorker>;
+  startNode(env?: Record<string, string>, executor?: AutograderExecutor): Promise<RunningNodeWorker>;
   stop(): Promise<void>;
 }
 
@@ -87,7 +88,7 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
   const running: Promise<void>[] = [orchestrator.run()];
   const nodes: RunningNodeWorker[] = [];
   let nodeCount = 0;
-  const startNode = async (env: Record<string, string> = {}) => {
+  const startNode = async (env: Record<string, string> = {}, executor?: AutograderExecutor) => {
     nodeCount += 1;
     const node = await createNodeWorker({
       connection,
@@ -95,6 +96,7 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
       config: { ...config, NODE_NAME: `${config.NODE_NAME}-${nodeCount}`, ...loadConfigPartial(env) },
       logger: silentLogger,
       checkInIntervalMs: 1000,
+      executor,
     });
     nodes.push(node);
     running.push(node.run());
@@ -122,8 +124,14 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     },
     async stop() {
       await bridge?.stop();
-      orchestrator.shutdown();
-      for (const node of nodes) node.shutdown();
+      // A test may already have shut a worker down (a node dying mid-run); that is not an error here.
+      for (const worker of [orchestrator, ...nodes]) {
+        try {
+          worker.shutdown();
+        } catch {
+          /* already stopped */
+        }
+      }
       await Promise.allSettled(running);
       await connection.close();
       await clientConnection.close();

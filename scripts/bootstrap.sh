@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian bookworm machine (run as root, as CI does). Idempotent: when
+# everything is present it only checks, in about a second.
+#   apt: PostgreSQL, Mosquitto, Docker engine, debootstrap (builds the stand-in for gradescope/autograder-base)
+#   npm ci: when node_modules is missing or older than package-lock.json
+#   Temporal CLI (dev server): $TEMPORAL_CLI, else .tools/bin/temporal or `temporal` on PATH at the pinned
+#   version, else built with `go install` into .tools/bin
+set -euo pipefail
+
+# The one pin of the Temporal CLI; scripts/with-services.ts uses whatever this script installed.
+TEMPORAL_CLI_VERSION=v1.5.1
+TEMPORAL_CLI_PACKAGE=github.com/temporalio/cli/cmd/temporal
+# Debian stable's own versions, unpinned: the tests only need what bookworm ships.
+APT_PACKAGES=(ca-certificates debian-archive-keyring postgresql mosquitto mosquitto-clients docker.io debootstrap)
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STARTED=$EPOCHREALTIME
+INSTALLED=()
+
+log() { echo "[bootstrap] $*" >&2; }
+die() {
+  echo "[bootstrap] error: $*" >&2
+  exit 1
+}
+
+# --- Node (not installed here: Debian's nodejs is too old) -----------------------------------------------------
+command -v node >/dev/null || die "node is missing: install Node.js 20.3 or newer (https://nodejs.org or NodeSource)"
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 3) ? 0 : 1)' ||
+  die "node $(node --version) is too old: install Node.js 20.3 or newer"
+
+# --- apt packages --------------------------------------------------------------------------------------------
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  [[ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" == "install ok installed" ]] || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  [[ $EUID -eq 0 ]] || die "missing apt packages (${missing[*]}): run this script as root"
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  INSTALLED+=("apt: ${missing[*]}")
+fi
+dpkg-query -W -f='${Package} ${Version}\n' "${APT_PACKAGES[@]}" | sed 's/^/[bootstrap]   /' >&2
+
+# --- npm dependencies ----------------------------------------------------------------------------------------
+# npm ci rewrites node_modules/.package-lock.json, so it is newer than package-lock.json after every install.
+if [[ ! -d "$REPO/node_modules" || "$REPO/package-lock.json" -nt "$REPO/node_modules/.package-lock.json" ]]; then
+  log "npm ci"
+  (cd "$REPO" && npm ci --no-audit --no-fund)
+  INSTALLED+=("npm ci")
+fi
+log "  node $(node --version), npm $(npm --version)"
+
+# --- Temporal CLI --------------------------------------------------------------------------------------------
+# Prints a binary's Temporal CLI version without the leading v. Builds from `go install` report 0.0.0-DEV to
+# --version, so ask the Go build info first.
+temporal_version() {
+  local binary=$1 version=""
+  if command -v go >/dev/null; then
+    version=$(go version -m "$binary" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/temporalio/cli" { print $3 }')
+  fi
+  [[ -n "$version" ]] || version=$("$binary" --version 2>/dev/null | awk '{ print $3 }')
+  echo "${version#v}"
+}
+is_pinned_temporal() { [[ -x "$1" && "$(temporal_version "$1")" == "${TEMPORAL_CLI_VERSION#v}" ]]; }
+
+REPO_TEMPORAL="$REPO/.tools/bin/temporal"
+if [[ -n "${TEMPORAL_CLI:-}" ]]; then
+  [[ -x "$TEMPORAL_CLI" ]] || die "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable"
+  temporal="$TEMPORAL_CLI (from TEMPORAL_CLI, version $(temporal_version "$TEMPORAL_CLI"))"
+elif is_pinned_temporal "$REPO_TEMPORAL"; then
+  temporal="$REPO_TEMPORAL $TEMPORAL_CLI_VERSION"
+elif command -v temporal >/dev/null && is_pinned_temporal "$(command -v temporal)"; then
+  temporal="$(command -v temporal) $TEMPORAL_CLI_VERSION"
+else
+  command -v go >/dev/null || die "the Temporal CLI $TEMPORAL_CLI_VERSION is missing and building it needs Go 1.25 or \
+newer, which Debian bookworm does not ship (golang-go is 1.19): install Go from https://go.dev/dl/ and put it on \
+PATH, or set TEMPORAL_CLI to a temporal $TEMPORAL_CLI_VERSION binary"
+  go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+  ((go_minor >= 21)) || die "$(go version) is too old to build the Temporal CLI: install Go 1.25 or newer (https://go.dev/dl/)"
+  # Go 1.21-1.24 can fetch the 1.25 toolchain the CLI's go.mod asks for; newer ones just use themselves.
+  ((go_minor >= 25)) || export GOTOOLCHAIN=auto
+  mkdir -p "$REPO/.tools/bin"
+  log "go install $TEMPORAL_CLI_PACKAGE@$TEMPORAL_CLI_VERSION (takes minutes on a cold Go cache)"
+  # The lock keeps two bootstraps (parallel CI steps) from building into the same file at once.
+  (
+    flock 9
+    is_pinned_temporal "$REPO_TEMPORAL" || GOBIN="$REPO/.tools/bin" go install "$TEMPORAL_CLI_PACKAGE@$TEMPORAL_CLI_VERSION"
+  ) 9>"$REPO/.tools/temporal-install.lock"
+  is_pinned_temporal "$REPO_TEMPORAL" || die "go install did not produce temporal $TEMPORAL_CLI_VERSION at $REPO_TEMPORAL"
+  temporal="$REPO_TEMPORAL $TEMPORAL_CLI_VERSION"
+  INSTALLED+=("temporal $TEMPORAL_CLI_VERSION")
+fi
+log "  temporal: $temporal"
+
+elapsed=$(awk -v from="$STARTED" -v to="$EPOCHREALTIME" 'BEGIN { printf "%.1f", to - from }')
+if ((${#INSTALLED[@]} > 0)); then
+  log "installed $(IFS=';'; echo "${INSTALLED[*]}" | sed 's/;/; /g') in ${elapsed}s"
+else
+  log "nothing to install (checked in ${elapsed}s)"
+fi

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The single test command, locally and in CI (.ci/run): bootstrap, typecheck, lint, format check, then the tests
+# against real services (scripts/with-services.ts). Stops at the first failing step; prints each step's time.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SUMMARY=()
+print_summary() {
+  ((${#SUMMARY[@]} > 0)) || return 0
+  printf '\n[test] step timings\n' >&2
+  printf '%s\n' "${SUMMARY[@]}" >&2
+}
+trap print_summary EXIT
+
+step() {
+  local name=$1
+  shift
+  printf '\n[test] ==> %s: %s\n' "$name" "$*" >&2
+  local started=$EPOCHREALTIME status=0
+  "$@" || status=$?
+  local elapsed
+  elapsed=$(awk -v from="$started" -v to="$EPOCHREALTIME" 'BEGIN { printf "%.1f", to - from }')
+  SUMMARY+=("$(printf '  %-10s %7ss  %s' "$name" "$elapsed" "$( ((status == 0)) && echo ok || echo "FAILED (exit $status)")")")
+  return "$status"
+}
+
+step bootstrap bash scripts/bootstrap.sh
+step typecheck npx tsc --noEmit
+step eslint npx eslint .
+step prettier npx prettier --check .
+step test npm test

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runBridge } from '../../src/cli/run-bridge.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { freePort, startMosquitto, type RunningMosquitto } from '../../src/services/index.js';
+import { ingestWorkflowId } from '../../src/shared/grading-types.js';
+import { buildGradescopeZip } from '../../src/submission/test-zip.js';
+import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
+import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** These tests stop and restart their broker, so they get one of their own. */
+describe('the bridge and an unreliable broker', () => {
+  let dir: string;
+  let port: number;
+  let broker: RunningMosquitto;
+  let stack: GradingStack;
+  const credentials = { username: 'gradescope', password: 'hook-secret' };
+  const startBroker = () => startMosquitto({ dir, port, ...credentials, persistence: true });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gg-broker-'));
+    port = await freePort();
+    broker = await startBroker();
+    stack = await startGradingStack({
+      env: { MQTT_URL: broker.url, MQTT_USERNAME: credentials.username, MQTT_PASSWORD: credentials.password },
+    });
+  });
+  after(async () => {
+    await stack?.stop();
+    await broker?.stop();
+  });
+
+  it('reconnects after the broker restarts, and a publish refused while it was down succeeds on retry', async () => {
+    const file = await writeZipFile(await buildGradescopeZip({ hostname: 'broker-down\n' }));
+    await broker.stop();
+    await assert.rejects(mosquittoPub(brokerOf(stack.config), file.path), 'the broker is down');
+    broker = await startBroker();
+    await waitFor(async () => stack.bridge?.client.connected || undefined, {
+      timeoutMs: 20_000,
+      description: 'bridge reconnected',
+    });
+    await mosquittoPub(brokerOf(stack.config), file.path);
+    const run = await stack.waitForRun(ingestWorkflowId(file.sha256));
+    assert.equal(run.outcome, 'graded');
+  });
+
+  it('receives what was published while the bridge was down, once it is back', async () => {
+    await stack.bridge?.stop();
+    const file = await writeZipFile(await buildGradescopeZip({ hostname: 'bridge-down\n' }));
+    await mosquittoPub(brokerOf(stack.config), file.path);
+    // The broker keeps the message in the bridge's persistent session, across its own restart too.
+    await broker.stop();
+    broker = await startBroker();
+    const bridge = runBridge(stack.config, stack.database.db, stack.temporal, silentLogger);
+    try {
+      const run = await stack.waitForRun(ingestWorkflowId(file.sha256));
+      assert.equal(run.outcome, 'graded');
+    } finally {
+      await bridge.stop();
+    }
+  });
+});
