@@ -1,5 +1,17 @@
-// `npm run bench:carbon`: a year (2023) of real grid traces, a seeded submission model, every placement policy.
-// Prints tables (or `--json`), writes bench/out/carbon.png. Options: --json, --seed=N, --model=<forecast model>.
+// `npm run bench:carbon`: a year (2023) of real grid traces, a seeded submission model (bench/arrivals.ts), and
+// the placement code the workflow uses (planPlacement, computeDeadline, estimateDuration, nextPlanningMs, the trace
+// provider and its forecast model). Prints tables (or `--json`) and writes bench/out/carbon.png.
+//
+// Settings: the 11 US trace zones as candidates, each in turn the home; the original's 3 regions likewise.
+// Per policy and slack (0, 1, 6, 24 h): emissions (mean over homes), saving vs immediate-home, vs the best single
+// static region in hindsight, and the share of the oracle's saving. The oracle plans with the same candidates and
+// deadline but sees the true intensities and the true run time (the physical limit). Waiting runs are planned
+// again at each hourly forecast refresh, as the workflow does; `plan-once` shows the policy without that.
+// `due-date-rule` applies the deadline rule's due-date cap (1 h grace) on top of the slack. Capacity is not
+// modelled: every candidate always has a free slot.
+//
+// Options: --json, --seed=N, --model=<forecast model>, --exact-homes (plan the moving policies for every home too
+// instead of once per submission; they see the home only in exact ties, and the totals come out identical).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -77,6 +89,9 @@ const meta = {
   seed,
   forecastModel: model,
   forecastModelDescription: forecastModels[model].description,
+  arrivals:
+    'bench/arrivals.ts: 4 terms, weekly assignments, 70 % of first submissions Exponential(10 h) before the due date',
+  submissions: summaries[0]?.submissions ?? 0,
   replanEveryHour: true,
   exactHomes,
   year: 2023,
