@@ -34,7 +34,11 @@ export default tseslint.config(
       // node:test's describe/it return promises the runner itself awaits.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -47,7 +51,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: sideEffectModules.map((name) => ({ name, message: 'Workflows must stay deterministic: do I/O in an activity.' })),
+          paths: sideEffectModules.map((name) => ({
+            name,
+            message: 'Workflows must stay deterministic: do I/O in an activity.',
+          })),
           patterns: [{ group: ['node:*'], message: 'Workflows must stay deterministic: no Node built-ins.' }],
         },
       ],

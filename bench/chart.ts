@@ -24,7 +24,7 @@ function drawPanel(canvas: Canvas, x0: number, summary: SettingSummary): void {
   const left = x0 + PLOT.left;
   const y = (pct: number) => PLOT.top + PLOT.height * (1 - Math.max(0, pct) / yMax);
   canvas.text(x0 + 20, 16, `${summary.title}`, BLACK, 2);
-  const subtitle = `saving vs home, mean over ${summary.homes.length} homes; dashed: best static region in hindsight (${summary.bestStaticSavingVsHomePct.toFixed(1)}%)`;
+  const subtitle = `saving vs home, mean over ${summary.homes.length} homes, dashed: best static region in hindsight (${summary.bestStaticSavingVsHomePct.toFixed(1)}%)`;
   canvas.text(x0 + 20, 40, subtitle, GREY, 1);
   for (let pct = 0; pct <= yMax; pct += 10) {
     canvas.fillRect(left, y(pct), PLOT.width, 1, pct === 0 ? BLACK : GRID);

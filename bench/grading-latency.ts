@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
-import { gradingRuns, rawPayloads, submissions } from '../src/db/schema.js';
+import { rawPayloads, submissions } from '../src/db/schema.js';
 import { ingestWorkflowId } from '../src/shared/grading-types.js';
 import { buildGradescopeZip, DEFAULT_SUBMISSION_FILES, defaultMetadata } from '../src/submission/test-zip.js';
 import { startGradingStack } from '../test/support/grading-stack.js';

@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
-exec npx tsx src/cli/main.ts up
+# node itself, not npx: Ctrl-C must reach the process that stops the services.
+exec node --import tsx src/cli/main.ts up

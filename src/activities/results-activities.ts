@@ -69,7 +69,8 @@ interface Verdict {
 /** Gradescope grades from results.json whatever the exit code; only its absence or breakage is an error. */
 function judge(execution: ExecutionSummary, resultsJson: string | null, truncated: boolean): Verdict {
   const empty = { score: null, tests: null, leaderboard: null, visibility: null };
-  if (execution.outcome === 'timeout') return { ...empty, outcome: 'timeout', reason: 'grader exceeded its time limit' };
+  if (execution.outcome === 'timeout')
+    return { ...empty, outcome: 'timeout', reason: 'grader exceeded its time limit' };
   if (execution.outcome === 'out-of-memory') {
     return { ...empty, outcome: 'out-of-memory', reason: 'grader exceeded its memory limit' };
   }
@@ -77,7 +78,11 @@ function judge(execution: ExecutionSummary, resultsJson: string | null, truncate
     return { ...empty, outcome: 'build-failed', reason: 'assignment image build failed (see output)' };
   }
   if (resultsJson === null) {
-    return { ...empty, outcome: 'no-results', reason: `run_autograder exited ${execution.exitCode} without results.json` };
+    return {
+      ...empty,
+      outcome: 'no-results',
+      reason: `run_autograder exited ${execution.exitCode} without results.json`,
+    };
   }
   if (truncated) return { ...empty, outcome: 'invalid-results', reason: 'results.json exceeded its size cap' };
   try {

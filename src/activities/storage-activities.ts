@@ -19,7 +19,10 @@ export function createStorageActivities(db: Database, config: Config) {
     async storeSubmission(input: { payloadSha256: string; runId: string }): Promise<StoredSubmissionRef> {
       const existing = await findStored(db, input.payloadSha256);
       if (existing) {
-        await db.update(gradingRuns).set({ submissionId: existing.submissionId }).where(eq(gradingRuns.id, input.runId));
+        await db
+          .update(gradingRuns)
+          .set({ submissionId: existing.submissionId })
+          .where(eq(gradingRuns.id, input.runId));
         return existing;
       }
       const [raw] = await db.select().from(rawPayloads).where(eq(rawPayloads.sha256, input.payloadSha256));

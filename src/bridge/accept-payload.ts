@@ -62,7 +62,11 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
       log.info('duplicate delivery, already graded or grading', { workflowId });
       return 'duplicate';
     }
-    const input: GradeSubmissionInput = { payloadSha256: sha256, trigger: 'ingest', receivedAt: receivedAt.toISOString() };
+    const input: GradeSubmissionInput = {
+      payloadSha256: sha256,
+      trigger: 'ingest',
+      receivedAt: receivedAt.toISOString(),
+    };
     try {
       await deps.temporal.workflow.start<(input: GradeSubmissionInput) => Promise<GradeSubmissionResult>>(
         GRADE_SUBMISSION_WORKFLOW,

@@ -4,7 +4,13 @@ import { loadConfig } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker.js';
 import { createNodeWorker } from '../workers/node-worker.js';
-import { connectTemporalClient, connectWorkerConnection, openDatabase, untilSignal } from './runtime.js';
+import {
+  connectTemporalClient,
+  connectWorkerConnection,
+  openDatabase,
+  shutdownWorker,
+  untilSignal,
+} from './runtime.js';
 import { runBridge } from './run-bridge.js';
 import { up } from './up.js';
 
@@ -49,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
         : await createNodeWorker({ connection, db: database.db, config, logger });
       const running = worker.run();
       // A signal asks the worker to finish its current tasks; `running` settles once it has.
-      void untilSignal().then(() => worker.shutdown());
+      void untilSignal().then(() => shutdownWorker(worker));
       await running;
       await connection.close();
       await database.close();

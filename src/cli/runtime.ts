@@ -27,3 +27,15 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
 }
+
+/**
+ * Asks a worker to finish. Temporal's runtime also shuts workers down on SIGINT/SIGTERM by itself,
+ * so a worker may already be stopping: that is fine here.
+ */
+export function shutdownWorker(worker: { shutdown(): void }): void {
+  try {
+    worker.shutdown();
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'IllegalStateError')) throw error;
+  }
+}

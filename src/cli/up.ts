@@ -16,7 +16,13 @@ import {
 } from '../services/index.js';
 import { createNodeWorker } from '../workers/node-worker.js';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker.js';
-import { connectTemporalClient, connectWorkerConnection, openDatabase, untilSignal } from './runtime.js';
+import {
+  connectTemporalClient,
+  connectWorkerConnection,
+  openDatabase,
+  shutdownWorker,
+  untilSignal,
+} from './runtime.js';
 import { runBridge } from './run-bridge.js';
 
 /** Fixed local ports, so the printed addresses stay the same from one `up` to the next. */
@@ -87,8 +93,8 @@ export async function up(logger: Logger): Promise<void> {
     await Promise.race([untilSignal(), running]);
     logger.info('stopping');
     await bridge.stop();
-    orchestrator.shutdown();
-    node.shutdown();
+    shutdownWorker(orchestrator);
+    shutdownWorker(node);
     await running;
     await connection.close();
     await temporal.close();

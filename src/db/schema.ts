@@ -89,7 +89,9 @@ export const submissions = pgTable(
     zip: bytea('zip').notNull(),
     gradescopeScore: doublePrecision('gradescope_score'),
     gradescopeResults: jsonb('gradescope_results'),
-    warnings: jsonb('warnings').notNull().default(sql`'[]'::jsonb`),
+    warnings: jsonb('warnings')
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     storedAt: timestamp('stored_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

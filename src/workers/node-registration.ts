@@ -26,7 +26,10 @@ export async function registerNode(
     .onConflictDoUpdate({ target: nodes.name, set: { ...row, registeredAt: sql`now()` } });
   const checkIn = async () => {
     try {
-      await db.update(nodes).set({ lastSeenAt: sql`now()` }).where(eq(nodes.name, identity.name));
+      await db
+        .update(nodes)
+        .set({ lastSeenAt: sql`now()` })
+        .where(eq(nodes.name, identity.name));
     } catch (error) {
       options.logger.warn('node check-in failed', { error });
     }

@@ -105,7 +105,9 @@ describe('bad input', () => {
     } as const;
     const shas = await Promise.all(
       Object.entries(graders).map(async ([label, body]) =>
-        publish(await buildGradescopeZip({ sourceFiles: { run_autograder: `#!/bin/bash\n${body}\n` }, hostname: label })),
+        publish(
+          await buildGradescopeZip({ sourceFiles: { run_autograder: `#!/bin/bash\n${body}\n` }, hostname: label }),
+        ),
       ),
     );
     const good = await publish(await buildGradescopeZip({ hostname: 'still-grading\n' }));

@@ -39,7 +39,7 @@ describe('the bridge and an unreliable broker', () => {
     await broker.stop();
     await assert.rejects(mosquittoPub(brokerOf(stack.config), file.path), 'the broker is down');
     broker = await startBroker();
-    await waitFor(async () => stack.bridge?.client.connected || undefined, {
+    await waitFor(() => Promise.resolve(stack.bridge?.client.connected || undefined), {
       timeoutMs: 20_000,
       description: 'bridge reconnected',
     });

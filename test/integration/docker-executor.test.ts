@@ -158,7 +158,11 @@ except OSError as e:
 
   it('sweeps containers a crashed node left behind', async () => {
     const image = requireEnv('GG_TEST_BASE_IMAGE');
-    const orphan = await docker.createContainer({ Image: image, Cmd: ['sleep', '600'], Labels: { [NODE_LABEL]: nodeName } });
+    const orphan = await docker.createContainer({
+      Image: image,
+      Cmd: ['sleep', '600'],
+      Labels: { [NODE_LABEL]: nodeName },
+    });
     await orphan.start();
     const removed = await removeLeftoverContainers(docker, nodeName);
     assert.deepEqual(removed, [orphan.id]);

@@ -113,7 +113,11 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     bridge,
     nodes,
     startNode,
-    async waitForRun(workflowId, done = (run) => ['completed', 'failed', 'rejected'].includes(run.state), timeoutMs = 60_000) {
+    async waitForRun(
+      workflowId,
+      done = (run) => ['completed', 'failed', 'rejected'].includes(run.state),
+      timeoutMs = 60_000,
+    ) {
       return waitFor(
         async () => {
           const [run] = await database.db.select().from(gradingRuns).where(eq(gradingRuns.workflowId, workflowId));
@@ -144,5 +148,5 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
 /** Config keys a test overrides for one node (e.g. its region), parsed like the environment. */
 function loadConfigPartial(env: Record<string, string>): Partial<Config> {
   const full = loadConfig(env);
-  return Object.fromEntries(Object.keys(env).map((key) => [key, full[key as keyof Config]])) as Partial<Config>;
+  return Object.fromEntries(Object.keys(env).map((key) => [key, full[key as keyof Config]]));
 }

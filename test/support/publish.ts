@@ -44,5 +44,10 @@ export function brokerOf(config: {
   MQTT_PASSWORD: string;
   MQTT_TOPIC: string;
 }): Broker {
-  return { url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, topic: config.MQTT_TOPIC };
+  return {
+    url: config.MQTT_URL,
+    username: config.MQTT_USERNAME,
+    password: config.MQTT_PASSWORD,
+    topic: config.MQTT_TOPIC,
+  };
 }
