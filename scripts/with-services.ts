@@ -51,19 +51,27 @@ async function main(): Promise<number> {
     say(`services ready (data and logs in ${workDir}):\n${formatStartupTable(rows)}`);
     if (signalled !== undefined) return 128 + constants.signals[signalled];
 
+    // Its own process group, so a signal reaches every test process, and none outlives the run.
     const child = spawn(program, command.slice(1), {
       stdio: 'inherit',
       env: { ...process.env, ...vars },
       cwd: repoRoot,
+      detached: true,
     });
-    forward = (signal) => child.kill(signal);
-    return await new Promise<number>((resolve) => {
+    forward = (signal) => signalGroup(child.pid, signal);
+    const exitCode = await new Promise<number>((resolve) => {
       child.once('error', (error) => {
         say(`could not run ${program}: ${error.message}`);
         resolve(127);
       });
       child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
     });
+    // A test runner interrupted mid-run can leave a hung test file behind, holding the services' ports.
+    if (signalGroup(child.pid, 0)) {
+      say('killing processes the command left behind');
+      signalGroup(child.pid, 'SIGKILL');
+    }
+    return exitCode;
   } catch (error) {
     say(`failed: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
@@ -71,6 +79,17 @@ async function main(): Promise<number> {
     await cleanup.runAll();
     if (process.env.GG_KEEP_SERVICE_DIR === '1') say(`kept ${workDir}`);
     else await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Signals a whole process group; false when it no longer exists. */
+function signalGroup(leaderPid: number | undefined, signal: NodeJS.Signals | 0): boolean {
+  if (leaderPid === undefined) return false;
+  try {
+    process.kill(-leaderPid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 

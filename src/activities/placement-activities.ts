@@ -1,73 +1,177 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull } from 'drizzle-orm';
+import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
-import { gradingRuns, nodes } from '../db/schema.js';
-import { NO_LIVE_NODE_ERROR, NODES_EXHAUSTED_ERROR, type Placement } from '../shared/grading-types.js';
+import { gradingRuns, submissions } from '../db/schema.js';
+import { computeDeadline } from '../scheduling/deadline.js';
+import { estimateDuration } from '../scheduling/duration-estimate.js';
+import { planPlacement, type PlacementCandidate } from '../scheduling/policies.js';
+import { nextPlanningMs } from '../scheduling/replan.js';
+import { NODE_GONE_ERROR, type Placement } from '../shared/grading-types.js';
+import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
+import { findLiveNode, liveNodes } from './live-nodes.js';
 
 /** Headroom over build + grader time for copying files in and results out. */
 const RUN_MARGIN_SEC = 120;
 
-export const NO_LIVE_NODE = NO_LIVE_NODE_ERROR;
-
-export function createPlacementActivities(db: Database, config: Config) {
+export function createPlacementActivities(db: Database, config: Config, regions: RegionsConfig) {
+  const carbonZone = (region: string) => resolveRegion(regions, region)?.entry.zone ?? `unmapped:${region}`;
   return {
-    /**
-     * Chooses the live node with the most free capacity (carbon-aware placement replaces this rule
-     * later) and records the choice on the run. Throws a retryable NoLiveNode when none checks in.
-     */
-    async placeRun(input: { runId: string; excludeNodes: string[] }): Promise<Placement> {
-      const liveSince = new Date(Date.now() - config.NODE_LIVENESS_SEC * 1000);
-      const active = db
-        .select({ nodeName: gradingRuns.nodeName, count: sql<number>`count(*)::int`.as('active') })
-        .from(gradingRuns)
-        .where(inArray(gradingRuns.state, ['placed', 'running']))
-        .groupBy(gradingRuns.nodeName)
-        .as('active');
-      const conditions = [gt(nodes.lastSeenAt, liveSince)];
-      if (input.excludeNodes.length > 0) conditions.push(notInArray(nodes.name, input.excludeNodes));
-      const candidates = await db
+    /** Gathers candidates, home, deadline and expected duration for one planning round. */
+    async preparePlanning(input: {
+      runId: string;
+      excludeNodes: string[];
+      expedite: boolean;
+    }): Promise<PlanningContext> {
+      const nodes = await liveNodes(db, config.NODE_LIVENESS_SEC, input.excludeNodes);
+      const candidates: PlacementCandidate[] = nodes.map((node) => ({
+        id: node.name,
+        kind: 'docker-node',
+        region: node.region,
+        zone: carbonZone(node.region),
+        freeSlots: node.maxConcurrentRuns - node.activeRuns,
+      }));
+      // Home: the least busy node of the home region; without one, the least busy node anywhere.
+      const byFreeSlots = [...candidates].sort((a, b) => b.freeSlots - a.freeSlots);
+      const home = byFreeSlots.find((c) => c.region === config.HOME_REGION) ?? byFreeSlots[0];
+      if (!home) throw new Error('liveNodes returned no node');
+
+      const [run] = await db
         .select({
-          name: nodes.name,
-          taskQueue: nodes.taskQueue,
-          region: nodes.region,
-          zone: nodes.zone,
-          load: sql<number>`coalesce(${active.count}, 0)::float / greatest(${nodes.maxConcurrentRuns}, 1)`,
+          receivedAt: gradingRuns.receivedAt,
+          assignmentId: submissions.assignmentId,
+          dueDate: submissions.assignmentDueDate,
+          lateDueDate: submissions.assignmentLateDueDate,
         })
-        .from(nodes)
-        .leftJoin(active, eq(active.nodeName, nodes.name))
-        .where(and(...conditions))
-        .orderBy(sql`4 asc`, nodes.name);
-      const chosen = candidates[0];
-      if (!chosen) {
-        const live = await db.select({ name: nodes.name }).from(nodes).where(gt(nodes.lastSeenAt, liveSince));
-        if (live.length > 0) {
-          throw ApplicationFailure.nonRetryable(
-            `every live node already failed this run (${input.excludeNodes.join(', ')})`,
-            NODES_EXHAUSTED_ERROR,
-          );
-        }
-        throw ApplicationFailure.retryable(
-          `no live worker node (none checked in within ${config.NODE_LIVENESS_SEC} s)`,
-          NO_LIVE_NODE,
-        );
+        .from(gradingRuns)
+        .innerJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+        .where(eq(gradingRuns.id, input.runId));
+      if (!run) throw new Error(`run ${input.runId} has no stored submission`);
+      const deadline = computeDeadline(
+        {
+          receivedMs: run.receivedAt.getTime(),
+          dueMs: run.dueDate?.getTime() ?? null,
+          lateDueMs: run.lateDueDate?.getTime() ?? null,
+          expedite: input.expedite,
+        },
+        { maxDelayMs: config.MAX_DELAY_SEC * 1000, dueGraceMs: config.DUE_GRACE_SEC * 1000 },
+      );
+      const earlier = await db
+        .select({ ms: gradingRuns.executionTimeMs })
+        .from(gradingRuns)
+        .innerJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+        .where(
+          and(
+            eq(submissions.assignmentId, run.assignmentId),
+            eq(gradingRuns.outcome, 'graded'),
+            isNotNull(gradingRuns.executionTimeMs),
+          ),
+        )
+        .orderBy(desc(gradingRuns.recordedAt))
+        .limit(25);
+      const duration = estimateDuration(earlier.map((row) => row.ms ?? 0));
+      await db
+        .update(gradingRuns)
+        .set({ deadlineAt: new Date(deadline.deadlineMs), expedited: input.expedite })
+        .where(eq(gradingRuns.id, input.runId));
+
+      const nowMs = Date.now();
+      return {
+        policy: config.PLACEMENT_POLICY,
+        candidates,
+        homeCandidateId: home.id,
+        deadlineMs: deadline.deadlineMs,
+        deadlineRule: deadline.rule,
+        estimatedDurationMs: duration.estimatedDurationMs,
+        providers: config.CARBON_PROVIDERS.split(',')
+          .map((name) => name.trim())
+          .filter(Boolean),
+        forecastRequest: {
+          zones: [...new Set(candidates.map((c) => c.zone))],
+          fromMs: nowMs,
+          toMs: Math.max(nowMs, deadline.deadlineMs) + duration.estimatedDurationMs,
+          runDurationMs: duration.estimatedDurationMs,
+          homeZone: home.zone,
+        },
+        refreshMs: config.FORECAST_REFRESH_SEC * 1000,
+      };
+    },
+
+    /** Applies the configured policy to the forecast and records the plan on the run. */
+    async choosePlacement(input: {
+      runId: string;
+      context: PlanningContext;
+      forecast: ForecastOutcome;
+    }): Promise<RunPlan> {
+      const { context, forecast } = input;
+      const nowMs = Date.now();
+      const plan = planPlacement({
+        policy: context.policy,
+        candidates: context.candidates,
+        homeCandidateId: context.homeCandidateId,
+        nowMs,
+        deadlineMs: context.deadlineMs,
+        estimatedDurationMs: context.estimatedDurationMs,
+        forecasts: forecast.forecasts,
+      });
+      // When every provider failed, that is the cause; the policy's own fallback only restates it.
+      const fallbackReason = forecast.reason ?? plan.fallbackReason;
+      await db
+        .update(gradingRuns)
+        .set({
+          policy: plan.policy,
+          plannedStartAt: new Date(plan.startMs),
+          plannedIntensityGCo2PerKwh: plan.expectedIntensityGCo2PerKwh,
+          carbonZone: plan.candidate.zone,
+          plan: {
+            ...plan,
+            plannedAt: new Date(nowMs).toISOString(),
+            deadline: new Date(context.deadlineMs).toISOString(),
+            deadlineRule: context.deadlineRule,
+            estimatedDurationMs: context.estimatedDurationMs,
+            homeCandidateId: context.homeCandidateId,
+            candidates: context.candidates,
+            forecastProvider: forecast.provider,
+            providerAttempts: forecast.attempts,
+            missingZones: forecast.missing,
+            fallbackReason,
+          },
+        })
+        .where(eq(gradingRuns.id, input.runId));
+      return {
+        nodeName: plan.candidate.id,
+        startMs: plan.startMs,
+        nextPlanningMs: nextPlanningMs(plan, nowMs, context.refreshMs),
+        policy: plan.policy,
+        expectedIntensityGCo2PerKwh: plan.expectedIntensityGCo2PerKwh,
+        fallbackReason,
+      };
+    },
+
+    /** Commits the run to the planned node, if it is still checking in. */
+    async claimNode(input: { runId: string; nodeName: string }): Promise<Placement> {
+      const node = await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName);
+      if (!node) {
+        throw ApplicationFailure.nonRetryable(`node ${input.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
       await db
         .update(gradingRuns)
         .set({
           state: 'placed',
           executor: 'docker',
-          nodeName: chosen.name,
-          region: chosen.region,
-          zone: chosen.zone,
+          nodeName: node.name,
+          region: node.region,
+          zone: node.zone,
+          carbonZone: carbonZone(node.region),
           placedAt: new Date(),
         })
         .where(eq(gradingRuns.id, input.runId));
       return {
-        nodeName: chosen.name,
-        taskQueue: chosen.taskQueue,
-        region: chosen.region,
-        zone: chosen.zone,
+        nodeName: node.name,
+        taskQueue: node.taskQueue,
+        region: node.region,
+        zone: node.zone,
         runTimeoutSec: config.IMAGE_BUILD_TIMEOUT_SEC + config.GRADER_TIMEOUT_SEC + RUN_MARGIN_SEC,
         pickupTimeoutSec: config.NODE_PICKUP_TIMEOUT_SEC,
         maxAttempts: config.INFRA_MAX_ATTEMPTS,

@@ -7,6 +7,7 @@ import { createNodeWorker } from '../workers/node-worker.js';
 import {
   connectTemporalClient,
   connectWorkerConnection,
+  loadCarbonSetup,
   openDatabase,
   shutdownWorker,
   untilSignal,
@@ -51,7 +52,12 @@ async function main(argv: string[]): Promise<number> {
       const database = await openDatabase(config);
       const connection = await connectWorkerConnection(config);
       const worker = values.orchestrator
-        ? await createOrchestratorWorker({ connection, db: database.db, config })
+        ? await createOrchestratorWorker({
+            connection,
+            db: database.db,
+            config,
+            ...(await loadCarbonSetup(config, logger)),
+          })
         : await createNodeWorker({ connection, db: database.db, config, logger });
       const running = worker.run();
       // A signal asks the worker to finish its current tasks; `running` settles once it has.

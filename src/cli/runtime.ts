@@ -1,6 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { createConfiguredProviders } from '../carbon/configured-providers.js';
+import type { CarbonProvider } from '../carbon/provider.js';
+import { loadRegionsConfig, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
+import type { Logger } from '../observability/logger.js';
 import { connectDatabase, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 
@@ -38,4 +42,15 @@ export function shutdownWorker(worker: { shutdown(): void }): void {
   } catch (error) {
     if (!(error instanceof Error && error.name === 'IllegalStateError')) throw error;
   }
+}
+
+/** The regions file and the carbon providers the orchestrator plans with. */
+export async function loadCarbonSetup(
+  config: Config,
+  logger: Logger,
+): Promise<{ regions: RegionsConfig; carbonProviders: CarbonProvider[] }> {
+  const regions = await loadRegionsConfig(config.REGIONS_FILE);
+  const carbonProviders = await createConfiguredProviders(config, regions, logger);
+  logger.info('carbon providers', { providers: carbonProviders.map((p) => p.name), policy: config.PLACEMENT_POLICY });
+  return { regions, carbonProviders };
 }

@@ -19,6 +19,7 @@ import { createOrchestratorWorker } from '../workers/orchestrator-worker.js';
 import {
   connectTemporalClient,
   connectWorkerConnection,
+  loadCarbonSetup,
   openDatabase,
   shutdownWorker,
   untilSignal,
@@ -83,7 +84,12 @@ export async function up(logger: Logger): Promise<void> {
     const database = await openDatabase(config);
     const temporal = await connectTemporalClient(config);
     const connection = await connectWorkerConnection(config);
-    const orchestrator = await createOrchestratorWorker({ connection, db: database.db, config });
+    const orchestrator = await createOrchestratorWorker({
+      connection,
+      db: database.db,
+      config,
+      ...(await loadCarbonSetup(config, logger)),
+    });
     const node = await createNodeWorker({ connection, db: database.db, config, logger });
     const bridge = runBridge(config, database.db, temporal.client, logger);
     const running = Promise.all([orchestrator.run(), node.run()]);

@@ -67,6 +67,29 @@ export const configSchema = z.object({
   NODE_PICKUP_TIMEOUT_SEC: intFromEnv(300),
   /** A node that has not checked in for this long is not given new work. */
   NODE_LIVENESS_SEC: intFromEnv(30),
+  /** Placement policy: immediate-home | spatial | temporal | spatiotemporal. */
+  PLACEMENT_POLICY: z.enum(['immediate-home', 'spatial', 'temporal', 'spatiotemporal']).default('spatiotemporal'),
+  /** The region runs go to without carbon awareness (the immediate-home baseline). */
+  HOME_REGION: z.string().default('local'),
+  /** Longest a re-grade may wait for a greener hour; 0 runs everything at once. */
+  MAX_DELAY_SEC: intFromEnv(6 * 3600),
+  /** Submissions made before a due date must start by due date + this grace (see src/scheduling/deadline.ts). */
+  DUE_GRACE_SEC: intFromEnv(3600),
+  /** A waiting run re-plans with a fresh forecast this often. */
+  FORECAST_REFRESH_SEC: intFromEnv(3600),
+  /** Carbon providers in the order they are tried: trace, cas. Empty runs carbon-agnostic. */
+  CARBON_PROVIDERS: z.string().default('trace'),
+  /** Region → carbon zone map. */
+  REGIONS_FILE: z.string().optional(),
+  /** Folder of `<zone>_<year>.csv` traces for the trace provider (default: ../shared/carbon-traces). */
+  GG_CARBON_TRACES_DIR: z.string().optional(),
+  /** The carbon-aware scheduler API (cas provider). */
+  CAS_URL: z.string().optional(),
+  CAS_API_VERSION: z.enum(['v2023-05', 'v2023-11', 'head']).default('head'),
+  CAS_TIMEOUT_SEC: intFromEnv(20),
+  /** Power model: watts per busy core (the CAS API's default) and per GB of memory limit. */
+  WATTS_PER_CORE: z.coerce.number().nonnegative().default(5),
+  WATTS_PER_MEMORY_GB: z.coerce.number().nonnegative().default(0.3725),
   /** Infrastructure faults (engine down, lost connection) are retried this many times per node. */
   INFRA_MAX_ATTEMPTS: intFromEnv(3),
 });

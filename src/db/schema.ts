@@ -163,6 +163,27 @@ export const gradingRuns = pgTable(
     outputTruncated: boolean('output_truncated'),
     failureReason: text('failure_reason'),
     attempts: integer('attempts').notNull().default(0),
+    // Carbon-aware placement: what was planned, and why.
+    policy: text('policy'),
+    deadlineAt: timestamp('deadline_at', { withTimezone: true }),
+    plannedStartAt: timestamp('planned_start_at', { withTimezone: true }),
+    plannedIntensityGCo2PerKwh: doublePrecision('planned_intensity_g_co2_per_kwh'),
+    /** Carbon zone of the chosen region (from the regions file), e.g. US-CAL-CISO. */
+    carbonZone: text('carbon_zone'),
+    /** The last plan in full: candidates, forecast provider and attempts, notes, fallback reason. */
+    plan: jsonb('plan'),
+    expedited: boolean('expedited').notNull().default(false),
+    // Carbon receipt of the run (see src/carbon/accounting.ts for the model).
+    energyKwh: doublePrecision('energy_kwh'),
+    emissionsGCo2: doublePrecision('emissions_g_co2'),
+    intensityGCo2PerKwh: doublePrecision('intensity_g_co2_per_kwh'),
+    /** average or marginal: never mixed within one receipt. */
+    intensityBasis: text('intensity_basis'),
+    intensitySource: text('intensity_source'),
+    /** The same run under immediate-home: at home, starting when it arrived. */
+    counterfactualEmissionsGCo2: doublePrecision('counterfactual_emissions_g_co2'),
+    savingGCo2: doublePrecision('saving_g_co2'),
+    carbonReceipt: jsonb('carbon_receipt'),
   },
   (t) => [
     uniqueIndex('grading_runs_workflow_id_key').on(t.workflowId),

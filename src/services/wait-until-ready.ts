@@ -28,7 +28,8 @@ export async function waitUntilReady(options: WaitUntilReadyOptions): Promise<vo
       lastError = error;
     }
     if (exit !== undefined) {
-      throw await ServiceStartError.withLog(`${options.what} ${describeExit(exit)} before answering`, options.logFile);
+      const how = exit.error === undefined ? `${describeExit(exit)} before answering` : describeExit(exit);
+      throw await ServiceStartError.withLog(`${options.what} ${how}`, options.logFile, exit.error);
     }
     if (Date.now() >= deadline) {
       const reason = lastError instanceof Error ? ` (last probe error: ${lastError.message})` : '';

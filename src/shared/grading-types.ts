@@ -4,7 +4,8 @@
 export type RunTrigger = 'ingest' | 'rerun';
 
 /** Where a run stands, as the status query and the run row report it. */
-export type GradingState = 'storing' | 'placing' | 'running' | 'recording' | 'completed' | 'failed' | 'rejected';
+export type GradingState =
+  'storing' | 'planning' | 'waiting' | 'placing' | 'running' | 'recording' | 'completed' | 'failed' | 'rejected';
 
 /** What the bridge (or a re-run) hands the workflow: a reference, never the zip itself. */
 export interface GradeSubmissionInput {
@@ -67,6 +68,11 @@ export interface GradingStatus {
   state: GradingState;
   runId: string | null;
   nodeName: string | null;
+  /** Placement policy and the start it planned (ISO), while waiting for a greener hour. */
+  policy: string | null;
+  plannedStartAt: string | null;
+  expectedIntensityGCo2PerKwh: number | null;
+  expedited: boolean;
   attempts: number;
   lastError: string | null;
 }
@@ -83,6 +89,10 @@ export function ingestWorkflowId(payloadSha256: string): string {
 
 /** ApplicationFailure type of a payload that can never be graded (bad zip, bad metadata). */
 export const INVALID_SUBMISSION_ERROR = 'InvalidSubmission';
+/** ApplicationFailure type of a carbon provider's failure; retryable only when the provider says so. */
+export const CARBON_PROVIDER_ERROR = 'CarbonProviderError';
+/** ApplicationFailure type when the planned node stopped checking in before the run was claimed. */
+export const NODE_GONE_ERROR = 'NodeGone';
 /** ApplicationFailure type when every live node already failed this run: trying again will not help. */
 export const NODES_EXHAUSTED_ERROR = 'NodesExhausted';
 /** ApplicationFailure type while no worker node is checking in; retried until one does. */

@@ -1,9 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { createCarbonActivities } from '../activities/carbon-activities.js';
 import { createPlacementActivities } from '../activities/placement-activities.js';
 import { createResultsActivities } from '../activities/results-activities.js';
 import { createRunActivities } from '../activities/run-activities.js';
 import { createStorageActivities } from '../activities/storage-activities.js';
+import type { CarbonProvider } from '../carbon/provider.js';
+import type { RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 
@@ -13,6 +16,9 @@ export interface OrchestratorWorkerDeps {
   connection: NativeConnection;
   db: Database;
   config: Config;
+  regions: RegionsConfig;
+  /** Carbon providers in the order they are tried (see createConfiguredProviders). */
+  carbonProviders: readonly CarbonProvider[];
   /** A prebuilt bundle saves the webpack step when several workers start in one process (tests). */
   workflowBundle?: WorkflowBundle;
 }
@@ -28,7 +34,8 @@ export function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Promise<
     activities: {
       ...createRunActivities(db),
       ...createStorageActivities(db, config),
-      ...createPlacementActivities(db, config),
+      ...createPlacementActivities(db, config, deps.regions),
+      ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
       ...createResultsActivities(db),
     },
   });

@@ -2,7 +2,9 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   defineQuery,
+  defineSignal,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -10,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
+import type { CarbonActivities } from '../activities/carbon-activities.js';
 import type { NodeActivities } from '../activities/node-activities.js';
 import type { PlacementActivities } from '../activities/placement-activities.js';
 import type { ResultsActivities } from '../activities/results-activities.js';
@@ -17,6 +20,7 @@ import type { RunActivities } from '../activities/run-activities.js';
 import type { StorageActivities } from '../activities/storage-activities.js';
 import {
   INVALID_SUBMISSION_ERROR,
+  NODE_GONE_ERROR,
   NODES_EXHAUSTED_ERROR,
   type ExecutionSummary,
   type GradeSubmissionInput,
@@ -24,14 +28,19 @@ import {
   type GradingStatus,
   type Placement,
 } from '../shared/grading-types.js';
+import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
 
 export const gradingStatusQuery = defineQuery<GradingStatus>('gradingStatus');
+/** Run now: a person is waiting for this grade. Ends any wait for a greener hour. */
+export const expediteSignal = defineSignal('expedite');
 
 /** Nodes tried before a run is marked failed: one bad node must not fail a submission. */
 const MAX_NODES_TRIED = 3;
+/** A plan starting within this much of now starts now: no timer for a few seconds of carbon. */
+const START_TOLERANCE_MS = 1000;
 
 // Database work takes seconds; 20 attempts with backoff capped at a minute ride out ~15 min of outage.
-const central = proxyActivities<RunActivities & StorageActivities & ResultsActivities>({
+const central = proxyActivities<RunActivities & StorageActivities & ResultsActivities & CarbonActivities>({
   startToCloseTimeout: '2 minutes',
   retry: {
     initialInterval: '1 second',
@@ -49,6 +58,12 @@ const placement = proxyActivities<PlacementActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
 });
 
+// A carbon API gets three quick tries; then the next provider is asked. Grading never waits long on one.
+const carbon = proxyActivities<CarbonActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
 /** Routes the container work to the chosen node's own queue, with the timeouts placement computed. */
 function nodeActivities(chosen: Placement) {
   return proxyActivities<NodeActivities>({
@@ -62,10 +77,23 @@ function nodeActivities(chosen: Placement) {
   });
 }
 
-/** One grading journey: store, place, run on the chosen node, record. */
+/** One grading journey: store, plan where and when, wait for a greener hour, run on the chosen node, record. */
 export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Promise<GradeSubmissionResult> {
-  const status: GradingStatus = { state: 'storing', runId: null, nodeName: null, attempts: 0, lastError: null };
+  const status: GradingStatus = {
+    state: 'storing',
+    runId: null,
+    nodeName: null,
+    policy: null,
+    plannedStartAt: null,
+    expectedIntensityGCo2PerKwh: null,
+    expedited: false,
+    attempts: 0,
+    lastError: null,
+  };
   setHandler(gradingStatusQuery, () => status);
+  setHandler(expediteSignal, () => {
+    status.expedited = true;
+  });
 
   const runId = await central.openRun({ workflowId: workflowInfo().workflowId, ...input });
   status.runId = runId;
@@ -79,7 +107,7 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     try {
       stored = await central.storeSubmission({ payloadSha256: input.payloadSha256, runId });
     } catch (error) {
-      const reason = invalidSubmissionReason(error);
+      const reason = applicationFailureMessage(error, INVALID_SUBMISSION_ERROR);
       if (reason === null) throw error;
       status.lastError = reason;
       return finish({ state: 'rejected', outcome: null, score: null, nodeName: null, reason });
@@ -88,13 +116,13 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     const excludeNodes: string[] = [];
     let execution: ExecutionSummary | null = null;
     while (execution === null) {
-      status.state = 'placing';
-      const chosen = excludeNodes.length < MAX_NODES_TRIED ? await placeOrGiveUp(runId, excludeNodes) : null;
+      const chosen = excludeNodes.length < MAX_NODES_TRIED ? await planAndWait(runId, excludeNodes, status) : null;
       if (chosen === null) {
-        const reason = `no node could run it (tried ${excludeNodes.join(', ')}); last error: ${status.lastError}`;
+        const reason = `no node could run it (tried ${excludeNodes.join(', ') || 'none'}); last error: ${status.lastError}`;
         await central.failRun({ runId, reason });
         return finish({ state: 'failed', outcome: 'infrastructure-failure', score: null, nodeName: null, reason });
       }
+      if (chosen === 'node-gone') continue;
       status.state = 'running';
       status.nodeName = chosen.nodeName;
       status.attempts += 1;
@@ -109,6 +137,13 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
 
     status.state = 'recording';
     const result = await central.recordResults({ runId, execution });
+    try {
+      await central.accountCarbon({ runId });
+    } catch (error) {
+      // The grade stands without its carbon receipt; the run row simply has none.
+      if (!(error instanceof ActivityFailure)) throw error;
+      status.lastError = `carbon accounting failed: ${error.cause?.message ?? error.message}`;
+    }
     return finish({ ...result, state: 'completed' });
   } catch (error) {
     if (isCancellation(error)) {
@@ -118,18 +153,70 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   }
 }
 
-/** The next node to try, or null once every live node has failed this run. */
-async function placeOrGiveUp(runId: string, excludeNodes: string[]): Promise<Placement | null> {
+/**
+ * Plans (node, start) with a fresh forecast, sleeps on a durable timer until the start or the next
+ * forecast refresh, re-plans when it wakes, and claims the node once the start has come. Returns null
+ * when every live node already failed the run, 'node-gone' when the planned node vanished meanwhile.
+ */
+async function planAndWait(
+  runId: string,
+  excludeNodes: string[],
+  status: GradingStatus,
+): Promise<Placement | 'node-gone' | null> {
+  for (;;) {
+    status.state = 'planning';
+    let context: PlanningContext;
+    try {
+      context = await placement.preparePlanning({ runId, excludeNodes, expedite: status.expedited });
+    } catch (error) {
+      if (applicationFailureMessage(error, NODES_EXHAUSTED_ERROR) !== null) return null;
+      throw error;
+    }
+    const plan = await placement.choosePlacement({ runId, context, forecast: await forecastInOrder(context) });
+    status.policy = plan.policy;
+    status.nodeName = plan.nodeName;
+    status.plannedStartAt = new Date(plan.startMs).toISOString();
+    status.expectedIntensityGCo2PerKwh = plan.expectedIntensityGCo2PerKwh;
+    if (status.expedited || plan.startMs <= Date.now() + START_TOLERANCE_MS) break;
+
+    status.state = 'waiting';
+    await condition(() => status.expedited, wakeAfterMs(plan));
+  }
+  status.state = 'placing';
   try {
-    return await placement.placeRun({ runId, excludeNodes });
+    return await placement.claimNode({ runId, nodeName: status.nodeName ?? '' });
   } catch (error) {
-    if (applicationFailureMessage(error, NODES_EXHAUSTED_ERROR) !== null) return null;
-    throw error;
+    const gone = applicationFailureMessage(error, NODE_GONE_ERROR);
+    if (gone === null) throw error;
+    status.lastError = gone;
+    return 'node-gone';
   }
 }
 
-function invalidSubmissionReason(error: unknown): string | null {
-  return applicationFailureMessage(error, INVALID_SUBMISSION_ERROR);
+/** Until the planned start, or the next forecast refresh if that comes first (workflow time is durable). */
+function wakeAfterMs(plan: RunPlan): number {
+  const wakeAt = plan.nextPlanningMs === null ? plan.startMs : Math.min(plan.startMs, plan.nextPlanningMs);
+  return Math.max(wakeAt - Date.now(), 1);
+}
+
+/** Asks each configured provider in turn; with none answering, the run goes ahead carbon-agnostic. */
+async function forecastInOrder(context: PlanningContext): Promise<ForecastOutcome> {
+  const attempts: ForecastOutcome['attempts'] = [];
+  for (const provider of context.providers) {
+    try {
+      const set = await carbon.forecastCarbon({ provider, request: context.forecastRequest });
+      attempts.push({ provider, ok: true, failure: null, error: null });
+      return { provider, forecasts: set.forecasts, missing: set.missing, attempts, reason: null };
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      attempts.push({ provider, ok: false, failure: 'unexpected', error: error.cause?.message ?? error.message });
+    }
+  }
+  const reason =
+    context.providers.length === 0
+      ? 'no carbon provider configured'
+      : `every carbon provider failed: ${attempts.map((a) => `${a.provider} (${a.error})`).join('; ')}`;
+  return { provider: null, forecasts: [], missing: [], attempts, reason };
 }
 
 function applicationFailureMessage(error: unknown, type: string): string | null {

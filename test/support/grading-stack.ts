@@ -12,6 +12,9 @@ import type { RunningBridge } from '../../src/bridge/mqtt-bridge.js';
 import { createOrchestratorWorker, workflowsPath } from '../../src/workers/orchestrator-worker.js';
 import { createNodeWorker, type RunningNodeWorker } from '../../src/workers/node-worker.js';
 import type { AutograderExecutor } from '../../src/executors/executor.js';
+import { createConfiguredProviders } from '../../src/carbon/configured-providers.js';
+import type { CarbonProvider } from '../../src/carbon/provider.js';
+import { loadRegionsConfig } from '../../src/carbon/regions.js';
 import { createFreshDatabase } from './fresh-database.js';
 import { requireEnv } from './env.js';
 import { waitFor } from './wait-for.js';
@@ -33,6 +36,8 @@ export interface StackOptions {
   nodes?: number;
   /** Extra configuration over the test defaults. */
   env?: Record<string, string>;
+  /** Carbon providers for the orchestrator (typed fakes in tests); default: from the configuration. */
+  carbonProviders?: CarbonProvider[];
 }
 
 export interface GradingStack {
@@ -44,6 +49,8 @@ export interface GradingStack {
   /** Polls the run row of a workflow until `done` says so. */
   waitForRun(workflowId: string, done?: (run: RunRow) => boolean, timeoutMs?: number): Promise<RunRow>;
   startNode(env?: Record<string, string>, executor?: AutograderExecutor): Promise<RunningNodeWorker>;
+  /** Stops the orchestrator worker and starts a fresh one, as a process restart would. */
+  restartOrchestrator(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -71,6 +78,9 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     NODE_MAX_CONCURRENT_RUNS: '2',
     GRADER_TIMEOUT_SEC: '20',
     GRADER_MEMORY_BYTES: String(256 * 1024 * 1024),
+    // Runs start at once unless a test asks for carbon-aware waiting with its own providers.
+    MAX_DELAY_SEC: '0',
+    CARBON_PROVIDERS: '',
     ...options.env,
   });
   const database = connectDatabase(config.DATABASE_URL);
@@ -79,13 +89,12 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
-  const orchestrator = await createOrchestratorWorker({
-    connection,
-    db: database.db,
-    config,
-    workflowBundle: await workflowBundle(),
-  });
-  const running: Promise<void>[] = [orchestrator.run()];
+  const regions = await loadRegionsConfig(config.REGIONS_FILE);
+  const carbonProviders = options.carbonProviders ?? (await createConfiguredProviders(config, regions, silentLogger));
+  const orchestratorDeps = { connection, db: database.db, config, regions, carbonProviders };
+  let orchestrator = await createOrchestratorWorker({ ...orchestratorDeps, workflowBundle: await workflowBundle() });
+  let orchestratorRun = orchestrator.run();
+  const running: Promise<void>[] = [];
   const nodes: RunningNodeWorker[] = [];
   let nodeCount = 0;
   const startNode = async (env: Record<string, string> = {}, executor?: AutograderExecutor) => {
@@ -113,6 +122,12 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     bridge,
     nodes,
     startNode,
+    async restartOrchestrator() {
+      orchestrator.shutdown();
+      await orchestratorRun;
+      orchestrator = await createOrchestratorWorker({ ...orchestratorDeps, workflowBundle: await workflowBundle() });
+      orchestratorRun = orchestrator.run();
+    },
     async waitForRun(
       workflowId,
       done = (run) => ['completed', 'failed', 'rejected'].includes(run.state),
@@ -136,7 +151,7 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
           /* already stopped */
         }
       }
-      await Promise.allSettled(running);
+      await Promise.allSettled([orchestratorRun, ...running]);
       await connection.close();
       await clientConnection.close();
       await database.close();

@@ -1,0 +1,39 @@
+// Types of carbon-aware planning that cross the workflow/activity boundary. Declarations only.
+import type { ProviderAttempt } from '../carbon/fallback-provider.js';
+import type { ForecastRequest, MissingZone, ZoneForecast } from '../carbon/provider.js';
+import type { PlacementCandidate } from '../scheduling/policies.js';
+
+/** Everything a planning round needs besides the forecast; gathered from the database by an activity. */
+export interface PlanningContext {
+  policy: string;
+  candidates: PlacementCandidate[];
+  homeCandidateId: string;
+  /** Latest allowed start, epoch ms. */
+  deadlineMs: number;
+  deadlineRule: string;
+  estimatedDurationMs: number;
+  /** Carbon providers to try, in order. */
+  providers: string[];
+  forecastRequest: ForecastRequest;
+  refreshMs: number;
+}
+
+/** The forecast a planning round used (or why it had none). */
+export interface ForecastOutcome {
+  provider: string | null;
+  forecasts: ZoneForecast[];
+  missing: MissingZone[];
+  attempts: ProviderAttempt[];
+  reason: string | null;
+}
+
+/** What the workflow acts on: where, when, and when to look again. */
+export interface RunPlan {
+  nodeName: string;
+  startMs: number;
+  /** Re-plan with a fresh forecast at this time if the run is still waiting; null when it starts now. */
+  nextPlanningMs: number | null;
+  policy: string;
+  expectedIntensityGCo2PerKwh: number | null;
+  fallbackReason: string | null;
+}
