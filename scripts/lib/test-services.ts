@@ -8,7 +8,6 @@ import {
   startMosquitto,
   startPostgres,
   startTemporal,
-  type SearchAttributeType,
 } from '../../src/services/index.js';
 import type { CleanupStack } from './cleanup-stack.js';
 
@@ -20,9 +19,6 @@ export interface StartupRow {
   seconds: number;
   where: string;
 }
-
-/** Custom search attributes the app's workflows use; registered when the harness starts its own server. */
-const temporalSearchAttributes: Record<string, SearchAttributeType> = {};
 
 /**
  * Starts every service the tests need that `env` does not already point at, registering each stop on `cleanup`.
@@ -74,7 +70,6 @@ export async function startTestServices(
     const server = await startTemporal({
       dbFile: path.join(workDir, 'temporal', 'temporal.db'),
       cliPath,
-      searchAttributes: temporalSearchAttributes,
     });
     cleanup.push('temporal', server.stop);
     return started((vars.TEMPORAL_ADDRESS = server.address));

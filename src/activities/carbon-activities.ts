@@ -13,6 +13,8 @@ import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns } from '../db/schema.js';
+import { activityLogger } from '../observability/activity-logger.js';
+import { countRunCarbon } from '../observability/metrics.js';
 import { CARBON_PROVIDER_ERROR } from '../shared/grading-types.js';
 
 export function createCarbonActivities(
@@ -35,6 +37,7 @@ export function createCarbonActivities(
         return checkForecastSet(provider.name, await provider.forecast(input.request));
       } catch (error) {
         if (!(error instanceof CarbonProviderError)) throw error;
+        activityLogger({ provider: provider.name }).warn('carbon forecast failed', { error, kind: error.kind });
         throw ApplicationFailure.create({
           type: CARBON_PROVIDER_ERROR,
           message: `${error.kind}: ${error.message}`,
@@ -91,6 +94,14 @@ export function createCarbonActivities(
           carbonReceipt: { ...receipt, notes, providerAttempts: measured.attempts },
         })
         .where(eq(gradingRuns.id, input.runId));
+      countRunCarbon(receipt);
+      activityLogger({ runId: input.runId }).info('carbon accounted', {
+        zone,
+        source: receipt.actual?.source ?? null,
+        emissionsGCo2: receipt.actual?.emissionsGCo2 ?? null,
+        savingGCo2: receipt.savingGCo2,
+        notes,
+      });
       return { emissionsGCo2: receipt.actual?.emissionsGCo2 ?? null, savingGCo2: receipt.savingGCo2 };
     },
   };

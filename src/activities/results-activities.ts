@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
+import { activityLogger } from '../observability/activity-logger.js';
+import { observeGradingDuration } from '../observability/metrics.js';
 import type { ExecutionSummary, GradeSubmissionResult, RunOutcome } from '../shared/grading-types.js';
 import { InvalidSubmissionError, parseResultsJson, scoreOf } from '../submission/index.js';
 
@@ -45,6 +47,13 @@ export function createResultsActivities(db: Database) {
           recordedAt,
         })
         .where(eq(gradingRuns.id, input.runId));
+      observeGradingDuration(verdict.outcome, execution.startedAt, execution.finishedAt);
+      activityLogger({ runId: input.runId }).info('results recorded', {
+        outcome: verdict.outcome,
+        score: verdict.score,
+        gradescopeScore: run.gradescopeScore,
+        nodeName: run.nodeName,
+      });
       return {
         state: 'completed',
         runId: input.runId,

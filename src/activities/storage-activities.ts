@@ -92,6 +92,7 @@ export function createStorageActivities(db: Database, config: Config) {
         submissionId,
         gradescopeSubmissionId: fields.gradescopeSubmissionId,
         assignmentId: fields.assignmentId,
+        courseId: fields.courseId,
       };
     },
   };
@@ -103,6 +104,7 @@ async function findStored(db: Database, payloadSha256: string): Promise<StoredSu
       submissionId: submissions.id,
       gradescopeSubmissionId: submissions.gradescopeSubmissionId,
       assignmentId: submissions.assignmentId,
+      courseId: submissions.courseId,
     })
     .from(submissions)
     .where(eq(submissions.payloadSha256, payloadSha256));

@@ -5,6 +5,7 @@ import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns, rawPayloads, rejectedMessages } from '../db/schema.js';
 import type { Logger } from '../observability/logger.js';
+import { metrics } from '../observability/metrics.js';
 import {
   GRADE_SUBMISSION_WORKFLOW,
   ingestWorkflowId,
@@ -33,6 +34,7 @@ export interface PayloadAcceptorDeps {
  */
 export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
   return async function acceptPayload(topic: string, bytes: Buffer, receivedAt = new Date()): Promise<Acceptance> {
+    metrics.messagesReceived.inc();
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const log = deps.logger.child({ sha256, topic, sizeBytes: bytes.length });
     const rejection = checkPayload(bytes, deps.maxPayloadBytes);
@@ -47,6 +49,7 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
         rejectionCode: rejection.code,
         rejectionReason: rejection.reason,
       });
+      metrics.messagesRejected.inc({ code: rejection.code });
       log.warn('message rejected', { ...rejection });
       return 'rejected';
     }
@@ -85,6 +88,7 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
       }
       throw error;
     }
+    metrics.workflowsStarted.inc();
     log.info('workflow started', { workflowId });
     return 'started';
   };

@@ -39,6 +39,7 @@ export interface StoredSubmissionRef {
   submissionId: string;
   gradescopeSubmissionId: number;
   assignmentId: number;
+  courseId: number;
 }
 
 /** The node chosen for a run and the timeouts its activity gets (config lives outside workflows). */

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { nodes } from '../db/schema.js';
 import type { Logger } from '../observability/logger.js';
+import { trackNodeLoad } from '../observability/node-load.js';
 import type { NodeHardware } from './node-info.js';
 
 export interface NodeIdentity {
@@ -24,6 +25,7 @@ export async function registerNode(
     .insert(nodes)
     .values(row)
     .onConflictDoUpdate({ target: nodes.name, set: { ...row, registeredAt: sql`now()` } });
+  const untrackLoad = trackNodeLoad(db, identity);
   const checkIn = async () => {
     try {
       await db
@@ -41,6 +43,7 @@ export async function registerNode(
   return {
     async stop() {
       clearInterval(timer);
+      untrackLoad();
       await inFlight;
       // A node shutting down cleanly leaves placement at once instead of after the liveness window.
       await db

@@ -9,6 +9,7 @@ import type { CarbonProvider } from '../carbon/provider.js';
 import type { RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
+import { registerSearchAttributes } from './register-search-attributes.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -24,8 +25,9 @@ export interface OrchestratorWorkerDeps {
 }
 
 /** The central worker: runs the workflows and every activity that is not tied to a node. */
-export function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Promise<Worker> {
+export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Promise<Worker> {
   const { db, config } = deps;
+  await registerSearchAttributes(deps.connection, config.TEMPORAL_NAMESPACE);
   return Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,

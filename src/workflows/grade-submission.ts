@@ -9,6 +9,8 @@ import {
   proxyActivities,
   setHandler,
   TimeoutFailure,
+  upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
@@ -29,6 +31,15 @@ import {
   type Placement,
 } from '../shared/grading-types.js';
 import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
+import {
+  ASSIGNMENT_ID,
+  COURSE_ID,
+  GRADESCOPE_SUBMISSION_ID,
+  GRADING_STATE,
+  GRAMS_CO2,
+  NODE,
+  REGION,
+} from '../shared/search-attributes.js';
 
 export const gradingStatusQuery = defineQuery<GradingStatus>('gradingStatus');
 /** Run now: a person is waiting for this grade. Ends any wait for a greener hour. */
@@ -94,11 +105,12 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   setHandler(expediteSignal, () => {
     status.expedited = true;
   });
+  setState(status, 'storing');
 
   const runId = await central.openRun({ workflowId: workflowInfo().workflowId, ...input });
   status.runId = runId;
   const finish = (result: Omit<GradeSubmissionResult, 'runId'>): GradeSubmissionResult => {
-    status.state = result.state;
+    setState(status, result.state);
     return { ...result, runId };
   };
 
@@ -113,6 +125,12 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
       return finish({ state: 'rejected', outcome: null, score: null, nodeName: null, reason });
     }
 
+    upsertSearchAttributes([
+      { key: GRADESCOPE_SUBMISSION_ID, value: stored.gradescopeSubmissionId },
+      { key: ASSIGNMENT_ID, value: stored.assignmentId },
+      { key: COURSE_ID, value: stored.courseId },
+    ]);
+
     const excludeNodes: string[] = [];
     let execution: ExecutionSummary | null = null;
     while (execution === null) {
@@ -123,8 +141,12 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
         return finish({ state: 'failed', outcome: 'infrastructure-failure', score: null, nodeName: null, reason });
       }
       if (chosen === 'node-gone') continue;
-      status.state = 'running';
+      setState(status, 'running');
       status.nodeName = chosen.nodeName;
+      upsertSearchAttributes([
+        { key: NODE, value: chosen.nodeName },
+        { key: REGION, value: chosen.region },
+      ]);
       status.attempts += 1;
       try {
         execution = await nodeActivities(chosen).runAutograder({ runId, submissionId: stored.submissionId });
@@ -135,10 +157,11 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
       }
     }
 
-    status.state = 'recording';
+    setState(status, 'recording');
     const result = await central.recordResults({ runId, execution });
     try {
-      await central.accountCarbon({ runId });
+      const receipt = await central.accountCarbon({ runId });
+      if (receipt.emissionsGCo2 !== null) upsertSearchAttributes([{ key: GRAMS_CO2, value: receipt.emissionsGCo2 }]);
     } catch (error) {
       // The grade stands without its carbon receipt; the run row simply has none.
       if (!(error instanceof ActivityFailure)) throw error;
@@ -164,7 +187,7 @@ async function planAndWait(
   status: GradingStatus,
 ): Promise<Placement | 'node-gone' | null> {
   for (;;) {
-    status.state = 'planning';
+    setState(status, 'planning');
     let context: PlanningContext;
     try {
       context = await placement.preparePlanning({ runId, excludeNodes, expedite: status.expedited });
@@ -179,10 +202,10 @@ async function planAndWait(
     status.expectedIntensityGCo2PerKwh = plan.expectedIntensityGCo2PerKwh;
     if (status.expedited || plan.startMs <= Date.now() + START_TOLERANCE_MS) break;
 
-    status.state = 'waiting';
+    setState(status, 'waiting');
     await condition(() => status.expedited, wakeAfterMs(plan));
   }
-  status.state = 'placing';
+  setState(status, 'placing');
   try {
     return await placement.claimNode({ runId, nodeName: status.nodeName ?? '' });
   } catch (error) {
@@ -217,6 +240,15 @@ async function forecastInOrder(context: PlanningContext): Promise<ForecastOutcom
       ? 'no carbon provider configured'
       : `every carbon provider failed: ${attempts.map((a) => `${a.provider} (${a.error})`).join('; ')}`;
   return { provider: null, forecasts: [], missing: [], attempts, reason };
+}
+
+/** Keeps the query, the Web UI's GradingState column and the memo's one-line summary in step. */
+function setState(status: GradingStatus, state: GradingStatus['state']): void {
+  status.state = state;
+  upsertSearchAttributes([{ key: GRADING_STATE, value: state }]);
+  const where = status.nodeName ? ` on ${status.nodeName}` : '';
+  const when = state === 'waiting' && status.plannedStartAt ? ` until ${status.plannedStartAt}` : '';
+  upsertMemo({ summary: `${state}${where}${when}${status.lastError ? ` (${status.lastError})` : ''}` });
 }
 
 function applicationFailureMessage(error: unknown, type: string): string | null {

@@ -88,7 +88,7 @@ function run(
       (error, stdout, stderr) => {
         if (error === null) resolve({ exitCode: 0, stdout, stderr });
         else if (typeof error.code === 'number') resolve({ exitCode: error.code, stdout, stderr });
-        else reject(error); // not started, or killed by the timeout
+        else reject(new Error(`${command} did not run to completion: ${error.message}`, { cause: error }));
       },
     );
     child.stdin?.end(options.input ?? '');

@@ -88,6 +88,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs Temporal’s schema tools from the same release as its server', () => {
+    const release = (image = '') => /^temporalio\/(?:server|admin-tools):(\d+\.\d+\.\d+)/.exec(image)?.[1];
+    const server = release(config.services.temporal?.image);
+    assert.ok(server, 'the temporal service runs temporalio/server:X.Y.Z');
+    for (const name of ['temporal-schema', 'temporal-namespace']) {
+      assert.equal(release(config.services[name]?.image), server, `${name} uses admin-tools ${server}`);
+    }
+  });
+
   it('mounts files that exist, except the password folder the operator creates', () => {
     for (const [name, service] of Object.entries(config.services)) {
       for (const mount of service.volumes) {

@@ -4,6 +4,8 @@ import { eq } from 'drizzle-orm';
 import JSZip from 'jszip';
 import { rawPayloads, submissions } from '../../src/db/schema.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
+import { ASSIGNMENT_ID } from '../../src/shared/search-attributes.js';
+import { waitFor } from '../support/wait-for.js';
 import { buildGradescopeZip, DEFAULT_STUDENTS } from '../../src/submission/test-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
@@ -62,6 +64,20 @@ describe('a submission published like Gradescope does', () => {
     const description = await handle.describe();
     assert.equal(description.status.name, 'COMPLETED');
     assert.equal(description.type, 'GradeSubmission');
+    assert.equal(description.memo?.summary, `completed on ${stack.nodes[0]?.nodeName}`);
+
+    // Operators filter runs in the Web UI by the typed search attributes the workflow sets.
+    const query = `GradescopeSubmissionId = 209522918 AND GradingState = 'completed' AND Node = '${runRow.nodeName}'`;
+    const found = await waitFor(
+      async () => {
+        for await (const execution of stack.temporal.workflow.list({ query })) {
+          if (execution.workflowId === workflowId) return execution;
+        }
+        return undefined;
+      },
+      { timeoutMs: 10_000, description: 'the run found by its search attributes' },
+    );
+    assert.equal(found.typedSearchAttributes.get(ASSIGNMENT_ID), 3634596);
   });
 
   it('starts one workflow and stores one row when the same zip is delivered twice', async () => {

@@ -1,0 +1,160 @@
+// What the dashboard reads: runs with their submission, newest first. Typed selects, no big columns
+// (zips, outputs and results.json stay in the database).
+import { desc, eq } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { gradingRuns, submissions, type RunState } from '../db/schema.js';
+import { parseRecord, planRecordSchema, receiptRecordSchema, type PlanRecord, type ReceiptRecord } from './run-records.js';
+
+export interface RunSummary {
+  id: string;
+  workflowId: string;
+  payloadSha256: string;
+  trigger: 'ingest' | 'rerun';
+  state: RunState;
+  outcome: string | null;
+  gradescopeSubmissionId: number | null;
+  assignmentId: number | null;
+  assignmentTitle: string | null;
+  /** Maximum score as Gradescope states it (text: it may be "10.0"). */
+  totalPoints: string | null;
+  score: number | null;
+  gradescopeScore: number | null;
+  nodeName: string | null;
+  region: string | null;
+  carbonZone: string | null;
+  policy: string | null;
+  expedited: boolean;
+  receivedAt: Date;
+  plannedStartAt: Date | null;
+  containerStartedAt: Date | null;
+  containerFinishedAt: Date | null;
+  recordedAt: Date | null;
+  /** Container start minus arrival: the wait for a greener hour plus queueing and image build. */
+  startDelayMs: number | null;
+  plannedIntensityGCo2PerKwh: number | null;
+  intensityGCo2PerKwh: number | null;
+  emissionsGCo2: number | null;
+  counterfactualEmissionsGCo2: number | null;
+  savingGCo2: number | null;
+  /** Saving ÷ counterfactual emissions. */
+  savingFraction: number | null;
+  plan: PlanRecord | null;
+}
+
+export interface RunDetail extends RunSummary {
+  zone: string | null;
+  executor: string | null;
+  imageTag: string | null;
+  exitCode: number | null;
+  cpuTimeMs: number | null;
+  executionTimeMs: number | null;
+  turnaroundTimeMs: number | null;
+  attempts: number;
+  failureReason: string | null;
+  deadlineAt: Date | null;
+  placedAt: Date | null;
+  energyKwh: number | null;
+  intensityBasis: string | null;
+  intensitySource: string | null;
+  receipt: ReceiptRecord | null;
+}
+
+const summaryColumns = {
+  id: gradingRuns.id,
+  workflowId: gradingRuns.workflowId,
+  payloadSha256: gradingRuns.payloadSha256,
+  trigger: gradingRuns.trigger,
+  state: gradingRuns.state,
+  outcome: gradingRuns.outcome,
+  gradescopeSubmissionId: submissions.gradescopeSubmissionId,
+  assignmentId: submissions.assignmentId,
+  assignmentTitle: submissions.assignmentTitle,
+  totalPoints: submissions.totalPoints,
+  score: gradingRuns.score,
+  gradescopeScore: gradingRuns.gradescopeScore,
+  submissionGradescopeScore: submissions.gradescopeScore,
+  nodeName: gradingRuns.nodeName,
+  region: gradingRuns.region,
+  carbonZone: gradingRuns.carbonZone,
+  policy: gradingRuns.policy,
+  expedited: gradingRuns.expedited,
+  receivedAt: gradingRuns.receivedAt,
+  plannedStartAt: gradingRuns.plannedStartAt,
+  containerStartedAt: gradingRuns.containerStartedAt,
+  containerFinishedAt: gradingRuns.containerFinishedAt,
+  recordedAt: gradingRuns.recordedAt,
+  plannedIntensityGCo2PerKwh: gradingRuns.plannedIntensityGCo2PerKwh,
+  intensityGCo2PerKwh: gradingRuns.intensityGCo2PerKwh,
+  emissionsGCo2: gradingRuns.emissionsGCo2,
+  counterfactualEmissionsGCo2: gradingRuns.counterfactualEmissionsGCo2,
+  savingGCo2: gradingRuns.savingGCo2,
+  plan: gradingRuns.plan,
+};
+
+type SummaryRow = { [K in keyof typeof summaryColumns]: (typeof summaryColumns)[K]['_']['data'] | null };
+
+/** The newest `limit` runs, newest first. */
+export async function listRecentRuns(db: Database, limit: number): Promise<RunSummary[]> {
+  const rows = await db
+    .select(summaryColumns)
+    .from(gradingRuns)
+    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+    .orderBy(desc(gradingRuns.receivedAt), desc(gradingRuns.id))
+    .limit(limit);
+  return rows.map(toSummary);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One run in full, or null when there is none with that id (including ids that are not UUIDs). */
+export async function findRun(db: Database, id: string): Promise<RunDetail | null> {
+  if (!UUID.test(id)) return null;
+  const [row] = await db
+    .select({
+      ...summaryColumns,
+      zone: gradingRuns.zone,
+      executor: gradingRuns.executor,
+      imageTag: gradingRuns.imageTag,
+      exitCode: gradingRuns.exitCode,
+      cpuTimeMs: gradingRuns.cpuTimeMs,
+      executionTimeMs: gradingRuns.executionTimeMs,
+      turnaroundTimeMs: gradingRuns.turnaroundTimeMs,
+      attempts: gradingRuns.attempts,
+      failureReason: gradingRuns.failureReason,
+      deadlineAt: gradingRuns.deadlineAt,
+      placedAt: gradingRuns.placedAt,
+      energyKwh: gradingRuns.energyKwh,
+      intensityBasis: gradingRuns.intensityBasis,
+      intensitySource: gradingRuns.intensitySource,
+      carbonReceipt: gradingRuns.carbonReceipt,
+    })
+    .from(gradingRuns)
+    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+    .where(eq(gradingRuns.id, id));
+  if (!row) return null;
+  const { carbonReceipt, ...rest } = row;
+  return { ...toSummary(rest), ...withoutSummary(rest), receipt: parseRecord(receiptRecordSchema, carbonReceipt) };
+}
+
+function toSummary(row: SummaryRow & { id: string; workflowId: string; receivedAt: Date }): RunSummary {
+  const { submissionGradescopeScore, plan, ...rest } = row;
+  const started = row.containerStartedAt;
+  const counterfactual = row.counterfactualEmissionsGCo2;
+  return {
+    ...(rest as Omit<RunSummary, 'startDelayMs' | 'savingFraction' | 'plan'>),
+    expedited: row.expedited ?? false,
+    // A run not yet recorded has no copy of Gradescope's score on its row: the submission has it.
+    gradescopeScore: row.gradescopeScore ?? submissionGradescopeScore,
+    startDelayMs: started ? started.getTime() - row.receivedAt.getTime() : null,
+    savingFraction:
+      row.savingGCo2 !== null && counterfactual !== null && counterfactual > 0 ? row.savingGCo2 / counterfactual : null,
+    plan: parseRecord(planRecordSchema, plan),
+  };
+}
+
+function withoutSummary<T extends object>(row: T): Omit<T, keyof typeof summaryColumns> {
+  return Object.fromEntries(Object.entries(row).filter(([key]) => !(key in summaryColumns))) as Omit<
+    T,
+    keyof typeof summaryColumns
+  >;
+}

@@ -1,0 +1,146 @@
+// The process's Prometheus metrics: one registry per process, scraped at /metrics (see metrics-server.ts).
+// Each process reports what happens in it: the bridge counts messages and started workflows, the
+// orchestrator grading durations and carbon, a node worker its own load.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PayloadRejection } from '../bridge/payload-checks.js';
+import type { CarbonReceipt } from '../carbon/accounting.js';
+import type { IntensityBasis } from '../carbon/provider.js';
+
+export interface GreenGraderMetrics {
+  registry: Registry;
+  /** Messages handed to the acceptor (a redelivery, or a retry after a fault, counts again). */
+  messagesReceived: Counter;
+  /** Messages refused before storage, by `code`: oversized, empty, not-a-zip. */
+  messagesRejected: Counter<'code'>;
+  /** GradeSubmission workflows this process started (duplicates are not counted). */
+  workflowsStarted: Counter;
+  /** Container start to finish, by run `outcome`. */
+  gradingDuration: Histogram<'outcome'>;
+  /** Runs placed on or running on a node (what placement counts as load), read at each scrape. */
+  nodeActiveRuns: Gauge<'node'>;
+  /** Where `nodeActiveRuns` reads each tracked node's count from (see node-load.ts). */
+  nodeLoadSources: Map<string, () => Promise<number>>;
+  /** Containers a node runs at once. */
+  nodeCapacity: Gauge<'node'>;
+  /** Grams CO2 of accounted runs, by intensity `basis` (average and marginal never add up). */
+  emissionsGrams: Counter<'basis'>;
+  /** Grams CO2 saved against immediate-home, over runs that emitted less than it would have. */
+  savingGrams: Counter<'basis'>;
+  /** Grams CO2 above immediate-home, over runs that emitted more (a counter cannot go down). */
+  extraEmissionsGrams: Counter<'basis'>;
+}
+
+/** Seconds: a grader takes from about a second to Gradescope's 10-minute default limit and a little over. */
+const GRADING_BUCKETS_SEC = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 900];
+
+/** Label values that exist from the start, so a rate over them is 0 rather than absent. */
+const REJECTION_CODES: PayloadRejection['code'][] = ['oversized', 'empty', 'not-a-zip'];
+const BASES: IntensityBasis[] = ['average', 'marginal'];
+
+export function createMetrics(registry: Registry = new Registry()): GreenGraderMetrics {
+  const registers = [registry];
+  const nodeLoadSources = new Map<string, () => Promise<number>>();
+  const created: GreenGraderMetrics = {
+    registry,
+    messagesReceived: new Counter({
+      name: 'greengrader_messages_received_total',
+      help: 'MQTT messages handed to the bridge acceptor, redeliveries included',
+      registers,
+    }),
+    messagesRejected: new Counter({
+      name: 'greengrader_messages_rejected_total',
+      help: 'MQTT messages refused before storage, by rejection code',
+      labelNames: ['code'],
+      registers,
+    }),
+    workflowsStarted: new Counter({
+      name: 'greengrader_workflows_started_total',
+      help: 'GradeSubmission workflows started by this process',
+      registers,
+    }),
+    gradingDuration: new Histogram({
+      name: 'greengrader_grading_duration_seconds',
+      help: 'Grading container wall time, start to finish, by outcome',
+      labelNames: ['outcome'],
+      buckets: GRADING_BUCKETS_SEC,
+      registers,
+    }),
+    nodeActiveRuns: new Gauge({
+      name: 'greengrader_node_active_runs',
+      help: 'Runs placed on or running on the node',
+      labelNames: ['node'],
+      registers,
+      // prom-client awaits this before each scrape. A failed read keeps the last value: a scrape must
+      // not fail because PostgreSQL is briefly away.
+      async collect() {
+        await Promise.all(
+          [...nodeLoadSources].map(async ([node, read]) => {
+            const active = await read().catch(() => null);
+            if (active !== null) this.set({ node }, active);
+          }),
+        );
+      },
+    }),
+    nodeLoadSources,
+    nodeCapacity: new Gauge({
+      name: 'greengrader_node_capacity_runs',
+      help: 'Grading containers the node runs at once',
+      labelNames: ['node'],
+      registers,
+    }),
+    emissionsGrams: new Counter({
+      name: 'greengrader_emissions_grams_total',
+      help: 'Grams CO2 emitted by accounted runs, by intensity basis',
+      labelNames: ['basis'],
+      registers,
+    }),
+    savingGrams: new Counter({
+      name: 'greengrader_saving_grams_total',
+      help: 'Grams CO2 saved against immediate-home by runs that emitted less than it, by intensity basis',
+      labelNames: ['basis'],
+      registers,
+    }),
+    extraEmissionsGrams: new Counter({
+      name: 'greengrader_extra_emissions_grams_total',
+      help: 'Grams CO2 above immediate-home by runs that emitted more than it, by intensity basis',
+      labelNames: ['basis'],
+      registers,
+    }),
+  };
+  for (const code of REJECTION_CODES) created.messagesRejected.inc({ code }, 0);
+  for (const basis of BASES) {
+    for (const counter of [created.emissionsGrams, created.savingGrams, created.extraEmissionsGrams]) {
+      counter.inc({ basis }, 0);
+    }
+  }
+  return created;
+}
+
+/** This process's metrics; the one registry `startMetricsServer` serves. */
+export const metrics: GreenGraderMetrics = createMetrics();
+
+/** Observes a finished container's wall time; does nothing when either instant is missing. */
+export function observeGradingDuration(
+  outcome: string,
+  startedAt: string | null,
+  finishedAt: string | null,
+  target: GreenGraderMetrics = metrics,
+): void {
+  if (startedAt === null || finishedAt === null) return;
+  const seconds = (Date.parse(finishedAt) - Date.parse(startedAt)) / 1000;
+  if (Number.isFinite(seconds) && seconds >= 0) target.gradingDuration.observe({ outcome }, seconds);
+}
+
+/** Adds one run's receipt: its emissions, and its saving or extra against immediate-home. */
+export function countRunCarbon(
+  receipt: Pick<CarbonReceipt, 'actual' | 'savingGCo2'>,
+  target: GreenGraderMetrics = metrics,
+): void {
+  if (!receipt.actual) return;
+  const labels = { basis: receipt.actual.basis };
+  target.emissionsGrams.inc(labels, Math.max(0, receipt.actual.emissionsGCo2));
+  const saving = receipt.savingGCo2;
+  if (saving === null || !Number.isFinite(saving)) return;
+  if (saving >= 0) target.savingGrams.inc(labels, saving);
+  else target.extraEmissionsGrams.inc(labels, -saving);
+}
