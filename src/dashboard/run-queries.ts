@@ -91,17 +91,21 @@ const summaryColumns = {
   plan: gradingRuns.plan,
 };
 
-type SummaryRow = { [K in keyof typeof summaryColumns]: (typeof summaryColumns)[K]['_']['data'] | null };
+/** Runs joined with their submission (absent until stored, or for a rejected payload). */
+function selectRuns<T extends Record<string, unknown>>(db: Database, extra: T) {
+  return db
+    .select({ ...summaryColumns, ...extra })
+    .from(gradingRuns)
+    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId));
+}
+
+type SummaryRow = Awaited<ReturnType<typeof listRows>>[number];
+const listRows = (db: Database, limit: number) =>
+  selectRuns(db, {}).orderBy(desc(gradingRuns.receivedAt), desc(gradingRuns.id)).limit(limit);
 
 /** The newest `limit` runs, newest first. */
 export async function listRecentRuns(db: Database, limit: number): Promise<RunSummary[]> {
-  const rows = await db
-    .select(summaryColumns)
-    .from(gradingRuns)
-    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
-    .orderBy(desc(gradingRuns.receivedAt), desc(gradingRuns.id))
-    .limit(limit);
-  return rows.map(toSummary);
+  return (await listRows(db, limit)).map(toSummary);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -109,52 +113,79 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** One run in full, or null when there is none with that id (including ids that are not UUIDs). */
 export async function findRun(db: Database, id: string): Promise<RunDetail | null> {
   if (!UUID.test(id)) return null;
-  const [row] = await db
-    .select({
-      ...summaryColumns,
-      zone: gradingRuns.zone,
-      executor: gradingRuns.executor,
-      imageTag: gradingRuns.imageTag,
-      exitCode: gradingRuns.exitCode,
-      cpuTimeMs: gradingRuns.cpuTimeMs,
-      executionTimeMs: gradingRuns.executionTimeMs,
-      turnaroundTimeMs: gradingRuns.turnaroundTimeMs,
-      attempts: gradingRuns.attempts,
-      failureReason: gradingRuns.failureReason,
-      deadlineAt: gradingRuns.deadlineAt,
-      placedAt: gradingRuns.placedAt,
-      energyKwh: gradingRuns.energyKwh,
-      intensityBasis: gradingRuns.intensityBasis,
-      intensitySource: gradingRuns.intensitySource,
-      carbonReceipt: gradingRuns.carbonReceipt,
-    })
-    .from(gradingRuns)
-    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
-    .where(eq(gradingRuns.id, id));
+  const [row] = await selectRuns(db, {
+    zone: gradingRuns.zone,
+    executor: gradingRuns.executor,
+    imageTag: gradingRuns.imageTag,
+    exitCode: gradingRuns.exitCode,
+    cpuTimeMs: gradingRuns.cpuTimeMs,
+    executionTimeMs: gradingRuns.executionTimeMs,
+    turnaroundTimeMs: gradingRuns.turnaroundTimeMs,
+    attempts: gradingRuns.attempts,
+    failureReason: gradingRuns.failureReason,
+    deadlineAt: gradingRuns.deadlineAt,
+    placedAt: gradingRuns.placedAt,
+    energyKwh: gradingRuns.energyKwh,
+    intensityBasis: gradingRuns.intensityBasis,
+    intensitySource: gradingRuns.intensitySource,
+    carbonReceipt: gradingRuns.carbonReceipt,
+  }).where(eq(gradingRuns.id, id));
   if (!row) return null;
-  const { carbonReceipt, ...rest } = row;
-  return { ...toSummary(rest), ...withoutSummary(rest), receipt: parseRecord(receiptRecordSchema, carbonReceipt) };
-}
-
-function toSummary(row: SummaryRow & { id: string; workflowId: string; receivedAt: Date }): RunSummary {
-  const { submissionGradescopeScore, plan, ...rest } = row;
-  const started = row.containerStartedAt;
-  const counterfactual = row.counterfactualEmissionsGCo2;
   return {
-    ...(rest as Omit<RunSummary, 'startDelayMs' | 'savingFraction' | 'plan'>),
-    expedited: row.expedited ?? false,
-    // A run not yet recorded has no copy of Gradescope's score on its row: the submission has it.
-    gradescopeScore: row.gradescopeScore ?? submissionGradescopeScore,
-    startDelayMs: started ? started.getTime() - row.receivedAt.getTime() : null,
-    savingFraction:
-      row.savingGCo2 !== null && counterfactual !== null && counterfactual > 0 ? row.savingGCo2 / counterfactual : null,
-    plan: parseRecord(planRecordSchema, plan),
+    ...toSummary(row),
+    zone: row.zone,
+    executor: row.executor,
+    imageTag: row.imageTag,
+    exitCode: row.exitCode,
+    cpuTimeMs: row.cpuTimeMs,
+    executionTimeMs: row.executionTimeMs,
+    turnaroundTimeMs: row.turnaroundTimeMs,
+    attempts: row.attempts,
+    failureReason: row.failureReason,
+    deadlineAt: row.deadlineAt,
+    placedAt: row.placedAt,
+    energyKwh: row.energyKwh,
+    intensityBasis: row.intensityBasis,
+    intensitySource: row.intensitySource,
+    receipt: parseRecord(receiptRecordSchema, row.carbonReceipt),
   };
 }
 
-function withoutSummary<T extends object>(row: T): Omit<T, keyof typeof summaryColumns> {
-  return Object.fromEntries(Object.entries(row).filter(([key]) => !(key in summaryColumns))) as Omit<
-    T,
-    keyof typeof summaryColumns
-  >;
+function toSummary(row: SummaryRow): RunSummary {
+  const started = row.containerStartedAt;
+  const counterfactual = row.counterfactualEmissionsGCo2;
+  return {
+    id: row.id,
+    workflowId: row.workflowId,
+    payloadSha256: row.payloadSha256,
+    trigger: row.trigger,
+    state: row.state,
+    outcome: row.outcome,
+    gradescopeSubmissionId: row.gradescopeSubmissionId,
+    assignmentId: row.assignmentId,
+    assignmentTitle: row.assignmentTitle,
+    totalPoints: row.totalPoints,
+    score: row.score,
+    // A run not yet recorded has no copy of Gradescope's score on its row: the submission has it.
+    gradescopeScore: row.gradescopeScore ?? row.submissionGradescopeScore,
+    nodeName: row.nodeName,
+    region: row.region,
+    carbonZone: row.carbonZone,
+    policy: row.policy,
+    expedited: row.expedited,
+    receivedAt: row.receivedAt,
+    plannedStartAt: row.plannedStartAt,
+    containerStartedAt: started,
+    containerFinishedAt: row.containerFinishedAt,
+    recordedAt: row.recordedAt,
+    startDelayMs: started ? started.getTime() - row.receivedAt.getTime() : null,
+    plannedIntensityGCo2PerKwh: row.plannedIntensityGCo2PerKwh,
+    intensityGCo2PerKwh: row.intensityGCo2PerKwh,
+    emissionsGCo2: row.emissionsGCo2,
+    counterfactualEmissionsGCo2: counterfactual,
+    savingGCo2: row.savingGCo2,
+    savingFraction:
+      row.savingGCo2 !== null && counterfactual !== null && counterfactual > 0 ? row.savingGCo2 / counterfactual : null,
+    plan: parseRecord(planRecordSchema, row.plan),
+  };
 }
