@@ -4,6 +4,15 @@ import type { Database } from '../db/client.js';
 import { gradingRuns, nodes } from '../db/schema.js';
 import { NO_LIVE_NODE_ERROR, NODES_EXHAUSTED_ERROR } from '../shared/grading-types.js';
 
+// The node columns placement needs, shared by both queries below.
+const nodeColumns = {
+  name: nodes.name,
+  taskQueue: nodes.taskQueue,
+  region: nodes.region,
+  zone: nodes.zone,
+  maxConcurrentRuns: nodes.maxConcurrentRuns,
+};
+
 export interface LiveNode {
   name: string;
   taskQueue: string;
@@ -31,14 +40,7 @@ export async function liveNodes(
     .groupBy(gradingRuns.nodeName)
     .as('active');
   const live = await db
-    .select({
-      name: nodes.name,
-      taskQueue: nodes.taskQueue,
-      region: nodes.region,
-      zone: nodes.zone,
-      maxConcurrentRuns: nodes.maxConcurrentRuns,
-      activeRuns: sql<number>`coalesce(${active.count}, 0)`,
-    })
+    .select({ ...nodeColumns, activeRuns: sql<number>`coalesce(${active.count}, 0)` })
     .from(nodes)
     .leftJoin(active, eq(active.nodeName, nodes.name))
     .where(gt(nodes.lastSeenAt, liveSince))
@@ -65,13 +67,7 @@ export async function findLiveNode(
 ): Promise<Omit<LiveNode, 'activeRuns'> | null> {
   const liveSince = new Date(Date.now() - livenessSec * 1000);
   const [node] = await db
-    .select({
-      name: nodes.name,
-      taskQueue: nodes.taskQueue,
-      region: nodes.region,
-      zone: nodes.zone,
-      maxConcurrentRuns: nodes.maxConcurrentRuns,
-    })
+    .select(nodeColumns)
     .from(nodes)
     .where(and(eq(nodes.name, name), gt(nodes.lastSeenAt, liveSince)));
   return node ?? null;

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { AutograderJob, ExecutionControl } from '../executor.js';
+import type { AutograderExecution, AutograderJob, ExecutionControl } from '../executor.js';
 import { CappedBuffer } from './capped-buffer.js';
 import { packTar, readFirstFileFromTar, treeEntries } from './tar-archive.js';
 
@@ -14,17 +14,10 @@ const TIMES_FILE = '/tmp/.greengrader-cpu-times';
  */
 const WRAPPER = `cd /autograder && /autograder/run_autograder; code=$?; times > ${TIMES_FILE} 2>/dev/null; exit $code`;
 
-export interface ContainerOutcome {
+/** An execution minus the image: what one container run tells. */
+export type ContainerOutcome = Omit<AutograderExecution, 'imageTag' | 'imageBuildMs' | 'imageReadyAt'> & {
   outcome: 'completed' | 'timeout' | 'out-of-memory';
-  exitCode: number | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  cpuTimeMs: number | null;
-  output: string;
-  outputTruncated: boolean;
-  resultsJson: string | null;
-  resultsTruncated: boolean;
-}
+};
 
 /** Runs `run_autograder` once in a locked-down container and always removes the container. */
 export async function runGraderContainer(
