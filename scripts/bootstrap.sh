@@ -11,7 +11,7 @@ set -euo pipefail
 TEMPORAL_CLI_VERSION=v1.5.1
 TEMPORAL_CLI_PACKAGE=github.com/temporalio/cli/cmd/temporal
 # Debian stable's own versions, unpinned: the tests only need what bookworm ships.
-APT_PACKAGES=(ca-certificates debian-archive-keyring postgresql mosquitto mosquitto-clients docker.io debootstrap docker-compose)
+APT_PACKAGES=(ca-certificates debian-archive-keyring postgresql mosquitto mosquitto-clients docker.io debootstrap docker-compose chromium)
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STARTED=$EPOCHREALTIME

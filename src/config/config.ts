@@ -90,6 +90,12 @@ export const configSchema = z.object({
   /** Power model: watts per busy core (the CAS API's default) and per GB of memory limit. */
   WATTS_PER_CORE: z.coerce.number().nonnegative().default(5),
   WATTS_PER_MEMORY_GB: z.coerce.number().nonnegative().default(0.3725),
+  /** The dashboard web page (no login: keep it on loopback unless a proxy checks who asks). */
+  DASHBOARD_HOST: z.string().default('127.0.0.1'),
+  DASHBOARD_PORT: intFromEnv(8080),
+  /** Prometheus endpoint of this process; 0 turns it off. Processes sharing a host need different ports. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  METRICS_PORT: intFromEnv(9464),
   /** Infrastructure faults (engine down, lost connection) are retried this many times per node. */
   INFRA_MAX_ATTEMPTS: intFromEnv(3),
 });

@@ -128,18 +128,23 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
       orchestrator = await createOrchestratorWorker({ ...orchestratorDeps, workflowBundle: await workflowBundle() });
       orchestratorRun = orchestrator.run();
     },
-    async waitForRun(
-      workflowId,
-      done = (run) => ['completed', 'failed', 'rejected'].includes(run.state),
-      timeoutMs = 60_000,
-    ) {
-      return waitFor(
+    async waitForRun(workflowId, done, timeoutMs = 60_000) {
+      const select = async () =>
+        (await database.db.select().from(gradingRuns).where(eq(gradingRuns.workflowId, workflowId)))[0];
+      const run = await waitFor(
         async () => {
-          const [run] = await database.db.select().from(gradingRuns).where(eq(gradingRuns.workflowId, workflowId));
-          return run && done(run) ? run : undefined;
+          const row = await select();
+          return row && (done ?? isFinal)(row) ? row : undefined;
         },
         { timeoutMs, description: `run of ${workflowId}` },
       );
+      if (done) return run;
+      // A final row gets its carbon receipt last, just before the workflow completes: wait for that too.
+      await temporal.workflow
+        .getHandle(workflowId)
+        .result()
+        .catch(() => undefined);
+      return (await select()) ?? run;
     },
     async stop() {
       await bridge?.stop();
@@ -158,6 +163,10 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
       await fresh.drop();
     },
   };
+}
+
+function isFinal(run: RunRow): boolean {
+  return ['completed', 'failed', 'rejected'].includes(run.state);
 }
 
 /** Config keys a test overrides for one node (e.g. its region), parsed like the environment. */
