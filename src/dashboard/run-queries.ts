@@ -3,7 +3,13 @@
 import { desc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions, type RunState } from '../db/schema.js';
-import { parseRecord, planRecordSchema, receiptRecordSchema, type PlanRecord, type ReceiptRecord } from './run-records.js';
+import {
+  parseRecord,
+  planRecordSchema,
+  receiptRecordSchema,
+  type PlanRecord,
+  type ReceiptRecord,
+} from './run-records.js';
 
 export interface RunSummary {
   id: string;
@@ -91,17 +97,17 @@ const summaryColumns = {
   plan: gradingRuns.plan,
 };
 
-/** Runs joined with their submission (absent until stored, or for a rejected payload). */
-function selectRuns<T extends Record<string, unknown>>(db: Database, extra: T) {
-  return db
-    .select({ ...summaryColumns, ...extra })
-    .from(gradingRuns)
-    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId));
-}
-
 type SummaryRow = Awaited<ReturnType<typeof listRows>>[number];
-const listRows = (db: Database, limit: number) =>
-  selectRuns(db, {}).orderBy(desc(gradingRuns.receivedAt), desc(gradingRuns.id)).limit(limit);
+
+// Left join: a run has no submission until it is stored, nor ever when its payload was rejected.
+function listRows(db: Database, limit: number) {
+  return db
+    .select(summaryColumns)
+    .from(gradingRuns)
+    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+    .orderBy(desc(gradingRuns.receivedAt), desc(gradingRuns.id))
+    .limit(limit);
+}
 
 /** The newest `limit` runs, newest first. */
 export async function listRecentRuns(db: Database, limit: number): Promise<RunSummary[]> {
@@ -113,23 +119,28 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** One run in full, or null when there is none with that id (including ids that are not UUIDs). */
 export async function findRun(db: Database, id: string): Promise<RunDetail | null> {
   if (!UUID.test(id)) return null;
-  const [row] = await selectRuns(db, {
-    zone: gradingRuns.zone,
-    executor: gradingRuns.executor,
-    imageTag: gradingRuns.imageTag,
-    exitCode: gradingRuns.exitCode,
-    cpuTimeMs: gradingRuns.cpuTimeMs,
-    executionTimeMs: gradingRuns.executionTimeMs,
-    turnaroundTimeMs: gradingRuns.turnaroundTimeMs,
-    attempts: gradingRuns.attempts,
-    failureReason: gradingRuns.failureReason,
-    deadlineAt: gradingRuns.deadlineAt,
-    placedAt: gradingRuns.placedAt,
-    energyKwh: gradingRuns.energyKwh,
-    intensityBasis: gradingRuns.intensityBasis,
-    intensitySource: gradingRuns.intensitySource,
-    carbonReceipt: gradingRuns.carbonReceipt,
-  }).where(eq(gradingRuns.id, id));
+  const [row] = await db
+    .select({
+      ...summaryColumns,
+      zone: gradingRuns.zone,
+      executor: gradingRuns.executor,
+      imageTag: gradingRuns.imageTag,
+      exitCode: gradingRuns.exitCode,
+      cpuTimeMs: gradingRuns.cpuTimeMs,
+      executionTimeMs: gradingRuns.executionTimeMs,
+      turnaroundTimeMs: gradingRuns.turnaroundTimeMs,
+      attempts: gradingRuns.attempts,
+      failureReason: gradingRuns.failureReason,
+      deadlineAt: gradingRuns.deadlineAt,
+      placedAt: gradingRuns.placedAt,
+      energyKwh: gradingRuns.energyKwh,
+      intensityBasis: gradingRuns.intensityBasis,
+      intensitySource: gradingRuns.intensitySource,
+      carbonReceipt: gradingRuns.carbonReceipt,
+    })
+    .from(gradingRuns)
+    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+    .where(eq(gradingRuns.id, id));
   if (!row) return null;
   return {
     ...toSummary(row),

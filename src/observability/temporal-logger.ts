@@ -34,10 +34,10 @@ export function createTemporalLogger(logger: Logger, minLevel: LogLevel = 'INFO'
 /** Our logger over a Temporal one (e.g. an activity's context logger), with fixed fields on every line. */
 export function fromTemporalLogger(target: TemporalLogger, base: LogFields = {}): Logger {
   return {
-    debug: (message, fields) => target.debug(message, { ...base, ...fields }),
-    info: (message, fields) => target.info(message, { ...base, ...fields }),
-    warn: (message, fields) => target.warn(message, { ...base, ...fields }),
-    error: (message, fields) => target.error(message, { ...base, ...fields }),
+    debug: (message, fields) => void target.debug(message, { ...base, ...fields }),
+    info: (message, fields) => void target.info(message, { ...base, ...fields }),
+    warn: (message, fields) => void target.warn(message, { ...base, ...fields }),
+    error: (message, fields) => void target.error(message, { ...base, ...fields }),
     child: (fields) => fromTemporalLogger(target, { ...base, ...fields }),
   };
 }
