@@ -79,10 +79,14 @@ export async function startTestServices(
   const docker = (async () => {
     await timed('docker', async () => {
       const engine = await ensureDockerEngine();
-      cleanup.push('docker', engine.stop);
+      // Left running on purpose, unlike the other services: the engine is machine-wide, and another test run on
+      // this machine may have found it running and be using it right now.
+      const where = engine.started
+        ? `dockerd pid ${String(engine.pid)}, left running, log ${String(engine.logFile)}`
+        : '';
       return {
         status: engine.started ? 'started' : 'running',
-        where: process.env.DOCKER_HOST ?? '/var/run/docker.sock',
+        where: where || (env.DOCKER_HOST ?? '/var/run/docker.sock'),
       };
     });
     await timed('base image', async () => {

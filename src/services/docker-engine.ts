@@ -19,12 +19,18 @@ export interface DockerEngineOptions {
 export interface DockerEngine extends RunningService {
   /** False when an engine already answered; its `stop` then leaves it alone. */
   started: boolean;
+  /** The dockerd we started, if any. */
+  pid: number | undefined;
+  /** Its log, if we started it. */
+  logFile: string | undefined;
 }
 
 /** Makes sure a Docker engine answers, starting `dockerd` in the background when none does. */
 export async function ensureDockerEngine(options: DockerEngineOptions = {}): Promise<DockerEngine> {
   const docker = await requireExecutable('docker', 'docker.io');
-  if (await dockerAnswers(docker)) return { started: false, stop: () => Promise.resolve() };
+  if (await dockerAnswers(docker)) {
+    return { started: false, pid: undefined, logFile: undefined, stop: () => Promise.resolve() };
+  }
   if (process.env.DOCKER_HOST) {
     throw new Error(`DOCKER_HOST=${process.env.DOCKER_HOST} does not answer; not starting a local dockerd instead`);
   }
@@ -39,6 +45,8 @@ export async function ensureDockerEngine(options: DockerEngineOptions = {}): Pro
     ['--storage-driver', options.storageDriver ?? 'overlay2', '--pidfile', '/var/run/docker.pid'],
     { logFile },
   );
+  // The engine is machine-wide, so callers may leave it running after they exit: don't let it hold our event loop.
+  engine.child.unref();
   // dockerd stops running containers (10 s each by default) before exiting.
   const stop = once(async () => void (await stopProcess(engine, { graceMs: 30_000 })));
   try {
@@ -54,7 +62,7 @@ export async function ensureDockerEngine(options: DockerEngineOptions = {}): Pro
     await stop();
     throw error;
   }
-  return { started: true, stop };
+  return { started: true, pid: engine.child.pid, logFile, stop };
 }
 
 /** True when the engine the docker CLI points at (DOCKER_HOST or the default socket) answers. */
