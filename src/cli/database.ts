@@ -25,7 +25,11 @@ const sqlStateHints: Record<string, (where: string) => string> = {
  * migrate: they read what the workers wrote. Connection and schema problems become one-line CliErrors.
  */
 export async function withDatabase<T>(config: Config, action: (db: Database) => Promise<T>): Promise<T> {
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: 2,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // An idle client losing its server must not crash the command; the query in flight reports it.
   pool.on('error', () => undefined);
   try {

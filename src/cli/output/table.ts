@@ -20,10 +20,7 @@ export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<
       })
       .join('  ')
       .trimEnd();
-  return [
-    render(columns.map((column) => column.header)),
-    ...cells.map(render),
-  ].join('\n');
+  return [render(columns.map((column) => column.header)), ...cells.map(render)].join('\n');
 }
 
 /** Renders label/value pairs as an aligned two-column block, for one record. */

@@ -94,7 +94,9 @@ export async function carbonReport(db: Database, options: { since?: Date } = {})
   };
 }
 
-function withFraction<T extends Omit<CarbonTotals, 'savingFraction'>>(totals: T): T & { savingFraction: number | null } {
+function withFraction<T extends Omit<CarbonTotals, 'savingFraction'>>(
+  totals: T,
+): T & { savingFraction: number | null } {
   const { savingGCo2, counterfactualEmissionsGCo2 } = totals;
   const savingFraction =
     savingGCo2 !== null && counterfactualEmissionsGCo2 !== null && counterfactualEmissionsGCo2 > 0

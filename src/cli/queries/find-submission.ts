@@ -37,7 +37,5 @@ export async function findStoredPayload(
 
 /** The error every command gives for a Gradescope submission id GreenGrader has not stored. */
 export function unknownSubmission(gradescopeSubmissionId: number): CliError {
-  return new CliError(
-    `no stored submission with Gradescope id ${gradescopeSubmissionId} (see \`greengrader list\`)`,
-  );
+  return new CliError(`no stored submission with Gradescope id ${gradescopeSubmissionId} (see \`greengrader list\`)`);
 }

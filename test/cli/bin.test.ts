@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../../src/cli/greengrader.sh', import.meta.url));
+
+describe('the greengrader bin', () => {
+  it('runs from any directory through a symlink, as npm installs it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gg-bin-'));
+    await symlink(bin, path.join(dir, 'greengrader'));
+    const { stdout } = await run(path.join(dir, 'greengrader'), ['--help'], { cwd: dir });
+    assert.match(stdout, /^Usage: greengrader \[options\] \[command\]/);
+    for (const command of [
+      'up',
+      'bridge',
+      'worker',
+      'submit',
+      'rerun',
+      'export',
+      'status',
+      'list',
+      'nodes',
+      'report',
+    ]) {
+      assert.match(stdout, new RegExp(`^  ${command} `, 'm'));
+    }
+  });
+});

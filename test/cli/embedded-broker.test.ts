@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import mqtt from 'mqtt';
+import { startEmbeddedBroker, type RunningEmbeddedBroker } from '../../src/services/embedded-broker.js';
+
+const credentials = { username: 'greengrader', password: 'correct horse' };
+
+describe("up's embedded MQTT broker", () => {
+  let broker: RunningEmbeddedBroker;
+  before(async () => {
+    broker = await startEmbeddedBroker(credentials);
+  });
+  after(async () => {
+    await broker?.stop();
+  });
+
+  const client = (options: mqtt.IClientOptions) =>
+    mqtt.connectAsync(broker.url, { reconnectPeriod: 0, connectTimeout: 5_000, ...credentials, ...options }, false);
+
+  it('refuses a wrong password and an anonymous client', async () => {
+    await assert.rejects(client({ password: 'wrong' }), /Bad username or password/);
+    await assert.rejects(client({ username: undefined, password: undefined }), /Bad username or password/);
+  });
+
+  it('keeps QoS 1 messages for a persistent session while its client is away', async () => {
+    const clientId = 'greengrader-bridge-persistent-session-test';
+    const bridge = await client({ clientId, clean: false });
+    await bridge.subscribeAsync('submissions', { qos: 1 });
+    await bridge.endAsync();
+
+    const publisher = await client({});
+    for (const n of [1, 2, 3]) await publisher.publishAsync('submissions', `zip ${n}`, { qos: 1 });
+    await publisher.endAsync();
+    assert.equal(await broker.waitUntilAcknowledged('submissions', clientId, 200), 3, 'nobody acknowledged them');
+
+    const received: string[] = [];
+    const back = mqtt.connect(broker.url, { clientId, clean: false, reconnectPeriod: 0, ...credentials });
+    back.on('message', (_topic, payload) => received.push(payload.toString()));
+    const connack = await new Promise<mqtt.IConnackPacket>((resolve) => back.once('connect', resolve));
+    assert.equal(connack.sessionPresent, true);
+    assert.equal(await broker.waitUntilAcknowledged('submissions', clientId, 5_000), 0);
+    assert.deepEqual(received, ['zip 1', 'zip 2', 'zip 3']);
+    await back.endAsync();
+  });
+
+  it('closes its port when stopped', async () => {
+    const other = await startEmbeddedBroker(credentials);
+    await other.stop();
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: other.host, port: other.port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    assert.equal(refused, true);
+  });
+});
