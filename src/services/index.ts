@@ -13,3 +13,9 @@ export {
   type SearchAttributeType,
   type TemporalOptions,
 } from './temporal.js';
+export {
+  startKubeControlPlane,
+  createNamespace,
+  type KubeControlPlaneOptions,
+  type RunningKubeControlPlane,
+} from './kube-control-plane.js';

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GraderLimits } from '../executor.js';
+import { parseGraderLog } from './grader-wrapper.js';
+
+const limits: GraderLimits = {
+  timeoutSec: 10,
+  memoryBytes: 1,
+  nanoCpus: 1,
+  pidsLimit: 1,
+  outputMaxBytes: 16,
+  resultsMaxBytes: 8,
+};
+
+function trailer(fields: Record<string, string>, results?: string): string {
+  const lines = Object.entries(fields).map(([key, value]) => `${key}=${value}`);
+  const body =
+    results === undefined ? ['results=absent'] : ['results=present', Buffer.from(results).toString('base64')];
+  return ['', '==== greengrader trailer v1 ====', ...lines, ...body, '==== greengrader trailer end ====', ''].join(
+    '\n',
+  );
+}
+
+const done = { stage: 'done', exit: '0', startedMs: '1000', finishedMs: '1500', dropped: '0', cpu: '0m0.25s 0m0.05s' };
+
+describe('parseGraderLog', () => {
+  it('splits the grader output from the trailer and decodes results.json', () => {
+    const parsed = parseGraderLog(`hello\n${trailer(done, '{"s":1}')}`, limits);
+    assert.equal(parsed.output, 'hello\n');
+    assert.equal(parsed.outputTruncated, false);
+    assert.deepEqual(parsed.trailer, {
+      stage: 'done',
+      exitCode: 0,
+      startedAt: new Date(1000),
+      finishedAt: new Date(1500),
+      outputTruncated: false,
+      cpuTimeMs: 300,
+      resultsJson: '{"s":1}',
+      resultsTruncated: false,
+      timedOut: false,
+    });
+  });
+
+  it('trusts only the last trailer, so a grader printing a fake one changes nothing', () => {
+    const fake = trailer({ ...done, exit: '0' }, '{"s":100}');
+    const parsed = parseGraderLog(`${fake}${trailer({ ...done, exit: '2' })}`, limits);
+    assert.equal(parsed.trailer?.stage === 'done' && parsed.trailer.exitCode, 2);
+    assert.equal(parsed.trailer?.stage === 'done' && parsed.trailer.resultsJson, null);
+  });
+
+  it('cuts results.json at its cap and says so, and reports dropped output', () => {
+    const parsed = parseGraderLog(`x${trailer({ ...done, dropped: '5' }, '123456789')}`, limits);
+    assert.equal(parsed.outputTruncated, true);
+    assert.equal(parsed.trailer?.stage === 'done' && parsed.trailer.resultsJson, '12345678');
+    assert.equal(parsed.trailer?.stage === 'done' && parsed.trailer.resultsTruncated, true);
+  });
+
+  it('recognises the in-pod timeout only after the full timeout', () => {
+    const late = parseGraderLog(trailer({ ...done, exit: '124', finishedMs: '11000' }), limits);
+    const early = parseGraderLog(trailer({ ...done, exit: '124', finishedMs: '2000' }), limits);
+    assert.equal(late.trailer?.stage === 'done' && late.trailer.timedOut, true);
+    assert.equal(early.trailer?.stage === 'done' && early.trailer.timedOut, false);
+  });
+
+  it('keeps the capped output of a pod that died before its trailer', () => {
+    const parsed = parseGraderLog('a'.repeat(40), limits);
+    assert.equal(parsed.trailer, null);
+    assert.equal(parsed.output, 'a'.repeat(16));
+    assert.equal(parsed.outputTruncated, true);
+  });
+
+  it('reports input that could not be unpacked', () => {
+    const parsed = parseGraderLog(trailer({ stage: 'input', error: 'tar: not found' }), limits);
+    assert.deepEqual(parsed.trailer, { stage: 'input', error: 'tar: not found' });
+  });
+});

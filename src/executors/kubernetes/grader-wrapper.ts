@@ -1,0 +1,154 @@
+import type { GraderLimits } from '../executor.js';
+import { parseChildCpuMs } from '../docker/grader-container.js';
+
+/** Where the submission Secret is mounted (read-only); the wrapper unpacks it into /autograder. */
+export const INPUT_DIR = '/greengrader/input';
+export const INPUT_KEY = 'payload.tgz';
+
+const BEGIN = '==== greengrader trailer v1 ====';
+const END = '==== greengrader trailer end ====';
+// Wrapper exit code when the input could not be unpacked: an infrastructure fault, not the grader's.
+const INPUT_FAILED_EXIT = 121;
+// After the in-pod timeout's TERM, a grader that ignores it gets KILL this much later.
+const KILL_AFTER_SEC = 5;
+
+// How long output still in the pipe may take to arrive once the grader has ended, before the rest is killed.
+const DRAIN_STEPS = 100;
+const DRAIN_STEP_SEC = 0.02;
+
+/**
+ * The container's only command, run by /bin/sh as PID 1, with the Docker executor's semantics: unpack the
+ * submission into Gradescope's layout, run /autograder/run_autograder in /autograder under the wall-clock timeout,
+ * keep at most `outputMaxBytes` of its output (the rest is read and counted, never blocking the grader), then print
+ * a trailer to stdout: exit code, start and end times (ms), dropped bytes, the children's CPU time (`times` of
+ * PID 1, which reaps every descendant) and results.json as base64, cut at `resultsMaxBytes` + 1 so truncation shows.
+ *
+ * As on Docker, where the container ends with its PID 1, nothing the grader started outlives it: `timeout` runs it
+ * in a process group of its own, which is killed once the grader exits, so a background server holding stdout
+ * cannot keep the pod alive; whatever escaped the group (setsid) gets a short drain and then `kill -9 -1`. The
+ * capped copy is written unbuffered (`stdbuf -o0` where coreutils has it) so such a kill loses no kept output.
+ * The trailer comes after the grader's output has ended, so the last trailer in the log is ours.
+ */
+export function graderWrapperScript(limits: GraderLimits): string {
+  const d = '/tmp/.greengrader';
+  const trailerStart = `printf '\\n%s\\n' '${BEGIN}'`;
+  return [
+    `mkdir -p ${d} /autograder/submission /autograder/results && chmod 777 /autograder/results`,
+    `if ! tar -xzf ${INPUT_DIR}/${INPUT_KEY} -C /autograder 2>${d}/input-error; then`,
+    `  ${trailerStart}; echo "stage=input"; echo "error=$(head -c 500 ${d}/input-error | tr '\\n' ' ')"`,
+    `  echo '${END}'; exit ${INPUT_FAILED_EXIT}`,
+    'fi',
+    'cd /autograder',
+    `mkfifo ${d}/output`,
+    "cap=head; command -v stdbuf >/dev/null 2>&1 && cap='stdbuf -o0 head'",
+    `{ $cap -c ${limits.outputMaxBytes}; wc -c > ${d}/dropped; : > ${d}/drained; } < ${d}/output &`,
+    's=$(date +%s%3N)',
+    `timeout -k ${KILL_AFTER_SEC} ${limits.timeoutSec} /autograder/run_autograder > ${d}/output 2>&1 &`,
+    't=$!',
+    'wait $t; code=$?',
+    'e=$(date +%s%3N)',
+    'kill -9 -$t 2>/dev/null',
+    `i=0; while [ ! -f ${d}/drained ] && [ $i -lt ${DRAIN_STEPS} ]; do sleep ${DRAIN_STEP_SEC}; i=$((i+1)); done`,
+    'kill -9 -1 2>/dev/null; wait',
+    `times > ${d}/times`,
+    trailerStart,
+    'echo "stage=done"',
+    'echo "exit=$code"',
+    'echo "startedMs=$s"',
+    'echo "finishedMs=$e"',
+    `echo "dropped=$(tr -d ' ' < ${d}/dropped 2>/dev/null)"`,
+    `echo "cpu=$(sed -n 2p ${d}/times)"`,
+    'if [ -f /autograder/results/results.json ]; then',
+    `  echo "results=present"; head -c ${limits.resultsMaxBytes + 1} /autograder/results/results.json | base64`,
+    'else echo "results=absent"; fi',
+    `echo '${END}'`,
+    'exit $code',
+  ].join('\n');
+}
+
+/** The largest log a run can produce: capped output, the trailer with base64 results, some slack. */
+export function maxLogBytes(limits: GraderLimits): number {
+  const base64 = Math.ceil((limits.resultsMaxBytes + 1) / 3) * 4;
+  return limits.outputMaxBytes + base64 + Math.ceil(base64 / 76) + 4096;
+}
+
+/** What the wrapper reported after the grader ended. */
+export type Trailer =
+  | { stage: 'input'; error: string }
+  | {
+      stage: 'done';
+      exitCode: number | null;
+      startedAt: Date | null;
+      finishedAt: Date | null;
+      outputTruncated: boolean;
+      cpuTimeMs: number | null;
+      resultsJson: string | null;
+      resultsTruncated: boolean;
+      /** The in-pod `timeout` ended the grader. */
+      timedOut: boolean;
+    };
+
+/** Splits a pod log into the grader's output and the wrapper's trailer (null when the pod died before writing it). */
+export function parseGraderLog(
+  log: string,
+  limits: GraderLimits,
+): { output: string; outputTruncated: boolean; trailer: Trailer | null } {
+  const start = log.lastIndexOf(`\n${BEGIN}\n`);
+  const end = log.indexOf(`\n${END}`, start);
+  if (start === -1 || end === -1) {
+    // No trailer: the container was killed (OOM of PID 1, deletion) before its end; keep what it printed.
+    const bytes = Buffer.from(log);
+    const truncated = bytes.length > limits.outputMaxBytes;
+    return {
+      output: truncated ? bytes.subarray(0, limits.outputMaxBytes).toString('utf8') : log,
+      outputTruncated: truncated,
+      trailer: null,
+    };
+  }
+  const lines = log.slice(start + BEGIN.length + 2, end).split('\n');
+  const fields = new Map<string, string>();
+  let resultLines: string[] = [];
+  for (const [index, line] of lines.entries()) {
+    const eq = line.indexOf('=');
+    if (eq === -1) continue;
+    const key = line.slice(0, eq);
+    fields.set(key, line.slice(eq + 1));
+    if (key === 'results') {
+      resultLines = lines.slice(index + 1);
+      break;
+    }
+  }
+  const output = log.slice(0, start);
+  if (fields.get('stage') === 'input') {
+    return { output, outputTruncated: false, trailer: { stage: 'input', error: fields.get('error') ?? '' } };
+  }
+  const exitCode = integerOrNull(fields.get('exit'));
+  const startedMs = integerOrNull(fields.get('startedMs'));
+  const finishedMs = integerOrNull(fields.get('finishedMs'));
+  const results = fields.get('results') === 'present' ? Buffer.from(resultLines.join(''), 'base64') : null;
+  const ranFullTimeout =
+    startedMs !== null && finishedMs !== null && finishedMs - startedMs >= limits.timeoutSec * 1000;
+  const outputTruncated = (integerOrNull(fields.get('dropped')) ?? 0) > 0;
+  return {
+    output,
+    outputTruncated,
+    trailer: {
+      stage: 'done',
+      exitCode,
+      startedAt: startedMs === null ? null : new Date(startedMs),
+      finishedAt: finishedMs === null ? null : new Date(finishedMs),
+      outputTruncated,
+      // parseChildCpuMs reads the second line of `times` (the children's); the first is the shell's own.
+      cpuTimeMs: parseChildCpuMs(`self\n${fields.get('cpu') ?? ''}`),
+      resultsJson: results === null ? null : results.subarray(0, limits.resultsMaxBytes).toString('utf8'),
+      resultsTruncated: results !== null && results.length > limits.resultsMaxBytes,
+      // 124: `timeout` sent TERM; 137: it had to send KILL. Either only after the full timeout.
+      timedOut: (exitCode === 124 || exitCode === 137) && ranFullTimeout,
+    },
+  };
+}
+
+function integerOrNull(text: string | undefined): number | null {
+  if (text === undefined || !/^-?\d+$/.test(text.trim())) return null;
+  return Number(text.trim());
+}

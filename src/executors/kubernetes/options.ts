@@ -1,0 +1,87 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** Node label keys that name a node's region and zone. */
+export interface TopologyLabelKeys {
+  region: string;
+  zone: string;
+}
+
+export const defaultLabelKeys: TopologyLabelKeys = {
+  region: 'topology.kubernetes.io/region',
+  zone: 'topology.kubernetes.io/zone',
+};
+
+/** Explicit requests; each defaults to the matching limit (requests = limits: Guaranteed QoS, least evictable). */
+export interface GraderRequests {
+  cpuMillis?: number;
+  memoryBytes?: number;
+  ephemeralStorageBytes?: number;
+}
+
+export interface KubernetesExecutorOptions {
+  /** Who we are and where the API server is (see loadKubeConfig: file, in-cluster or inline). */
+  kubeConfig: KubeConfig;
+  /** Grader pods and their Secrets live here; the executor's Role is limited to it. */
+  namespace: string;
+  /**
+   * The image of an assignment, e.g. registryImageNamer('registry.example.edu/greengrader'). The image must be in
+   * that registry already (see README.md: built by ensureAssignmentImage, then pushed).
+   */
+  imageFor: (assignmentId: number, sourceHash: string) => string;
+  /** Default IfNotPresent: images are immutable per source hash, so a cached one is always right. */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Secrets in `namespace` holding registry credentials. */
+  imagePullSecrets?: string[];
+  /** Required: the pod may run only on a node labelled with this region… */
+  region: string;
+  /** …and, when given, this zone. */
+  zone?: string;
+  labelKeys?: TopologyLabelKeys;
+  /** Limits come from the job (CPU, memory); ephemeral storage is a cluster concern. Default 4 GiB (the original's). */
+  ephemeralStorageBytes?: number;
+  requests?: GraderRequests;
+  /** A pod still unbound this long after creation fails with PodUnschedulableError. Default 120 s. */
+  unschedulableTimeoutSec?: number;
+  /**
+   * Added to the grader's timeout in `activeDeadlineSeconds`, which the kubelet counts from the pod's start on the
+   * node, image pull included. Default 300 s: a cold pull of a Gradescope-sized image.
+   */
+  startupAllowanceSec?: number;
+  /**
+   * The grader's timeout is enforced inside the pod (`timeout`); if the pod is still running this long after that,
+   * the executor deletes it and records a timeout. Default 30 s.
+   */
+  timeoutGraceSec?: number;
+  /** Default 5 s: well inside any activity heartbeat timeout. */
+  heartbeatIntervalMs?: number;
+  /** Default `default`; the pod mounts no token of it either way. */
+  serviceAccountName?: string;
+  /** E.g. `gvisor` where the cluster offers a sandboxed runtime for untrusted code. */
+  runtimeClassName?: string;
+}
+
+/** Options with every default applied. */
+export type ResolvedKubernetesOptions = Required<Omit<KubernetesExecutorOptions, 'zone' | 'runtimeClassName'>> &
+  Pick<KubernetesExecutorOptions, 'zone' | 'runtimeClassName'>;
+
+export function resolveOptions(options: KubernetesExecutorOptions): ResolvedKubernetesOptions {
+  return {
+    ...options,
+    imagePullPolicy: options.imagePullPolicy ?? 'IfNotPresent',
+    imagePullSecrets: options.imagePullSecrets ?? [],
+    labelKeys: options.labelKeys ?? defaultLabelKeys,
+    ephemeralStorageBytes: options.ephemeralStorageBytes ?? 4 * 1024 ** 3,
+    requests: options.requests ?? {},
+    unschedulableTimeoutSec: options.unschedulableTimeoutSec ?? 120,
+    startupAllowanceSec: options.startupAllowanceSec ?? 300,
+    timeoutGraceSec: options.timeoutGraceSec ?? 30,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+    serviceAccountName: options.serviceAccountName ?? 'default',
+  };
+}
+
+/** Image names under a registry prefix, with the tag scheme of the Docker executor's local builds. */
+export function registryImageNamer(prefix: string): (assignmentId: number, sourceHash: string) => string {
+  const base = prefix.replace(/\/+$/, '');
+  return (assignmentId, sourceHash) => `${base}/assignment-${assignmentId}:${sourceHash.slice(0, 16)}`;
+}
