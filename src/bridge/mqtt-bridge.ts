@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
 import type { Acceptance } from './accept-payload.js';
@@ -73,7 +74,12 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       } catch (error) {
         if (stopping) throw error instanceof Error ? error : new Error(String(error));
         const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] ?? 10000;
-        log.error('could not accept message; it stays unacknowledged and is retried', { error, attempt, delay });
+        log.error('could not accept message; it stays unacknowledged and is retried', {
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          error,
+          attempt,
+          delay,
+        });
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
