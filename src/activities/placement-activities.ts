@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, desc, eq, isNotNull } from 'drizzle-orm';
+import { carbonProviderNames } from '../carbon/configured-providers.js';
 import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
@@ -27,7 +28,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
       const nodes = await liveNodes(db, config.NODE_LIVENESS_SEC, input.excludeNodes);
       const candidates: PlacementCandidate[] = nodes.map((node) => ({
         id: node.name,
-        kind: 'docker-node',
+        kind: node.kind === 'kubernetes' ? 'k8s-region' : 'docker-node',
         region: node.region,
         zone: carbonZone(node.region),
         freeSlots: node.maxConcurrentRuns - node.activeRuns,
@@ -84,9 +85,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         deadlineMs: deadline.deadlineMs,
         deadlineRule: deadline.rule,
         estimatedDurationMs: duration.estimatedDurationMs,
-        providers: config.CARBON_PROVIDERS.split(',')
-          .map((name) => name.trim())
-          .filter(Boolean),
+        providers: carbonProviderNames(config),
         forecastRequest: {
           zones: [...new Set(candidates.map((c) => c.zone))],
           fromMs: nowMs,
@@ -159,7 +158,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         .update(gradingRuns)
         .set({
           state: 'placed',
-          executor: 'docker',
+          executor: node.kind,
           nodeName: node.name,
           region: node.region,
           zone: node.zone,

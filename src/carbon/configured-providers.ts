@@ -8,6 +8,13 @@ import { casLocationsByZone, type RegionsConfig } from './regions.js';
 import { loadTraceDirectory, tracesDirFromEnv } from './trace-file.js';
 import { createTraceProvider, replayShiftMs } from './trace-provider.js';
 
+/** The provider names in CARBON_PROVIDERS, in order; `none` (an empty variable means the default) names none. */
+export function carbonProviderNames(config: Pick<Config, 'CARBON_PROVIDERS'>): string[] {
+  return config.CARBON_PROVIDERS.split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '' && name !== 'none');
+}
+
 /**
  * The providers named in CARBON_PROVIDERS, in order. A provider that cannot be set up is left out with
  * a warning: the run then falls back to the next one, or goes ahead carbon-agnostic.
@@ -17,9 +24,7 @@ export async function createConfiguredProviders(
   regions: RegionsConfig,
   logger: Logger,
 ): Promise<CarbonProvider[]> {
-  const names = config.CARBON_PROVIDERS.split(',')
-    .map((name) => name.trim())
-    .filter(Boolean);
+  const names = carbonProviderNames(config);
   const providers: CarbonProvider[] = [];
   for (const name of names) {
     if (name === 'trace') {

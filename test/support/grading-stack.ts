@@ -80,7 +80,7 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     GRADER_MEMORY_BYTES: String(256 * 1024 * 1024),
     // Runs start at once unless a test asks for carbon-aware waiting with its own providers.
     MAX_DELAY_SEC: '0',
-    CARBON_PROVIDERS: '',
+    CARBON_PROVIDERS: 'none',
     ...options.env,
   });
   const database = connectDatabase(config.DATABASE_URL);
