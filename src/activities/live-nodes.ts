@@ -7,6 +7,7 @@ import { NO_LIVE_NODE_ERROR, NODES_EXHAUSTED_ERROR } from '../shared/grading-typ
 // The node columns placement needs, shared by both queries below.
 const nodeColumns = {
   name: nodes.name,
+  kind: nodes.kind,
   taskQueue: nodes.taskQueue,
   region: nodes.region,
   zone: nodes.zone,
@@ -15,6 +16,8 @@ const nodeColumns = {
 
 export interface LiveNode {
   name: string;
+  /** What runs the graders: a Docker node, or a Kubernetes region's worker. */
+  kind: 'docker' | 'kubernetes';
   taskQueue: string;
   region: string;
   zone: string;

@@ -1,9 +1,11 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq, sql } from 'drizzle-orm';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
-import type { AutograderExecutor, FileTree, GraderLimits } from '../executors/executor.js';
+import type { AutograderExecution, AutograderExecutor, FileTree, GraderLimits } from '../executors/executor.js';
+import type { KubernetesExecution } from '../executors/kubernetes/collect-execution.js';
+import { ImagePullError, PodUnschedulableError, SubmissionTooLargeError } from '../executors/kubernetes/errors.js';
 import type { ExecutionSummary } from '../shared/grading-types.js';
 import { parseSubmission } from '../submission/index.js';
 
@@ -43,23 +45,30 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
         .set({ state: 'running', attempts: sql`${gradingRuns.attempts} + 1` })
         .where(eq(gradingRuns.id, input.runId));
 
-      const execution = await executor.run(
-        {
-          runId: input.runId,
-          assignmentId: stored.assignmentId,
-          sourceHash: parsed.sourceHash,
-          sourceFiles: asTree(parsed.sourceFiles, true),
-          submissionFiles: asTree(parsed.submissionFiles, false),
-          metadataJson: JSON.stringify(parsed.metadata, null, 2),
-          limits: graderLimits(config),
-        },
-        { heartbeat: (phase) => context.heartbeat({ phase }), abortSignal: context.cancellationSignal },
+      const execution = await runMappingErrors(executor, () =>
+        executor.run(
+          {
+            runId: input.runId,
+            assignmentId: stored.assignmentId,
+            sourceHash: parsed.sourceHash,
+            sourceFiles: asTree(parsed.sourceFiles, true),
+            submissionFiles: asTree(parsed.submissionFiles, false),
+            metadataJson: JSON.stringify(parsed.metadata, null, 2),
+            limits: graderLimits(config),
+          },
+          { heartbeat: (phase) => context.heartbeat({ phase }), abortSignal: context.cancellationSignal },
+        ),
       );
+      const placement = 'placement' in execution ? (execution as KubernetesExecution).placement : null;
 
       await db
         .update(gradingRuns)
         .set({
           state: 'recording',
+          executor: executor.kind,
+          executorNode: placement?.node ?? null,
+          executorRegion: placement?.region ?? null,
+          executorZone: placement?.zone ?? null,
           imageTag: execution.imageTag || null,
           imageBuildMs: execution.imageBuildMs,
           imageReadyAt: execution.imageReadyAt,
@@ -83,6 +92,43 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
       };
     },
   };
+}
+
+/** ApplicationFailure types of executor faults that retrying on the same node cannot fix. */
+export const SUBMISSION_TOO_LARGE_ERROR = 'SubmissionTooLarge';
+export const POD_UNSCHEDULABLE_ERROR = 'PodUnschedulable';
+export const IMAGE_PULL_ERROR = 'ImagePull';
+
+/**
+ * Runs the executor, turning faults that another attempt on this node cannot fix into non-retryable failures:
+ * the workflow then gives this node up at once and moves to the next candidate. Every other fault stays
+ * retryable (INFRA_MAX_ATTEMPTS on this node).
+ */
+async function runMappingErrors(
+  executor: AutograderExecutor,
+  run: () => Promise<AutograderExecution>,
+): Promise<AutograderExecution> {
+  try {
+    return await run();
+  } catch (error) {
+    const on = `${executor.kind} executor`;
+    if (error instanceof SubmissionTooLargeError) {
+      throw ApplicationFailure.nonRetryable(
+        `${on}: submission too large for this node (${error.message})`,
+        SUBMISSION_TOO_LARGE_ERROR,
+      );
+    }
+    if (error instanceof PodUnschedulableError) {
+      throw ApplicationFailure.nonRetryable(
+        `${on}: grader pod unschedulable (${error.message})`,
+        POD_UNSCHEDULABLE_ERROR,
+      );
+    }
+    if (error instanceof ImagePullError) {
+      throw ApplicationFailure.nonRetryable(`${on}: assignment image unavailable (${error.message})`, IMAGE_PULL_ERROR);
+    }
+    throw error;
+  }
 }
 
 /** Scripts with a `#!` line keep an executable bit, as they had on the instructor's machine. */

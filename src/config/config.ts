@@ -67,6 +67,23 @@ export const configSchema = z.object({
   NODE_PICKUP_TIMEOUT_SEC: intFromEnv(300),
   /** A node that has not checked in for this long is not given new work. */
   NODE_LIVENESS_SEC: intFromEnv(30),
+  /** A Kubernetes region's worker (`worker --k8s-region`): the region and optional zone its pods are pinned to. */
+  K8S_REGION: z.string().default(''),
+  K8S_ZONE: z.string().default(''),
+  /** Grader pods a Kubernetes region's worker runs at once: the region's capacity in placement. */
+  K8S_MAX_CONCURRENT_RUNS: intFromEnv(4),
+  /** Cluster credentials: a kubeconfig file, else inline kubeconfig YAML, else the pod's in-cluster identity. */
+  KUBECONFIG_PATH: z.string().optional(),
+  KUBECONFIG_INLINE: z.string().optional(),
+  /** Namespace of the grader pods and their Secrets. */
+  K8S_NAMESPACE: z.string().default('greengrader'),
+  /** Registry prefix of the assignment images: `<prefix>/assignment-<id>:<tag>` (the Docker executor's names). */
+  K8S_IMAGE_REGISTRY: z.string().default('greengrader'),
+  /** Node labels holding a node's region and zone. */
+  K8S_REGION_LABEL: z.string().default('topology.kubernetes.io/region'),
+  K8S_ZONE_LABEL: z.string().default('topology.kubernetes.io/zone'),
+  /** A pod no node of the region takes within this long fails the run on this region (another is tried). */
+  K8S_UNSCHEDULABLE_TIMEOUT_SEC: intFromEnv(120),
   /** Placement policy: immediate-home | spatial | temporal | spatiotemporal. */
   PLACEMENT_POLICY: z.enum(['immediate-home', 'spatial', 'temporal', 'spatiotemporal']).default('spatiotemporal'),
   /** The region runs go to without carbon awareness (the immediate-home baseline). */
@@ -77,7 +94,7 @@ export const configSchema = z.object({
   DUE_GRACE_SEC: intFromEnv(3600),
   /** A waiting run re-plans with a fresh forecast this often. */
   FORECAST_REFRESH_SEC: intFromEnv(3600),
-  /** Carbon providers in the order they are tried: trace, cas. Empty runs carbon-agnostic. */
+  /** Carbon providers in the order they are tried: trace, cas; `none` runs carbon-agnostic. */
   CARBON_PROVIDERS: z.string().default('trace'),
   /** Region → carbon zone map. */
   REGIONS_FILE: z.string().optional(),

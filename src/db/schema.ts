@@ -100,9 +100,17 @@ export const submissions = pgTable(
   ],
 );
 
-/** A Docker worker node (the original's `workers` row), kept fresh by its worker's check-ins. */
+/**
+ * A placement candidate, kept fresh by its worker's check-ins: a Docker worker node (the original's `workers` row)
+ * or a Kubernetes region, whose worker runs graders as pods there. A region's row is named `k8s-REGION[.ZONE]` and
+ * describes the region, not a machine: cpu model `kubernetes`, cores = capacity (max concurrent runs),
+ * clock 0 MHz, 1 socket, memory = capacity × the grader's memory limit.
+ */
 export const nodes = pgTable('nodes', {
   name: text('name').primaryKey(),
+  kind: text('kind', { enum: ['docker', 'kubernetes'] })
+    .notNull()
+    .default('docker'),
   taskQueue: text('task_queue').notNull(),
   ip: text('ip'),
   cpuModel: text('cpu_model').notNull(),
@@ -134,9 +142,14 @@ export const gradingRuns = pgTable(
     trigger: text('trigger', { enum: ['ingest', 'rerun'] }).notNull(),
     state: text('state', { enum: runStates }).notNull().default('queued'),
     executor: text('executor', { enum: ['docker', 'kubernetes'] }),
+    /** The worker (a `nodes` row) that ran it: a Docker node, or a Kubernetes region's worker. */
     nodeName: text('node_name'),
     region: text('region'),
     zone: text('zone'),
+    /** Kubernetes only: the cluster node the pod ran on, and that node's region/zone labels (null on Docker). */
+    executorNode: text('executor_node'),
+    executorRegion: text('executor_region'),
+    executorZone: text('executor_zone'),
     imageTag: text('image_tag'),
     imageBuildMs: integer('image_build_ms'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),

@@ -7,6 +7,7 @@ import type { NodeHardware } from './node-info.js';
 
 export interface NodeIdentity {
   name: string;
+  kind: 'docker' | 'kubernetes';
   taskQueue: string;
   region: string;
   zone: string;

@@ -2,14 +2,17 @@ import os from 'node:os';
 import Docker from 'dockerode';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createNodeActivities } from '../activities/node-activities.js';
-import type { Config } from '../config/config.js';
+import { ConfigError, type Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { DockerExecutor } from '../executors/docker/docker-executor.js';
 import type { AutograderExecutor } from '../executors/executor.js';
+import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.js';
+import { loadKubeConfig, type KubeConfigSource } from '../executors/kubernetes/kube-config.js';
+import { registryImageNamer } from '../executors/kubernetes/options.js';
 import { removeLeftoverContainers } from '../executors/docker/remove-leftover-containers.js';
 import type { Logger } from '../observability/logger.js';
 import { nodeTaskQueue } from '../shared/grading-types.js';
-import { detectNodeHardware } from './node-info.js';
+import { detectNodeHardware, type NodeHardware } from './node-info.js';
 import { registerNode } from './node-registration.js';
 
 export interface NodeWorkerDeps {
@@ -18,7 +21,11 @@ export interface NodeWorkerDeps {
   config: Config;
   logger: Logger;
   docker?: Docker;
-  /** Replaces the Docker executor; tests use it to inject infrastructure faults. */
+  /** What runs the graders: this machine's Docker engine (default), or pods in a Kubernetes region. */
+  kind?: NodeKind;
+  /** Replaces the default name (`NODE_NAME` or the hostname; `k8s-REGION[.ZONE]` for Kubernetes). */
+  nodeName?: string;
+  /** Replaces the executor the kind implies; tests use it to inject infrastructure faults. */
   executor?: AutograderExecutor;
   /** Seconds between check-ins; a third of the liveness window by default. */
   checkInIntervalMs?: number;
@@ -32,28 +39,29 @@ export interface RunningNodeWorker {
   shutdown(): void;
 }
 
-/** A Docker worker node: sweeps its leftovers, registers itself, then polls its own task queue. */
+export type NodeKind = 'docker' | 'kubernetes';
+
+/** Where placement sends a run and what runs it there. */
+interface NodeSetup {
+  nodeName: string;
+  region: string;
+  zone: string;
+  hardware: NodeHardware;
+  maxConcurrentRuns: number;
+  executor: AutograderExecutor;
+}
+
+/**
+ * A worker node: a Docker node sweeps its leftovers; either kind registers itself as a placement candidate, then
+ * polls its own task queue. A Kubernetes region's worker runs each grader as a pod pinned to its region (and zone).
+ */
 export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNodeWorker> {
   const { config, db } = deps;
-  const nodeName = config.NODE_NAME || os.hostname();
+  const kind = deps.kind ?? 'docker';
+  const setup = kind === 'kubernetes' ? kubernetesSetup(deps) : await dockerSetup(deps);
+  const { nodeName, hardware, maxConcurrentRuns, executor } = setup;
   const log = deps.logger.child({ node: nodeName });
-  const docker = deps.docker ?? new Docker();
-  await docker.ping();
-
-  const swept = await removeLeftoverContainers(docker, nodeName);
-  if (swept.length > 0) log.warn('removed containers left by an earlier crash', { containers: swept });
-
-  const hardware = detectNodeHardware();
-  const maxConcurrentRuns = config.NODE_MAX_CONCURRENT_RUNS || hardware.cores;
   const taskQueue = nodeTaskQueue(nodeName);
-  const executor =
-    deps.executor ??
-    new DockerExecutor(docker, {
-      nodeName,
-      baseImage: config.AUTOGRADER_BASE_IMAGE,
-      buildNetworkMode: config.IMAGE_BUILD_NETWORK,
-      buildTimeoutSec: config.IMAGE_BUILD_TIMEOUT_SEC,
-    });
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -63,11 +71,11 @@ export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNod
   });
   const registration = await registerNode(
     db,
-    { name: nodeName, taskQueue, region: config.NODE_REGION, zone: config.NODE_ZONE, maxConcurrentRuns },
+    { name: nodeName, kind, taskQueue, region: setup.region, zone: setup.zone, maxConcurrentRuns },
     hardware,
     { checkInIntervalMs: deps.checkInIntervalMs ?? (config.NODE_LIVENESS_SEC * 1000) / 3, logger: log },
   );
-  log.info('node worker registered', { taskQueue, maxConcurrentRuns, ...hardware });
+  log.info('node worker registered', { kind, taskQueue, maxConcurrentRuns, ...hardware });
   return {
     nodeName,
     worker,
@@ -80,4 +88,84 @@ export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNod
     },
     shutdown: () => worker.shutdown(),
   };
+}
+
+async function dockerSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
+  const { config } = deps;
+  const nodeName = deps.nodeName ?? (config.NODE_NAME || os.hostname());
+  const docker = deps.docker ?? new Docker();
+  await docker.ping();
+  const swept = await removeLeftoverContainers(docker, nodeName);
+  if (swept.length > 0) {
+    deps.logger.child({ node: nodeName }).warn('removed containers left by an earlier crash', { containers: swept });
+  }
+  const hardware = detectNodeHardware();
+  return {
+    nodeName,
+    region: config.NODE_REGION,
+    zone: config.NODE_ZONE,
+    hardware,
+    maxConcurrentRuns: config.NODE_MAX_CONCURRENT_RUNS || hardware.cores,
+    executor:
+      deps.executor ??
+      new DockerExecutor(docker, {
+        nodeName,
+        baseImage: config.AUTOGRADER_BASE_IMAGE,
+        buildNetworkMode: config.IMAGE_BUILD_NETWORK,
+        buildTimeoutSec: config.IMAGE_BUILD_TIMEOUT_SEC,
+      }),
+  };
+}
+
+/**
+ * A Kubernetes region as one candidate, named `k8s-REGION[.ZONE]`. Its row describes the region, not a machine:
+ * cpu model `kubernetes`, cores = capacity (`K8S_MAX_CONCURRENT_RUNS`), clock 0, one socket, memory = capacity ×
+ * the grader's memory limit, no IP or cache. A retry adopts or removes what an earlier attempt left, so there is
+ * nothing to sweep at start.
+ */
+function kubernetesSetup(deps: NodeWorkerDeps): NodeSetup {
+  const { config } = deps;
+  const region = config.K8S_REGION;
+  if (!region) throw new ConfigError('a Kubernetes worker needs K8S_REGION (--k8s-region REGION)');
+  const zone = config.K8S_ZONE || undefined;
+  const capacity = config.K8S_MAX_CONCURRENT_RUNS;
+  if (capacity < 1) throw new ConfigError('K8S_MAX_CONCURRENT_RUNS must be at least 1');
+  return {
+    nodeName: deps.nodeName ?? kubernetesNodeName(region, zone),
+    region,
+    zone: zone ?? '',
+    hardware: {
+      ip: null,
+      cpuModel: 'kubernetes',
+      clockMhz: 0,
+      sockets: 1,
+      cores: capacity,
+      cacheBytes: null,
+      memoryBytes: capacity * config.GRADER_MEMORY_BYTES,
+    },
+    maxConcurrentRuns: capacity,
+    executor:
+      deps.executor ??
+      new KubernetesExecutor({
+        kubeConfig: loadKubeConfig(kubeConfigSource(config)),
+        namespace: config.K8S_NAMESPACE,
+        imageFor: registryImageNamer(config.K8S_IMAGE_REGISTRY),
+        region,
+        zone,
+        labelKeys: { region: config.K8S_REGION_LABEL, zone: config.K8S_ZONE_LABEL },
+        unschedulableTimeoutSec: config.K8S_UNSCHEDULABLE_TIMEOUT_SEC,
+      }),
+  };
+}
+
+/** The candidate name of a Kubernetes region (and zone). */
+export function kubernetesNodeName(region: string, zone?: string): string {
+  return zone ? `k8s-${region}.${zone}` : `k8s-${region}`;
+}
+
+/** A kubeconfig file, else inline YAML, else the pod's own ServiceAccount. */
+export function kubeConfigSource(config: Config): KubeConfigSource {
+  if (config.KUBECONFIG_PATH) return { kind: 'file', path: config.KUBECONFIG_PATH };
+  if (config.KUBECONFIG_INLINE) return { kind: 'inline', yaml: config.KUBECONFIG_INLINE };
+  return { kind: 'in-cluster' };
 }

@@ -262,5 +262,9 @@ function describeNodeFailure(chosen: Placement, error: ActivityFailure): string 
   if (cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
     return `node ${chosen.nodeName} did not pick the run up within ${chosen.pickupTimeoutSec} s`;
   }
+  // Non-retryable (an unschedulable pod, a missing image, a submission too large): one attempt, then the next node.
+  if (cause instanceof ApplicationFailure && cause.nonRetryable) {
+    return `node ${chosen.nodeName} cannot run it: ${cause.message}`;
+  }
   return `node ${chosen.nodeName} failed ${chosen.maxAttempts} attempts: ${cause?.message ?? error.message}`;
 }

@@ -10,7 +10,12 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { runBridge } from '../../src/cli/run-bridge.js';
 import type { RunningBridge } from '../../src/bridge/mqtt-bridge.js';
 import { createOrchestratorWorker, workflowsPath } from '../../src/workers/orchestrator-worker.js';
-import { createNodeWorker, type RunningNodeWorker } from '../../src/workers/node-worker.js';
+import {
+  createNodeWorker,
+  kubernetesNodeName,
+  type NodeKind,
+  type RunningNodeWorker,
+} from '../../src/workers/node-worker.js';
 import type { AutograderExecutor } from '../../src/executors/executor.js';
 import { createConfiguredProviders } from '../../src/carbon/configured-providers.js';
 import type { CarbonProvider } from '../../src/carbon/provider.js';
@@ -48,10 +53,24 @@ export interface GradingStack {
   nodes: RunningNodeWorker[];
   /** Polls the run row of a workflow until `done` says so. */
   waitForRun(workflowId: string, done?: (run: RunRow) => boolean, timeoutMs?: number): Promise<RunRow>;
-  startNode(env?: Record<string, string>, executor?: AutograderExecutor): Promise<RunningNodeWorker>;
+  startNode(
+    env?: Record<string, string>,
+    executor?: AutograderExecutor,
+    options?: StartNodeOptions,
+  ): Promise<RunningNodeWorker>;
   /** Stops the orchestrator worker and starts a fresh one, as a process restart would. */
   restartOrchestrator(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface StartNodeOptions {
+  /** Default docker. A Kubernetes region's worker needs K8S_REGION (and credentials) in `env`. */
+  kind?: NodeKind;
+  /**
+   * Default: `NODE_NAME-N` for Docker; `k8s-REGION[.ZONE]-NODE_NAME` for Kubernetes, as unique per stack as
+   * Docker names are, because Temporal (and so the node's task queue) is shared by every test file.
+   */
+  nodeName?: string;
 }
 
 export type RunRow = typeof gradingRuns.$inferSelect;
@@ -97,15 +116,28 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
   const running: Promise<void>[] = [];
   const nodes: RunningNodeWorker[] = [];
   let nodeCount = 0;
-  const startNode = async (env: Record<string, string> = {}, executor?: AutograderExecutor) => {
+  const startNode = async (
+    env: Record<string, string> = {},
+    executor?: AutograderExecutor,
+    nodeOptions: StartNodeOptions = {},
+  ) => {
     nodeCount += 1;
+    const nodeConfig = { ...config, NODE_NAME: `${config.NODE_NAME}-${nodeCount}`, ...loadConfigPartial(env) };
+    const kind = nodeOptions.kind ?? 'docker';
+    const nodeName =
+      nodeOptions.nodeName ??
+      (kind === 'kubernetes'
+        ? `${kubernetesNodeName(nodeConfig.K8S_REGION, nodeConfig.K8S_ZONE || undefined)}-${config.NODE_NAME}`
+        : undefined);
     const node = await createNodeWorker({
       connection,
       db: database.db,
-      config: { ...config, NODE_NAME: `${config.NODE_NAME}-${nodeCount}`, ...loadConfigPartial(env) },
+      config: nodeConfig,
       logger: silentLogger,
       checkInIntervalMs: 1000,
       executor,
+      kind,
+      ...(nodeName === undefined ? {} : { nodeName }),
     });
     nodes.push(node);
     running.push(node.run());

@@ -17,14 +17,28 @@ import {
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('run a worker until SIGINT/SIGTERM: the orchestrator, or a Docker node')
+    .description('run a worker until SIGINT/SIGTERM: the orchestrator, a Docker node or a Kubernetes region')
     .option('--orchestrator', 'run workflows and the central activities (storage, placement, results)')
     .option('--node <name>', 'run graders in Docker on this machine as node NAME (task queue greengrader-node-NAME)')
-    .action(async (options: { orchestrator?: boolean; node?: string }) => {
-      if (Boolean(options.orchestrator) === (options.node !== undefined)) {
-        throw new CliError('worker needs exactly one of --orchestrator or --node NAME', USAGE_EXIT_CODE);
+    .option('--k8s-region <region>', 'run graders as pods in this Kubernetes region, as node k8s-REGION[.ZONE]')
+    .option('--k8s-zone <zone>', 'with --k8s-region: pin the pods to this zone as well')
+    .action(async (options: { orchestrator?: boolean; node?: string; k8sRegion?: string; k8sZone?: string }) => {
+      const roles = [options.orchestrator, options.node !== undefined, options.k8sRegion !== undefined];
+      if (roles.filter(Boolean).length !== 1) {
+        throw new CliError(
+          'worker needs exactly one of --orchestrator, --node NAME or --k8s-region REGION',
+          USAGE_EXIT_CODE,
+        );
       }
-      const config = loadConfig(options.node === undefined ? process.env : { ...process.env, NODE_NAME: options.node });
+      if (options.k8sZone !== undefined && options.k8sRegion === undefined) {
+        throw new CliError('--k8s-zone needs --k8s-region', USAGE_EXIT_CODE);
+      }
+      const kind = options.k8sRegion !== undefined ? 'kubernetes' : 'docker';
+      const config = loadConfig({
+        ...process.env,
+        ...(options.node !== undefined ? { NODE_NAME: options.node } : {}),
+        ...(options.k8sRegion !== undefined ? { K8S_REGION: options.k8sRegion, K8S_ZONE: options.k8sZone ?? '' } : {}),
+      });
       const logger = createLogger({ process: options.orchestrator ? 'orchestrator' : 'node' });
       installTemporalLogging(logger);
       const database = await openDatabase(config);
@@ -37,7 +51,7 @@ export function registerWorkerCommand(program: Command): void {
             config,
             ...(await loadCarbonSetup(config, logger)),
           })
-        : await createNodeWorker({ connection, db: database.db, config, logger });
+        : await createNodeWorker({ connection, db: database.db, config, logger, kind });
       const running = worker.run();
       // A signal asks the worker to finish its current tasks; `running` settles once it has.
       void untilSignal().then(() => shutdownWorker(worker));
