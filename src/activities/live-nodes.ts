@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { and, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
+import { activeRunsPerNode } from '../db/active-runs.js';
 import type { Database } from '../db/client.js';
-import { gradingRuns, nodes } from '../db/schema.js';
+import { nodes } from '../db/schema.js';
 import { NO_LIVE_NODE_ERROR, NODES_EXHAUSTED_ERROR } from '../shared/grading-types.js';
 
 // The node columns placement needs, shared by both queries below.
@@ -36,12 +37,7 @@ export async function liveNodes(
   excludeNodes: readonly string[],
 ): Promise<LiveNode[]> {
   const liveSince = new Date(Date.now() - livenessSec * 1000);
-  const active = db
-    .select({ nodeName: gradingRuns.nodeName, count: sql<number>`count(*)::int`.as('active_runs') })
-    .from(gradingRuns)
-    .where(inArray(gradingRuns.state, ['placed', 'running']))
-    .groupBy(gradingRuns.nodeName)
-    .as('active');
+  const active = activeRunsPerNode(db);
   const live = await db
     .select({ ...nodeColumns, activeRuns: sql<number>`coalesce(${active.count}, 0)` })
     .from(nodes)

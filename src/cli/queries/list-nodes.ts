@@ -1,6 +1,7 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
+import { activeRunsPerNode } from '../../db/active-runs.js';
 import type { Database } from '../../db/client.js';
-import { gradingRuns, nodes } from '../../db/schema.js';
+import { nodes } from '../../db/schema.js';
 
 /** One registered worker node in `nodes --json`. */
 export interface NodeView {
@@ -34,12 +35,7 @@ export interface NodeList {
 /** Every node that ever registered, by name, with its load and whether it is live at `nowMs`. */
 export async function listNodes(db: Database, livenessSec: number, nowMs = Date.now()): Promise<NodeList> {
   // The same notion of load as placement (src/activities/live-nodes.ts).
-  const active = db
-    .select({ nodeName: gradingRuns.nodeName, count: sql<number>`count(*)::int`.as('active_runs') })
-    .from(gradingRuns)
-    .where(inArray(gradingRuns.state, ['placed', 'running']))
-    .groupBy(gradingRuns.nodeName)
-    .as('active');
+  const active = activeRunsPerNode(db);
   const rows = await db
     .select({
       name: nodes.name,
