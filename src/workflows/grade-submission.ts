@@ -47,8 +47,6 @@ export const expediteSignal = defineSignal('expedite');
 
 /** Nodes tried before a run is marked failed: one bad node must not fail a submission. */
 const MAX_NODES_TRIED = 3;
-/** A plan starting within this much of now starts now: no timer for a few seconds of carbon. */
-const START_TOLERANCE_MS = 1000;
 
 // Database work takes seconds; 20 attempts with backoff capped at a minute ride out ~15 min of outage.
 const central = proxyActivities<RunActivities & StorageActivities & ResultsActivities & CarbonActivities>({
@@ -200,7 +198,8 @@ async function planAndWait(
     status.nodeName = plan.nodeName;
     status.plannedStartAt = new Date(plan.startMs).toISOString();
     status.expectedIntensityGCo2PerKwh = plan.expectedIntensityGCo2PerKwh;
-    if (status.expedited || plan.startMs <= Date.now() + START_TOLERANCE_MS) break;
+    // Never early: a plan's start is where the cleaner window begins; re-planning on waking starts it now.
+    if (status.expedited || plan.startMs <= Date.now()) break;
 
     setState(status, 'waiting');
     await condition(() => status.expedited, wakeAfterMs(plan));
