@@ -1,22 +1,9 @@
 // The candidate sets the benchmark replays, built from config/regions.json.
-import { type RegionsConfig, regionsOfZone, resolveRegion } from '../src/carbon/regions.js';
+import { type RegionsConfig, regionsOfZone, resolveRegion, US_TRACE_ZONES } from '../src/carbon/regions.js';
 import type { PlacementCandidate } from '../src/scheduling/policies.js';
 import type { SimSetting } from './simulate.js';
 
-/** The 11 US balancing areas with a 2023 trace in /work/shared/carbon-traces. */
-export const US_TRACE_ZONES = [
-  'US-CAL-CISO',
-  'US-MIDW-MISO',
-  'US-MIDA-PJM',
-  'US-TEX-ERCO',
-  'US-NY-NYIS',
-  'US-CENT-SWPP',
-  'US-NE-ISNE',
-  'US-SE-SOCO',
-  'US-SW-PNM',
-  'US-NW-PSCO',
-  'US-FLA-FPL',
-];
+export { US_TRACE_ZONES };
 
 /** The C3Lab scheduler's three queue regions, as the original deployed them. */
 export const ORIGINAL_REGIONS = ['us-west', 'us-central', 'us-east'];

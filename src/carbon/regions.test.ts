@@ -7,21 +7,10 @@ import {
   parseRegionsConfig,
   regionsOfZone,
   resolveRegion,
+  US_TRACE_ZONES,
 } from './regions.js';
 
-const US_ZONES = [
-  'US-CAL-CISO',
-  'US-MIDW-MISO',
-  'US-MIDA-PJM',
-  'US-TEX-ERCO',
-  'US-NY-NYIS',
-  'US-CENT-SWPP',
-  'US-NE-ISNE',
-  'US-SE-SOCO',
-  'US-SW-PNM',
-  'US-NW-PSCO',
-  'US-FLA-FPL',
-];
+const US_ZONES = US_TRACE_ZONES;
 
 describe('regions config', () => {
   it('maps the three coarse regions as the original scheduler resolved them', async () => {

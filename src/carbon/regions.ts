@@ -27,6 +27,21 @@ export const regionsConfigSchema = z.strictObject({
   regions: z.record(z.string().min(1), regionSchema),
 });
 
+/** The 11 US balancing areas with a 2023 hourly trace in the shared carbon-traces folder. */
+export const US_TRACE_ZONES: readonly string[] = [
+  'US-CAL-CISO',
+  'US-MIDW-MISO',
+  'US-MIDA-PJM',
+  'US-TEX-ERCO',
+  'US-NY-NYIS',
+  'US-CENT-SWPP',
+  'US-NE-ISNE',
+  'US-SE-SOCO',
+  'US-SW-PNM',
+  'US-NW-PSCO',
+  'US-FLA-FPL',
+];
+
 export type RegionsConfig = z.infer<typeof regionsConfigSchema>;
 export type RegionEntry = z.infer<typeof regionSchema>;
 
