@@ -4,8 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
 import type { AutograderExecution, AutograderExecutor, FileTree, GraderLimits } from '../executors/executor.js';
-import type { KubernetesExecution } from '../executors/kubernetes/collect-execution.js';
-import { ImagePullError, PodUnschedulableError, SubmissionTooLargeError } from '../executors/kubernetes/errors.js';
+import { NonRetryableExecutorError } from '../executors/executor-error.js';
 import type { ExecutionSummary } from '../shared/grading-types.js';
 import { parseSubmission } from '../submission/index.js';
 
@@ -59,7 +58,7 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
           { heartbeat: (phase) => context.heartbeat({ phase }), abortSignal: context.cancellationSignal },
         ),
       );
-      const placement = 'placement' in execution ? (execution as KubernetesExecution).placement : null;
+      const { placement } = execution;
 
       await db
         .update(gradingRuns)
@@ -94,15 +93,10 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
   };
 }
 
-/** ApplicationFailure types of executor faults that retrying on the same node cannot fix. */
-export const SUBMISSION_TOO_LARGE_ERROR = 'SubmissionTooLarge';
-export const POD_UNSCHEDULABLE_ERROR = 'PodUnschedulable';
-export const IMAGE_PULL_ERROR = 'ImagePull';
-
 /**
- * Runs the executor, turning faults that another attempt on this node cannot fix into non-retryable failures:
- * the workflow then gives this node up at once and moves to the next candidate. Every other fault stays
- * retryable (INFRA_MAX_ATTEMPTS on this node).
+ * Runs the executor, turning faults that another attempt on this node cannot fix into non-retryable failures of
+ * the executor's own type: the workflow then gives this node up at once and moves to the next candidate. Every
+ * other fault stays retryable (INFRA_MAX_ATTEMPTS on this node).
  */
 async function runMappingErrors(
   executor: AutograderExecutor,
@@ -111,23 +105,8 @@ async function runMappingErrors(
   try {
     return await run();
   } catch (error) {
-    const on = `${executor.kind} executor`;
-    if (error instanceof SubmissionTooLargeError) {
-      throw ApplicationFailure.nonRetryable(
-        `${on}: submission too large for this node (${error.message})`,
-        SUBMISSION_TOO_LARGE_ERROR,
-      );
-    }
-    if (error instanceof PodUnschedulableError) {
-      throw ApplicationFailure.nonRetryable(
-        `${on}: grader pod unschedulable (${error.message})`,
-        POD_UNSCHEDULABLE_ERROR,
-      );
-    }
-    if (error instanceof ImagePullError) {
-      throw ApplicationFailure.nonRetryable(`${on}: assignment image unavailable (${error.message})`, IMAGE_PULL_ERROR);
-    }
-    throw error;
+    if (!(error instanceof NonRetryableExecutorError)) throw error;
+    throw ApplicationFailure.nonRetryable(`${executor.kind} executor: ${error.message}`, error.type);
   }
 }
 

@@ -1,3 +1,5 @@
+import type { ExecutorKind } from '../shared/executor-kind.js';
+
 /** Files by path relative to their folder; `mode` defaults to 0o644. */
 export type FileTree = Map<string, { bytes: Uint8Array; mode?: number }>;
 
@@ -23,6 +25,13 @@ export interface AutograderJob {
   limits: GraderLimits;
 }
 
+/** Where inside the executor's own infrastructure a run landed (a cluster node), when it can tell. */
+export interface ExecutionPlacement {
+  node: string;
+  region: string | null;
+  zone: string | null;
+}
+
 export interface AutograderExecution {
   outcome: 'completed' | 'timeout' | 'out-of-memory' | 'build-failed';
   exitCode: number | null;
@@ -37,6 +46,8 @@ export interface AutograderExecution {
   outputTruncated: boolean;
   resultsJson: string | null;
   resultsTruncated: boolean;
+  /** Absent where the node itself is the place (Docker). */
+  placement?: ExecutionPlacement;
 }
 
 /** Hooks an executor calls so a long run stays visible and can be stopped. */
@@ -45,8 +56,11 @@ export interface ExecutionControl {
   abortSignal: AbortSignal;
 }
 
-/** Runs one grader somewhere (a Docker engine now, a Kubernetes pod later). */
+/**
+ * Runs one grader somewhere (a Docker engine, a Kubernetes pod). Faults retrying cannot fix throw a
+ * NonRetryableExecutorError; any other throw is left to the activity's retry policy.
+ */
 export interface AutograderExecutor {
-  readonly kind: 'docker' | 'kubernetes';
+  readonly kind: ExecutorKind;
   run(job: AutograderJob, control: ExecutionControl): Promise<AutograderExecution>;
 }

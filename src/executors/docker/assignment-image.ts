@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { FileTree } from '../executor.js';
-import { packTar, treeEntries } from './tar-archive.js';
+import { packTar, treeEntries } from '../tar-archive.js';
 
 /** Thrown when an assignment's own `setup.sh` or Dockerfile step fails: rebuilding will not help. */
 export class ImageBuildError extends Error {

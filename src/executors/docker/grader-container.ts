@@ -1,7 +1,9 @@
 import type Docker from 'dockerode';
 import type { AutograderExecution, AutograderJob, ExecutionControl } from '../executor.js';
 import { CappedBuffer } from './capped-buffer.js';
-import { packTar, readFirstFileFromTar, treeEntries } from './tar-archive.js';
+import { parseChildCpuMs } from '../cpu-times.js';
+import { submissionLayout } from '../submission-layout.js';
+import { packTar, readFirstFileFromTar } from '../tar-archive.js';
 
 export const NODE_LABEL = 'greengrader.node';
 export const RUN_LABEL = 'greengrader.run';
@@ -49,7 +51,7 @@ export async function runGraderContainer(
   });
   const cpuSampler = new CpuSampler(container);
   try {
-    await container.putArchive(await submissionArchive(job), { path: '/autograder' });
+    await container.putArchive(await packTar(submissionLayout(job)), { path: '/autograder' });
     const output = new CappedBuffer(limits.outputMaxBytes);
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     docker.modem.demuxStream(stream, output, output);
@@ -80,16 +82,6 @@ export async function runGraderContainer(
     // Removal is retried once: a container must not outlive its run. Leftovers are swept at node start.
     await container.remove({ force: true }).catch(() => container.remove({ force: true }).catch(() => undefined));
   }
-}
-
-/** Gradescope's documented layout: submission/, submission_metadata.json, an empty results/. */
-async function submissionArchive(job: AutograderJob): Promise<Buffer> {
-  return packTar([
-    { path: 'submission', directory: true },
-    ...treeEntries('submission', job.submissionFiles),
-    { path: 'submission_metadata.json', bytes: Buffer.from(job.metadataJson) },
-    { path: 'results', directory: true, mode: 0o777 },
-  ]);
 }
 
 async function waitForExit(
@@ -138,15 +130,6 @@ async function readFile(
     if ((error as { statusCode?: number }).statusCode === 404) return null;
     throw error;
   }
-}
-
-/** Sums the children's user and system time from the second line of `times` ("0m1.25s 0m0.10s"). */
-export function parseChildCpuMs(text: string | undefined): number | null {
-  const line = text?.trim().split('\n')[1];
-  if (!line) return null;
-  const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)];
-  if (parts.length !== 2) return null;
-  return parts.reduce((sum, [, min, sec]) => sum + (Number(min) * 60 + Number(sec)) * 1000, 0);
 }
 
 function dockerDate(value: string | undefined): Date | null {

@@ -1,17 +1,13 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import type { AutograderExecution, GraderLimits } from '../executor.js';
-import { PodFailedError } from './errors.js';
+import type { AutograderExecution, ExecutionPlacement, GraderLimits } from '../executor.js';
+import { isForbidden, PodFailedError } from './errors.js';
 import { GRADER_CONTAINER } from './grader-pod.js';
 import { maxLogBytes, parseGraderLog } from './grader-wrapper.js';
-import { isForbidden } from './kube-errors.js';
 import type { ResolvedKubernetesOptions } from './options.js';
 import { graderStatus, type PodEnd, type PodTimeline } from './wait-for-pod.js';
 
 /** Where the pod actually ran. */
-export interface PodPlacement {
-  node: string;
-  region: string | null;
-  zone: string | null;
+export interface PodPlacement extends ExecutionPlacement {
   /** `node`: read from the node's labels; `requested`: the executor may not read nodes, so the required affinity. */
   labelsFrom: 'node' | 'requested';
 }

@@ -1,5 +1,5 @@
 import type { GraderLimits } from '../executor.js';
-import { parseChildCpuMs } from '../docker/grader-container.js';
+import { parseChildCpuMs } from '../cpu-times.js';
 
 /** Where the submission Secret is mounted (read-only); the wrapper unpacks it into /autograder. */
 export const INPUT_DIR = '/greengrader/input';

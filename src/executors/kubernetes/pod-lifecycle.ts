@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { ownedSecret, type GraderPodSpec } from './grader-pod.js';
-import { ignoreNotFound, isConflict, isNotFound } from './kube-errors.js';
+import { ignoreNotFound, isConflict, isNotFound } from './errors.js';
 import { ANNOTATIONS, runSelector } from './run-names.js';
 
 /** The pod a run waits on: created now, or adopted from an earlier attempt of the same run. */

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CoreV1Api, type KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
-import { PodFailedError } from './errors.js';
-import { isNotFound } from './kube-errors.js';
+import { isNotFound, PodFailedError } from './errors.js';
 
 export interface WatchPodOptions<T> {
   kubeConfig: KubeConfig;

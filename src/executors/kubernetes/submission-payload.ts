@@ -1,7 +1,8 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { AutograderJob } from '../executor.js';
-import { packTar, treeEntries } from '../docker/tar-archive.js';
+import { submissionLayout } from '../submission-layout.js';
+import { packTar } from '../tar-archive.js';
 import { SubmissionTooLargeError } from './errors.js';
 
 /** The API server refuses a Secret whose data exceeds 1 MiB; leave room for the object around it. */
@@ -12,12 +13,7 @@ export const MAX_SECRET_DATA_BYTES = 1024 * 1024 - 4096;
  * tar: one Secret key whatever the file names, modes kept, and typical code submissions shrink several-fold.
  */
 export async function packSubmission(job: AutograderJob): Promise<Buffer> {
-  const tar = await packTar([
-    { path: 'submission', directory: true },
-    ...treeEntries('submission', job.submissionFiles),
-    { path: 'submission_metadata.json', bytes: Buffer.from(job.metadataJson) },
-    { path: 'results', directory: true, mode: 0o777 },
-  ]);
+  const tar = await packTar(submissionLayout(job));
   const packed = await promisify(gzip)(tar, { level: 9 });
   if (packed.length > MAX_SECRET_DATA_BYTES) throw new SubmissionTooLargeError(packed.length, MAX_SECRET_DATA_BYTES);
   return packed;

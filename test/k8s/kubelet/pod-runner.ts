@@ -8,7 +8,7 @@ import {
   type V1PodStatus,
 } from '@kubernetes/client-node';
 import type Docker from 'dockerode';
-import { packTar, type TarEntry } from '../../../src/executors/docker/tar-archive.js';
+import { packTar, type TarEntry } from '../../../src/executors/tar-archive.js';
 
 /** Docker label on every container a test kubelet starts, valued with the kubelet's id. */
 export const KUBELET_LABEL = 'gg-test-kubelet';

@@ -1,5 +1,5 @@
 import tar from 'tar-stream';
-import type { FileTree } from '../executor.js';
+import type { FileTree } from './executor.js';
 
 export interface TarEntry {
   path: string;
@@ -8,7 +8,7 @@ export interface TarEntry {
   directory?: boolean;
 }
 
-/** Packs entries into an in-memory tar: Docker takes build contexts and copied files only as tar. */
+/** Packs entries into an in-memory tar: Docker takes build contexts and copied files only as tar, a pod its input. */
 export async function packTar(entries: TarEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
