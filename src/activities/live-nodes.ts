@@ -3,6 +3,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { activeRunsPerNode } from '../db/active-runs.js';
 import type { Database } from '../db/client.js';
 import { nodes } from '../db/schema.js';
+import type { ExecutorKind } from '../shared/executor-kind.js';
 import { NO_LIVE_NODE_ERROR, NODES_EXHAUSTED_ERROR } from '../shared/grading-types.js';
 
 // The node columns placement needs, shared by both queries below.
@@ -18,7 +19,7 @@ const nodeColumns = {
 export interface LiveNode {
   name: string;
   /** What runs the graders: a Docker node, or a Kubernetes region's worker. */
-  kind: 'docker' | 'kubernetes';
+  kind: ExecutorKind;
   taskQueue: string;
   region: string;
   zone: string;

@@ -9,9 +9,16 @@ import { computeDeadline } from '../scheduling/deadline.js';
 import { estimateDuration } from '../scheduling/duration-estimate.js';
 import { planPlacement, type PlacementCandidate } from '../scheduling/policies.js';
 import { nextPlanningMs } from '../scheduling/replan.js';
+import type { ExecutorKind } from '../shared/executor-kind.js';
 import { NODE_GONE_ERROR, type Placement } from '../shared/grading-types.js';
 import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
 import { findLiveNode, liveNodes } from './live-nodes.js';
+
+/** How placement sees each kind of node: one machine, or a whole region of a cluster. */
+const candidateKind: Record<ExecutorKind, PlacementCandidate['kind']> = {
+  docker: 'docker-node',
+  kubernetes: 'k8s-region',
+};
 
 /** Headroom over build + grader time for copying files in and results out. */
 const RUN_MARGIN_SEC = 120;
@@ -28,7 +35,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
       const nodes = await liveNodes(db, config.NODE_LIVENESS_SEC, input.excludeNodes);
       const candidates: PlacementCandidate[] = nodes.map((node) => ({
         id: node.name,
-        kind: node.kind === 'kubernetes' ? 'k8s-region' : 'docker-node',
+        kind: candidateKind[node.kind],
         region: node.region,
         zone: carbonZone(node.region),
         freeSlots: node.maxConcurrentRuns - node.activeRuns,

@@ -11,6 +11,7 @@ import { loadKubeConfig, type KubeConfigSource } from '../executors/kubernetes/k
 import { registryImageNamer } from '../executors/kubernetes/options.js';
 import { removeLeftoverContainers } from '../executors/docker/remove-leftover-containers.js';
 import type { Logger } from '../observability/logger.js';
+import type { ExecutorKind } from '../shared/executor-kind.js';
 import { nodeTaskQueue } from '../shared/grading-types.js';
 import { detectNodeHardware, type NodeHardware } from './node-info.js';
 import { registerNode } from './node-registration.js';
@@ -39,7 +40,7 @@ export interface RunningNodeWorker {
   shutdown(): void;
 }
 
-export type NodeKind = 'docker' | 'kubernetes';
+export type NodeKind = ExecutorKind;
 
 /** Where placement sends a run and what runs it there. */
 interface NodeSetup {
