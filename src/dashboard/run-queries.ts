@@ -2,7 +2,8 @@
 // (zips, outputs and results.json stay in the database).
 import { desc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { gradingRuns, submissions, type RunState } from '../db/schema.js';
+import { gradingRuns, submissions } from '../db/schema.js';
+import type { RunState } from '../shared/run-state.js';
 import {
   parseRecord,
   planRecordSchema,

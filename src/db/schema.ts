@@ -1,7 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { sql, type AnyColumn } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   customType,
   doublePrecision,
   index,
@@ -13,9 +14,19 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { executorKinds } from '../shared/executor-kind.js';
+import { runOutcomes, type RunOutcome } from '../shared/grading-types.js';
+import { runStates } from '../shared/run-state.js';
 
 /** Raw zips and anonymised zips are kept as bytes in the row that owns them. */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/**
+ * A CHECK that the column holds one of `values` (or null): the database refuses what the TypeScript union would.
+ * The values are our own constants, inlined because a constraint cannot take parameters.
+ */
+const oneOf = (name: string, column: AnyColumn, values: readonly string[]) =>
+  check(name, sql`${column} in (${sql.raw(values.map((value) => `'${value}'`).join(', '))})`);
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -106,28 +117,27 @@ export const submissions = pgTable(
  * describes the region, not a machine: cpu model `kubernetes`, cores = capacity (max concurrent runs),
  * clock 0 MHz, 1 socket, memory = capacity × the grader's memory limit.
  */
-export const nodes = pgTable('nodes', {
-  name: text('name').primaryKey(),
-  kind: text('kind', { enum: ['docker', 'kubernetes'] })
-    .notNull()
-    .default('docker'),
-  taskQueue: text('task_queue').notNull(),
-  ip: text('ip'),
-  cpuModel: text('cpu_model').notNull(),
-  clockMhz: integer('clock_mhz').notNull(),
-  sockets: integer('sockets').notNull(),
-  cores: integer('cores').notNull(),
-  cacheBytes: bigint('cache_bytes', { mode: 'number' }),
-  memoryBytes: bigint('memory_bytes', { mode: 'number' }).notNull(),
-  region: text('region').notNull(),
-  zone: text('zone').notNull(),
-  maxConcurrentRuns: integer('max_concurrent_runs').notNull(),
-  registeredAt: timestamp('registered_at', { withTimezone: true }).notNull().defaultNow(),
-  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
-});
-
-export const runStates = ['queued', 'placed', 'running', 'recording', 'completed', 'failed', 'rejected'] as const;
-export type RunState = (typeof runStates)[number];
+export const nodes = pgTable(
+  'nodes',
+  {
+    name: text('name').primaryKey(),
+    kind: text('kind', { enum: executorKinds }).notNull().default('docker'),
+    taskQueue: text('task_queue').notNull(),
+    ip: text('ip'),
+    cpuModel: text('cpu_model').notNull(),
+    clockMhz: integer('clock_mhz').notNull(),
+    sockets: integer('sockets').notNull(),
+    cores: integer('cores').notNull(),
+    cacheBytes: bigint('cache_bytes', { mode: 'number' }),
+    memoryBytes: bigint('memory_bytes', { mode: 'number' }).notNull(),
+    region: text('region').notNull(),
+    zone: text('zone').notNull(),
+    maxConcurrentRuns: integer('max_concurrent_runs').notNull(),
+    registeredAt: timestamp('registered_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [oneOf('nodes_kind_check', t.kind, executorKinds)],
+);
 
 /** One grading run of a submission (the original's `results` row plus its journey). */
 export const gradingRuns = pgTable(
@@ -141,7 +151,7 @@ export const gradingRuns = pgTable(
     submissionId: uuid('submission_id').references(() => submissions.id),
     trigger: text('trigger', { enum: ['ingest', 'rerun'] }).notNull(),
     state: text('state', { enum: runStates }).notNull().default('queued'),
-    executor: text('executor', { enum: ['docker', 'kubernetes'] }),
+    executor: text('executor', { enum: executorKinds }),
     /** The worker (a `nodes` row) that ran it: a Docker node, or a Kubernetes region's worker. */
     nodeName: text('node_name'),
     region: text('region'),
@@ -158,8 +168,8 @@ export const gradingRuns = pgTable(
     containerStartedAt: timestamp('container_started_at', { withTimezone: true }),
     containerFinishedAt: timestamp('container_finished_at', { withTimezone: true }),
     recordedAt: timestamp('recorded_at', { withTimezone: true }),
-    /** graded | no-results | invalid-results | timeout | out-of-memory | build-failed | infrastructure-failure */
-    outcome: text('outcome'),
+    /** How the grader run ended; null until recorded, and for a rejected payload. */
+    outcome: text('outcome').$type<RunOutcome>(),
     exitCode: integer('exit_code'),
     cpuTimeMs: doublePrecision('cpu_time_ms'),
     executionTimeMs: integer('execution_time_ms'),
@@ -202,5 +212,8 @@ export const gradingRuns = pgTable(
     uniqueIndex('grading_runs_workflow_id_key').on(t.workflowId),
     index('grading_runs_submission_id_idx').on(t.submissionId),
     index('grading_runs_node_state_idx').on(t.nodeName, t.state),
+    oneOf('grading_runs_state_check', t.state, runStates),
+    oneOf('grading_runs_executor_check', t.executor, executorKinds),
+    oneOf('grading_runs_outcome_check', t.outcome, runOutcomes),
   ],
 );

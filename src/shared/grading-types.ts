@@ -3,9 +3,19 @@
 /** How a grading run came about. */
 export type RunTrigger = 'ingest' | 'rerun';
 
-/** Where a run stands, as the status query and the run row report it. */
-export type GradingState =
-  'storing' | 'planning' | 'waiting' | 'placing' | 'running' | 'recording' | 'completed' | 'failed' | 'rejected';
+/** Where a run stands, as the status query reports it (the run row's coarser state: see run-state.ts). */
+export const gradingStates = [
+  'storing',
+  'planning',
+  'waiting',
+  'placing',
+  'running',
+  'recording',
+  'completed',
+  'failed',
+  'rejected',
+] as const;
+export type GradingState = (typeof gradingStates)[number];
 
 /** What the bridge (or a re-run) hands the workflow: a reference, never the zip itself. */
 export interface GradeSubmissionInput {
@@ -25,15 +35,17 @@ export interface GradeSubmissionResult {
 }
 
 /** How a grader run ended. Only `infrastructure-failure` is GreenGrader's fault. */
-export type RunOutcome =
-  | 'graded'
-  | 'no-results'
-  | 'invalid-results'
-  | 'grader-error'
-  | 'timeout'
-  | 'out-of-memory'
-  | 'build-failed'
-  | 'infrastructure-failure';
+export const runOutcomes = [
+  'graded',
+  'no-results',
+  'invalid-results',
+  'grader-error',
+  'timeout',
+  'out-of-memory',
+  'build-failed',
+  'infrastructure-failure',
+] as const;
+export type RunOutcome = (typeof runOutcomes)[number];
 
 export interface StoredSubmissionRef {
   submissionId: string;

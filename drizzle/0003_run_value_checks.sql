@@ -1,0 +1,4 @@
+ALTER TABLE "grading_runs" ADD CONSTRAINT "grading_runs_state_check" CHECK ("grading_runs"."state" in ('queued', 'placed', 'running', 'recording', 'completed', 'failed', 'rejected'));--> statement-breakpoint
+ALTER TABLE "grading_runs" ADD CONSTRAINT "grading_runs_executor_check" CHECK ("grading_runs"."executor" in ('docker', 'kubernetes'));--> statement-breakpoint
+ALTER TABLE "grading_runs" ADD CONSTRAINT "grading_runs_outcome_check" CHECK ("grading_runs"."outcome" in ('graded', 'no-results', 'invalid-results', 'grader-error', 'timeout', 'out-of-memory', 'build-failed', 'infrastructure-failure'));--> statement-breakpoint
+ALTER TABLE "nodes" ADD CONSTRAINT "nodes_kind_check" CHECK ("nodes"."kind" in ('docker', 'kubernetes'));
