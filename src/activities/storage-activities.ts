@@ -6,9 +6,6 @@ import { gradingRuns, rawPayloads, submissions } from '../db/schema.js';
 import { INVALID_SUBMISSION_ERROR, type StoredSubmissionRef } from '../shared/grading-types.js';
 import { extractStoredFields, InvalidSubmissionError, parseSubmission, scoreOf } from '../submission/index.js';
 
-/** The error type workflows look for: retrying cannot fix a malformed submission. */
-export const INVALID_SUBMISSION = INVALID_SUBMISSION_ERROR;
-
 export function createStorageActivities(db: Database, config: Config) {
   return {
     /**
@@ -26,7 +23,8 @@ export function createStorageActivities(db: Database, config: Config) {
         return existing;
       }
       const [raw] = await db.select().from(rawPayloads).where(eq(rawPayloads.sha256, input.payloadSha256));
-      if (!raw) throw ApplicationFailure.nonRetryable(`no raw payload ${input.payloadSha256}`, INVALID_SUBMISSION);
+      if (!raw)
+        throw ApplicationFailure.nonRetryable(`no raw payload ${input.payloadSha256}`, INVALID_SUBMISSION_ERROR);
 
       let parsed;
       try {
@@ -38,7 +36,7 @@ export function createStorageActivities(db: Database, config: Config) {
         if (!(error instanceof InvalidSubmissionError)) throw error;
         await quarantine(db, input, error);
         throw ApplicationFailure.create({
-          type: INVALID_SUBMISSION,
+          type: INVALID_SUBMISSION_ERROR,
           message: `${error.reason}: ${error.message}`,
           nonRetryable: true,
         });
