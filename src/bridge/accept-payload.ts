@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns, rawPayloads, rejectedMessages } from '../db/schema.js';
 import type { Logger } from '../observability/logger.js';
-import { metrics } from '../observability/metrics.js';
+import { countRejectedMessage, metrics } from '../observability/metrics.js';
 import {
   GRADE_SUBMISSION_WORKFLOW,
   ingestWorkflowId,
@@ -49,7 +49,7 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
         rejectionCode: rejection.code,
         rejectionReason: rejection.reason,
       });
-      metrics.messagesRejected.inc({ code: rejection.code });
+      countRejectedMessage(rejection.code);
       log.warn('message rejected', { ...rejection });
       return 'rejected';
     }

@@ -2,9 +2,24 @@
 // Each process reports what happens in it: the bridge counts messages and started workflows, the
 // orchestrator grading durations and carbon, a node worker its own load.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PayloadRejection } from '../bridge/payload-checks.js';
-import type { CarbonReceipt } from '../carbon/accounting.js';
-import type { IntensityBasis } from '../carbon/provider.js';
+
+// Label values are declared here, not borrowed from the modules that report them: those modules depend on
+// observability, and a value this file does not know fails to compile at the call.
+
+/** Why the bridge refused a message before storage: the `code` label of messagesRejected. */
+const MESSAGE_REJECTION_CODES = ['oversized', 'empty', 'not-a-zip'] as const;
+type MessageRejectionCode = (typeof MESSAGE_REJECTION_CODES)[number];
+
+/** The intensity basis of a carbon figure: the `basis` label of the carbon counters. */
+const INTENSITY_BASES = ['average', 'marginal'] as const;
+type IntensityBasisLabel = (typeof INTENSITY_BASES)[number];
+
+/** What the carbon counters read of one run's receipt. */
+interface RunCarbonFigures {
+  actual: { basis: IntensityBasisLabel; emissionsGCo2: number } | null;
+  /** Against immediate-home; positive is a saving. */
+  savingGCo2: number | null;
+}
 
 export interface GreenGraderMetrics {
   registry: Registry;
@@ -32,10 +47,6 @@ export interface GreenGraderMetrics {
 
 /** Seconds: a grader takes from about a second to Gradescope's 10-minute default limit and a little over. */
 const GRADING_BUCKETS_SEC = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 900];
-
-/** Label values that exist from the start, so a rate over them is 0 rather than absent. */
-const REJECTION_CODES: PayloadRejection['code'][] = ['oversized', 'empty', 'not-a-zip'];
-const BASES: IntensityBasis[] = ['average', 'marginal'];
 
 export function createMetrics(registry: Registry = new Registry()): GreenGraderMetrics {
   const registers = [registry];
@@ -107,8 +118,9 @@ export function createMetrics(registry: Registry = new Registry()): GreenGraderM
       registers,
     }),
   };
-  for (const code of REJECTION_CODES) created.messagesRejected.inc({ code }, 0);
-  for (const basis of BASES) {
+  // Every label value exists from the start, so a rate over it is 0 rather than absent.
+  for (const code of MESSAGE_REJECTION_CODES) created.messagesRejected.inc({ code }, 0);
+  for (const basis of INTENSITY_BASES) {
     for (const counter of [created.emissionsGrams, created.savingGrams, created.extraEmissionsGrams]) {
       counter.inc({ basis }, 0);
     }
@@ -131,11 +143,13 @@ export function observeGradingDuration(
   if (Number.isFinite(seconds) && seconds >= 0) target.gradingDuration.observe({ outcome }, seconds);
 }
 
+/** Counts one message the bridge refused before storage. */
+export function countRejectedMessage(code: MessageRejectionCode, target: GreenGraderMetrics = metrics): void {
+  target.messagesRejected.inc({ code });
+}
+
 /** Adds one run's receipt: its emissions, and its saving or extra against immediate-home. */
-export function countRunCarbon(
-  receipt: Pick<CarbonReceipt, 'actual' | 'savingGCo2'>,
-  target: GreenGraderMetrics = metrics,
-): void {
+export function countRunCarbon(receipt: RunCarbonFigures, target: GreenGraderMetrics = metrics): void {
   if (!receipt.actual) return;
   const labels = { basis: receipt.actual.basis };
   target.emissionsGrams.inc(labels, Math.max(0, receipt.actual.emissionsGCo2));
