@@ -1,7 +1,7 @@
 // The intensity chart as inline SVG, drawn on the server: one step line per zone, a filled dot where
 // each run started and a diamond where it was planned to start. No script, no external asset. Pure.
 import { ROUND_STEPS_MS, type ChartData, type ChartMarker } from './chart-data.js';
-import { formatDuration, formatIntensity, formatTime } from './format.js';
+import { formatDuration, formatIntensity, formatTime } from '../shared/format.js';
 import { html, type SafeHtml } from './html.js';
 
 const WIDTH = 960;

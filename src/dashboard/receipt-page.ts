@@ -8,7 +8,8 @@ import {
   formatPercent,
   formatScore,
   formatTime,
-} from './format.js';
+  NONE,
+} from '../shared/format.js';
 import { html, type SafeHtml } from './html.js';
 import { renderIntensityChart } from './intensity-chart.js';
 import { layout } from './layout.js';
@@ -39,7 +40,7 @@ function facts(run: RunDetail): SafeHtml {
   const outOf = run.totalPoints ? ` / ${run.totalPoints}` : '';
   return html`<dl class="facts">
     <dt>Assignment</dt>
-    <dd>${run.assignmentTitle ?? '—'}${run.assignmentId === null ? '' : ` (${run.assignmentId})`}</dd>
+    <dd>${run.assignmentTitle ?? NONE}${run.assignmentId === null ? '' : ` (${run.assignmentId})`}</dd>
     <dt>State</dt>
     <dd><span class="state state-${run.state}">${run.state}</span> ${run.outcome ?? ''}</dd>
     <dt>Re-run score</dt>
@@ -47,9 +48,9 @@ function facts(run: RunDetail): SafeHtml {
     <dt>Gradescope score</dt>
     <dd class="gradescope-score">${formatScore(run.gradescopeScore)}${run.gradescopeScore === null ? '' : outOf}</dd>
     <dt>Node · region · zone</dt>
-    <dd>${[run.nodeName ?? '—', run.region ?? '—', run.carbonZone ?? '—'].join(' · ')}</dd>
+    <dd>${[run.nodeName ?? NONE, run.region ?? NONE, run.carbonZone ?? NONE].join(' · ')}</dd>
     <dt>Policy</dt>
-    <dd>${run.policy ?? '—'}${run.expedited ? ' (expedited)' : ''}</dd>
+    <dd>${run.policy ?? NONE}${run.expedited ? ' (expedited)' : ''}</dd>
     <dt>Received</dt>
     <dd>${formatTime(run.receivedAt)}</dd>
     <dt>Planned start</dt>
@@ -126,7 +127,7 @@ function figureRows(label: string, figure: EmissionsRecord | null, kind: string)
   if (figure === null) {
     return html`<tr class="${kind}">
       <th>${label}</th>
-      <td class="num">—</td>
+      <td class="num">${NONE}</td>
       <td>no figure</td>
     </tr>`;
   }
@@ -149,11 +150,11 @@ function plan(run: RunDetail, p: PlanRecord): SafeHtml {
   const chosen = run.nodeName;
   return html`<dl class="facts">
       <dt>Policy</dt>
-      <dd>${p.policy ?? run.policy ?? '—'}</dd>
+      <dd>${p.policy ?? run.policy ?? NONE}</dd>
       <dt>Last planned at</dt>
-      <dd>${p.plannedAt ? formatTime(new Date(p.plannedAt)) : '—'}</dd>
+      <dd>${formatTime(p.plannedAt)}</dd>
       <dt>Deadline</dt>
-      <dd>${p.deadline ? formatTime(new Date(p.deadline)) : '—'}${p.deadlineRule ? ` (${p.deadlineRule})` : ''}</dd>
+      <dd>${formatTime(p.deadline)}${p.deadlineRule ? ` (${p.deadlineRule})` : ''}</dd>
       <dt>Delay chosen then</dt>
       <dd>${formatDuration(p.delayMs)}</dd>
       <dt>Expected intensity</dt>
@@ -190,7 +191,7 @@ function plan(run: RunDetail, p: PlanRecord): SafeHtml {
                     <td>${c.id}</td>
                     <td>${c.region}</td>
                     <td>${c.zone}</td>
-                    <td class="num">${c.freeSlots ?? '—'}</td>
+                    <td class="num">${c.freeSlots ?? NONE}</td>
                     <td>
                       ${[c.id === chosen ? 'chosen' : '', c.id === p.homeCandidateId ? 'home' : ''].filter(Boolean).join(', ')}
                     </td>

@@ -1,5 +1,13 @@
 import type { ChartData } from './chart-data.js';
-import { formatDuration, formatGrams, formatIntensity, formatPercent, formatScore, formatTime } from './format.js';
+import {
+  formatDuration,
+  formatGrams,
+  formatIntensity,
+  formatPercent,
+  formatScore,
+  formatTime,
+  NONE,
+} from '../shared/format.js';
 import { html, type SafeHtml } from './html.js';
 import { renderIntensityChart } from './intensity-chart.js';
 import { layout } from './layout.js';
@@ -86,18 +94,18 @@ function runRow(run: RunSummary): SafeHtml {
       <a href="/runs/${run.id}">${run.gradescopeSubmissionId ?? run.payloadSha256.slice(0, 12)}</a>
       ${run.trigger === 'rerun' ? html`<small>(re-run)</small>` : null}
     </td>
-    <td class="assignment">${run.assignmentTitle ?? '—'}</td>
+    <td class="assignment">${run.assignmentTitle ?? NONE}</td>
     <td>
       <span class="state state-${run.state}">${run.state}</span
       >${run.expedited ? html` <small>expedited</small>` : null}
     </td>
-    <td class="outcome">${run.outcome ?? '—'}</td>
+    <td class="outcome">${run.outcome ?? NONE}</td>
     <td class="num score">${formatScore(run.score)}${run.score === null ? '' : outOf}</td>
     <td class="num gradescope-score">
       ${formatScore(run.gradescopeScore)}${run.gradescopeScore === null ? '' : outOf}
     </td>
-    <td class="node">${[run.nodeName ?? '—', run.region ?? '—', run.carbonZone ?? '—'].join(' · ')}</td>
-    <td class="policy">${run.policy ?? '—'}</td>
+    <td class="node">${[run.nodeName ?? NONE, run.region ?? NONE, run.carbonZone ?? NONE].join(' · ')}</td>
+    <td class="policy">${run.policy ?? NONE}</td>
     <td class="num delay">${formatDuration(run.startDelayMs)}</td>
     <td
       class="planned"

@@ -173,7 +173,7 @@ describe('the greengrader CLI over a graded submission', () => {
     const human = await runCli(['report'], env);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^Carbon report over 4 completed run\(s\)\./);
-    assert.match(human.stdout, /^average\s+2\s+0\.003 kWh\s+0\.3 g\s+2\s+0\.35 g\s+0\.05 g\s+14\.3 %$/m);
+    assert.match(human.stdout, /^average\s+2\s+0\.003 kWh\s+300 mg\s+2\s+350 mg\s+50 mg\s+14\.3 %$/m);
     assert.match(human.stdout, /^us-west\s+marginal\s+1\s/m);
 
     const later = await runCliJson<CarbonReport>(['report', '--since', '2999-01-01'], env);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { parsePositiveInt } from '../arguments.js';
 import { withDatabase } from '../database.js';
-import { formatScore, formatTime, NONE, orNone } from '../output/format.js';
+import { formatScore, formatTime, NONE, orNone } from '../../shared/format.js';
 import { renderTable } from '../output/table.js';
 import { writeJson, writeOut } from '../output/write.js';
 import { listSubmissions, type SubmissionList } from '../queries/list-submissions.js';

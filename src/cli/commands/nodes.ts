@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { withDatabase } from '../database.js';
-import { formatAge, formatBytes, orNone } from '../output/format.js';
+import { formatAge, formatBytes, orNone } from '../../shared/format.js';
 import { renderTable } from '../output/table.js';
 import { writeJson, writeOut } from '../output/write.js';
 import { listNodes, type NodeList } from '../queries/list-nodes.js';

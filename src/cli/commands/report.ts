@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { parseInstant } from '../arguments.js';
 import { withDatabase } from '../database.js';
-import { formatGrams, formatKwh, formatPercent, formatTime, orNone } from '../output/format.js';
+import { formatGrams, formatKwh, formatPercent, formatTime, orNone } from '../../shared/format.js';
 import { renderTable, type Column } from '../output/table.js';
 import { writeJson, writeOut } from '../output/write.js';
 import { carbonReport, type CarbonReport, type CarbonTotals } from '../queries/carbon-report.js';

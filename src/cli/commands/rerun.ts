@@ -12,7 +12,7 @@ import {
 import { parseSha256, parseSubmissionId } from '../arguments.js';
 import { withDatabase } from '../database.js';
 import { CliError } from '../errors.js';
-import { formatScore, formatTime } from '../output/format.js';
+import { formatScore, formatTime } from '../../shared/format.js';
 import { writeJson, writeOut, writeProgress } from '../output/write.js';
 import { findStoredPayload } from '../queries/find-submission.js';
 import { withTemporal } from '../temporal.js';

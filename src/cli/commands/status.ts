@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { parseSubmissionId } from '../arguments.js';
 import { withDatabase } from '../database.js';
-import { formatDuration, formatGrams, formatScore, formatTime, NONE, orNone } from '../output/format.js';
+import { formatDuration, formatGrams, formatScore, formatTime, NONE, orNone } from '../../shared/format.js';
 import { renderFields, renderTable } from '../output/table.js';
 import { writeJson, writeOut } from '../output/write.js';
 import { unknownSubmission } from '../queries/find-submission.js';
