@@ -8,7 +8,7 @@ import { NonRetryableExecutorError } from '../executors/executor-error.js';
 import type { ExecutionSummary } from '../shared/grading-types.js';
 import { parseSubmission } from '../submission/index.js';
 
-export function graderLimits(config: Config): GraderLimits {
+function graderLimits(config: Config): GraderLimits {
   return {
     timeoutSec: config.GRADER_TIMEOUT_SEC,
     memoryBytes: config.GRADER_MEMORY_BYTES,

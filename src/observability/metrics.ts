@@ -48,7 +48,7 @@ export interface GreenGraderMetrics {
 /** Seconds: a grader takes from about a second to Gradescope's 10-minute default limit and a little over. */
 const GRADING_BUCKETS_SEC = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 900];
 
-export function createMetrics(registry: Registry = new Registry()): GreenGraderMetrics {
+function createMetrics(registry: Registry = new Registry()): GreenGraderMetrics {
   const registers = [registry];
   const nodeLoadSources = new Map<string, () => Promise<number>>();
   const created: GreenGraderMetrics = {

@@ -6,7 +6,7 @@ import { submissionLayout } from '../submission-layout.js';
 import { packTar, readFirstFileFromTar } from '../tar-archive.js';
 
 export const NODE_LABEL = 'greengrader.node';
-export const RUN_LABEL = 'greengrader.run';
+const RUN_LABEL = 'greengrader.run';
 
 const TIMES_FILE = '/tmp/.greengrader-cpu-times';
 

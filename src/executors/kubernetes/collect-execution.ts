@@ -7,7 +7,7 @@ import type { ResolvedKubernetesOptions } from './options.js';
 import { graderStatus, type PodEnd, type PodTimeline } from './wait-for-pod.js';
 
 /** Where the pod actually ran. */
-export interface PodPlacement extends ExecutionPlacement {
+interface PodPlacement extends ExecutionPlacement {
   /** `node`: read from the node's labels; `requested`: the executor may not read nodes, so the required affinity. */
   labelsFrom: 'node' | 'requested';
 }

@@ -6,7 +6,7 @@ import { packTar } from '../tar-archive.js';
 import { SubmissionTooLargeError } from './errors.js';
 
 /** The API server refuses a Secret whose data exceeds 1 MiB; leave room for the object around it. */
-export const MAX_SECRET_DATA_BYTES = 1024 * 1024 - 4096;
+const MAX_SECRET_DATA_BYTES = 1024 * 1024 - 4096;
 
 /**
  * Gradescope's layout (submission/, submission_metadata.json, an empty world-writable results/) as one gzipped
