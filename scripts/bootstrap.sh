@@ -125,7 +125,11 @@ if [[ ! -x "$TEST_SERVER_DIR/temporal-test-server" ]]; then
 </project>
 EOF
   mvn -q -B -f "$staging/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$staging/lib" \
-    >"$staging/mvn.log" 2>&1 || die "mvn could not fetch the test server: $(cat "$staging/mvn.log")"
+    >"$staging/mvn.log" 2>&1 || {
+    output=$(cat "$staging/mvn.log")
+    rm -rf "$staging"
+    die "mvn could not fetch the test server: $output"
+  }
   # The SDK execs this with the port as its only argument and gives it 5 s to listen; on a busy 2-core machine a
   # cold JVM needs 2-4 s. C1-only JIT, the serial collector and a class-data archive of start-up make it ~1.5 s.
   cat >"$staging/temporal-test-server" <<'EOF'

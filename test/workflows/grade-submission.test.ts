@@ -30,7 +30,10 @@ before(async () => {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
   });
   // One after the other: the SDK gives the JVM 5 s to listen, and webpack alongside it starves it on 2 cores.
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  const start = () =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  // A second try, once: under a parallel suite the JVM can miss the 5 s the SDK waits for it to listen.
+  env = await start().catch(start);
   const bundle = await bundleWorkflows();
   await addSearchAttributes(env.nativeConnection);
   rig = await startRig({
