@@ -5,13 +5,18 @@
 #   npm ci: when node_modules is missing or older than package-lock.json
 #   Temporal CLI (dev server): $TEMPORAL_CLI, else .tools/bin/temporal or `temporal` on PATH at the pinned
 #   version, else built with `go install` into .tools/bin
+#   Temporal time-skipping test server (workflow tests): io.temporal:temporal-test-server from Maven Central with
+#   its dependencies, cached per version in ~/.cache/greengrader/temporal-test-server/<version>/ behind a launcher
 set -euo pipefail
 
 # The one pin of the Temporal CLI; scripts/with-services.ts uses whatever this script installed.
 TEMPORAL_CLI_VERSION=v1.5.1
 TEMPORAL_CLI_PACKAGE=github.com/temporalio/cli/cmd/temporal
+# The one pin of the time-skipping test server; scripts/lib/test-services.ts reads it from this line.
+TEMPORAL_TEST_SERVER_VERSION=1.38.0
 # Debian stable's own versions, unpinned: the tests only need what bookworm ships.
-APT_PACKAGES=(ca-certificates debian-archive-keyring postgresql mosquitto mosquitto-clients docker.io debootstrap docker-compose chromium)
+APT_PACKAGES=(ca-certificates debian-archive-keyring postgresql mosquitto mosquitto-clients docker.io debootstrap docker-compose chromium
+  openjdk-17-jre-headless maven)
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STARTED=$EPOCHREALTIME
@@ -93,6 +98,70 @@ PATH, or set TEMPORAL_CLI to a temporal $TEMPORAL_CLI_VERSION binary"
   INSTALLED+=("temporal $TEMPORAL_CLI_VERSION")
 fi
 log "  temporal: $temporal"
+
+# --- Temporal time-skipping test server ----------------------------------------------------------------------
+# Its native binary is downloaded from temporal.download, which CI cannot reach; the same server ships as a Java
+# artifact on Maven Central. A directory with a launcher in it is complete: it is renamed into place last.
+TEST_SERVER_HOME="${XDG_CACHE_HOME:-$HOME/.cache}/greengrader/temporal-test-server"
+TEST_SERVER_DIR="$TEST_SERVER_HOME/$TEMPORAL_TEST_SERVER_VERSION"
+if [[ ! -x "$TEST_SERVER_DIR/temporal-test-server" ]]; then
+  log "mvn: io.temporal:temporal-test-server:$TEMPORAL_TEST_SERVER_VERSION and its dependencies"
+  mkdir -p "$TEST_SERVER_HOME"
+  staging=$(mktemp -d "$TEST_SERVER_HOME/.staging-XXXXXX")
+  cat >"$staging/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>greengrader.local</groupId>
+  <artifactId>temporal-test-server-fetch</artifactId>
+  <version>0</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>io.temporal</groupId>
+      <artifactId>temporal-test-server</artifactId>
+      <version>$TEMPORAL_TEST_SERVER_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+  mvn -q -B -f "$staging/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$staging/lib" \
+    >"$staging/mvn.log" 2>&1 || {
+    output=$(cat "$staging/mvn.log")
+    rm -rf "$staging"
+    die "mvn could not fetch the test server: $output"
+  }
+  # The SDK execs this with the port as its only argument and gives it 5 s to listen; on a busy 2-core machine a
+  # cold JVM needs 2-4 s. C1-only JIT, the serial collector and a class-data archive of start-up make it ~1.5 s.
+  cat >"$staging/temporal-test-server" <<'EOF'
+#!/bin/sh
+here=$(dirname "$(readlink -f "$0")")
+cds=""
+[ -f "$here/start-up.jsa" ] && cds="-XX:SharedArchiveFile=$here/start-up.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+# shellcheck disable=SC2086 # $cds and GG_TEST_SERVER_JAVA_OPTS are lists of flags
+exec "${JAVA_HOME:+$JAVA_HOME/bin/}java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC $cds ${GG_TEST_SERVER_JAVA_OPTS:-} \
+  -cp "$here/lib/*" io.temporal.testserver.TestServer "$@"
+EOF
+  chmod +x "$staging/temporal-test-server"
+  rm -rf "$TEST_SERVER_DIR"
+  mv "$staging" "$TEST_SERVER_DIR"
+  # The archive records the class path, so it is dumped from the final directory: start once, stop when listening.
+  port=$((20000 + RANDOM % 20000))
+  GG_TEST_SERVER_JAVA_OPTS="-XX:ArchiveClassesAtExit=$TEST_SERVER_DIR/start-up.jsa.tmp -Xlog:cds=off" \
+    "$TEST_SERVER_DIR/temporal-test-server" "$port" >/dev/null 2>&1 &
+  server=$!
+  for _ in $(seq 1 300); do
+    (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  kill "$server" && wait "$server" || true
+  if [[ -s "$TEST_SERVER_DIR/start-up.jsa.tmp" ]]; then
+    mv "$TEST_SERVER_DIR/start-up.jsa.tmp" "$TEST_SERVER_DIR/start-up.jsa"
+  else
+    log "  (no class-data archive: the test server starts, only slower)"
+  fi
+  INSTALLED+=("temporal-test-server $TEMPORAL_TEST_SERVER_VERSION")
+fi
+log "  temporal test server: $TEST_SERVER_DIR/temporal-test-server ($(find "$TEST_SERVER_DIR/lib" -name '*.jar' | wc -l) jars)"
 
 elapsed=$(awk -v from="$STARTED" -v to="$EPOCHREALTIME" 'BEGIN { printf "%.1f", to - from }')
 if ((${#INSTALLED[@]} > 0)); then

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   defaultBaseImage,
   ensureBaseImage,
@@ -96,10 +99,33 @@ export async function startTestServices(
     });
   })();
 
+  const testServer = resolveTemporalTestServer(env);
+  if (testServer !== undefined) vars.GG_TEMPORAL_TEST_SERVER = testServer;
+
   const results = await Promise.allSettled([postgres, mosquitto, temporal, docker]);
   const failures = results.flatMap((result) => (result.status === 'rejected' ? [describe(result.reason)] : []));
   if (failures.length > 0) throw new Error(failures.join('\n\n'));
   return { vars, rows };
+}
+
+/**
+ * The time-skipping test server's launcher: GG_TEMPORAL_TEST_SERVER, else the one scripts/bootstrap.sh cached at
+ * its pinned version. Undefined when neither exists: only the workflow tests need it, and they say so.
+ */
+export function resolveTemporalTestServer(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.GG_TEMPORAL_TEST_SERVER) return env.GG_TEMPORAL_TEST_SERVER;
+  // bootstrap.sh holds the one pin; reading it here keeps a second copy from drifting.
+  const bootstrap = readFileSync(fileURLToPath(new URL('../bootstrap.sh', import.meta.url)), 'utf8');
+  const version = /^TEMPORAL_TEST_SERVER_VERSION=(\S+)$/m.exec(bootstrap)?.[1];
+  if (version === undefined) return undefined;
+  const cache = env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+  const launcher = path.join(cache, 'greengrader', 'temporal-test-server', version, 'temporal-test-server');
+  try {
+    accessSync(launcher, constants.X_OK);
+    return launcher;
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(reason: unknown): string {

@@ -6,6 +6,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -47,6 +48,12 @@ export const expediteSignal = defineSignal('expedite');
 
 /** Nodes tried before a run is marked failed: one bad node must not fail a submission. */
 const MAX_NODES_TRIED = 3;
+/**
+ * Before 882aeb4 a plan starting within 1 s of now started at once. Runs planned by that code replay with it (see
+ * test/workflows/histories/waited-before-never-early.json); drop the branch once no such run can still be open.
+ */
+const NEVER_EARLY_PATCH = 'never-early-start';
+const LEGACY_START_TOLERANCE_MS = 1000;
 
 // Database work takes seconds; 20 attempts with backoff capped at a minute ride out ~15 min of outage.
 const central = proxyActivities<RunActivities & StorageActivities & ResultsActivities & CarbonActivities>({
@@ -199,7 +206,8 @@ async function planAndWait(
     status.plannedStartAt = new Date(plan.startMs).toISOString();
     status.expectedIntensityGCo2PerKwh = plan.expectedIntensityGCo2PerKwh;
     // Never early: a plan's start is where the cleaner window begins; re-planning on waking starts it now.
-    if (status.expedited || plan.startMs <= Date.now()) break;
+    const toleranceMs = patched(NEVER_EARLY_PATCH) ? 0 : LEGACY_START_TOLERANCE_MS;
+    if (status.expedited || plan.startMs <= Date.now() + toleranceMs) break;
 
     setState(status, 'waiting');
     await condition(() => status.expedited, wakeAfterMs(plan));

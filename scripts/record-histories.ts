@@ -1,0 +1,125 @@
+// Regenerates test/workflows/histories/*.json: runs every GradeSubmission path against fake activities on a real
+// Temporal server and saves the server's own history of each run, for the replay test.
+//
+//   npm run record:histories [-- name ...]      # starts a Temporal dev server (the one with-services.ts starts)
+//   TEMPORAL_ADDRESS=127.0.0.1:7233 npm run record:histories   # or uses a running one
+//
+// `waited-before-never-early` runs the workflow as it was before 882aeb4 (taken from git), so the replay test can
+// prove the `patched()` branch that keeps such runs replaying.
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+import type { GradeSubmissionResult } from '../src/shared/grading-types.js';
+import { startTemporal } from '../src/services/index.js';
+import { registerSearchAttributes } from '../src/workers/register-search-attributes.js';
+import { historyToJson } from '../test/workflows/support/history-json.js';
+import { bundleWorkflows, runScenario, startRig } from '../test/workflows/support/run-scenario.js';
+import { paths, type Path } from '../test/workflows/support/scenarios.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const HISTORIES = path.join(REPO, 'test/workflows/histories');
+/** An hour of the scenarios lasts a second here: waits are real on a dev server. */
+const HOUR_MS = 1000;
+/** The last commit whose workflow started plans within 1 s of now at once. */
+const BEFORE_NEVER_EARLY = '882aeb4^';
+
+/**
+ * Waits, then re-plans to a start 800 ms ahead: inside the old 1 s tolerance, so the old code starts at once where
+ * today's code waits. The 800 ms leaves room for the server's latency between the plan and the next workflow task.
+ */
+const legacyPath: Path = {
+  scenario: {
+    nodes: ['alpha'],
+    plan: (() => {
+      let closeStartMs: number | null = null;
+      return ({ round, nowMs }) => {
+        if (round === 1) return { nodeName: 'alpha', startMs: nowMs + 2 * HOUR_MS, nextPlanningMs: nowMs + HOUR_MS };
+        closeStartMs ??= nowMs + 800;
+        return { nodeName: 'alpha', startMs: closeStartMs, nextPlanningMs: closeStartMs };
+      };
+    })(),
+  },
+  drive: (run) => run.handle.result() as Promise<GradeSubmissionResult>,
+};
+
+async function main(): Promise<void> {
+  // Only the dev server is needed: the activities are fakes, so no database, broker or Docker.
+  const server = process.env.TEMPORAL_ADDRESS ? undefined : await startTemporal({});
+  const address = process.env.TEMPORAL_ADDRESS ?? server?.address ?? '';
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
+  const wanted = new Set(process.argv.slice(2));
+  const include = (name: string): boolean => wanted.size === 0 || wanted.has(name);
+
+  const connection = await NativeConnection.connect({ address });
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  await registerSearchAttributes(connection, 'default');
+  await mkdir(HISTORIES, { recursive: true });
+
+  const record = async (bundlePath: string | undefined, named: [string, Path][]): Promise<void> => {
+    if (named.length === 0) return;
+    const rig = await startRig({ client, connection, namespace: 'default', bundle: await bundleWorkflows(bundlePath) });
+    try {
+      for (const [name, recorded] of named) {
+        const startedAt = Date.now();
+        const history = await runScenario(rig, recorded.scenario, async (run) => {
+          await recorded.drive(run);
+          return run.handle.fetchHistory();
+        });
+        await writeFile(path.join(HISTORIES, `${name}.json`), `${historyToJson(history)}\n`);
+        console.log(`${name}: ${history.events?.length ?? 0} events in ${Date.now() - startedAt} ms`);
+      }
+    } finally {
+      await rig.stop();
+    }
+  };
+
+  await record(
+    undefined,
+    Object.entries(paths(HOUR_MS)).filter(([name]) => include(name)),
+  );
+  if (include('waited-before-never-early')) {
+    const legacy = await checkOutLegacyWorkflow();
+    try {
+      await record(legacy.entry, [['waited-before-never-early', legacyPath]]);
+    } finally {
+      await legacy.cleanup();
+    }
+  }
+  await connection.close();
+  await client.connection.close();
+  await server?.stop();
+}
+
+/**
+ * Writes the pre-882aeb4 workflow next to today's (its relative imports then resolve) with an entry exporting it
+ * as GradeSubmission; removed again after recording.
+ */
+async function checkOutLegacyWorkflow(): Promise<{ entry: string; cleanup(): Promise<void> }> {
+  const dir = path.join(REPO, 'src/workflows');
+  const source = execFileSync('git', ['show', `${BEFORE_NEVER_EARLY}:src/workflows/grade-submission.ts`], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
+  const workflowFile = path.join(dir, 'legacy-before-never-early.tmp.ts');
+  const entryFile = path.join(dir, 'legacy-index.tmp.ts');
+  await writeFile(workflowFile, source);
+  await writeFile(
+    entryFile,
+    "export { gradeSubmissionWorkflow as GradeSubmission } from './legacy-before-never-early.tmp.js';\n",
+  );
+  return {
+    entry: entryFile,
+    cleanup: async () => {
+      await rm(workflowFile, { force: true });
+      await rm(entryFile, { force: true });
+    },
+  };
+}
+
+await main();

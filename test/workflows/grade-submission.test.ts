@@ -1,0 +1,214 @@
+// GradeSubmission's branches in virtual time: fake activities on the time-skipping test server, so an hours-long
+// wait costs milliseconds. The real-service suite (test/integration) stays the top layer.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CancelledFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import type { GradingStatus } from '../../src/shared/grading-types.js';
+import type { ForecastOutcome, PlanningContext } from '../../src/shared/placement-types.js';
+import type { FakeActivities } from './support/fake-activities.js';
+import { addSearchAttributes, bundleWorkflows, runScenario, startRig } from './support/run-scenario.js';
+import { paths } from './support/scenarios.js';
+
+const HOUR_MS = 3600_000;
+const PATHS = paths(HOUR_MS);
+
+let env: TestWorkflowEnvironment;
+let rig: Awaited<ReturnType<typeof startRig>>;
+
+before(async () => {
+  const path = process.env.GG_TEMPORAL_TEST_SERVER;
+  if (!path) {
+    throw new Error(
+      'GG_TEMPORAL_TEST_SERVER is unset: run scripts/bootstrap.sh, then tests via scripts/with-services.ts',
+    );
+  }
+  // Activity failures are the point of several tests: only errors are worth printing.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
+  // One after the other: the SDK gives the JVM 5 s to listen, and webpack alongside it starves it on 2 cores.
+  const start = () =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  // A second try, once: under a parallel suite the JVM can miss the 5 s the SDK waits for it to listen.
+  env = await start().catch(start);
+  const bundle = await bundleWorkflows();
+  await addSearchAttributes(env.nativeConnection);
+  rig = await startRig({
+    client: env.client,
+    connection: env.nativeConnection,
+    namespace: 'default',
+    bundle,
+  });
+  // The worker's first workflow task loads the bundle into its V8 context (~3 s here): pay it before the clocks
+  // of the tests start.
+  await run('graded-at-once');
+});
+
+after(async () => {
+  await rig?.stop();
+  await env?.teardown();
+});
+
+/** Runs a named path and hands back its result and the fakes' call log. */
+async function run(name: string) {
+  const path = PATHS[name];
+  assert.ok(path, `no path ${name}`);
+  return runScenario(rig, path.scenario, async (scenarioRun) => ({
+    result: await path.drive(scenarioRun),
+    fakes: scenarioRun.fakes,
+    handle: scenarioRun.handle,
+  }));
+}
+
+const inputOf = <T>(fakes: FakeActivities, name: Parameters<FakeActivities['callsOf']>[0]): T[] =>
+  fakes.callsOf(name).map((call) => call.input as T);
+
+describe('GradeSubmission in virtual time', () => {
+  it('grades at once when the plan starts now', async () => {
+    const { result, fakes } = await run('graded-at-once');
+    assert.deepEqual(result, {
+      state: 'completed',
+      runId: 'run-1',
+      outcome: 'graded',
+      score: 10,
+      nodeName: null,
+      reason: null,
+    });
+    assert.deepEqual(
+      fakes.calls.map((call) => call.name),
+      [
+        'openRun',
+        'storeSubmission',
+        'preparePlanning',
+        'forecastCarbon',
+        'choosePlacement',
+        'claimNode',
+        'runAutograder',
+        'recordResults',
+        'accountCarbon',
+      ],
+    );
+  });
+
+  it('rejects a bad zip without planning or retrying', async () => {
+    const { result, fakes } = await run('rejected-bad-zip');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'rejected');
+    assert.equal(result.reason, 'not a zip file');
+    assert.equal(fakes.callsOf('storeSubmission').length, 1);
+    assert.equal(fakes.callsOf('preparePlanning').length, 0);
+  });
+
+  it('re-plans when the planned node is gone at claim, and runs where the new plan says', async () => {
+    const { result, fakes } = await run('node-gone-replanned');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    assert.deepEqual(
+      inputOf<{ excludeNodes: string[] }>(fakes, 'preparePlanning').map((input) => input.excludeNodes),
+      [[], []],
+      'a vanished node is not a failed node',
+    );
+    assert.deepEqual(
+      fakes.callsOf('runAutograder').map((call) => call.node),
+      ['beta'],
+    );
+  });
+
+  it('fails the run when every node is exhausted', async () => {
+    const { result, fakes } = await run('nodes-exhausted');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'failed');
+    assert.equal(result.outcome, 'infrastructure-failure');
+    const [failed] = inputOf<{ reason: string }>(fakes, 'failRun');
+    assert.match(failed?.reason ?? '', /tried alpha\); last error: node alpha cannot run it: image pull failed/);
+  });
+
+  it('gives a node that never picks the run up its pickup timeout, then tries another node', async () => {
+    const { result, fakes, handle } = await run('pickup-timeout-other-node');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    assert.deepEqual(
+      inputOf<{ excludeNodes: string[] }>(fakes, 'preparePlanning').map((input) => input.excludeNodes),
+      [[], ['ghost']],
+    );
+    const [ghostClaim, betaClaim] = fakes.callsOf('claimNode');
+    assert.ok(ghostClaim && betaClaim);
+    assert.ok(betaClaim.atMs - ghostClaim.atMs >= 200, 'the next node is tried only after the pickup timeout');
+    const status = await handle.query<GradingStatus>('gradingStatus');
+    assert.equal(status.lastError, 'node ghost did not pick the run up within 0.2 s');
+    assert.deepEqual(
+      fakes.callsOf('runAutograder').map((call) => call.node),
+      ['beta'],
+    );
+  });
+
+  it('tries a non-retryable executor fault once, then the next node', async () => {
+    const { result, fakes } = await run('node-failed-other-node');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    assert.deepEqual(
+      fakes.callsOf('runAutograder').map((call) => `${call.node}#${call.attempt}`),
+      ['alpha#1', 'beta#1'],
+    );
+  });
+
+  it('plans carbon-agnostic when every carbon provider fails', async () => {
+    const { result, fakes } = await run('every-provider-failed');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    // Three tries per provider (the carbon retry policy), in the configured order.
+    assert.deepEqual(
+      fakes.callsOf('forecastCarbon').map((call) => `${(call.input as { provider: string }).provider}#${call.attempt}`),
+      ['trace#1', 'trace#2', 'trace#3', 'cas#1', 'cas#2', 'cas#3'],
+    );
+    const [chosen] = inputOf<{ context: PlanningContext; forecast: ForecastOutcome }>(fakes, 'choosePlacement');
+    assert.equal(chosen?.forecast.provider, null);
+    assert.match(chosen?.forecast.reason ?? '', /every carbon provider failed: trace \(.*\); cas \(.*\)/);
+  });
+
+  it('waits six hours re-planning hourly, and starts at the planned time, never early', async () => {
+    const { result, fakes } = await run('waited-then-started');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    const rounds = fakes.callsOf('choosePlacement');
+    // Rounds at 0, 1, ..., 5 h, then the one at the start: re-planned on the hour and when the start comes.
+    assert.equal(rounds.length, 7);
+    const first = rounds[0]?.atMs ?? 0;
+    for (const [index, round] of rounds.entries()) assert.ok(round.atMs >= first + index * HOUR_MS);
+    const plannedStartMs = first + 6 * HOUR_MS;
+    assert.ok((fakes.callsOf('claimNode')[0]?.atMs ?? 0) >= plannedStartMs, 'claimed before the planned start');
+    assert.ok((fakes.callsOf('runAutograder')[0]?.atMs ?? 0) >= plannedStartMs, 'ran before the planned start');
+  });
+
+  it('starts at once when expedited during a wait', async () => {
+    const { result, fakes } = await run('expedited-mid-wait');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    const planning = inputOf<{ expedite: boolean }>(fakes, 'preparePlanning');
+    assert.deepEqual(
+      planning.map((input) => input.expedite),
+      [false, true],
+    );
+    const first = fakes.callsOf('choosePlacement')[0]?.atMs ?? 0;
+    assert.ok((fakes.callsOf('claimNode')[0]?.atMs ?? Infinity) < first + HOUR_MS, 'waited for the timer');
+  });
+
+  it('marks a cancelled run failed (in a non-cancellable scope) and ends cancelled', async () => {
+    const { result, fakes } = await run('cancelled');
+    assert.ok(result instanceof Error);
+    assert.ok(result.cause instanceof CancelledFailure);
+    assert.deepEqual(inputOf(fakes, 'failRun'), [{ runId: 'run-1', reason: 'cancelled by an operator' }]);
+    assert.equal(fakes.callsOf('claimNode').length, 0);
+  });
+
+  it('keeps the grade when carbon accounting fails', async () => {
+    const { result, fakes } = await run('carbon-accounting-failed');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    assert.equal(result.score, 10);
+    assert.equal(fakes.callsOf('accountCarbon').length, 1);
+  });
+});

@@ -1,0 +1,203 @@
+// Typed fakes of the activities GradeSubmission proxies. Each fake answers in workflow time (the activity's
+// scheduled timestamp comes from the server, so it is skipped time on the test server), and logs its calls so
+// that tests can assert what the workflow asked for and when.
+/* eslint-disable @typescript-eslint/require-await -- fakes answer at once but keep the activities' async shape */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { CarbonActivities } from '../../../src/activities/carbon-activities.js';
+import type { NodeActivities } from '../../../src/activities/node-activities.js';
+import type { PlacementActivities } from '../../../src/activities/placement-activities.js';
+import type { ResultsActivities } from '../../../src/activities/results-activities.js';
+import type { RunActivities } from '../../../src/activities/run-activities.js';
+import type { StorageActivities } from '../../../src/activities/storage-activities.js';
+import {
+  INVALID_SUBMISSION_ERROR,
+  NODES_EXHAUSTED_ERROR,
+  type ExecutionSummary,
+  type Placement,
+} from '../../../src/shared/grading-types.js';
+import type { PlanningContext, RunPlan } from '../../../src/shared/placement-types.js';
+
+/** Every activity the orchestrator's queue serves. */
+export type CentralActivities = RunActivities &
+  StorageActivities &
+  ResultsActivities &
+  CarbonActivities &
+  PlacementActivities;
+
+type ActivityName = keyof CentralActivities | keyof NodeActivities;
+
+export interface Call {
+  name: ActivityName;
+  /** The node whose queue served it, for runAutograder. */
+  node: string | null;
+  input: unknown;
+  /** Workflow time the attempt was scheduled at. */
+  atMs: number;
+  attempt: number;
+}
+
+/** What one choosePlacement call sees; a scenario's `plan` turns it into a plan. */
+export interface PlanCall {
+  /** 1 for the first planning round of the run. */
+  round: number;
+  nowMs: number;
+  /** The candidate nodes not yet excluded, in order. */
+  nodes: string[];
+  forecastProvider: string | null;
+  forecastReason: string | null;
+}
+
+/** The behaviour a test changes; everything else grades at once on the first node. */
+export interface Scenario {
+  /** Candidate node names, in planning order. */
+  nodes: string[];
+  /** Carbon providers tried in order. */
+  providers?: string[];
+  plan?: (call: PlanCall) => Pick<RunPlan, 'nodeName' | 'startMs' | 'nextPlanningMs'> & Partial<RunPlan>;
+  storeSubmission?: CentralActivities['storeSubmission'];
+  forecastCarbon?: CentralActivities['forecastCarbon'];
+  accountCarbon?: CentralActivities['accountCarbon'];
+  /** Called with the node and the claim's number (1-based); may throw NodeGone. */
+  claimNode?: (nodeName: string, claim: number) => void;
+  /** Thrown by preparePlanning when this many nodes are excluded (default: all of them). */
+  exhaustedAfter?: number;
+  /** What a node's runAutograder does; the default grades. */
+  runAutograder?: (nodeName: string) => ExecutionSummary;
+  /** How long a node may leave the run unclaimed before another is tried. */
+  pickupTimeoutSec?: number;
+}
+
+export const GRADED: ExecutionSummary = {
+  outcome: 'completed',
+  exitCode: 0,
+  imageTag: 'greengrader/fake:1',
+  startedAt: null,
+  finishedAt: null,
+  cpuTimeMs: 1200,
+};
+
+/** A node's task queue in one test: queues are never shared between tests. */
+export function nodeQueue(prefix: string, nodeName: string): string {
+  return `${prefix}-node-${nodeName}`;
+}
+
+export interface FakeActivities {
+  central: CentralActivities;
+  node(nodeName: string): NodeActivities;
+  calls: Call[];
+  callsOf(name: ActivityName): Call[];
+}
+
+export function createFakeActivities(prefix: string, scenario: Scenario): FakeActivities {
+  const calls: Call[] = [];
+  const log = (name: ActivityName, input: unknown, node: string | null = null): number => {
+    const info = Context.current().info;
+    calls.push({ name, node, input, atMs: info.currentAttemptScheduledTimestampMs, attempt: info.attempt });
+    return info.currentAttemptScheduledTimestampMs;
+  };
+  const providers = scenario.providers ?? ['trace'];
+  let rounds = 0;
+  let claims = 0;
+
+  const central: CentralActivities = {
+    async openRun(input) {
+      log('openRun', input);
+      return 'run-1';
+    },
+    async failRun(input) {
+      log('failRun', input);
+    },
+    async storeSubmission(input) {
+      log('storeSubmission', input);
+      if (scenario.storeSubmission) return scenario.storeSubmission(input);
+      return { submissionId: 'submission-1', gradescopeSubmissionId: 101, assignmentId: 7, courseId: 3 };
+    },
+    async preparePlanning(input) {
+      const nowMs = log('preparePlanning', input);
+      const live = scenario.nodes.filter((node) => !input.excludeNodes.includes(node));
+      if (input.excludeNodes.length >= (scenario.exhaustedAfter ?? scenario.nodes.length)) {
+        throw ApplicationFailure.nonRetryable('every live node already failed this run', NODES_EXHAUSTED_ERROR);
+      }
+      const context: PlanningContext = {
+        policy: 'temporal',
+        candidates: live.map((id) => ({
+          id,
+          kind: 'docker-node',
+          region: 'us-west',
+          zone: 'US-CAL-CISO',
+          freeSlots: 1,
+        })),
+        homeCandidateId: live[0] ?? '',
+        deadlineMs: nowMs + 24 * 3600_000,
+        deadlineRule: 'fake: a day',
+        estimatedDurationMs: 60_000,
+        providers,
+        forecastRequest: { zones: ['US-CAL-CISO'], fromMs: nowMs, toMs: nowMs + 24 * 3600_000 },
+        refreshMs: 3600_000,
+      };
+      return context;
+    },
+    async forecastCarbon(input) {
+      log('forecastCarbon', input);
+      if (scenario.forecastCarbon) return scenario.forecastCarbon(input);
+      return { provider: input.provider, forecasts: [], missing: [] };
+    },
+    async choosePlacement(input) {
+      const nowMs = log('choosePlacement', input);
+      rounds += 1;
+      const nodes = input.context.candidates.map((candidate) => candidate.id);
+      const call: PlanCall = {
+        round: rounds,
+        nowMs,
+        nodes,
+        forecastProvider: input.forecast.provider,
+        forecastReason: input.forecast.reason,
+      };
+      const plan = scenario.plan?.(call) ?? { nodeName: nodes[0] ?? '', startMs: nowMs, nextPlanningMs: null };
+      return {
+        policy: input.forecast.provider === null ? 'carbon-agnostic' : 'temporal',
+        expectedIntensityGCo2PerKwh: null,
+        fallbackReason: input.forecast.reason,
+        ...plan,
+      };
+    },
+    async claimNode(input) {
+      log('claimNode', input);
+      claims += 1;
+      scenario.claimNode?.(input.nodeName, claims);
+      const placement: Placement = {
+        nodeName: input.nodeName,
+        taskQueue: nodeQueue(prefix, input.nodeName),
+        region: 'us-west',
+        zone: 'US-CAL-CISO',
+        runTimeoutSec: 600,
+        pickupTimeoutSec: scenario.pickupTimeoutSec ?? 60,
+        maxAttempts: 2,
+      };
+      return placement;
+    },
+    async recordResults(input) {
+      log('recordResults', input);
+      return { state: 'completed', runId: input.runId, outcome: 'graded', score: 10, nodeName: null, reason: null };
+    },
+    async accountCarbon(input) {
+      log('accountCarbon', input);
+      if (scenario.accountCarbon) return scenario.accountCarbon(input);
+      return { emissionsGCo2: 0.4, savingGCo2: 0.1 };
+    },
+  };
+
+  const node = (nodeName: string): NodeActivities => ({
+    async runAutograder(input) {
+      log('runAutograder', input, nodeName);
+      return scenario.runAutograder?.(nodeName) ?? GRADED;
+    },
+  });
+
+  return { central, node, calls, callsOf: (name) => calls.filter((call) => call.name === name) };
+}
+
+/** The failure a bad zip produces in storeSubmission. */
+export function invalidSubmission(): never {
+  throw ApplicationFailure.create({ message: 'not a zip file', type: INVALID_SUBMISSION_ERROR, nonRetryable: true });
+}

@@ -1,0 +1,120 @@
+// Every path through GradeSubmission as a scenario of fake activities plus how a client drives it. The workflow
+// tests run them in virtual time (hour = an hour) and assert; scripts/record-histories.ts runs them on a dev
+// server in real time (hour = a second) and keeps each server history for the replay test.
+import { ApplicationFailure } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
+import { NODE_GONE_ERROR, type GradeSubmissionResult } from '../../../src/shared/grading-types.js';
+import { GRADED, invalidSubmission, type Scenario } from './fake-activities.js';
+import type { ScenarioRun } from './run-scenario.js';
+
+export interface Path {
+  scenario: Scenario & { absentNodes?: string[] };
+  /** Drives the run to its end; resolves with the result, or with the failure a cancelled run ends in. */
+  drive(run: ScenarioRun): Promise<GradeSubmissionResult | WorkflowFailedError>;
+}
+
+const result = (run: ScenarioRun): Promise<GradeSubmissionResult> =>
+  run.handle.result() as Promise<GradeSubmissionResult>;
+
+/** A plan that starts `waitHours` after the first round and re-plans every hour until then. */
+export function waitThenStart(hourMs: number, waitHours: number): Scenario['plan'] {
+  let startMs: number | null = null;
+  return ({ nowMs, nodes }) => {
+    startMs ??= nowMs + waitHours * hourMs;
+    const nodeName = nodes[0] ?? '';
+    if (startMs <= nowMs) return { nodeName, startMs, nextPlanningMs: null };
+    return { nodeName, startMs, nextPlanningMs: nowMs + hourMs };
+  };
+}
+
+/**
+ * The named paths, with waits measured in `hourMs` (3 600 000 in virtual time). `pickupTimeoutSec` is real time
+ * on both servers: the test server holds its clock while an activity task waits for a poller (a 60 s pickup
+ * timeout took 60 s of wall time there, even across `env.sleep`).
+ */
+export function paths(hourMs: number, pickupTimeoutSec = 0.2): Record<string, Path> {
+  return {
+    'graded-at-once': { scenario: { nodes: ['alpha'] }, drive: result },
+    'waited-then-started': {
+      scenario: { nodes: ['alpha'], plan: waitThenStart(hourMs, 6) },
+      drive: result,
+    },
+    'expedited-mid-wait': {
+      scenario: { nodes: ['alpha'], plan: waitThenStart(hourMs, 6) },
+      async drive(run) {
+        await run.reached('waiting');
+        await run.handle.signal('expedite');
+        return result(run);
+      },
+    },
+    'rejected-bad-zip': { scenario: { nodes: ['alpha'], storeSubmission: invalidSubmission }, drive: result },
+    'node-gone-replanned': {
+      scenario: {
+        nodes: ['alpha', 'beta'],
+        plan: ({ round, nowMs }) => ({
+          nodeName: round === 1 ? 'alpha' : 'beta',
+          startMs: nowMs,
+          nextPlanningMs: null,
+        }),
+        claimNode: (node, claim) => {
+          if (claim === 1) throw ApplicationFailure.nonRetryable(`node ${node} stopped checking in`, NODE_GONE_ERROR);
+        },
+      },
+      drive: result,
+    },
+    'node-failed-other-node': {
+      scenario: {
+        nodes: ['alpha', 'beta'],
+        runAutograder: (node) => {
+          if (node === 'alpha') throw ApplicationFailure.nonRetryable('pod unschedulable', 'PodUnschedulable');
+          return GRADED;
+        },
+      },
+      drive: result,
+    },
+    'pickup-timeout-other-node': {
+      scenario: { nodes: ['ghost', 'beta'], absentNodes: ['ghost'], pickupTimeoutSec },
+      drive: result,
+    },
+    'nodes-exhausted': {
+      scenario: {
+        nodes: ['alpha'],
+        runAutograder: () => {
+          throw ApplicationFailure.nonRetryable('image pull failed', 'ImagePull');
+        },
+      },
+      drive: result,
+    },
+    'every-provider-failed': {
+      scenario: {
+        nodes: ['alpha'],
+        providers: ['trace', 'cas'],
+        forecastCarbon: ({ provider }) => Promise.reject(new Error(`${provider} is down`)),
+      },
+      drive: result,
+    },
+    cancelled: {
+      scenario: { nodes: ['alpha'], plan: waitThenStart(hourMs, 6) },
+      async drive(run) {
+        await run.reached('waiting');
+        await run.handle.cancel();
+        return result(run).then(
+          () => {
+            throw new Error('a cancelled run completed');
+          },
+          (error: unknown) => {
+            if (error instanceof WorkflowFailedError) return error;
+            throw error;
+          },
+        );
+      },
+    },
+    'carbon-accounting-failed': {
+      scenario: {
+        nodes: ['alpha'],
+        accountCarbon: () => Promise.reject(ApplicationFailure.nonRetryable('no intensity for the run interval')),
+      },
+      drive: result,
+    },
+  };
+}
