@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CleanupStack } from './lib/cleanup-stack.js';
+import { CleanupStack } from '../src/app/cleanup-stack.js';
 import { findTestFiles, needsTestFiles } from './lib/find-test-files.js';
 import { formatStartupTable, startTestServices } from './lib/test-services.js';
 
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     });
   }
 
-  const cleanup = new CleanupStack();
+  const cleanup = new CleanupStack((what, error) => say(`stopping ${what} failed: ${String(error)}`));
   const workDir = await mkdtemp(path.join(tmpdir(), 'gg-services-'));
   try {
     const { vars, rows } = await startTestServices(workDir, process.env, cleanup);

@@ -12,7 +12,7 @@ import {
   startPostgres,
   startTemporal,
 } from '../../src/services/index.js';
-import type { CleanupStack } from './cleanup-stack.js';
+import type { CleanupStack } from '../../src/app/cleanup-stack.js';
 
 /** One line of the start-up table. */
 export interface StartupRow {

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runBridge } from '../../src/cli/run-bridge.js';
+import { startBridgeProcess } from '../../src/app/bridge-process.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { freePort, startMosquitto, type RunningMosquitto } from '../../src/services/index.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
@@ -55,7 +55,9 @@ describe('the bridge and an unreliable broker', () => {
     // The broker keeps the message in the bridge's persistent session, across its own restart too.
     await broker.stop();
     broker = await startBroker();
-    const bridge = runBridge(stack.config, stack.database.db, stack.temporal, silentLogger);
+    const bridge = await startBridgeProcess(stack.config, silentLogger, {
+      shared: { db: stack.database.db, temporal: stack.temporal },
+    });
     try {
       const run = await stack.waitForRun(ingestWorkflowId(file.sha256));
       assert.equal(run.outcome, 'graded');

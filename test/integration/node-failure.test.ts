@@ -37,7 +37,7 @@ describe('infrastructure faults', () => {
     const workflowId = ingestWorkflowId(file.sha256);
     await stack.waitForRun(workflowId, (run) => run.state === 'running');
 
-    first.shutdown(); // the node goes away mid-run; its queue is left with no poller
+    void first.stop(); // the node goes away mid-run; its queue is left with no poller
     const second = await stack.startNode();
     const run = await stack.waitForRun(workflowId, undefined, 90_000);
     assert.equal(run.state, 'completed', run.failureReason ?? '');

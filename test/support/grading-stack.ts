@@ -1,25 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
-import { loadConfig, type Config } from '../../src/config/config.js';
-import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
-import { migrateDatabase } from '../../src/db/migrate.js';
-import { gradingRuns } from '../../src/db/schema.js';
-import { silentLogger } from '../../src/observability/logger.js';
-import { runBridge } from '../../src/cli/run-bridge.js';
-import type { RunningBridge } from '../../src/bridge/mqtt-bridge.js';
-import { createOrchestratorWorker, workflowsPath } from '../../src/workers/orchestrator-worker.js';
-import {
-  createNodeWorker,
-  kubernetesNodeName,
-  type NodeKind,
-  type RunningNodeWorker,
-} from '../../src/workers/node-worker.js';
-import type { AutograderExecutor } from '../../src/executors/executor.js';
-import { createConfiguredProviders } from '../../src/carbon/configured-providers.js';
+import { startBridgeProcess, type RunningBridgeProcess } from '../../src/app/bridge-process.js';
+import { loadCarbonSetup } from '../../src/app/carbon-setup.js';
+import { CleanupStack } from '../../src/app/cleanup-stack.js';
+import { startK8sRegionWorker, startNodeWorker, type RunningNode } from '../../src/app/node-worker.js';
+import { startOrchestrator } from '../../src/app/orchestrator.js';
+import { openSharedResources } from '../../src/app/resources.js';
 import type { CarbonProvider } from '../../src/carbon/provider.js';
-import { loadRegionsConfig } from '../../src/carbon/regions.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import type { Database } from '../../src/db/client.js';
+import { gradingRuns } from '../../src/db/schema.js';
+import type { AutograderExecutor } from '../../src/executors/executor.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { workflowsPath } from '../../src/workers/orchestrator-worker.js';
+import { kubernetesNodeName, type NodeKind } from '../../src/workers/node-worker.js';
 import { createFreshDatabase } from './fresh-database.js';
 import { requireEnv } from './env.js';
 import { waitFor } from './wait-for.js';
@@ -47,17 +43,17 @@ export interface StackOptions {
 
 export interface GradingStack {
   config: Config;
-  database: DatabaseHandle;
+  database: { db: Database };
   temporal: Client;
-  bridge: RunningBridge | null;
-  nodes: RunningNodeWorker[];
+  bridge: RunningBridgeProcess | null;
+  nodes: RunningNode[];
   /** Polls the run row of a workflow until `done` says so. */
   waitForRun(workflowId: string, done?: (run: RunRow) => boolean, timeoutMs?: number): Promise<RunRow>;
   startNode(
     env?: Record<string, string>,
     executor?: AutograderExecutor,
     options?: StartNodeOptions,
-  ): Promise<RunningNodeWorker>;
+  ): Promise<RunningNode>;
   /** Stops the orchestrator worker and starts a fresh one, as a process restart would. */
   restartOrchestrator(): Promise<void>;
   stop(): Promise<void>;
@@ -102,99 +98,81 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     CARBON_PROVIDERS: 'none',
     ...options.env,
   });
-  const database = connectDatabase(config.DATABASE_URL);
-  await migrateDatabase(database.pool);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-
-  const regions = await loadRegionsConfig(config.REGIONS_FILE);
-  const carbonProviders = options.carbonProviders ?? (await createConfiguredProviders(config, regions, silentLogger));
-  const orchestratorDeps = { connection, db: database.db, config, regions, carbonProviders };
-  let orchestrator = await createOrchestratorWorker({ ...orchestratorDeps, workflowBundle: await workflowBundle() });
-  let orchestratorRun = orchestrator.run();
-  const running: Promise<void>[] = [];
-  const nodes: RunningNodeWorker[] = [];
-  let nodeCount = 0;
-  const startNode = async (
-    env: Record<string, string> = {},
-    executor?: AutograderExecutor,
-    nodeOptions: StartNodeOptions = {},
-  ) => {
-    nodeCount += 1;
-    const nodeConfig = { ...config, NODE_NAME: `${config.NODE_NAME}-${nodeCount}`, ...loadConfigPartial(env) };
-    const kind = nodeOptions.kind ?? 'docker';
-    const nodeName =
-      nodeOptions.nodeName ??
-      (kind === 'kubernetes'
-        ? `${kubernetesNodeName(nodeConfig.K8S_REGION, nodeConfig.K8S_ZONE || undefined)}-${config.NODE_NAME}`
-        : undefined);
-    const node = await createNodeWorker({
-      connection,
-      db: database.db,
-      config: nodeConfig,
-      logger: silentLogger,
-      checkInIntervalMs: 1000,
-      executor,
-      kind,
-      ...(nodeName === undefined ? {} : { nodeName }),
+  // Stops are registered as things start, so a stack that fails half-way leaves nothing behind either.
+  const cleanup = new CleanupStack((what, error) => {
+    process.stderr.write(`grading stack: stopping ${what} failed: ${String(error)}\n`);
+  });
+  cleanup.push('fresh database', () => fresh.drop());
+  return cleanup.unwindOnFailure(async () => {
+    const shared = await openSharedResources(config, cleanup);
+    const { db, temporal } = shared;
+    const carbon = await loadCarbonSetup(config, silentLogger, options.carbonProviders);
+    const startOrchestratorWorker = async () =>
+      startOrchestrator(config, silentLogger, { shared, carbon, workflowBundle: await workflowBundle() });
+    let orchestrator = await startOrchestratorWorker();
+    const nodes: RunningNode[] = [];
+    // Workers stop together, as a process shutdown stops them; a test may already have stopped one.
+    cleanup.push('workers', async () => {
+      await Promise.all([orchestrator, ...nodes].map((worker) => worker.stop()));
     });
-    nodes.push(node);
-    running.push(node.run());
-    return node;
-  };
-  for (let i = 0; i < (options.nodes ?? 1); i++) await startNode();
-  const bridge = options.bridge === false ? null : runBridge(config, database.db, temporal, silentLogger);
-  if (bridge) await bridge.ready;
+    let nodeCount = 0;
+    const startNode = async (
+      env: Record<string, string> = {},
+      executor?: AutograderExecutor,
+      nodeOptions: StartNodeOptions = {},
+    ) => {
+      nodeCount += 1;
+      const nodeConfig = { ...config, NODE_NAME: `${config.NODE_NAME}-${nodeCount}`, ...loadConfigPartial(env) };
+      const kubernetes = nodeOptions.kind === 'kubernetes';
+      const nodeName =
+        nodeOptions.nodeName ??
+        (kubernetes
+          ? `${kubernetesNodeName(nodeConfig.K8S_REGION, nodeConfig.K8S_ZONE || undefined)}-${config.NODE_NAME}`
+          : undefined);
+      const start = kubernetes ? startK8sRegionWorker : startNodeWorker;
+      const node = await start(nodeConfig, silentLogger, { shared, executor, checkInIntervalMs: 1000, nodeName });
+      nodes.push(node);
+      return node;
+    };
+    for (let i = 0; i < (options.nodes ?? 1); i++) await startNode();
+    const bridge = options.bridge === false ? null : await startBridgeProcess(config, silentLogger, { shared });
+    if (bridge) {
+      cleanup.push('bridge', () => bridge.stop());
+      await bridge.ready;
+    }
 
-  return {
-    config,
-    database,
-    temporal,
-    bridge,
-    nodes,
-    startNode,
-    async restartOrchestrator() {
-      orchestrator.shutdown();
-      await orchestratorRun;
-      orchestrator = await createOrchestratorWorker({ ...orchestratorDeps, workflowBundle: await workflowBundle() });
-      orchestratorRun = orchestrator.run();
-    },
-    async waitForRun(workflowId, done, timeoutMs = 60_000) {
-      const select = async () =>
-        (await database.db.select().from(gradingRuns).where(eq(gradingRuns.workflowId, workflowId)))[0];
-      const run = await waitFor(
-        async () => {
-          const row = await select();
-          return row && (done ?? isFinal)(row) ? row : undefined;
-        },
-        { timeoutMs, description: `run of ${workflowId}` },
-      );
-      if (done) return run;
-      // A final row gets its carbon receipt last, just before the workflow completes: wait for that too.
-      await temporal.workflow
-        .getHandle(workflowId)
-        .result()
-        .catch(() => undefined);
-      return (await select()) ?? run;
-    },
-    async stop() {
-      await bridge?.stop();
-      // A test may already have shut a worker down (a node dying mid-run); that is not an error here.
-      for (const worker of [orchestrator, ...nodes]) {
-        try {
-          worker.shutdown();
-        } catch {
-          /* already stopped */
-        }
-      }
-      await Promise.allSettled([orchestratorRun, ...running]);
-      await connection.close();
-      await clientConnection.close();
-      await database.close();
-      await fresh.drop();
-    },
-  };
+    return {
+      config,
+      database: { db },
+      temporal,
+      bridge,
+      nodes,
+      startNode,
+      async restartOrchestrator() {
+        await orchestrator.stop();
+        orchestrator = await startOrchestratorWorker();
+      },
+      async waitForRun(workflowId, done, timeoutMs = 60_000) {
+        const select = async () =>
+          (await db.select().from(gradingRuns).where(eq(gradingRuns.workflowId, workflowId)))[0];
+        const run = await waitFor(
+          async () => {
+            const row = await select();
+            return row && (done ?? isFinal)(row) ? row : undefined;
+          },
+          { timeoutMs, description: `run of ${workflowId}` },
+        );
+        if (done) return run;
+        // A final row gets its carbon receipt last, just before the workflow completes: wait for that too.
+        await temporal.workflow
+          .getHandle(workflowId)
+          .result()
+          .catch(() => undefined);
+        return (await select()) ?? run;
+      },
+      stop: () => cleanup.runAll(),
+    };
+  });
 }
 
 function isFinal(run: RunRow): boolean {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { startBridgeProcess } from '../../app/bridge-process.js';
+import { untilSignal } from '../../app/until-signal.js';
 import { loadConfig } from '../../config/config.js';
 import { createLogger } from '../../observability/logger.js';
-import { runBridge } from '../run-bridge.js';
-import { connectTemporalClient, openDatabase, startProcessMetrics, untilSignal } from '../runtime.js';
 
 export function registerBridgeCommand(program: Command): void {
   program
@@ -10,15 +10,8 @@ export function registerBridgeCommand(program: Command): void {
     .description('receive submissions from MQTT and start their workflows (until SIGINT/SIGTERM)')
     .action(async () => {
       const config = loadConfig();
-      const logger = createLogger({ process: 'bridge' });
-      const database = await openDatabase(config);
-      const metrics = await startProcessMetrics(config, logger);
-      const temporal = await connectTemporalClient(config);
-      const bridge = runBridge(config, database.db, temporal.client, logger);
+      const bridge = await startBridgeProcess(config, createLogger({ process: 'bridge' }));
       await untilSignal();
       await bridge.stop();
-      await temporal.close();
-      await metrics.stop();
-      await database.close();
     });
 }

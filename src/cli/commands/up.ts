@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { installTemporalLogging } from '../../app/temporal-logging.js';
 import { createLogger } from '../../observability/logger.js';
 import { parsePort } from '../arguments.js';
-import { installTemporalLogging } from '../runtime.js';
 import { runUp } from '../up/run-up.js';
 import { DEFAULT_UP_PORTS } from '../up/up-options.js';
 

@@ -1,18 +1,11 @@
 import type { Command } from 'commander';
+import { startK8sRegionWorker, startNodeWorker } from '../../app/node-worker.js';
+import { startOrchestrator } from '../../app/orchestrator.js';
+import { installTemporalLogging } from '../../app/temporal-logging.js';
+import { untilSignal } from '../../app/until-signal.js';
 import { loadConfig } from '../../config/config.js';
 import { createLogger } from '../../observability/logger.js';
-import { createNodeWorker } from '../../workers/node-worker.js';
-import { createOrchestratorWorker } from '../../workers/orchestrator-worker.js';
 import { CliError, USAGE_EXIT_CODE } from '../errors.js';
-import {
-  connectWorkerConnection,
-  installTemporalLogging,
-  loadCarbonSetup,
-  openDatabase,
-  shutdownWorker,
-  startProcessMetrics,
-  untilSignal,
-} from '../runtime.js';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -33,7 +26,6 @@ export function registerWorkerCommand(program: Command): void {
       if (options.k8sZone !== undefined && options.k8sRegion === undefined) {
         throw new CliError('--k8s-zone needs --k8s-region', USAGE_EXIT_CODE);
       }
-      const kind = options.k8sRegion !== undefined ? 'kubernetes' : 'docker';
       const config = loadConfig({
         ...process.env,
         ...(options.node !== undefined ? { NODE_NAME: options.node } : {}),
@@ -41,23 +33,18 @@ export function registerWorkerCommand(program: Command): void {
       });
       const logger = createLogger({ process: options.orchestrator ? 'orchestrator' : 'node' });
       installTemporalLogging(logger);
-      const database = await openDatabase(config);
-      const metrics = await startProcessMetrics(config, logger);
-      const connection = await connectWorkerConnection(config);
-      const worker = options.orchestrator
-        ? await createOrchestratorWorker({
-            connection,
-            db: database.db,
-            config,
-            ...(await loadCarbonSetup(config, logger)),
-          })
-        : await createNodeWorker({ connection, db: database.db, config, logger, kind });
-      const running = worker.run();
-      // A signal asks the worker to finish its current tasks; `running` settles once it has.
-      void untilSignal().then(() => shutdownWorker(worker));
-      await running;
-      await connection.close();
-      await metrics.stop();
-      await database.close();
+      const start = options.orchestrator
+        ? startOrchestrator
+        : options.k8sRegion !== undefined
+          ? startK8sRegionWorker
+          : startNodeWorker;
+      const worker = await start(config, logger);
+      // A signal asks the worker to finish its current tasks; `ended` settles once it has.
+      void untilSignal().then(() => worker.stop());
+      try {
+        await worker.ended;
+      } finally {
+        await worker.stop();
+      }
     });
 }

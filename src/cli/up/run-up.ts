@@ -1,21 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startBridgeProcess } from '../../app/bridge-process.js';
+import { loadCarbonSetup } from '../../app/carbon-setup.js';
+import { CleanupStack, logStopFailures } from '../../app/cleanup-stack.js';
+import { startNodeWorker } from '../../app/node-worker.js';
+import { startOrchestrator } from '../../app/orchestrator.js';
+import { startProcessMetrics } from '../../app/process-metrics.js';
+import { openSharedResources } from '../../app/resources.js';
 import { loadConfig } from '../../config/config.js';
 import { startDashboard } from '../../dashboard/server.js';
 import type { Logger } from '../../observability/logger.js';
-import { createNodeWorker } from '../../workers/node-worker.js';
-import { createOrchestratorWorker } from '../../workers/orchestrator-worker.js';
 import { CliError } from '../errors.js';
 import { writeProgress } from '../output/write.js';
-import { runBridge } from '../run-bridge.js';
-import {
-  connectTemporalClient,
-  connectWorkerConnection,
-  loadCarbonSetup,
-  openDatabase,
-  shutdownWorker,
-  startProcessMetrics,
-} from '../runtime.js';
 import { announce } from './announce.js';
 import { startLocalServices } from './start-services.js';
 import type { UpOptions } from './up-options.js';
@@ -35,70 +31,48 @@ const INTERRUPTED_EXIT_CODE = 130;
 export async function runUp(options: UpOptions, logger: Logger, stopRequested: Promise<unknown>): Promise<void> {
   await mkdir(options.dataDir, { recursive: true });
   const services = await startLocalServices(process.env, options, logger);
-  // What started first (workers, bridge) must be stopped first: cleanup runs in reverse.
-  const cleanup: { what: string; stop: () => Promise<void> }[] = [];
-  const stopApplication = async (): Promise<void> => {
-    for (const { what, stop } of cleanup.splice(0).reverse()) {
-      await stop().catch((error: unknown) => logger.error(`stopping ${what} failed`, { error }));
-    }
-  };
+  // The components share one pool and one Temporal connection; what started last stops first.
+  const cleanup = new CleanupStack(logStopFailures(logger));
   try {
     const config = loadConfig(services.env);
     writeProgress('starting the orchestrator, a node worker, the bridge and the dashboard…');
-    const database = await openDatabase(config);
-    cleanup.push({ what: 'database pool', stop: () => database.close() });
-    const temporal = await connectTemporalClient(config);
-    cleanup.push({ what: 'Temporal client', stop: () => temporal.close() });
-    const connection = await connectWorkerConnection(config);
-    cleanup.push({ what: 'worker connection', stop: () => connection.close() });
-
+    const shared = await openSharedResources(config, cleanup);
     const carbon = await loadCarbonSetup(config, logger);
-    const orchestrator = await createOrchestratorWorker({ connection, db: database.db, config, ...carbon });
-    const node = await createNodeWorker({ connection, db: database.db, config, logger });
     // Workers stop on shutdown: with no grace time, a running grader is cancelled and its container removed.
-    const running = Promise.all([orchestrator.run(), node.run()]);
-    const workersEnded = running.then(
+    const orchestrator = await startOrchestrator(config, logger, { shared, carbon });
+    cleanup.push('orchestrator', () => orchestrator.stop());
+    const node = await startNodeWorker(config, logger, { shared });
+    cleanup.push('node worker', () => node.stop());
+    const workersEnded = Promise.all([orchestrator.ended, node.ended]).then(
       () => 'workers ended' as const,
       (error: unknown) => error,
     );
-    cleanup.push({
-      what: 'workers',
-      stop: async () => {
-        shutdownWorker(orchestrator);
-        shutdownWorker(node);
-        await running;
-      },
-    });
 
-    const bridge = runBridge(config, database.db, temporal.client, logger);
-    cleanup.push({ what: 'bridge', stop: () => bridge.stop() });
+    const bridge = await startBridgeProcess(config, logger, { shared });
+    cleanup.push('bridge', () => bridge.stop());
     const broker = services.broker;
     if (broker !== null) {
-      cleanup.push({
-        what: 'MQTT intake',
-        stop: async () => {
-          // Publishers got PUBACK from the broker; the bridge stores each before it acknowledges. An in-memory
-          // broker loses what the bridge has not stored yet, so let it finish before anything stops.
-          broker.refuseNewConnections();
-          const left = await broker.waitUntilAcknowledged(config.MQTT_TOPIC, config.MQTT_CLIENT_ID, DRAIN_TIMEOUT_MS);
-          if (left > 0) logger.warn('stopping with messages the bridge has not stored; they are lost', { left });
-        },
+      cleanup.push('MQTT intake', async () => {
+        // Publishers got PUBACK from the broker; the bridge stores each before it acknowledges. An in-memory
+        // broker loses what the bridge has not stored yet, so let it finish before anything stops.
+        broker.refuseNewConnections();
+        const left = await broker.waitUntilAcknowledged(config.MQTT_TOPIC, config.MQTT_CLIENT_ID, DRAIN_TIMEOUT_MS);
+        if (left > 0) logger.warn('stopping with messages the bridge has not stored; they are lost', { left });
       });
     }
     await untilReady(bridge.ready, stopRequested, workersEnded, config.MQTT_URL);
 
     // The dashboard: read-only pages over the run rows (src/dashboard), on DASHBOARD_HOST:DASHBOARD_PORT.
     const dashboard = await startDashboard({
-      db: database.db,
+      db: shared.db,
       ...carbon,
       host: config.DASHBOARD_HOST,
       port: config.DASHBOARD_PORT,
       logger,
     });
-    cleanup.push({ what: 'dashboard', stop: () => dashboard.stop() });
+    cleanup.push('dashboard', () => dashboard.stop());
     // One Prometheus endpoint for the whole process: every component of `up` shares its registry.
-    const metricsEndpoint = await startProcessMetrics(config, logger);
-    cleanup.push({ what: 'metrics endpoint', stop: () => metricsEndpoint.stop() });
+    await startProcessMetrics(config, logger, cleanup);
     const addresses = [
       ...services.addresses,
       { service: 'dashboard', where: dashboard.url, origin: 'started' as const },
@@ -111,7 +85,7 @@ export async function runUp(options: UpOptions, logger: Logger, stopRequested: P
     if (outcome !== 'stop') throw outcome instanceof Error ? outcome : new Error('a worker stopped on its own');
   } finally {
     // The application first (it still needs the services to finish cleanly), then the services.
-    await stopApplication();
+    await cleanup.runAll();
     await services.stopAll();
   }
   writeProgress('stopped.');

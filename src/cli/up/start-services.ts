@@ -1,6 +1,7 @@
 import path from 'node:path';
 import Docker from 'dockerode';
 import pg from 'pg';
+import { CleanupStack, logStopFailures } from '../../app/cleanup-stack.js';
 import type { Logger } from '../../observability/logger.js';
 import {
   ensureBaseImage,
@@ -47,12 +48,10 @@ export async function startLocalServices(
 ): Promise<LocalServices> {
   const env = { ...baseEnv };
   const addresses: ServiceAddress[] = [];
-  const started: RunningService[] = [];
+  const started = new CleanupStack(logStopFailures(logger));
   let broker: RunningEmbeddedBroker | null = null;
   let temporalUiUrl: string | null = null;
-  const stopAll = async (): Promise<void> => {
-    for (const service of started.splice(0).reverse()) await service.stop().catch(() => undefined);
-  };
+  const stopAll = (): Promise<void> => started.runAll();
 
   try {
     if (env.DATABASE_URL) {
@@ -61,7 +60,7 @@ export async function startLocalServices(
       // A local PostgreSQL server, not PGlite: measured in docs/cli.md (PGlite's connection multiplexing
       // returned other connections' rows under concurrent load, and it needs ~20x the memory).
       const database = await step('PostgreSQL', () => startLocalPostgres(options));
-      started.push(database);
+      started.push('PostgreSQL', database.stop);
       env.DATABASE_URL = database.url;
       addresses.push({ service: 'PostgreSQL', where: redactUrl(database.url), origin: 'started' });
     }
@@ -74,7 +73,7 @@ export async function startLocalServices(
       broker = await step('MQTT broker', () =>
         startEmbeddedBroker({ host: options.mqttHost, port: options.mqttPort, username, password }),
       );
-      started.push(broker);
+      started.push('MQTT broker', broker.stop);
       Object.assign(env, { MQTT_URL: broker.url, MQTT_USERNAME: username, MQTT_PASSWORD: password });
       addresses.push({
         service: 'MQTT broker',
@@ -93,7 +92,7 @@ export async function startLocalServices(
           uiPort: options.temporalUiPort,
         }),
       );
-      started.push(temporal);
+      started.push('Temporal', temporal.stop);
       env.TEMPORAL_ADDRESS = temporal.address;
       temporalUiUrl = temporal.uiUrl ?? null;
       addresses.push({ service: 'Temporal', where: temporal.address, origin: 'started' });
@@ -102,7 +101,7 @@ export async function startLocalServices(
     }
 
     const engine = await step('Docker engine', () => ensureDockerEngine());
-    started.push(engine);
+    started.push('Docker engine', engine.stop);
     addresses.push({
       service: 'Docker engine',
       where: env.DOCKER_HOST ?? '/var/run/docker.sock',

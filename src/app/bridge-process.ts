@@ -1,0 +1,53 @@
+import type { MqttClient } from 'mqtt';
+import { createPayloadAcceptor } from '../bridge/accept-payload.js';
+import { startBridge } from '../bridge/mqtt-bridge.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../observability/logger.js';
+import { primaryIp } from '../workers/node-info.js';
+import { CleanupStack, logStopFailures } from './cleanup-stack.js';
+import { bridgeResources, type BridgeResources } from './resources.js';
+
+export interface BridgeProcessOptions {
+  /** The host process's pool and client; without them the bridge opens its own and serves metrics. */
+  shared?: BridgeResources;
+}
+
+export interface RunningBridgeProcess {
+  /** Resolves once the bridge has subscribed. */
+  ready: Promise<void>;
+  /** The MQTT connection, for watching it (tests). */
+  client: MqttClient;
+  /** Disconnects from the broker, then closes what the bridge opened for itself. */
+  stop(): Promise<void>;
+}
+
+/** The MQTT bridge: stores each submission it receives and starts its workflow. */
+export async function startBridgeProcess(
+  config: Config,
+  logger: Logger,
+  options: BridgeProcessOptions = {},
+): Promise<RunningBridgeProcess> {
+  const cleanup = new CleanupStack(logStopFailures(logger));
+  return cleanup.unwindOnFailure(async () => {
+    const { db, temporal } = await bridgeResources(config, logger, cleanup, options.shared);
+    const accept = createPayloadAcceptor({
+      db,
+      temporal,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+      receiverIp: primaryIp(),
+      logger,
+    });
+    const bridge = startBridge({
+      url: config.MQTT_URL,
+      username: config.MQTT_USERNAME,
+      password: config.MQTT_PASSWORD,
+      topic: config.MQTT_TOPIC,
+      clientId: config.MQTT_CLIENT_ID,
+      accept,
+      logger,
+    });
+    cleanup.push('bridge', () => bridge.stop());
+    return { ready: bridge.ready, client: bridge.client, stop: () => cleanup.runAll() };
+  });
+}

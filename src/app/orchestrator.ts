@@ -1,0 +1,33 @@
+import type { WorkflowBundle } from '@temporalio/worker';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../observability/logger.js';
+import { createOrchestratorWorker } from '../workers/orchestrator-worker.js';
+import { loadCarbonSetup, type CarbonSetup } from './carbon-setup.js';
+import { CleanupStack, logStopFailures } from './cleanup-stack.js';
+import { workerResources, type WorkerResources } from './resources.js';
+import { superviseWorker, type RunningComponent } from './supervise-worker.js';
+
+export interface OrchestratorOptions {
+  /** The host process's pool and connection; without them the orchestrator opens its own and serves metrics. */
+  shared?: WorkerResources;
+  /** Regions and carbon providers; default: loaded from the configuration. */
+  carbon?: CarbonSetup;
+  /** A prebuilt bundle saves the webpack step when several orchestrators start in one process (tests). */
+  workflowBundle?: WorkflowBundle;
+}
+
+/** The orchestrator: runs the workflows and every activity that is not tied to a node. */
+export async function startOrchestrator(
+  config: Config,
+  logger: Logger,
+  options: OrchestratorOptions = {},
+): Promise<RunningComponent> {
+  const cleanup = new CleanupStack(logStopFailures(logger));
+  return cleanup.unwindOnFailure(async () => {
+    const { db, connection } = await workerResources(config, logger, cleanup, options.shared);
+    const carbon = options.carbon ?? (await loadCarbonSetup(config, logger));
+    const { workflowBundle } = options;
+    const worker = await createOrchestratorWorker({ connection, db, config, ...carbon, workflowBundle });
+    return superviseWorker(worker, cleanup);
+  });
+}
