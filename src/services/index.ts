@@ -13,9 +13,3 @@ export {
   type SearchAttributeType,
   type TemporalOptions,
 } from './temporal.js';
-export {
-  startKubeControlPlane,
-  createNamespace,
-  type KubeControlPlaneOptions,
-  type RunningKubeControlPlane,
-} from './kube-control-plane.js';
