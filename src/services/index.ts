@@ -6,10 +6,4 @@ export { startPostgres, type PostgresOptions, type RunningPostgres } from './pos
 export type { RunningService } from './running-service.js';
 export { ServiceStartError } from './service-start-error.js';
 export { resolveTemporalCli } from './temporal-cli.js';
-export {
-  registerSearchAttributes,
-  startTemporal,
-  type RunningTemporal,
-  type SearchAttributeType,
-  type TemporalOptions,
-} from './temporal.js';
+export { startTemporal, type RunningTemporal, type TemporalOptions } from './temporal.js';
