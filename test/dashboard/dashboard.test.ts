@@ -14,7 +14,7 @@ import { startGradingStack, type GradingStack, type RunRow } from '../support/gr
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { scriptedProvider } from '../support/scripted-carbon.js';
 import { launchChromium } from './browser.js';
-import { countNear, countNonWhite, decodePng } from './png.js';
+import { countNear, countNonWhite, decodePng } from './pixels.js';
 
 const WEST = 'US-CAL-CISO'; // region us-west in config/regions.json
 const EAST = 'US-MIDA-PJM'; // region us-east, home
