@@ -1,6 +1,6 @@
 // `npm run bench:carbon`: a year (2023) of real grid traces, a seeded submission model (bench/arrivals.ts), and
 // the placement code the workflow uses (planPlacement, computeDeadline, estimateDuration, nextPlanningMs, the trace
-// provider and its forecast model). Prints tables (or `--json`) and writes bench/out/carbon.png.
+// provider and its forecast model). Prints tables (or `--json`) and writes bench/out/carbon.svg and .png.
 //
 // Settings: the 11 US trace zones as candidates, each in turn the home; the original's 3 regions likewise.
 // Per policy and slack (0, 1, 6, 24 h): emissions (mean over homes), saving vs immediate-home, vs the best single
@@ -15,13 +15,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { Resvg } from '@resvg/resvg-js';
 import { DEFAULT_POWER_MODEL } from '../src/carbon/accounting.js';
 import { DEFAULT_FORECAST_MODEL, type ForecastModelName, forecastModels } from '../src/carbon/forecast-models.js';
 import { loadRegionsConfig } from '../src/carbon/regions.js';
 import { loadTraceDirectory, tracesDirFromEnv } from '../src/carbon/trace-file.js';
 import { DEFAULT_DEADLINE_SETTINGS } from '../src/scheduling/deadline.js';
 import type { PolicyName } from '../src/scheduling/policies.js';
-import { drawSavingsChart } from './chart.js';
+import { savingsChartSvg } from './chart.js';
 import { forecastMaeTable, formatMaeTable } from './mae-table.js';
 import { runJobs } from './run-jobs.js';
 import { US_TRACE_ZONES, buildSettings } from './settings.js';
@@ -82,8 +83,10 @@ for (const result of results) {
 const summaries = [...groups.values()].map(summarize);
 const headlines = summaries.filter((summary) => summary.variant === 'headline');
 await mkdir(new URL('./out/', import.meta.url), { recursive: true });
+const chartSvg = savingsChartSvg(headlines);
 const chartUrl = new URL('./out/carbon.png', import.meta.url);
-await writeFile(chartUrl, drawSavingsChart(headlines));
+await writeFile(new URL('./out/carbon.svg', import.meta.url), chartSvg);
+await writeFile(chartUrl, new Resvg(chartSvg).render().asPng());
 
 const meta = {
   seed,

@@ -1,6 +1,5 @@
 // Mean absolute error of the non-peeking forecast models on a replayed trace.
 import { type ForecastModel, knownHistory } from '../src/carbon/forecast-models.js';
-import { HOUR_MS } from '../src/carbon/intensity-series.js';
 import type { ZoneTrace } from '../src/carbon/trace-file.js';
 
 export interface MaeOptions {
@@ -47,4 +46,3 @@ export function measureMae(trace: ZoneTrace, model: ForecastModel, options: MaeO
 }
 
 export const MAE_HORIZON_STEPS = 24;
-export const MAE_WARMUP_MS = 14 * 24 * HOUR_MS;

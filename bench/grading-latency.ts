@@ -13,7 +13,7 @@ import {
   DEFAULT_SOURCE_FILES,
   DEFAULT_SUBMISSION_FILES,
   defaultMetadata,
-} from '../src/submission/test-zip.js';
+} from '../test/support/gradescope-zip.js';
 import { startGradingStack } from '../test/support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../test/support/publish.js';
 

@@ -6,7 +6,7 @@ import type { SimSetting } from './simulate.js';
 export { US_TRACE_ZONES };
 
 /** The C3Lab scheduler's three queue regions, as the original deployed them. */
-export const ORIGINAL_REGIONS = ['us-west', 'us-central', 'us-east'];
+const ORIGINAL_REGIONS = ['us-west', 'us-central', 'us-east'];
 
 /** Capacity is not what the benchmark studies: every candidate always has a free slot. */
 const UNLIMITED_SLOTS = 1_000_000;

@@ -51,10 +51,10 @@ export interface SimInput extends SimJob {
   power: PowerModel;
 }
 
-export const ORACLE_KINDS = ['spatial', 'temporal', 'spatiotemporal'] as const;
+const ORACLE_KINDS = ['spatial', 'temporal', 'spatiotemporal'] as const;
 export type OracleKind = (typeof ORACLE_KINDS)[number];
 
-export interface HomeTotals {
+interface HomeTotals {
   home: string;
   emissionsGCo2: Record<string, number>;
   /** Same policies with the true future and the true run time: the limit of each policy class. */
@@ -64,7 +64,7 @@ export interface HomeTotals {
   plans: Record<string, number>;
 }
 
-export interface SlackTotals {
+interface SlackTotals {
   slackMs: number;
   homes: HomeTotals[];
 }

@@ -45,7 +45,7 @@ export function estimateEnergy(usage: RunUsage, power: PowerModel = DEFAULT_POWE
   return { cpuEnergyKwh, memoryEnergyKwh, energyKwh: (cpuEnergyKwh + memoryEnergyKwh) * power.pue };
 }
 
-export interface EmissionsFigure {
+interface EmissionsFigure {
   zone: string;
   startMs: number;
   endMs: number;
@@ -78,7 +78,7 @@ export interface RunAccountingInput {
   casPostRun?: CasPostRunFigures | null;
 }
 
-export function emissionsOf(energyKwh: number, measurement: IntensityMeasurement): EmissionsFigure {
+function emissionsOf(energyKwh: number, measurement: IntensityMeasurement): EmissionsFigure {
   return { ...measurement, emissionsGCo2: energyKwh * measurement.intensityGCo2PerKwh };
 }
 

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { planPlacement } from '../scheduling/policies.js';
 import { type CasProviderOptions, createCasProvider } from './cas-provider.js';
 import type { CasLocation } from './cas-request.js';
-import { type CasReplayServer, startCasReplayServer } from './cas-replay-server.js';
+import { type CasReplayServer, startCasReplayServer } from '../../test/support/cas-replay-server.js';
 import { CarbonProviderError } from './provider.js';
 import { casLocationsByZone, loadRegionsConfig } from './regions.js';
 

@@ -25,7 +25,7 @@ export interface CasQuery {
 }
 
 /** `2023-05-24T22:00:00+00:00`: an explicit offset, which the server requires. */
-export function casTimestamp(ms: number): string {
+function casTimestamp(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
 }
 

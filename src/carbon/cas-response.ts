@@ -36,7 +36,7 @@ export interface CasInterpretation {
 }
 
 /** Azure/WattTime is marginal; c3lab and emap are average mixes. */
-export function basisOfCasSource(source: CasSuccess['request']['carbon_data_source']): IntensityBasis {
+function basisOfCasSource(source: CasSuccess['request']['carbon_data_source']): IntensityBasis {
   return source === 'azure' ? 'marginal' : 'average';
 }
 

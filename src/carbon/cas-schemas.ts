@@ -11,7 +11,7 @@ const isoWithOffset = z
 const nonNegative = z.number().nonnegative();
 
 /** `raw-scores[region]`; carbon figures are kgCO2 unless `carbon-emission-unit` says otherwise. */
-export const casRawScoresSchema = z.object({
+const casRawScoresSchema = z.object({
   /** kWh of compute for the run(s) in the 24 h window. */
   'energy-usage': nonNegative,
   /** Emissions of the compute at the chosen start. */
@@ -83,7 +83,5 @@ export const casValidationErrorSchema = z.object({ messages: z.object({ json: z.
 export const casNoViableSchema = z.object({ error: z.literal('No viable candidate') });
 /** 500 and other werkzeug errors. */
 export const casErrorSchema = z.object({ error: z.string() });
-/** Flask-RESTful default body, e.g. 405. */
-export const casMessageSchema = z.object({ message: z.string() });
 
 export type CasApiVersion = 'v2023-05' | 'v2023-11' | 'head';

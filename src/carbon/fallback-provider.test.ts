@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { planPlacement } from '../scheduling/policies.js';
 import { createCasProvider } from './cas-provider.js';
-import { type CasReplayServer, startCasReplayServer } from './cas-replay-server.js';
+import { type CasReplayServer, startCasReplayServer } from '../../test/support/cas-replay-server.js';
 import { forecastWithFallback, measureRunWithFallback } from './fallback-provider.js';
 import { forecastModels } from './forecast-models.js';
 import { type CarbonProvider, CarbonProviderError, type ForecastSet, type IntensityMeasurement } from './provider.js';

@@ -38,7 +38,7 @@ export interface FallbackOptions {
 }
 
 /** Records any thrown value as an attempt; provider errors keep their kind. */
-export function describeFailure(provider: string, error: unknown): ProviderAttempt {
+function describeFailure(provider: string, error: unknown): ProviderAttempt {
   if (error instanceof CarbonProviderError) return { provider, ok: false, failure: error.kind, error: error.message };
   return { provider, ok: false, failure: 'unexpected', error: error instanceof Error ? error.message : String(error) };
 }

@@ -71,31 +71,31 @@ function dailyProfile(history: KnownHistory, intervalStartMs: number, days: numb
   return count > 0 ? sum / count : undefined;
 }
 
-export const lastValueModel: ForecastModel = {
+const lastValueModel: ForecastModel = {
   name: 'last-value',
   description: 'the latest known value, held flat',
   predict: (history) => history.valueAt(history.lastKnownStartMs),
 };
 
-export const persistence24hModel: ForecastModel = {
+const persistence24hModel: ForecastModel = {
   name: 'persistence-24h',
   description: 'the value at the same time of day on the latest known day',
   predict: (history, at) => seasonalNaive(history, at, DAY_MS),
 };
 
-export const persistence168hModel: ForecastModel = {
+const persistence168hModel: ForecastModel = {
   name: 'persistence-168h',
   description: 'the value at the same time of week on the latest known week',
   predict: (history, at) => seasonalNaive(history, at, 7 * DAY_MS),
 };
 
-export const dailyProfileModel: ForecastModel = {
+const dailyProfileModel: ForecastModel = {
   name: 'daily-profile',
   description: 'mean of the last 7 known days at the same time of day',
   predict: (history, at) => dailyProfile(history, at, 7),
 };
 
-export interface ProfileBlendOptions {
+interface ProfileBlendOptions {
   /** Days averaged into the time-of-day profile. */
   days: number;
   /** Share of the latest anomaly (latest value minus its profile) kept per hour of horizon. */
@@ -106,7 +106,7 @@ export interface ProfileBlendOptions {
  * Profile plus decaying anomaly: `profile(t) + (last − profile(last)) · decay^(hours from last to t)`.
  * Near the present it follows the latest value; further out it relaxes to the recent daily shape.
  */
-export function createProfileBlendModel(options: ProfileBlendOptions): ForecastModel {
+function createProfileBlendModel(options: ProfileBlendOptions): ForecastModel {
   return {
     name: 'profile-blend',
     description: `${options.days}-day time-of-day profile plus the latest anomaly decaying ×${options.anomalyDecayPerHour}/h`,

@@ -33,16 +33,4 @@ export function meanIntensityOver(grid: IntensityGrid, startMs: number, endMs: n
   return Number.isFinite(mean) ? mean : null;
 }
 
-/** Grid boundaries strictly inside `(fromMs, toMs)`, ascending. */
-export function boundariesBetween(grid: IntensityGrid, fromMs: number, toMs: number): number[] {
-  const out: number[] = [];
-  const first = Math.max(1, Math.floor((fromMs - grid.startMs) / grid.stepMs) + 1);
-  for (let i = first; i < grid.valuesGCo2PerKwh.length; i += 1) {
-    const boundary = grid.startMs + i * grid.stepMs;
-    if (boundary >= toMs) break;
-    if (boundary > fromMs) out.push(boundary);
-  }
-  return out;
-}
-
 export const HOUR_MS = 3_600_000;

@@ -22,7 +22,7 @@ const regionSchema = z.strictObject({
   note: z.string().optional(),
 });
 
-export const regionsConfigSchema = z.strictObject({
+const regionsConfigSchema = z.strictObject({
   $comment: z.string().optional(),
   regions: z.record(z.string().min(1), regionSchema),
 });
@@ -43,14 +43,14 @@ export const US_TRACE_ZONES: readonly string[] = [
 ];
 
 export type RegionsConfig = z.infer<typeof regionsConfigSchema>;
-export type RegionEntry = z.infer<typeof regionSchema>;
+type RegionEntry = z.infer<typeof regionSchema>;
 
 /** Thrown when the regions file is missing or does not match the schema. */
 export class RegionsConfigError extends Error {
   override name = 'RegionsConfigError';
 }
 
-export const DEFAULT_REGIONS_PATH = fileURLToPath(new URL('../../config/regions.json', import.meta.url));
+const DEFAULT_REGIONS_PATH = fileURLToPath(new URL('../../config/regions.json', import.meta.url));
 
 export function parseRegionsConfig(data: unknown): RegionsConfig {
   const parsed = regionsConfigSchema.safeParse(data);

@@ -19,7 +19,7 @@ export class TraceFileError extends Error {
 }
 
 /** Environment variable that points at the trace folder; without it the shared folder beside the repo is used. */
-export const TRACES_DIR_ENV = 'GG_CARBON_TRACES_DIR';
+const TRACES_DIR_ENV = 'GG_CARBON_TRACES_DIR';
 const DEFAULT_TRACES_DIR = new URL('../../../shared/carbon-traces/', import.meta.url);
 const HEADER = 'timestamp,gco2_per_kwh';
 const FILE_NAME = /^(.+)_(\d{4})\.csv$/;
@@ -68,7 +68,7 @@ export function parseTraceCsv(text: string, zone: string, sourceFile: string): Z
 }
 
 /** Reads one file; the zone defaults to the file name before `_<year>.csv`. */
-export async function loadTraceFile(path: string, zone?: string): Promise<ZoneTrace> {
+async function loadTraceFile(path: string, zone?: string): Promise<ZoneTrace> {
   const name = basename(path);
   const zoneId = zone ?? FILE_NAME.exec(name)?.[1];
   if (zoneId === undefined) throw new TraceFileError(`${path}: name is not <ZONE>_<YEAR>.csv and no zone was given`);

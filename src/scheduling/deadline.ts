@@ -28,7 +28,7 @@ export interface DeadlineInput {
   expedite?: boolean;
 }
 
-export type DeadlineRule = 'expedited' | 'max-delay' | 'due-date' | 'late-due-date';
+type DeadlineRule = 'expedited' | 'max-delay' | 'due-date' | 'late-due-date';
 
 export interface Deadline {
   /** Latest allowed start. */

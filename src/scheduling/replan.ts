@@ -4,7 +4,7 @@
 import type { PlacementPlan } from './policies.js';
 
 /** Trace data (Electricity Maps) arrives hourly; forecasts are refreshed on the hour. */
-export const DEFAULT_FORECAST_REFRESH_MS = 3_600_000;
+const DEFAULT_FORECAST_REFRESH_MS = 3_600_000;
 
 /**
  * When to plan again: the first forecast refresh after `nowMs` if it comes before the planned start,

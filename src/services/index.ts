@@ -1,21 +1,8 @@
-export { ensureBaseImage, defaultBaseImage, type BaseImageOptions, type BaseImageResult } from './base-image.js';
-export { ensureDockerEngine, type DockerEngine, type DockerEngineOptions } from './docker-engine.js';
+export { ensureBaseImage, defaultBaseImage } from './base-image.js';
+export { ensureDockerEngine } from './docker-engine.js';
 export { freePort } from './free-port.js';
-export { startMosquitto, type MosquittoOptions, type RunningMosquitto } from './mosquitto.js';
-export { startPostgres, type PostgresOptions, type RunningPostgres } from './postgres.js';
+export { startMosquitto, type RunningMosquitto } from './mosquitto.js';
+export { startPostgres } from './postgres.js';
 export type { RunningService } from './running-service.js';
-export { ServiceStartError } from './service-start-error.js';
 export { resolveTemporalCli } from './temporal-cli.js';
-export {
-  registerSearchAttributes,
-  startTemporal,
-  type RunningTemporal,
-  type SearchAttributeType,
-  type TemporalOptions,
-} from './temporal.js';
-export {
-  startKubeControlPlane,
-  createNamespace,
-  type KubeControlPlaneOptions,
-  type RunningKubeControlPlane,
-} from './kube-control-plane.js';
+export { startTemporal, type RunningTemporal } from './temporal.js';

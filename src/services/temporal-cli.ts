@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { findExecutable } from './find-executable.js';
 
 /** Where scripts/bootstrap.sh installs the pinned CLI (`go install` with GOBIN). */
-export const repoTemporalCli = fileURLToPath(new URL('../../.tools/bin/temporal', import.meta.url));
+const repoTemporalCli = fileURLToPath(new URL('../../.tools/bin/temporal', import.meta.url));
 
 /** The Temporal CLI to use: $TEMPORAL_CLI, else the repo's pinned build, else `temporal` on PATH. */
 export async function resolveTemporalCli(env: NodeJS.ProcessEnv = process.env): Promise<string> {

@@ -3,14 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.js';
 import { once } from './once.js';
-import { commandSucceeds, runCommand } from './run-command.js';
+import { commandSucceeds } from './run-command.js';
 import type { RunningService } from './running-service.js';
 import { spawnLogged, stopProcess } from './spawn-logged.js';
 import { resolveTemporalCli } from './temporal-cli.js';
 import { waitUntilReady } from './wait-until-ready.js';
-
-/** Value types the Temporal CLI accepts for custom search attributes. */
-export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
 export interface TemporalOptions {
   /** SQLite file keeping workflows across restarts; omit for an in-memory server. */
@@ -21,8 +18,6 @@ export interface TemporalOptions {
   uiPort?: number;
   /** Created at launch next to `default`, which always exists. */
   namespace?: string;
-  /** Registered at launch in every namespace the server creates. */
-  searchAttributes?: Record<string, SearchAttributeType>;
   /** Default: $TEMPORAL_CLI, .tools/bin/temporal, then PATH. */
   cliPath?: string;
   /** Default: next to dbFile, else in the OS temp dir. */
@@ -55,9 +50,6 @@ export async function startTemporal(options: TemporalOptions = {}): Promise<Runn
   if (options.dbFile !== undefined) args.push('--db-filename', path.resolve(options.dbFile));
   args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
   if (namespace !== 'default') args.push('--namespace', namespace);
-  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
-    args.push('--search-attribute', `${name}=${type}`);
-  }
 
   const server = spawnLogged(cliPath, args, { logFile });
   // Shutdown persists the SQLite file; give it time before SIGKILL.
@@ -84,40 +76,6 @@ export async function startTemporal(options: TemporalOptions = {}): Promise<Runn
     logFile,
     stop,
   };
-}
-
-/**
- * Registers custom search attributes on a running server (start-dev's --search-attribute covers launch time).
- * Fails if a name is already registered with another type.
- */
-export async function registerSearchAttributes(
-  cliPath: string,
-  address: string,
-  attrs: Record<string, SearchAttributeType>,
-  namespace = 'default',
-): Promise<void> {
-  // The CLI takes many --name but a single --type per call.
-  const namesByType = new Map<SearchAttributeType, string[]>();
-  for (const [name, type] of Object.entries(attrs)) namesByType.set(type, [...(namesByType.get(type) ?? []), name]);
-  for (const [type, names] of namesByType) {
-    const nameArgs = names.flatMap((name) => ['--name', name]);
-    await runCommand(
-      cliPath,
-      [
-        'operator',
-        'search-attribute',
-        'create',
-        '--address',
-        address,
-        '--namespace',
-        namespace,
-        '--type',
-        type,
-        ...nameArgs,
-      ],
-      { timeoutMs: 30_000 },
-    );
-  }
 }
 
 function namespaceAnswers(cliPath: string, address: string, namespace: string): Promise<boolean> {

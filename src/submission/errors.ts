@@ -1,19 +1,16 @@
 /** Machine-readable reasons a submission is refused; stable strings, safe to store and match on. */
-export const INVALID_SUBMISSION_REASONS = [
-  'not-a-zip',
-  'truncated-zip',
-  'corrupt-zip',
-  'too-many-entries',
-  'too-large-uncompressed',
-  'path-traversal',
-  'symlink',
-  'special-file',
-  'missing-metadata',
-  'invalid-metadata',
-  'invalid-results',
-] as const;
-
-export type InvalidSubmissionReason = (typeof INVALID_SUBMISSION_REASONS)[number];
+export type InvalidSubmissionReason =
+  | 'not-a-zip'
+  | 'truncated-zip'
+  | 'corrupt-zip'
+  | 'too-many-entries'
+  | 'too-large-uncompressed'
+  | 'path-traversal'
+  | 'symlink'
+  | 'special-file'
+  | 'missing-metadata'
+  | 'invalid-metadata'
+  | 'invalid-results';
 
 /**
  * Thrown when a submission zip, or a JSON file inside it, cannot be accepted as it is.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { extractStoredFields } from './extract-stored-fields.js';
 import { submissionMetadataSchema } from './metadata-schema.js';
-import { DEFAULT_STUDENTS, defaultMetadata, readGradescopeExample } from './test-zip.js';
+import { DEFAULT_STUDENTS, defaultMetadata, readGradescopeExample } from '../../test/support/gradescope-zip.js';
 
 void describe('extractStoredFields', () => {
   void it('flattens a group submission into the columns the original stored', () => {

@@ -1,7 +1,7 @@
 import type { SubmissionMetadata } from './metadata-schema.js';
 
 /** The dates one student works to (they differ from the assignment's with an extension). */
-export interface StudentAssignmentDates {
+interface StudentAssignmentDates {
   /** Gradescope user id of the student. */
   gradescopeUserId: number;
   releaseDate: Date | null;
@@ -10,7 +10,7 @@ export interface StudentAssignmentDates {
 }
 
 /** One outline question, with the keys the original system stored. */
-export interface StoredOutlineItem {
+interface StoredOutlineItem {
   id: number;
   type: string;
   title: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { submissionMetadataSchema } from './metadata-schema.js';
-import { defaultMetadata, readGradescopeExample } from './test-zip.js';
+import { defaultMetadata, readGradescopeExample } from '../../test/support/gradescope-zip.js';
 
 void describe('submissionMetadataSchema', () => {
   void it('accepts the real 2023 capture', async () => {

@@ -4,10 +4,10 @@ import { z } from 'zod';
 // unknown keys are accepted and dropped, since Gradescope adds fields without notice.
 
 /** ISO-8601 time with an offset, e.g. `2023-11-04T13:57:24.522843-07:00`; kept as text to keep microseconds. */
-export const gradescopeTimestamp = z.iso.datetime({ offset: true });
+const gradescopeTimestamp = z.iso.datetime({ offset: true });
 
 /** Points as a decimal string, e.g. `"20.0"`; a bare number is tolerated and turned into its string. */
-export const decimalPoints = z.union([
+const decimalPoints = z.union([
   z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number as a string, e.g. "20.0"'),
   z
     .number()
@@ -18,7 +18,7 @@ export const decimalPoints = z.union([
 const gradescopeId = z.number().int();
 
 /** Dates that apply to one student, which differ from the assignment's when they have an extension. */
-export const userAssignmentDatesSchema = z.object({
+const userAssignmentDatesSchema = z.object({
   /** When this student could first submit. */
   release_date: gradescopeTimestamp.nullish().transform((value) => value ?? null),
   /** This student's deadline. */
@@ -28,7 +28,7 @@ export const userAssignmentDatesSchema = z.object({
 });
 
 /** One submitter; a group submission lists every member. Name, email and sid are personal data. */
-export const submissionUserSchema = z.object({
+const submissionUserSchema = z.object({
   /** Gradescope user id. */
   id: gradescopeId,
   /** Full name. */
@@ -42,7 +42,7 @@ export const submissionUserSchema = z.object({
 });
 
 /** One question or part of the assignment outline (undocumented, present in every real capture). */
-export const outlineItemSchema = z.object({
+const outlineItemSchema = z.object({
   /** Question id. */
   id: gradescopeId,
   /** Question kind, e.g. "ProgrammingQuestion". */
@@ -60,7 +60,7 @@ export const outlineItemSchema = z.object({
 });
 
 /** The assignment as configured by the instructor. */
-export const submissionAssignmentSchema = z.object({
+const submissionAssignmentSchema = z.object({
   /** Gradescope assignment id. */
   id: gradescopeId,
   /** Gradescope course id. */
@@ -88,7 +88,7 @@ export const submissionAssignmentSchema = z.object({
 });
 
 /** An earlier attempt by the same submitter(s) at this assignment. */
-export const previousSubmissionSchema = z.object({
+const previousSubmissionSchema = z.object({
   /** Submission id; missing in older captures. */
   id: gradescopeId.optional(),
   /** When that attempt was made. */
@@ -123,7 +123,3 @@ export const submissionMetadataSchema = z.object({
 export type SubmissionMetadata = z.output<typeof submissionMetadataSchema>;
 /** Submission metadata as found in the JSON file, before defaults are applied. */
 export type SubmissionMetadataInput = z.input<typeof submissionMetadataSchema>;
-/** One submitter as parsed. */
-export type SubmissionUser = z.output<typeof submissionUserSchema>;
-/** One outline item as parsed. */
-export type OutlineItem = z.output<typeof outlineItemSchema>;

@@ -11,7 +11,7 @@ import {
   defaultMetadata,
   readGradescopeExample,
   type GradescopeExample,
-} from './test-zip.js';
+} from '../../test/support/gradescope-zip.js';
 
 const options: ParseSubmissionOptions = {
   limits: { maxEntries: 1000, maxUncompressedBytes: 10 * 1024 * 1024 },

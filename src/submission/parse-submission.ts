@@ -9,9 +9,9 @@ import { hashFiles } from './source-hash.js';
 import { writeZip } from './write-zip.js';
 
 /** Paths inside the Gradescope tree (after the root folder is stripped). */
-export const HOSTNAME_PATH = 'hostname.txt';
-export const SOURCE_DIR = 'autograder/source/';
-export const RESULTS_PATH = `${RESULTS_DIR}results.json`;
+const HOSTNAME_PATH = 'hostname.txt';
+const SOURCE_DIR = 'autograder/source/';
+const RESULTS_PATH = `${RESULTS_DIR}results.json`;
 
 /** How to read a submission zip. */
 export interface ParseSubmissionOptions {

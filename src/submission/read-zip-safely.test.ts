@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import JSZip from 'jszip';
 import { InvalidSubmissionError, type InvalidSubmissionReason } from './errors.js';
 import { readZipSafely, type ZipLimits } from './read-zip-safely.js';
-import { buildGradescopeZip } from './test-zip.js';
+import { buildGradescopeZip } from '../../test/support/gradescope-zip.js';
 
 const limits: ZipLimits = { maxEntries: 100, maxUncompressedBytes: 1024 * 1024 };
 const MB = 1024 * 1024;

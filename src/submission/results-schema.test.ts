@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidSubmissionError } from './errors.js';
 import { parseResultsJson, scoreOf } from './results-schema.js';
-import { readGradescopeExample } from './test-zip.js';
+import { readGradescopeExample } from '../../test/support/gradescope-zip.js';
 
 void describe('parseResultsJson', () => {
   void it('reads the gradescope-utils example: string execution_time, leaderboard, top-level score', async () => {

@@ -16,7 +16,7 @@ const numberLike = z.union([
 ]);
 
 /** One test's result. */
-export const resultTestSchema = z.looseObject({
+const resultTestSchema = z.looseObject({
   /** Points earned; needed when there is no top-level score. */
   score: numberLike.nullish(),
   /** Points possible. */
@@ -42,7 +42,7 @@ export const resultTestSchema = z.looseObject({
 });
 
 /** One leaderboard column. */
-export const leaderboardEntrySchema = z.looseObject({
+const leaderboardEntrySchema = z.looseObject({
   /** Column name, e.g. "Accuracy". */
   name: z.string(),
   /** The value; a string such as "*****" is allowed. */
@@ -52,7 +52,7 @@ export const leaderboardEntrySchema = z.looseObject({
 });
 
 /** `/autograder/results/results.json`. */
-export const resultsSchema = z.looseObject({
+const resultsSchema = z.looseObject({
   /** Total score; when present it overrides the sum of the tests' scores. */
   score: numberLike.nullish(),
   /** Run time in seconds as the autograder reported it. */
@@ -85,8 +85,6 @@ export const resultsSchema = z.looseObject({
 
 /** A checked results.json. */
 export type ParsedResults = z.output<typeof resultsSchema>;
-/** One checked test result. */
-export type ResultTest = z.output<typeof resultTestSchema>;
 
 /** The score Gradescope would record: the top-level score, else the sum of test scores, else null. */
 export function scoreOf(results: ParsedResults): number | null {

@@ -15,7 +15,7 @@ export type Scrubber = (text: string) => string;
  * Shorter values are only replaced in the metadata, not in files: a sid such as "7" or a name such as
  * "Al" would otherwise rewrite ordinary code.
  */
-export const MIN_SCRUBBED_LENGTH = 3;
+const MIN_SCRUBBED_LENGTH = 3;
 
 // Letters, digits and '_' may not touch a match, so "Ann Lee" is not found inside "Joann Leeds".
 const BEFORE = '(?<![\\p{L}\\p{N}_])';
@@ -51,6 +51,6 @@ export function createScrubber(identities: readonly StudentIdentity[], placehold
 }
 
 /** Escapes every character that has a meaning in a regular expression (unicode mode). */
-export function escapeRegExp(value: string): string {
+function escapeRegExp(value: string): string {
   return value.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }

@@ -1,7 +1,7 @@
 import JSZip from 'jszip';
 
 /** Every entry gets this date so the same tree always zips to the same bytes (1980 is the DOS epoch). */
-export const FIXED_ZIP_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
+const FIXED_ZIP_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
 
 const S_IFREG = 0o100000;
 const DEFAULT_FILE_MODE = 0o644;

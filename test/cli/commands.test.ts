@@ -15,7 +15,7 @@ import type { SubmitOutput } from '../../src/cli/commands/submit.js';
 import { gradingRuns, rawPayloads } from '../../src/db/schema.js';
 import { freePort } from '../../src/services/free-port.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip, DEFAULT_STUDENTS } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip, DEFAULT_STUDENTS } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { cliEnvOf, runCli, runCliJson } from './support/run-cli.js';

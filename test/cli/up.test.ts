@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { freePort } from '../../src/services/free-port.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { requireEnv } from '../support/env.js';
 import { writeZipFile } from '../support/publish.js';
 import { waitFor } from '../support/wait-for.js';

@@ -9,12 +9,12 @@ import { startDashboard, type RunningDashboard } from '../../src/dashboard/serve
 import { zoneColour } from '../../src/dashboard/intensity-chart.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip, defaultMetadata, defaultResults } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip, defaultMetadata, defaultResults } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack, type RunRow } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { scriptedProvider } from '../support/scripted-carbon.js';
 import { launchChromium } from './browser.js';
-import { countNear, countNonWhite, decodePng } from './png.js';
+import { countNear, countNonWhite, decodePng } from './pixels.js';
 
 const WEST = 'US-CAL-CISO'; // region us-west in config/regions.json
 const EAST = 'US-MIDA-PJM'; // region us-east, home

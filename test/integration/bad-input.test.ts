@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import JSZip from 'jszip';
 import { gradingRuns, rawPayloads, rejectedMessages } from '../../src/db/schema.js';
 import { ingestWorkflowId, type GradeSubmissionResult } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip, defaultMetadata } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip, defaultMetadata } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { waitFor } from '../support/wait-for.js';

@@ -7,7 +7,7 @@ import { startBridgeProcess } from '../../src/app/bridge-process.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { freePort, startMosquitto, type RunningMosquitto } from '../../src/services/index.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { waitFor } from '../support/wait-for.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { CarbonProvider } from '../../src/carbon/provider.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { expediteSignal, gradingStatusQuery } from '../../src/workflows/grade-submission.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';

@@ -7,7 +7,7 @@ import { rawPayloads, submissions } from '../../src/db/schema.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
 import { ASSIGNMENT_ID } from '../../src/shared/search-attributes.js';
 import { waitFor } from '../support/wait-for.js';
-import { buildGradescopeZip, DEFAULT_STUDENTS } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip, DEFAULT_STUDENTS } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 

@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 import { NODE_LABEL } from '../../src/executors/docker/grader-container.js';
 import type { AutograderExecutor } from '../../src/executors/executor.js';
 import { ingestWorkflowId, type GradeSubmissionResult } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startTemporal, type RunningTemporal } from '../../src/services/index.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { requireEnv } from '../support/env.js';
 import { startGradingStack, type GradingStack, type RunRow } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';

@@ -9,7 +9,7 @@ import type { FileTree } from '../../src/executors/executor.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
 import { gradingStatusQuery } from '../../src/workflows/grade-submission.js';
 import { parseSubmission } from '../../src/submission/index.js';
-import { buildGradescopeZip } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { requireEnv } from '../support/env.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startMetricsServer } from '../../src/observability/metrics-server.js';
 import type { RunningHttpServer } from '../../src/observability/http-listen.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip } from '../../src/submission/test-zip.js';
+import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack, type RunRow } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { scriptedProvider } from '../support/scripted-carbon.js';

@@ -8,9 +8,9 @@ import { CoreV1Api, type KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/
 import type Docker from 'dockerode';
 import { loadKubeConfig } from '../../../src/executors/kubernetes/kube-config.js';
 import { executorRbac } from '../../../src/executors/kubernetes/rbac.js';
-import { startKubeControlPlane, type RunningKubeControlPlane } from '../../../src/services/kube-control-plane.js';
-import { issueCertificate } from '../../../src/services/kube-pki.js';
 import { startTestKubelet, type TestKubelet, type TestNodeSpec } from '../test-kubelet.js';
+import { startKubeControlPlane, type RunningKubeControlPlane } from './kube-control-plane.js';
+import { issueCertificate } from './kube-pki.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -55,12 +55,7 @@ export async function startTestCluster(docker: Docker, nodes: TestNodeSpec[]): P
   );
   let kubelet: TestKubelet | undefined;
   try {
-    const admin = loadKubeConfig({
-      kind: 'token',
-      server: controlPlane.apiUrl,
-      caCertPem: controlPlane.caCertPem,
-      token: controlPlane.adminToken,
-    });
+    const admin = controlPlane.adminConfig;
     kubelet = await timed('kubelet and nodes', async () => {
       const serving = await issueCertificate(controlPlane.pki, {
         name: 'test-kubelet',

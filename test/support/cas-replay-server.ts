@@ -5,8 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toLaterShape } from './cas-replay-shapes.js';
+import type { Json } from './json-object.js';
 
-export const CAS_FIXTURES_DIR = new URL('../../../shared/fixtures/cas-api/', import.meta.url);
+const CAS_FIXTURES_DIR = new URL('../../../shared/fixtures/cas-api/', import.meta.url);
 
 /**
  * How the server answers: the recorded v2023-05 shape; the later shape derived from it with the request
@@ -31,7 +32,6 @@ export interface ReceivedRequest {
   body: unknown;
 }
 
-export type Json = Record<string, unknown>;
 const ALLOWED_KEYS = new Set([
   'runtime',
   'schedule',

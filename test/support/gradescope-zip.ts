@@ -1,7 +1,7 @@
-// Builds realistic gradescope_data.zip payloads for tests; not used by production code.
+// Builds realistic gradescope_data.zip payloads for tests and the grading benchmark.
 import { readFile } from 'node:fs/promises';
-import type { SubmissionMetadataInput } from './metadata-schema.js';
-import { writeZip } from './write-zip.js';
+import type { SubmissionMetadataInput } from '../../src/submission/metadata-schema.js';
+import { writeZip } from '../../src/submission/write-zip.js';
 
 /** Example files in the shared fixtures folder that sits beside the repository (SPEC.md §4). */
 export type GradescopeExample =

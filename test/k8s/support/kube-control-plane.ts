@@ -1,13 +1,16 @@
+// A real Kubernetes control plane on loopback for the k8s tests; the binaries come from scripts/build-k8s.sh.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort } from './free-port.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../../src/executors/kubernetes/kube-config.js';
+import { freePort } from '../../../src/services/free-port.js';
+import { once } from '../../../src/services/once.js';
+import type { RunningService } from '../../../src/services/running-service.js';
+import { spawnLogged, stopProcess, type LoggedProcess } from '../../../src/services/spawn-logged.js';
+import { waitUntilReady } from '../../../src/services/wait-until-ready.js';
 import { createIfMissing, kubeHttps, type KubeHttpsTarget } from './kube-https.js';
 import { createKubePki, writeTokenFile, type KubePki } from './kube-pki.js';
-import { once } from './once.js';
-import type { RunningService } from './running-service.js';
-import { spawnLogged, stopProcess, type LoggedProcess } from './spawn-logged.js';
-import { waitUntilReady } from './wait-until-ready.js';
 
 export interface KubeControlPlaneOptions {
   /** Holds `etcd`, `kube-apiserver` and `kube-scheduler` (what `scripts/build-k8s.sh` prints). */
@@ -29,6 +32,8 @@ export interface RunningKubeControlPlane extends RunningService {
   caCertPem: string;
   /** To issue more certificates, e.g. a test kubelet's serving certificate (see issueCertificate). */
   pki: KubePki;
+  /** The admin user's client configuration; also written to adminKubeconfigFile. */
+  adminConfig: KubeConfig;
   /** A kubeconfig file for the admin user (what the scheduler uses). */
   adminKubeconfigFile: string;
   logFiles: { etcd: string; apiserver: string; scheduler: string };
@@ -53,14 +58,16 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions): P
   const tokenFile = path.join(pki.dir, 'tokens.csv');
   await writeTokenFile(tokenFile, [{ token: adminToken, name: 'admin', groups: ['system:masters'] }]);
   const apiUrl = `https://127.0.0.1:${apiPort}`;
+  const caCertPem = await readFile(pki.caCertFile, 'utf8');
+  const adminConfig = loadKubeConfig({ kind: 'token', server: apiUrl, caCertPem, token: adminToken });
   const adminKubeconfigFile = path.join(dir, 'admin.kubeconfig');
-  await writeFile(adminKubeconfigFile, kubeconfigYaml(apiUrl, pki.caCertFile, adminToken), { mode: 0o600 });
+  // exportConfig writes JSON, which is YAML to the scheduler.
+  await writeFile(adminKubeconfigFile, adminConfig.exportConfig(), { mode: 0o600 });
   const logFiles = {
     etcd: path.join(dir, 'etcd.log'),
     apiserver: path.join(dir, 'kube-apiserver.log'),
     scheduler: path.join(dir, 'kube-scheduler.log'),
   };
-  const caCertPem = await readFile(pki.caCertFile, 'utf8');
   const admin: KubeHttpsTarget = { baseUrl: apiUrl, caCertPem, token: adminToken };
   const timeoutMs = options.startTimeoutMs ?? 60_000;
 
@@ -162,29 +169,11 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions): P
     await stop();
     throw error;
   }
-  return { apiUrl, adminToken, caCertPem, pki, adminKubeconfigFile, logFiles, stop };
+  return { apiUrl, adminToken, caCertPem, pki, adminConfig, adminKubeconfigFile, logFiles, stop };
 }
 
 /** Creates a namespace and its `default` ServiceAccount, which a pod needs to be admitted. */
-export async function createNamespace(admin: KubeHttpsTarget, namespace: string): Promise<void> {
+async function createNamespace(admin: KubeHttpsTarget, namespace: string): Promise<void> {
   await createIfMissing(admin, '/api/v1/namespaces', { metadata: { name: namespace } });
   await createIfMissing(admin, `/api/v1/namespaces/${namespace}/serviceaccounts`, { metadata: { name: 'default' } });
-}
-
-function kubeconfigYaml(server: string, caFile: string, token: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    `- name: gg`,
-    `  cluster: {server: "${server}", certificate-authority: "${caFile}"}`,
-    'users:',
-    '- name: admin',
-    `  user: {token: "${token}"}`,
-    'contexts:',
-    '- name: gg',
-    '  context: {cluster: gg, user: admin}',
-    'current-context: gg',
-    '',
-  ].join('\n');
 }

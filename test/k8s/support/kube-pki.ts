@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runCommand } from './run-command.js';
+import { runCommand } from '../../../src/services/run-command.js';
 
 /** Files of a throwaway cluster PKI, all PEM. */
 export interface KubePki {

@@ -1,6 +1,6 @@
 // The later API shape (v2023-11 and HEAD, CONTRACT.md §3) derived from a recorded v2023-05 answer, for the
 // replay server. For tests only.
-import type { Json } from './cas-replay-server.js';
+import type { Json } from './json-object.js';
 
 /** v2023-11/HEAD shape: gCO2 with unit keys, prefixed ISOs, `timings` and `emission_rates` instead of `start_delay`. */
 export function toLaterShape(recorded: Json, request: Json): Json {
