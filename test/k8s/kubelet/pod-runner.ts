@@ -94,7 +94,8 @@ export class PodRunner {
     this.container = container;
     if (this.deleted) return this.removeContainer();
     if (files.length > 0) await container.putArchive(await packTar(files), { path: '/' });
-    const exited = container.wait({ condition: 'next-exit' });
+    // Observed at once: a pod deleted while it starts removes the container, and this wait then rejects.
+    const exited = container.wait({ condition: 'next-exit' }).catch(() => undefined);
     await container.start();
     const state = (await container.inspect()).State;
     await this.patch({
@@ -112,7 +113,7 @@ export class PodRunner {
             },
             deadline * 1000 - (Date.now() - startTime.getTime()),
           );
-    await exited.catch(() => undefined);
+    await exited;
     clearTimeout(timer);
     if (this.deleted) return;
     const ended = (await container.inspect()).State;
