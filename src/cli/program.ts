@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerBridgeCommand } from './commands/bridge.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerK8sRbacCommand } from './commands/k8s-rbac.js';
 import { registerListCommand } from './commands/list.js';
 import { registerNodesCommand } from './commands/nodes.js';
 import { registerReportCommand } from './commands/report.js';
@@ -34,5 +35,6 @@ export function createProgram(): Command {
   registerListCommand(program);
   registerNodesCommand(program);
   registerReportCommand(program);
+  registerK8sRbacCommand(program);
   return program;
 }
