@@ -102,5 +102,3 @@ async function runExists(db: Database, workflowId: string): Promise<boolean> {
     .limit(1);
   return rows.length > 0;
 }
-
-export type PayloadAcceptor = ReturnType<typeof createPayloadAcceptor>;

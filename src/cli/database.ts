@@ -42,7 +42,7 @@ export async function withDatabase<T>(config: Config, action: (db: Database) => 
 }
 
 /** Turns a driver error into a CliError naming the server; leaves other errors as they are. */
-export function databaseFailure(error: unknown, url: string): unknown {
+function databaseFailure(error: unknown, url: string): unknown {
   if (error instanceof CliError) return error;
   const where = redactUrl(url);
   // drizzle wraps driver errors ("Failed query: <sql>") with the driver's error as the cause.

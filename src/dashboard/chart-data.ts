@@ -7,7 +7,7 @@ import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import { mapLimit, type IntensitySampler } from './intensity-sampler.js';
 import type { RunSummary } from './run-queries.js';
 
-export interface ChartSeries {
+interface ChartSeries {
   zone: string;
   /** Regions of recent runs and candidates in this zone, for the legend. */
   regions: string[];

@@ -2,7 +2,7 @@
 // dozens of intervals per zone, and a carbon API should not be asked again for every reload.
 import type { CarbonProvider } from '../carbon/provider.js';
 
-export type Sample = { value: number; basis: string; source: string } | { error: string };
+type Sample = { value: number; basis: string; source: string } | { error: string };
 
 export interface IntensitySampler {
   sample(provider: CarbonProvider, zone: string, startMs: number, endMs: number): Promise<Sample>;

@@ -165,7 +165,7 @@ export function kubernetesNodeName(region: string, zone?: string): string {
 }
 
 /** A kubeconfig file, else inline YAML, else the pod's own ServiceAccount. */
-export function kubeConfigSource(config: Config): KubeConfigSource {
+function kubeConfigSource(config: Config): KubeConfigSource {
   if (config.KUBECONFIG_PATH) return { kind: 'file', path: config.KUBECONFIG_PATH };
   if (config.KUBECONFIG_INLINE) return { kind: 'inline', yaml: config.KUBECONFIG_INLINE };
   return { kind: 'in-cluster' };

@@ -26,7 +26,7 @@ export function registerListCommand(program: Command): void {
     });
 }
 
-export function renderList(list: SubmissionList): string {
+function renderList(list: SubmissionList): string {
   if (list.submissions.length === 0) return 'No stored submissions.';
   return renderTable(list.submissions, [
     { header: 'SUBMISSION', cell: (s) => String(s.gradescopeSubmissionId), align: 'right' },

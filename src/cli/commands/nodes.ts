@@ -19,7 +19,7 @@ export function registerNodesCommand(program: Command): void {
     });
 }
 
-export function renderNodes(list: NodeList, nowMs: number): string {
+function renderNodes(list: NodeList, nowMs: number): string {
   if (list.nodes.length === 0) return 'No registered nodes: start `greengrader worker --node NAME` on a Docker host.';
   const table = renderTable(list.nodes, [
     { header: 'NAME', cell: (n) => n.name },

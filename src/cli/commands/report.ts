@@ -32,7 +32,7 @@ const totalsColumns: Column<CarbonTotals>[] = [
   { header: 'SAVING %', cell: (t) => formatPercent(t.savingFraction), align: 'right' },
 ];
 
-export function renderReport(report: CarbonReport): string {
+function renderReport(report: CarbonReport): string {
   const scope = report.since === null ? '' : ` recorded since ${formatTime(report.since)}`;
   const lines = [
     `Carbon report over ${report.completedRuns} completed run(s)${scope}` +

@@ -26,7 +26,7 @@ type GradeSubmission = (input: GradeSubmissionInput) => Promise<GradeSubmissionR
 const PROGRESS_INTERVAL_MS = 1000;
 
 /** `grade-<sha256>-rerun-<epoch ms>`: the payload's business key plus when the re-run was asked for. */
-export function rerunWorkflowId(payloadSha256: string, at: Date): string {
+function rerunWorkflowId(payloadSha256: string, at: Date): string {
   return `grade-${payloadSha256}-rerun-${at.getTime()}`;
 }
 

@@ -24,7 +24,7 @@ export function registerStatusCommand(program: Command): void {
     });
 }
 
-export function renderStatus(status: SubmissionStatus): string {
+function renderStatus(status: SubmissionStatus): string {
   const blocks: string[] = [];
   for (const payload of status.payloads) {
     blocks.push(

@@ -4,7 +4,7 @@ import type { Database } from '../../db/client.js';
 import { nodes } from '../../db/schema.js';
 
 /** One registered worker node in `nodes --json`. */
-export interface NodeView {
+interface NodeView {
   name: string;
   taskQueue: string;
   ip: string | null;

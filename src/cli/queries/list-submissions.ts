@@ -4,7 +4,7 @@ import { gradingRuns, submissions } from '../../db/schema.js';
 import { iso } from './run-view.js';
 
 /** The latest run of a submission, as `list --json` prints it. */
-export interface LatestRunView {
+interface LatestRunView {
   workflowId: string;
   trigger: 'ingest' | 'rerun';
   state: string;
@@ -16,7 +16,7 @@ export interface LatestRunView {
 }
 
 /** One stored submission (payload) in `list --json`. */
-export interface SubmissionListItem {
+interface SubmissionListItem {
   gradescopeSubmissionId: number;
   payloadSha256: string;
   courseId: number;

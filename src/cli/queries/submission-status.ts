@@ -4,7 +4,7 @@ import { gradingRuns, submissions } from '../../db/schema.js';
 import { runColumns, toRunView, type RunView } from './run-view.js';
 
 /** A stored copy of the submission, as `status --json` prints it. */
-export interface PayloadView {
+interface PayloadView {
   payloadSha256: string;
   courseId: number;
   assignmentId: number;

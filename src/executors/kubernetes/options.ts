@@ -1,18 +1,18 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 
 /** Node label keys that name a node's region and zone. */
-export interface TopologyLabelKeys {
+interface TopologyLabelKeys {
   region: string;
   zone: string;
 }
 
-export const defaultLabelKeys: TopologyLabelKeys = {
+const defaultLabelKeys: TopologyLabelKeys = {
   region: 'topology.kubernetes.io/region',
   zone: 'topology.kubernetes.io/zone',
 };
 
 /** Explicit requests; each defaults to the matching limit (requests = limits: Guaranteed QoS, least evictable). */
-export interface GraderRequests {
+interface GraderRequests {
   cpuMillis?: number;
   memoryBytes?: number;
   ephemeralStorageBytes?: number;
