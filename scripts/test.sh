@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The single test command, locally and in CI (.ci/run): bootstrap, typecheck, lint, format check, then the tests
+# The single test command, locally and in CI (.ci/run): bootstrap, typecheck, lint, format check, dead code, then the tests
 # against real services (scripts/with-services.ts). Stops at the first failing step; prints each step's time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,6 +28,8 @@ step bootstrap bash scripts/bootstrap.sh
 step typecheck npx tsc --noEmit
 step eslint npx eslint .
 step prettier npx prettier --check .
+# Unused files, exports and dependencies (knip.json lists the entry points it cannot find by itself).
+step knip npx knip
 # The Kubernetes control plane the k8s tests run (built from the Go module proxy; cached, ~0.3 s when present).
 step k8s bash scripts/build-k8s.sh
 step test npm test
