@@ -15,6 +15,10 @@ export function registerK8sRbacCommand(program: Command): void {
     .option('--service-account <name>', 'the ServiceAccount the region worker runs as', 'greengrader-executor')
     .action((options: { namespace: string; serviceAccount: string }) => {
       const rbac = executorRbac(options.namespace, options.serviceAccount);
-      writeOut(Object.values(rbac).map((object) => dumpYaml(object).trimEnd()).join('\n---\n'));
+      writeOut(
+        Object.values(rbac)
+          .map((object) => dumpYaml(object).trimEnd())
+          .join('\n---\n'),
+      );
     });
 }
