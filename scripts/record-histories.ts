@@ -5,7 +5,7 @@
 //   TEMPORAL_ADDRESS=127.0.0.1:7233 npm run record:histories   # or uses a running one
 //
 // Histories of shapes that runs started before a patch may still have are recorded with the workflow of that time
-// (taken from git, see LEGACY), so the replay test keeps proving each `patched()` branch.
+// (taken from git, see legacyPaths), so the replay test keeps proving each `patched()` branch.
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
