@@ -4,8 +4,8 @@
 //   npm run record:histories [-- name ...]      # starts a Temporal dev server (the one with-services.ts starts)
 //   TEMPORAL_ADDRESS=127.0.0.1:7233 npm run record:histories   # or uses a running one
 //
-// `waited-before-never-early` runs the workflow as it was before 882aeb4 (taken from git), so the replay test can
-// prove the `patched()` branch that keeps such runs replaying.
+// Histories of shapes that runs started before a patch may still have are recorded with the workflow of that time
+// (taken from git, see legacyPaths), so the replay test keeps proving each `patched()` branch.
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +25,8 @@ const HISTORIES = path.join(REPO, 'test/workflows/histories');
 const HOUR_MS = 1000;
 /** The last commit whose workflow started plans within 1 s of now at once. */
 const BEFORE_NEVER_EARLY = '882aeb4^';
+/** The last commit before the release-failed-node-slot and fail-row-on-workflow-failure patches. */
+const BEFORE_SLOT_RELEASE = 'c855369';
 
 /**
  * Waits, then re-plans to a start 800 ms ahead: inside the old 1 s tolerance, so the old code starts at once where
@@ -44,6 +46,19 @@ const legacyPath: Path = {
   },
   drive: (run) => run.handle.result() as Promise<GradeSubmissionResult>,
 };
+
+/** Paths whose committed history is the pre-patch shape: recorded with the workflow as it was at `ref`. */
+function legacyPaths(): { ref: string; paths: [string, Path][] }[] {
+  const today = paths(HOUR_MS);
+  const before = (names: string[]): [string, Path][] => names.map((name) => [name, today[name] as Path]);
+  return [
+    { ref: BEFORE_NEVER_EARLY, paths: [['waited-before-never-early', legacyPath]] },
+    {
+      ref: BEFORE_SLOT_RELEASE,
+      paths: before(['node-failed-other-node', 'pickup-timeout-other-node', 'nodes-exhausted']),
+    },
+  ];
+}
 
 async function main(): Promise<void> {
   // Only the dev server is needed: the activities are fakes, so no database, broker or Docker.
@@ -79,16 +94,20 @@ async function main(): Promise<void> {
     }
   };
 
+  const legacy = legacyPaths();
+  const legacyNames = new Set(legacy.flatMap((era) => era.paths.map(([name]) => name)));
   await record(
     undefined,
-    Object.entries(paths(HOUR_MS)).filter(([name]) => include(name)),
+    Object.entries(paths(HOUR_MS)).filter(([name]) => include(name) && !legacyNames.has(name)),
   );
-  if (include('waited-before-never-early')) {
-    const legacy = await checkOutLegacyWorkflow();
+  for (const era of legacy) {
+    const named = era.paths.filter(([name]) => include(name));
+    if (named.length === 0) continue;
+    const workflow = await checkOutLegacyWorkflow(era.ref);
     try {
-      await record(legacy.entry, [['waited-before-never-early', legacyPath]]);
+      await record(workflow.entry, named);
     } finally {
-      await legacy.cleanup();
+      await workflow.cleanup();
     }
   }
   await connection.close();
@@ -97,21 +116,21 @@ async function main(): Promise<void> {
 }
 
 /**
- * Writes the pre-882aeb4 workflow next to today's (its relative imports then resolve) with an entry exporting it
- * as GradeSubmission; removed again after recording.
+ * Writes the workflow as it was at `ref` next to today's (its relative imports then resolve) with an entry exporting
+ * it as GradeSubmission; removed again after recording.
  */
-async function checkOutLegacyWorkflow(): Promise<{ entry: string; cleanup(): Promise<void> }> {
+async function checkOutLegacyWorkflow(ref: string): Promise<{ entry: string; cleanup(): Promise<void> }> {
   const dir = path.join(REPO, 'src/workflows');
-  const source = execFileSync('git', ['show', `${BEFORE_NEVER_EARLY}:src/workflows/grade-submission.ts`], {
+  const source = execFileSync('git', ['show', `${ref}:src/workflows/grade-submission.ts`], {
     cwd: REPO,
     encoding: 'utf8',
   });
-  const workflowFile = path.join(dir, 'legacy-before-never-early.tmp.ts');
+  const workflowFile = path.join(dir, 'legacy-workflow.tmp.ts');
   const entryFile = path.join(dir, 'legacy-index.tmp.ts');
   await writeFile(workflowFile, source);
   await writeFile(
     entryFile,
-    "export { gradeSubmissionWorkflow as GradeSubmission } from './legacy-before-never-early.tmp.js';\n",
+    "export { gradeSubmissionWorkflow as GradeSubmission } from './legacy-workflow.tmp.js';\n",
   );
   return {
     entry: entryFile,

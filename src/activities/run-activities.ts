@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns } from '../db/schema.js';
 import type { RunTrigger } from '../shared/grading-types.js';
@@ -43,6 +43,23 @@ export function createRunActivities(db: Database) {
           recordedAt: sql`now()`,
         })
         .where(eq(gradingRuns.id, input.runId));
+    },
+
+    /**
+     * Gives a node that failed the run its slot back: the row is queued again with no node, so placement stops
+     * counting it on that node before another node claims it. Only the named node's claim is undone.
+     */
+    async releaseRun(input: { runId: string; nodeName: string }): Promise<void> {
+      await db
+        .update(gradingRuns)
+        .set({ state: 'queued', nodeName: null, executor: null, region: null, zone: null, placedAt: null })
+        .where(
+          and(
+            eq(gradingRuns.id, input.runId),
+            eq(gradingRuns.nodeName, input.nodeName),
+            inArray(gradingRuns.state, ['placed', 'running', 'recording']),
+          ),
+        );
     },
   };
 }

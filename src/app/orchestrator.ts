@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
@@ -27,7 +28,9 @@ export async function startOrchestrator(
     const { db, connection } = await workerResources(config, logger, cleanup, options.shared);
     const carbon = options.carbon ?? (await loadCarbonSetup(config, logger));
     const { workflowBundle } = options;
-    const worker = await createOrchestratorWorker({ connection, db, config, ...carbon, workflowBundle });
+    // The worker's own connection serves the client too: reconciliation only describes workflows and schedules.
+    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const worker = await createOrchestratorWorker({ connection, temporal, db, config, ...carbon, workflowBundle });
     return superviseWorker(worker, cleanup);
   });
 }

@@ -113,6 +113,8 @@ export const configSchema = z.object({
   /** Prometheus endpoint of this process; 0 turns it off. Processes sharing a host need different ports. */
   METRICS_HOST: z.string().default('127.0.0.1'),
   METRICS_PORT: intFromEnv(9464),
+  /** How often the orchestrator's schedule fails run rows whose workflow ended without recording a result. */
+  RECONCILE_INTERVAL_SEC: z.coerce.number().int().positive().default(300),
   /** Infrastructure faults (engine down, lost connection) are retried this many times per node. */
   INFRA_MAX_ATTEMPTS: intFromEnv(3),
 });

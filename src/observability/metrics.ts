@@ -14,6 +14,21 @@ type MessageRejectionCode = (typeof MESSAGE_REJECTION_CODES)[number];
 const INTENSITY_BASES = ['average', 'marginal'] as const;
 type IntensityBasisLabel = (typeof INTENSITY_BASES)[number];
 
+/**
+ * How the workflow of a run row the reconciliation fixed stands in Temporal (its execution status, lower case),
+ * or `not_found` when Temporal does not know it: the `workflow_status` label of reconciledRuns.
+ */
+const RECONCILED_WORKFLOW_STATUSES = [
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+  'continued_as_new',
+  'not_found',
+] as const;
+export type ReconciledWorkflowStatus = (typeof RECONCILED_WORKFLOW_STATUSES)[number];
+
 /** What the carbon counters read of one run's receipt. */
 interface RunCarbonFigures {
   actual: { basis: IntensityBasisLabel; emissionsGCo2: number } | null;
@@ -37,6 +52,8 @@ export interface GreenGraderMetrics {
   nodeLoadSources: Map<string, () => Promise<number>>;
   /** Containers a node runs at once. */
   nodeCapacity: Gauge<'node'>;
+  /** Run rows left unfinished by a closed or unknown workflow and marked failed, by `workflow_status`. */
+  reconciledRuns: Counter<'workflow_status'>;
   /** Grams CO2 of accounted runs, by intensity `basis` (average and marginal never add up). */
   emissionsGrams: Counter<'basis'>;
   /** Grams CO2 saved against immediate-home, over runs that emitted less than it would have. */
@@ -99,6 +116,12 @@ function createMetrics(registry: Registry = new Registry()): GreenGraderMetrics 
       labelNames: ['node'],
       registers,
     }),
+    reconciledRuns: new Counter({
+      name: 'greengrader_reconciled_runs_total',
+      help: 'Run rows marked failed because their workflow closed or vanished without recording a result',
+      labelNames: ['workflow_status'],
+      registers,
+    }),
     emissionsGrams: new Counter({
       name: 'greengrader_emissions_grams_total',
       help: 'Grams CO2 emitted by accounted runs, by intensity basis',
@@ -120,6 +143,7 @@ function createMetrics(registry: Registry = new Registry()): GreenGraderMetrics 
   };
   // Every label value exists from the start, so a rate over it is 0 rather than absent.
   for (const code of MESSAGE_REJECTION_CODES) created.messagesRejected.inc({ code }, 0);
+  for (const status of RECONCILED_WORKFLOW_STATUSES) created.reconciledRuns.inc({ workflow_status: status }, 0);
   for (const basis of INTENSITY_BASES) {
     for (const counter of [created.emissionsGrams, created.savingGrams, created.extraEmissionsGrams]) {
       counter.inc({ basis }, 0);
@@ -146,6 +170,11 @@ export function observeGradingDuration(
 /** Counts one message the bridge refused before storage. */
 export function countRejectedMessage(code: MessageRejectionCode, target: GreenGraderMetrics = metrics): void {
   target.messagesRejected.inc({ code });
+}
+
+/** Counts one run row the reconciliation marked failed. */
+export function countReconciledRun(status: ReconciledWorkflowStatus, target: GreenGraderMetrics = metrics): void {
+  target.reconciledRuns.inc({ workflow_status: status });
 }
 
 /** Adds one run's receipt: its emissions, and its saving or extra against immediate-home. */

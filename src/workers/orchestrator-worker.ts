@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createCarbonActivities } from '../activities/carbon-activities.js';
 import { createPlacementActivities } from '../activities/placement-activities.js';
+import { createReconcileActivities } from '../activities/reconcile-activities.js';
 import { createResultsActivities } from '../activities/results-activities.js';
 import { createRunActivities } from '../activities/run-activities.js';
 import { createStorageActivities } from '../activities/storage-activities.js';
@@ -9,12 +11,15 @@ import type { CarbonProvider } from '../carbon/provider.js';
 import type { RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
+import { ensureReconcileSchedule } from './reconcile-schedule.js';
 import { registerSearchAttributes } from './register-search-attributes.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export interface OrchestratorWorkerDeps {
   connection: NativeConnection;
+  /** Describes workflows for the reconciliation and keeps its schedule. */
+  temporal: Client;
   db: Database;
   config: Config;
   regions: RegionsConfig;
@@ -28,6 +33,7 @@ export interface OrchestratorWorkerDeps {
 export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Promise<Worker> {
   const { db, config } = deps;
   await registerSearchAttributes(deps.connection, config.TEMPORAL_NAMESPACE);
+  await ensureReconcileSchedule(deps.temporal, config);
   return Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -39,6 +45,7 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
       ...createPlacementActivities(db, config, deps.regions),
       ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
       ...createResultsActivities(db),
+      ...createReconcileActivities(db, deps.temporal),
     },
   });
 }

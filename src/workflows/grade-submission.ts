@@ -54,6 +54,16 @@ const MAX_NODES_TRIED = 3;
  */
 const NEVER_EARLY_PATCH = 'never-early-start';
 const LEGACY_START_TOLERANCE_MS = 1000;
+/**
+ * A node that failed the run gives its slot back at once (releaseRun), instead of counting it as busy until
+ * another node claims the run. Histories from before: node-failed-other-node.json, pickup-timeout-other-node.json.
+ */
+const RELEASE_FAILED_NODE_PATCH = 'release-failed-node-slot';
+/**
+ * A workflow that fails marks its row failed with the reason, so no row stays placed/running for good (which
+ * would hold its node's slot). Before this patch a failed workflow left its row as it was.
+ */
+const FAIL_ROW_ON_FAILURE_PATCH = 'fail-row-on-workflow-failure';
 
 // Database work takes seconds; 20 attempts with backoff capped at a minute ride out ~15 min of outage.
 const central = proxyActivities<RunActivities & StorageActivities & ResultsActivities & CarbonActivities>({
@@ -159,6 +169,7 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
         if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
         status.lastError = describeNodeFailure(chosen, error);
         excludeNodes.push(chosen.nodeName);
+        if (patched(RELEASE_FAILED_NODE_PATCH)) await central.releaseRun({ runId, nodeName: chosen.nodeName });
       }
     }
 
@@ -176,8 +187,23 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   } catch (error) {
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() => central.failRun({ runId, reason: 'cancelled by an operator' }));
+    } else if (patched(FAIL_ROW_ON_FAILURE_PATCH)) {
+      await markFailed(runId, error);
     }
     throw error;
+  }
+}
+
+/**
+ * Records why the workflow is about to fail. If even failRun fails (the database still away), the original error
+ * is still the one the workflow fails with; the reconciliation schedule marks the row later.
+ */
+async function markFailed(runId: string, error: unknown): Promise<void> {
+  const reason = `workflow failed: ${describeFailure(error)}`;
+  try {
+    await CancellationScope.nonCancellable(() => central.failRun({ runId, reason }));
+  } catch (failRunError) {
+    if (!(failRunError instanceof ActivityFailure)) throw failRunError;
   }
 }
 
@@ -262,6 +288,11 @@ function applicationFailureMessage(error: unknown, type: string): string | null 
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
   if (cause instanceof ApplicationFailure && cause.type === type) return cause.message;
   return null;
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof ActivityFailure) return `${error.activityType} failed: ${error.cause?.message ?? error.message}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function describeNodeFailure(chosen: Placement, error: ActivityFailure): string {

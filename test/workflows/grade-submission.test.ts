@@ -155,6 +155,26 @@ describe('GradeSubmission in virtual time', () => {
     );
   });
 
+  it('gives the failed node its slot back before the next node is claimed', async () => {
+    const { fakes } = await run('node-failed-other-node');
+    assert.deepEqual(
+      fakes.calls
+        .filter((call) => ['claimNode', 'runAutograder', 'releaseRun'].includes(call.name))
+        .map((call) => `${call.name}${call.node ? `@${call.node}` : ''}`),
+      ['claimNode', 'runAutograder@alpha', 'releaseRun', 'claimNode', 'runAutograder@beta'],
+    );
+    assert.deepEqual(inputOf(fakes, 'releaseRun'), [{ runId: 'run-1', nodeName: 'alpha' }]);
+  });
+
+  it('fails the workflow and marks its run failed with the reason when a central activity fails for good', async () => {
+    const { result, fakes } = await run('failed-activity-marks-row');
+    assert.ok(result instanceof Error, 'the workflow failed');
+    assert.equal(fakes.callsOf('storeSubmission').length, 1, 'a non-retryable failure is not retried');
+    assert.deepEqual(inputOf(fakes, 'failRun'), [
+      { runId: 'run-1', reason: 'workflow failed: storeSubmission failed: relation "submissions" is gone' },
+    ]);
+  });
+
   it('plans carbon-agnostic when every carbon provider fails', async () => {
     const { result, fakes } = await run('every-provider-failed');
     assert.ok(!(result instanceof Error));

@@ -24,6 +24,10 @@ const REQUIRED = [
   'nodes-exhausted',
   // Recorded with the workflow from before 882aeb4: proves the never-early patch.
   'waited-before-never-early',
+  // Since the release-failed-node-slot and fail-row-on-workflow-failure patches (node-failed-other-node,
+  // pickup-timeout-other-node and nodes-exhausted keep the shape from before them).
+  'node-failed-other-node-releases-slot',
+  'failed-activity-marks-row',
 ];
 
 let bundle: WorkflowBundle;

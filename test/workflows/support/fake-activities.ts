@@ -107,6 +107,9 @@ export function createFakeActivities(prefix: string, scenario: Scenario): FakeAc
     async failRun(input) {
       log('failRun', input);
     },
+    async releaseRun(input) {
+      log('releaseRun', input);
+    },
     async storeSubmission(input) {
       log('storeSubmission', input);
       if (scenario.storeSubmission) return scenario.storeSubmission(input);

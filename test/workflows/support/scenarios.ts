@@ -16,6 +16,29 @@ export interface Path {
 const result = (run: ScenarioRun): Promise<GradeSubmissionResult> =>
   run.handle.result() as Promise<GradeSubmissionResult>;
 
+/** Resolves with the failure a run that must fail ends in. */
+const failure = (run: ScenarioRun): Promise<WorkflowFailedError> =>
+  result(run).then(
+    () => {
+      throw new Error(`${run.handle.workflowId} completed; it should have failed`);
+    },
+    (error: unknown) => {
+      if (error instanceof WorkflowFailedError) return error;
+      throw error;
+    },
+  );
+
+const nodeFailedOtherNode: Path = {
+  scenario: {
+    nodes: ['alpha', 'beta'],
+    runAutograder: (node) => {
+      if (node === 'alpha') throw ApplicationFailure.nonRetryable('pod unschedulable', 'PodUnschedulable');
+      return GRADED;
+    },
+  },
+  drive: result,
+};
+
 /** A plan that starts `waitHours` after the first round and re-plans every hour until then. */
 export function waitThenStart(hourMs: number, waitHours: number): Scenario['plan'] {
   let startMs: number | null = null;
@@ -62,15 +85,16 @@ export function paths(hourMs: number, pickupTimeoutSec = 0.2): Record<string, Pa
       },
       drive: result,
     },
-    'node-failed-other-node': {
+    'node-failed-other-node': nodeFailedOtherNode,
+    // The same path since the release-failed-node-slot patch: alpha's slot is released before beta is claimed.
+    'node-failed-other-node-releases-slot': nodeFailedOtherNode,
+    // A central activity failing for good (here at once; in production after its 20 attempts) fails the workflow.
+    'failed-activity-marks-row': {
       scenario: {
-        nodes: ['alpha', 'beta'],
-        runAutograder: (node) => {
-          if (node === 'alpha') throw ApplicationFailure.nonRetryable('pod unschedulable', 'PodUnschedulable');
-          return GRADED;
-        },
+        nodes: ['alpha'],
+        storeSubmission: () => Promise.reject(ApplicationFailure.nonRetryable('relation "submissions" is gone')),
       },
-      drive: result,
+      drive: failure,
     },
     'pickup-timeout-other-node': {
       scenario: { nodes: ['ghost', 'beta'], absentNodes: ['ghost'], pickupTimeoutSec },
@@ -98,15 +122,7 @@ export function paths(hourMs: number, pickupTimeoutSec = 0.2): Record<string, Pa
       async drive(run) {
         await run.reached('waiting');
         await run.handle.cancel();
-        return result(run).then(
-          () => {
-            throw new Error('a cancelled run completed');
-          },
-          (error: unknown) => {
-            if (error instanceof WorkflowFailedError) return error;
-            throw error;
-          },
-        );
+        return failure(run);
       },
     },
     'carbon-accounting-failed': {

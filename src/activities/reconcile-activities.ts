@@ -1,0 +1,99 @@
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
+import { and, asc, eq, lt, notInArray } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { gradingRuns } from '../db/schema.js';
+import { activityLogger } from '../observability/activity-logger.js';
+import { countReconciledRun, type ReconciledWorkflowStatus } from '../observability/metrics.js';
+import type { RunState } from '../shared/run-state.js';
+
+/** Row states a workflow leaves behind on purpose; any other state means its workflow still owes a result. */
+const FINAL_STATES: RunState[] = ['completed', 'failed', 'rejected'];
+
+/** Statuses of a closed workflow: it will write its row no more. RUNNING and PAUSED may still write it. */
+const CLOSED: Partial<Record<WorkflowExecutionStatusName, ReconciledWorkflowStatus>> = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+  CONTINUED_AS_NEW: 'continued_as_new',
+};
+
+export interface ReconcileOptions {
+  /** Rows younger than this are left alone: their workflow may still be starting. */
+  graceSec: number;
+  /** Rows looked at per run; the rest wait for the next one. */
+  batchSize: number;
+}
+
+const DEFAULTS: ReconcileOptions = { graceSec: 60, batchSize: 500 };
+
+export interface ReconciledRun {
+  runId: string;
+  workflowId: string;
+  workflowStatus: ReconciledWorkflowStatus;
+  reason: string;
+}
+
+/**
+ * Finds run rows whose workflow ended (terminated, timed out, failed before it could say so) or is unknown to
+ * Temporal, and marks them failed: such a row would otherwise hold its node's slot for good.
+ */
+export function createReconcileActivities(db: Database, temporal: Client, options: Partial<ReconcileOptions> = {}) {
+  const { graceSec, batchSize } = { ...DEFAULTS, ...options };
+
+  /** The workflow's status when it is closed; null while it is open; `not_found` when Temporal has no such id. */
+  async function closedStatus(workflowId: string): Promise<ReconciledWorkflowStatus | null> {
+    try {
+      const description = await temporal.workflow.getHandle(workflowId).describe();
+      return CLOSED[description.status.name] ?? null;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return 'not_found';
+      throw error;
+    }
+  }
+
+  return {
+    /** Marks failed every unfinished run row (older than the grace period) whose workflow is closed or unknown. */
+    async reconcileRuns(): Promise<{ checked: number; fixed: ReconciledRun[] }> {
+      const rows = await db
+        .select({ id: gradingRuns.id, workflowId: gradingRuns.workflowId, state: gradingRuns.state })
+        .from(gradingRuns)
+        .where(
+          and(
+            notInArray(gradingRuns.state, FINAL_STATES),
+            lt(gradingRuns.receivedAt, new Date(Date.now() - graceSec * 1000)),
+          ),
+        )
+        .orderBy(asc(gradingRuns.receivedAt))
+        .limit(batchSize);
+      const fixed: ReconciledRun[] = [];
+      for (const row of rows) {
+        const workflowStatus = await closedStatus(row.workflowId);
+        if (workflowStatus === null) continue;
+        const reason =
+          workflowStatus === 'not_found'
+            ? 'workflow unknown to Temporal; no result was recorded'
+            : `workflow ${workflowStatus.toUpperCase()} without recording a result`;
+        // Only a row still unfinished: its workflow may have finished it since the select.
+        const updated = await db
+          .update(gradingRuns)
+          .set({ state: 'failed', outcome: 'infrastructure-failure', failureReason: reason, recordedAt: new Date() })
+          .where(and(eq(gradingRuns.id, row.id), notInArray(gradingRuns.state, FINAL_STATES)))
+          .returning({ id: gradingRuns.id });
+        if (updated.length === 0) continue;
+        countReconciledRun(workflowStatus);
+        activityLogger({ runId: row.id }).warn('reconciled a run its workflow left unfinished', {
+          workflowId: row.workflowId,
+          previousState: row.state,
+          workflowStatus,
+          reason,
+        });
+        fixed.push({ runId: row.id, workflowId: row.workflowId, workflowStatus, reason });
+      }
+      return { checked: rows.length, fixed };
+    },
+  };
+}
+
+export type ReconcileActivities = ReturnType<typeof createReconcileActivities>;

@@ -1,0 +1,160 @@
+// No run row outlives its workflow unfinished: the reconciliation schedule marks rows failed whose workflow was
+// terminated or is unknown to Temporal, gives their node its slot back, and leaves running workflows alone.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import { createReconcileActivities } from '../../src/activities/reconcile-activities.js';
+import { activeRunsPerNode } from '../../src/db/active-runs.js';
+import { gradingRuns } from '../../src/db/schema.js';
+import type { AutograderExecutor } from '../../src/executors/executor.js';
+import { metrics, type ReconciledWorkflowStatus } from '../../src/observability/metrics.js';
+import { ingestWorkflowId } from '../../src/shared/grading-types.js';
+import { ensureReconcileSchedule, reconcileScheduleId } from '../../src/workers/reconcile-schedule.js';
+import { buildGradescopeZip } from '../support/gradescope-zip.js';
+import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
+import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** A grader that never ends: it heartbeats until its activity is cancelled, so its run stays `running`. */
+const hangingExecutor: AutograderExecutor = {
+  kind: 'docker',
+  run: (_job, control) =>
+    new Promise((_resolve, reject) => {
+      const beat = setInterval(() => control.heartbeat('grading'), 500);
+      control.abortSignal.addEventListener('abort', () => {
+        clearInterval(beat);
+        reject(new Error('cancelled'));
+      });
+    }),
+};
+
+const HOUR_MS = 3600_000;
+
+describe('stuck runs are reconciled', () => {
+  let stack: GradingStack;
+  let nodeName: string;
+  const openWorkflows: string[] = [];
+
+  before(async () => {
+    stack = await startGradingStack({ nodes: 0 });
+    nodeName = (await stack.startNode({}, hangingExecutor)).nodeName;
+  });
+
+  after(async () => {
+    for (const id of openWorkflows) {
+      await stack.temporal.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
+    }
+    await stack?.stop();
+  });
+
+  /** Publishes a fresh zip and waits until its run is running on the hanging node. */
+  async function runningSubmission(label: string) {
+    const file = await writeZipFile(await buildGradescopeZip({ hostname: `${label}-${randomUUID()}\n` }));
+    await mosquittoPub(brokerOf(stack.config), file.path);
+    const workflowId = ingestWorkflowId(file.sha256);
+    openWorkflows.push(workflowId);
+    const run = await stack.waitForRun(workflowId, (row) => row.state === 'running', 30_000);
+    return { workflowId, run };
+  }
+
+  /** Makes a row older than the reconciliation's grace period, instead of waiting it out. */
+  async function backdate(workflowId: string) {
+    await stack.database.db
+      .update(gradingRuns)
+      .set({ receivedAt: new Date(Date.now() - HOUR_MS) })
+      .where(eq(gradingRuns.workflowId, workflowId));
+  }
+
+  async function activeOnNode(): Promise<number> {
+    const active = activeRunsPerNode(stack.database.db);
+    const rows = await stack.database.db.select().from(active).where(eq(active.nodeName, nodeName));
+    return rows[0]?.count ?? 0;
+  }
+
+  async function reconciled(status: ReconciledWorkflowStatus): Promise<number> {
+    const counter = await metrics.reconciledRuns.get();
+    return counter.values.find((v) => v.labels.workflow_status === status)?.value ?? 0;
+  }
+
+  it('fails the run of a workflow an operator terminated, freeing its node, when the schedule fires', async () => {
+    const { workflowId } = await runningSubmission('terminated');
+    assert.equal(await activeOnNode(), 1);
+    await stack.temporal.workflow.getHandle(workflowId).terminate('an operator gave up on it');
+    await backdate(workflowId);
+    const before = await reconciled('terminated');
+
+    await stack.temporal.schedule.getHandle(reconcileScheduleId(stack.config)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+    const run = await stack.waitForRun(workflowId, (row) => row.state === 'failed', 30_000);
+    assert.equal(run.outcome, 'infrastructure-failure');
+    assert.equal(run.failureReason, 'workflow TERMINATED without recording a result');
+    assert.equal(await activeOnNode(), 0, 'the node has its slot back');
+    assert.equal(await reconciled('terminated'), before + 1);
+  });
+
+  it('fails a row whose workflow Temporal does not know, and leaves running and young rows alone', async () => {
+    const { workflowId: runningId, run: running } = await runningSubmission('running');
+    await backdate(runningId);
+    const insertRow = async (receivedAt: Date) => {
+      const [row] = await stack.database.db
+        .insert(gradingRuns)
+        .values({
+          workflowId: `grade-never-started-${randomUUID()}`,
+          payloadSha256: running.payloadSha256,
+          trigger: 'rerun',
+          state: 'placed',
+          nodeName,
+          receivedAt,
+        })
+        .returning();
+      assert.ok(row);
+      return row;
+    };
+    const unknown = await insertRow(new Date(Date.now() - HOUR_MS));
+    const young = await insertRow(new Date());
+    const before = await reconciled('not_found');
+
+    const reconcile = createReconcileActivities(stack.database.db, stack.temporal);
+    const { fixed } = await reconcile.reconcileRuns();
+    assert.deepEqual(
+      fixed.map((f) => [f.runId, f.workflowStatus]),
+      [[unknown.id, 'not_found']],
+    );
+    const stateOf = async (id: string) =>
+      (await stack.database.db.select().from(gradingRuns).where(eq(gradingRuns.id, id)))[0];
+    const fixedRow = await stateOf(unknown.id);
+    assert.equal(fixedRow?.state, 'failed');
+    assert.match(fixedRow?.failureReason ?? '', /unknown to Temporal/);
+    assert.equal((await stateOf(running.id))?.state, 'running', 'a running workflow keeps its row');
+    assert.equal((await stateOf(young.id))?.state, 'placed', 'a row within the grace period is left alone');
+    assert.equal(await reconciled('not_found'), before + 1);
+  });
+
+  it('keeps one schedule across orchestrator restarts, and updates it when the interval changes', async () => {
+    const scheduleId = reconcileScheduleId(stack.config);
+    await stack.restartOrchestrator();
+    assert.equal(await ensureReconcileSchedule(stack.temporal, stack.config), 'unchanged');
+    const changed = { ...stack.config, RECONCILE_INTERVAL_SEC: 120 };
+    assert.equal(await ensureReconcileSchedule(stack.temporal, changed), 'updated');
+    assert.equal(await ensureReconcileSchedule(stack.temporal, changed), 'unchanged');
+    const description = await stack.temporal.schedule.getHandle(scheduleId).describe();
+    assert.deepEqual(
+      description.spec.intervals?.map((i) => i.every),
+      [120_000],
+    );
+    await waitFor(
+      async () => {
+        const ids: string[] = [];
+        for await (const schedule of stack.temporal.schedule.list()) {
+          if (schedule.scheduleId === scheduleId) ids.push(schedule.scheduleId);
+        }
+        return ids.length === 1 || undefined;
+      },
+      { timeoutMs: 10_000, description: `exactly one schedule ${scheduleId}` },
+    );
+  });
+});
