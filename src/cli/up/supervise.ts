@@ -21,7 +21,7 @@ export interface RestartPolicy {
 }
 
 /** 3 restarts in 5 min rides out a one-off crash or OOM kill, yet a broken service is reported within seconds. */
-export const DEFAULT_RESTART_POLICY: RestartPolicy = { maxRestarts: 3, windowMs: 5 * 60_000, firstBackoffMs: 1_000 };
+const DEFAULT_RESTART_POLICY: RestartPolicy = { maxRestarts: 3, windowMs: 5 * 60_000, firstBackoffMs: 1_000 };
 
 export interface Supervision {
   /** Resolves only when the service died more often than the policy allows; never after `stop`. */
