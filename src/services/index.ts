@@ -3,6 +3,5 @@ export { ensureDockerEngine } from './docker-engine.js';
 export { freePort } from './free-port.js';
 export { startMosquitto, type RunningMosquitto } from './mosquitto.js';
 export { startPostgres } from './postgres.js';
-export type { RunningService } from './running-service.js';
 export { resolveTemporalCli } from './temporal-cli.js';
 export { startTemporal, type RunningTemporal } from './temporal.js';

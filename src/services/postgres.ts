@@ -1,12 +1,21 @@
-import { access, appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort } from './free-port.js';
 import { once } from './once.js';
+import { assertPortFree } from './port-in-use.js';
 import { findPostgresBinDir } from './postgres-binaries.js';
 import { asPostgresUser, handDirToPostgresUser, runningAsRoot } from './postgres-user.js';
 import { CommandFailedError, runCommand } from './run-command.js';
 import type { RunningService } from './running-service.js';
+import {
+  identify,
+  removeProcessRecord,
+  watchUntilGone,
+  writeProcessRecord,
+  type ProcessIdentity,
+} from './process-record.js';
 import { ServiceStartError } from './service-start-error.js';
+import type { ProcessExit } from './spawn-logged.js';
 
 export interface PostgresOptions {
   /** Cluster directory: initialised with initdb when missing or empty, reused when it already holds a cluster. */
@@ -21,6 +30,8 @@ export interface PostgresOptions {
   fsync?: boolean;
   /** How long `pg_ctl start` may wait for the server to accept connections; default 30 s. */
   startTimeoutMs?: number;
+  /** Records the postmaster here (process-record.ts) until it stops, so a crashed starter's orphan is known. */
+  pidFile?: string;
 }
 
 export interface RunningPostgres extends RunningService {
@@ -33,6 +44,13 @@ export interface RunningPostgres extends RunningService {
   /** Directory of the unix socket (for `psql -h`). */
   socketDir: string;
   logFile: string;
+  /** The postmaster's pid. */
+  pid: number;
+  /**
+   * Resolves once the postmaster is gone. It is pg_ctl's daemon, not our child, so this polls and the exit
+   * status is unknown; stopping resolves it too.
+   */
+  watchExit(): Promise<ProcessExit>;
 }
 
 const settingsFile = 'greengrader.conf';
@@ -66,6 +84,8 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     mode: 0o644,
   });
 
+  // Whoever holds the port would take the connections meant for this cluster.
+  await assertPortFree('127.0.0.1', port, 'PostgreSQL');
   const timeoutSec = Math.ceil((options.startTimeoutMs ?? 30_000) / 1000);
   try {
     await runAsPostgres(bin('pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', String(timeoutSec), '-s'], {
@@ -75,7 +95,20 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     throw await ServiceStartError.withLog(`PostgreSQL in ${dataDir} did not start on port ${port}`, logFile, error);
   }
 
-  const stop = once(() => stopCluster(bin('pg_ctl'), dataDir));
+  const postmaster = await readPostmaster(dataDir);
+  const { pidFile } = options;
+  if (pidFile !== undefined) await writeProcessRecord(pidFile, postmaster.pid, 'SIGINT'); // SIGINT: fast shutdown
+  const watching = new AbortController();
+  let exited: Promise<ProcessExit> | undefined;
+  const watchExit = (): Promise<ProcessExit> =>
+    (exited ??= watchUntilGone(postmaster, watching.signal).then((gone) =>
+      gone === 'cancelled' ? { code: null, signal: null } : gone,
+    ));
+  const stop = once(async () => {
+    watching.abort();
+    await stopCluster(bin('pg_ctl'), dataDir);
+    if (pidFile !== undefined) await removeProcessRecord(pidFile, postmaster.pid);
+  });
   try {
     if (options.password !== undefined) {
       await psql(
@@ -109,8 +142,18 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     dataDir,
     socketDir: dataDir,
     logFile,
+    pid: postmaster.pid,
+    watchExit,
     stop,
   };
+}
+
+/** The postmaster `pg_ctl start` left running: the first line of postmaster.pid. */
+async function readPostmaster(dataDir: string): Promise<ProcessIdentity> {
+  const pid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const identity = Number.isInteger(pid) ? await identify(pid) : null;
+  if (identity === null) throw new ServiceStartError(`PostgreSQL in ${dataDir} is not running after pg_ctl start`);
+  return identity;
 }
 
 async function initCluster(initdb: string, dataDir: string, user: string, options: PostgresOptions): Promise<void> {

@@ -67,5 +67,7 @@ export async function stopProcess(
 /** Describes an exit for error messages. */
 export function describeExit(exit: ProcessExit): string {
   if (exit.error !== undefined) return `could not be started: ${exit.error.message}`;
+  // A daemon we only watch (PostgreSQL's postmaster) leaves no status to us.
+  if (exit.code === null && exit.signal === null) return 'exited (status unknown)';
   return exit.signal === null ? `exited with code ${String(exit.code)}` : `was killed by ${exit.signal}`;
 }

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.js';
 import { once } from './once.js';
+import { assertPortFree } from './port-in-use.js';
+import { removeProcessRecord, writeProcessRecord } from './process-record.js';
 import { commandSucceeds } from './run-command.js';
 import type { RunningService } from './running-service.js';
-import { spawnLogged, stopProcess } from './spawn-logged.js';
+import { spawnLogged, stopProcess, type ProcessExit } from './spawn-logged.js';
 import { resolveTemporalCli } from './temporal-cli.js';
 import { waitUntilReady } from './wait-until-ready.js';
 
@@ -24,6 +26,8 @@ export interface TemporalOptions {
   logFile?: string;
   /** How long to wait for the namespaces to answer; default 30 s. */
   startTimeoutMs?: number;
+  /** Records the server here (process-record.ts) from spawn until it stops, so a crashed starter's orphan is known. */
+  pidFile?: string;
 }
 
 export interface RunningTemporal extends RunningService {
@@ -35,7 +39,13 @@ export interface RunningTemporal extends RunningService {
   namespace: string;
   cliPath: string;
   logFile: string;
+  pid: number;
+  /** Resolves when the server process is gone, whether stopped or died. */
+  exited: Promise<ProcessExit>;
 }
+
+/** Shutdown persists the SQLite file; SIGKILL only after this long. */
+export const TEMPORAL_STOP_GRACE_MS = 15_000;
 
 /** Starts `temporal server start-dev` on 127.0.0.1 and waits until its namespaces answer. */
 export async function startTemporal(options: TemporalOptions = {}): Promise<RunningTemporal> {
@@ -51,9 +61,19 @@ export async function startTemporal(options: TemporalOptions = {}): Promise<Runn
   args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
   if (namespace !== 'default') args.push('--namespace', namespace);
 
+  // Whoever holds the port would answer the readiness probe in our server's place.
+  await assertPortFree('127.0.0.1', port, 'the Temporal dev server');
+  if (options.uiPort !== undefined) await assertPortFree('127.0.0.1', options.uiPort, 'the Temporal Web UI');
+
   const server = spawnLogged(cliPath, args, { logFile });
+  const pid = server.child.pid ?? -1;
+  const { pidFile } = options;
+  if (pidFile !== undefined) {
+    await writeProcessRecord(pidFile, pid, 'SIGTERM');
+    void server.exited.then(() => removeProcessRecord(pidFile, pid));
+  }
   // Shutdown persists the SQLite file; give it time before SIGKILL.
-  const stop = once(async () => void (await stopProcess(server, { graceMs: 15_000 })));
+  const stop = once(async () => void (await stopProcess(server, { graceMs: TEMPORAL_STOP_GRACE_MS })));
   try {
     await waitUntilReady({
       what: `Temporal dev server on ${address}`,
@@ -74,6 +94,8 @@ export async function startTemporal(options: TemporalOptions = {}): Promise<Runn
     namespace,
     cliPath,
     logFile,
+    pid,
+    exited: server.exited,
     stop,
   };
 }

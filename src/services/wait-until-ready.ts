@@ -23,7 +23,8 @@ export async function waitUntilReady(options: WaitUntilReadyOptions): Promise<vo
   let lastError: unknown;
   for (;;) {
     try {
-      if (await options.probe()) return;
+      // An answer counts only while our process lives: otherwise something else answered in its place.
+      if ((await options.probe()) && exit === undefined) return;
     } catch (error) {
       lastError = error;
     }

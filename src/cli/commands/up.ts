@@ -45,7 +45,7 @@ export function registerUpCommand(program: Command): void {
 
 /**
  * Resolves on the first SIGINT or SIGTERM so `up` can stop everything in order; a second one exits at
- * once (services `up` started may then keep running: their state is in GG_DATA_DIR and a new `up` reuses it).
+ * once (services `up` started may then keep running; the next `up` finds them by their pid files and stops them).
  */
 function firstInterrupt(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

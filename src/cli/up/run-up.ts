@@ -43,10 +43,14 @@ export async function runUp(options: UpOptions, logger: Logger, stopRequested: P
     cleanup.push('orchestrator', () => orchestrator.stop());
     const node = await startNodeWorker(config, logger, { shared });
     cleanup.push('node worker', () => node.stop());
-    const workersEnded = Promise.all([orchestrator.ended, node.ended]).then(
-      () => 'workers ended' as const,
-      (error: unknown) => error,
-    );
+    // A service that keeps dying ends `up` as a dying worker does: everything stops, exit non-zero.
+    const workersEnded = Promise.race([
+      Promise.all([orchestrator.ended, node.ended]).then(
+        () => 'workers ended' as const,
+        (error: unknown) => error,
+      ),
+      services.failed,
+    ]);
 
     const bridge = await startBridgeProcess(config, logger, { shared });
     cleanup.push('bridge', () => bridge.stop());
@@ -81,7 +85,9 @@ export async function runUp(options: UpOptions, logger: Logger, stopRequested: P
     await announce(config, addresses, node.nodeName, options.dataDir);
     const outcome = await Promise.race([stopRequested.then(() => 'stop' as const), workersEnded]);
     if (outcome === 'stop') writeProgress('stopping GreenGrader (Ctrl-C again to exit at once)…');
-    else logger.error('a worker stopped on its own; stopping everything', { error: outcome });
+    // A service that gave up has been logged by its supervisor, and its message ends `up`.
+    else if (!(outcome instanceof CliError))
+      logger.error('a worker stopped on its own; stopping everything', { error: outcome });
     if (outcome !== 'stop') throw outcome instanceof Error ? outcome : new Error('a worker stopped on its own');
   } finally {
     // The application first (it still needs the services to finish cleanly), then the services.
@@ -119,5 +125,5 @@ async function untilReady(
     );
   }
   if (first === 'stop') throw new CliError('interrupted while starting', INTERRUPTED_EXIT_CODE);
-  throw new CliError('a worker stopped while starting');
+  throw (await workersEnded) instanceof CliError ? await workersEnded : new CliError('a worker stopped while starting');
 }

@@ -8,12 +8,17 @@ import {
   ensureDockerEngine,
   startPostgres,
   startTemporal,
-  type RunningService,
+  type RunningTemporal,
 } from '../../services/index.js';
 import { startEmbeddedBroker, type RunningEmbeddedBroker } from '../../services/embedded-broker.js';
-import { redactUrl } from '../errors.js';
+import { PortInUseError } from '../../services/port-in-use.js';
+import type { RunningPostgres } from '../../services/postgres.js';
+import { redactUrl, type CliError } from '../errors.js';
 import { writeProgress } from '../output/write.js';
+import { checkPortsFree, portTakenError, wantedPorts } from './check-ports.js';
 import { localSecret } from './local-secret.js';
+import { cleanUpOrphans, pidFileOf } from './owned-processes.js';
+import { supervise, type ServiceRun, type Supervision } from './supervise.js';
 import type { UpOptions } from './up-options.js';
 
 /** One line of what `up` prints: a service and where to find it. */
@@ -31,6 +36,8 @@ export interface LocalServices {
   /** Set when `up` runs the MQTT broker itself. */
   broker: RunningEmbeddedBroker | null;
   temporalUiUrl: string | null;
+  /** Resolves when a service `up` started keeps dying (see supervise.ts): `up` must then stop everything. */
+  failed: Promise<CliError>;
   /** Stops what was started, last started first; idempotent. */
   stopAll(): Promise<void>;
 }
@@ -51,18 +58,36 @@ export async function startLocalServices(
   const started = new CleanupStack(logStopFailures(logger));
   let broker: RunningEmbeddedBroker | null = null;
   let temporalUiUrl: string | null = null;
+  const supervisions: Supervision[] = [];
   const stopAll = (): Promise<void> => started.runAll();
 
+  // Our own orphans first: they hold the very ports checked next.
+  await cleanUpOrphans(options.dataDir);
+  const wanted = wantedPorts(env, options);
+  await checkPortsFree(wanted);
   try {
     if (env.DATABASE_URL) {
       addresses.push({ service: 'PostgreSQL', where: redactUrl(env.DATABASE_URL), origin: 'given' });
     } else {
       // A local PostgreSQL server, not PGlite: measured in docs/cli.md (PGlite's connection multiplexing
       // returned other connections' rows under concurrent load, and it needs ~20x the memory).
-      const database = await step('PostgreSQL', () => startLocalPostgres(options));
-      started.push('PostgreSQL', database.stop);
-      env.DATABASE_URL = database.url;
-      addresses.push({ service: 'PostgreSQL', where: redactUrl(database.url), origin: 'started' });
+      const postgresOptions = {
+        dataDir: path.join(options.dataDir, 'postgres'),
+        port: options.postgresPort,
+        pidFile: pidFileOf(options.dataDir, 'postgres'),
+      };
+      const server = await step('PostgreSQL', () => startPostgres(postgresOptions));
+      const postgres = supervise(
+        'PostgreSQL',
+        server.logFile,
+        postgresRun(server),
+        async () => postgresRun(await startPostgres(postgresOptions)),
+        logger,
+      );
+      supervisions.push(postgres);
+      started.push('PostgreSQL', postgres.stop);
+      env.DATABASE_URL = await ensureDatabase(server.url, 'greengrader');
+      addresses.push({ service: 'PostgreSQL', where: redactUrl(env.DATABASE_URL), origin: 'started' });
     }
 
     if (env.MQTT_URL) {
@@ -85,14 +110,22 @@ export async function startLocalServices(
     if (env.TEMPORAL_ADDRESS) {
       addresses.push({ service: 'Temporal', where: env.TEMPORAL_ADDRESS, origin: 'given' });
     } else {
-      const temporal = await step('Temporal', () =>
-        startTemporal({
-          dbFile: path.join(options.dataDir, 'temporal.sqlite'),
-          port: options.temporalPort,
-          uiPort: options.temporalUiPort,
-        }),
+      const temporalOptions = {
+        dbFile: path.join(options.dataDir, 'temporal.sqlite'),
+        port: options.temporalPort,
+        uiPort: options.temporalUiPort,
+        pidFile: pidFileOf(options.dataDir, 'temporal'),
+      };
+      const temporal = await step('Temporal', () => startTemporal(temporalOptions));
+      const supervision = supervise(
+        'Temporal dev server',
+        temporal.logFile,
+        temporalRun(temporal),
+        async () => temporalRun(await startTemporal(temporalOptions)),
+        logger,
       );
-      started.push('Temporal', temporal.stop);
+      supervisions.push(supervision);
+      started.push('Temporal', supervision.stop);
       env.TEMPORAL_ADDRESS = temporal.address;
       temporalUiUrl = temporal.uiUrl ?? null;
       addresses.push({ service: 'Temporal', where: temporal.address, origin: 'started' });
@@ -113,22 +146,22 @@ export async function startLocalServices(
       env.AUTOGRADER_BASE_IMAGE = local.tag;
       logger.warn('Gradescope base image not available; using a local stand-in', { image: local.tag });
     }
-    return { env, addresses, broker, temporalUiUrl, stopAll };
+    const failed = Promise.race(supervisions.map((supervision) => supervision.gaveUp));
+    return { env, addresses, broker, temporalUiUrl, failed, stopAll };
   } catch (error) {
     await stopAll();
-    throw error;
+    // Taken between the check above and the launch: the same message as the check gives.
+    const want = error instanceof PortInUseError ? wanted.find((w) => w.port === error.port) : undefined;
+    throw want !== undefined && error instanceof PortInUseError ? portTakenError(want, error) : error;
   }
 }
 
-/** The cluster in GG_DATA_DIR/postgres (initialised on first use) and its `greengrader` database. */
-async function startLocalPostgres(options: UpOptions): Promise<RunningService & { url: string }> {
-  const server = await startPostgres({ dataDir: path.join(options.dataDir, 'postgres'), port: options.postgresPort });
-  try {
-    return { url: await ensureDatabase(server.url, 'greengrader'), stop: server.stop };
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
+function postgresRun(server: RunningPostgres): ServiceRun {
+  return { pid: server.pid, exited: server.watchExit(), stop: server.stop };
+}
+
+function temporalRun(server: RunningTemporal): ServiceRun {
+  return { pid: server.pid, exited: server.exited, stop: server.stop };
 }
 
 /** Runs one start-up step, telling the operator what is starting and how long it took. */
