@@ -1,77 +1,37 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { freePort } from '../../src/services/free-port.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
 import { buildGradescopeZip } from '../support/gradescope-zip.js';
-import { requireEnv } from '../support/env.js';
 import { writeZipFile } from '../support/publish.js';
 import { waitFor } from '../support/wait-for.js';
 import { runCli } from './support/run-cli.js';
-
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-/** Services `up` would use instead of starting its own: this test wants its own. */
-const GIVEN_SERVICES = ['DATABASE_URL', 'MQTT_URL', 'MQTT_USERNAME', 'MQTT_PASSWORD', 'TEMPORAL_ADDRESS'];
+import { freeUpPorts, killRecordedServices, spawnUp, type UpPorts, type UpProcess } from './support/spawn-up.js';
 
 describe('greengrader up', () => {
   let dataDir: string;
-  let up: ChildProcess;
-  let stdout = '';
-  let stderr = '';
-  let exited: Promise<number | null>;
-  const ports = { mqtt: 0, postgres: 0, temporal: 0, temporalUi: 0, dashboard: 0 };
+  let ports: UpPorts;
+  let up: UpProcess;
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'gg-up-'));
-    for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      GG_DATA_DIR: dataDir,
-      AUTOGRADER_BASE_IMAGE: requireEnv('GG_TEST_BASE_IMAGE'),
-      IMAGE_BUILD_NETWORK: 'none',
-      NODE_NAME: `up-test-${randomUUID().slice(0, 8)}`,
-      MAX_DELAY_SEC: '0',
-      GRADER_TIMEOUT_SEC: '20',
-      DASHBOARD_PORT: String(ports.dashboard),
-    };
-    for (const name of GIVEN_SERVICES) delete env[name];
-    up = spawn(
-      process.execPath,
-      [
-        ...['--import', 'tsx', 'src/cli/main.ts', 'up'],
-        ...['--mqtt-port', String(ports.mqtt), '--postgres-port', String(ports.postgres)],
-        ...['--temporal-port', String(ports.temporal), '--temporal-ui-port', String(ports.temporalUi)],
-      ],
-      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    up.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    up.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    exited = new Promise((resolve) => up.once('exit', (code) => resolve(code)));
+    ports = await freeUpPorts();
+    up = spawnUp(dataDir, ports);
   });
 
   after(async () => {
-    if (up.exitCode === null && up.signalCode === null) {
-      up.kill('SIGINT');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-      up.kill('SIGKILL');
-    }
+    await up.stop();
+    await killRecordedServices(dataDir);
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('starts every service with an embedded broker, grades a submission, and stops on SIGINT', async () => {
-    await waitFor(() => stdout.includes('GreenGrader is up') || up.exitCode !== null, {
-      description: '`up` to print where everything is',
-      timeoutMs: 45_000,
-      intervalMs: 200,
-    });
-    assert.equal(up.exitCode, null, `up exited early:\n${stderr}`);
+    await up.waitUntilUp(45_000);
+    const stdout = up.stdout();
     assert.match(stdout, new RegExp(`PostgreSQL\\s+postgres://postgres@127\\.0\\.0\\.1:${ports.postgres}/greengrader`));
     assert.match(
       stdout,
@@ -119,8 +79,9 @@ describe('greengrader up', () => {
     }
 
     const stoppingAt = Date.now();
-    up.kill('SIGINT');
-    const code = await exited;
+    up.child.kill('SIGINT');
+    const code = await up.exited;
+    const stderr = up.stderr();
     assert.equal(code, 0, stderr);
     assert.ok(Date.now() - stoppingAt < 30_000, 'stops within 30 s');
     assert.match(stderr, /stopped\.\n$/);
