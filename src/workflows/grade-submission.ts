@@ -7,7 +7,6 @@ import {
   defineSignal,
   isCancellation,
   patched,
-  proxyActivities,
   setHandler,
   TimeoutFailure,
   upsertMemo,
@@ -15,12 +14,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
-import type { CarbonActivities } from '../activities/carbon-activities.js';
-import type { NodeActivities } from '../activities/node-activities.js';
-import type { PlacementActivities } from '../activities/placement-activities.js';
-import type { ResultsActivities } from '../activities/results-activities.js';
-import type { RunActivities } from '../activities/run-activities.js';
-import type { StorageActivities } from '../activities/storage-activities.js';
 import {
   INVALID_SUBMISSION_ERROR,
   NODE_GONE_ERROR,
@@ -41,6 +34,7 @@ import {
   NODE,
   REGION,
 } from '../shared/search-attributes.js';
+import { carbon, central, nodeActivities, placement } from './activity-proxies.js';
 
 export const gradingStatusQuery = defineQuery<GradingStatus>('gradingStatus');
 /** Run now: a person is waiting for this grade. Ends any wait for a greener hour. */
@@ -64,44 +58,6 @@ const RELEASE_FAILED_NODE_PATCH = 'release-failed-node-slot';
  * would hold its node's slot). Before this patch a failed workflow left its row as it was.
  */
 const FAIL_ROW_ON_FAILURE_PATCH = 'fail-row-on-workflow-failure';
-
-// Database work takes seconds; 20 attempts with backoff capped at a minute ride out ~15 min of outage.
-const central = proxyActivities<RunActivities & StorageActivities & ResultsActivities & CarbonActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 20,
-    nonRetryableErrorTypes: [INVALID_SUBMISSION_ERROR],
-  },
-});
-
-// Waiting for a node to check in is expected after a restart; after an hour an operator must look.
-const placement = proxyActivities<PlacementActivities>({
-  startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
-});
-
-// A carbon API gets three quick tries; then the next provider is asked. Grading never waits long on one.
-const carbon = proxyActivities<CarbonActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
-});
-
-/** Routes the container work to the chosen node's own queue, with the timeouts placement computed. */
-function nodeActivities(chosen: Placement) {
-  return proxyActivities<NodeActivities>({
-    taskQueue: chosen.taskQueue,
-    // A node that never picks the run up is given up on, and another node is tried.
-    scheduleToStartTimeout: `${chosen.pickupTimeoutSec} seconds`,
-    startToCloseTimeout: `${chosen.runTimeoutSec} seconds`,
-    // The run heartbeats every few seconds; silence this long means the node or its worker died.
-    heartbeatTimeout: '30 seconds',
-    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: chosen.maxAttempts },
-  });
-}
 
 /** One grading journey: store, plan where and when, wait for a greener hour, run on the chosen node, record. */
 export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Promise<GradeSubmissionResult> {
