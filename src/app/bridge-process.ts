@@ -1,11 +1,16 @@
 import type { MqttClient } from 'mqtt';
 import { createPayloadAcceptor } from '../bridge/accept-payload.js';
 import { startBridge } from '../bridge/mqtt-bridge.js';
+import { createPayloadBatcher } from '../bridge/payload-batcher.js';
+import { startWorkflowStarter } from '../bridge/workflow-starter.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import { primaryIp } from '../workers/node-info.js';
 import { CleanupStack, logStopFailures } from './cleanup-stack.js';
 import { bridgeResources, type BridgeResources } from './resources.js';
+
+/** A batch is written this soon after its first message at the latest: small next to a network round trip. */
+const BATCH_FLUSH_MS = 3;
 
 export interface BridgeProcessOptions {
   /** The host process's pool and client; without them the bridge opens its own and serves metrics. */
@@ -21,7 +26,7 @@ export interface RunningBridgeProcess {
   stop(): Promise<void>;
 }
 
-/** The MQTT bridge: stores each submission it receives and starts its workflow. */
+/** The MQTT bridge: stores each submission it receives, acknowledges it, then starts its workflow from the table. */
 export async function startBridgeProcess(
   config: Config,
   logger: Logger,
@@ -30,10 +35,17 @@ export async function startBridgeProcess(
   const cleanup = new CleanupStack(logStopFailures(logger));
   return cleanup.unwindOnFailure(async () => {
     const { db, temporal } = await bridgeResources(config, logger, cleanup, options.shared);
+    const starter = startWorkflowStarter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
+    cleanup.push('workflow starter', () => starter.stop());
+    const batcher = createPayloadBatcher({
+      db,
+      maxRows: config.BRIDGE_WINDOW,
+      flushAfterMs: BATCH_FLUSH_MS,
+      onCommitted: () => starter.poke(),
+    });
     const accept = createPayloadAcceptor({
       db,
-      temporal,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      batcher,
       maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
       receiverIp: primaryIp(),
       logger,
@@ -45,6 +57,7 @@ export async function startBridgeProcess(
       topic: config.MQTT_TOPIC,
       clientId: config.MQTT_CLIENT_ID,
       accept,
+      window: config.BRIDGE_WINDOW,
       logger,
     });
     cleanup.push('bridge', () => bridge.stop());

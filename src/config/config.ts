@@ -35,6 +35,8 @@ export const configSchema = z.object({
   MQTT_TOPIC: z.string().default('submissions'),
   /** Fixed client id: the broker keeps this persistent session's queue while the bridge is down. */
   MQTT_CLIENT_ID: z.string().default('greengrader-bridge'),
+  /** Messages the bridge handles at once (stored in batches, acknowledged in order); bounds its memory. */
+  BRIDGE_WINDOW: z.coerce.number().int().positive().default(64),
   /** Largest zip accepted from the broker. */
   MAX_PAYLOAD_BYTES: intFromEnv(64 * MiB),
   /** Zip-bomb guards for the unzip step. */

@@ -31,22 +31,33 @@ const oneOf = (name: string, column: AnyColumn, values: readonly string[]) =>
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
 /** Every message the bridge accepted off the broker, byte for byte, before anything else happens. */
-export const rawPayloads = pgTable('raw_payloads', {
-  sha256: text('sha256').primaryKey(),
-  bytes: bytea('bytes').notNull(),
-  sizeBytes: integer('size_bytes').notNull(),
-  topic: text('topic').notNull(),
-  /** The bridge host's own address, as the original recorded it. */
-  receiverIp: text('receiver_ip'),
-  /** received → stored (parsed into `submissions`) or rejected (quarantined with a reason). */
-  status: text('status', { enum: ['received', 'stored', 'rejected'] })
-    .notNull()
-    .default('received'),
-  rejectionCode: text('rejection_code'),
-  rejectionReason: text('rejection_reason'),
-  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
-  rejectedAt: timestamp('rejected_at', { withTimezone: true }),
-});
+export const rawPayloads = pgTable(
+  'raw_payloads',
+  {
+    sha256: text('sha256').primaryKey(),
+    bytes: bytea('bytes').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    topic: text('topic').notNull(),
+    /** The bridge host's own address, as the original recorded it. */
+    receiverIp: text('receiver_ip'),
+    /** received → stored (parsed into `submissions`) or rejected (quarantined with a reason). */
+    status: text('status', { enum: ['received', 'stored', 'rejected'] })
+      .notNull()
+      .default('received'),
+    rejectionCode: text('rejection_code'),
+    rejectionReason: text('rejection_reason'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    rejectedAt: timestamp('rejected_at', { withTimezone: true }),
+    /** Null until the bridge's starter loop has started the ingest workflow: the outbox of pending starts. */
+    workflowStartedAt: timestamp('workflow_started_at', { withTimezone: true }),
+  },
+  (t) => [
+    // The starter loop scans only pending rows, oldest first; started rows drop out of the index.
+    index('raw_payloads_pending_start_idx')
+      .on(t.receivedAt)
+      .where(sql`${t.workflowStartedAt} is null`),
+  ],
+);
 
 /** Messages refused before they could be stored as a payload (oversized, not a zip): kept for an operator. */
 export const rejectedMessages = pgTable('rejected_messages', {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPayloadAcceptor } from '../../src/bridge/accept-payload.js';
+import { createPayloadBatcher } from '../../src/bridge/payload-batcher.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startMetricsServer } from '../../src/observability/metrics-server.js';
 import type { RunningHttpServer } from '../../src/observability/http-listen.js';
@@ -91,8 +92,7 @@ describe('metrics and logs', () => {
     const lines: string[] = [];
     const accept = createPayloadAcceptor({
       db: stack.database.db,
-      temporal: stack.temporal,
-      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      batcher: createPayloadBatcher({ db: stack.database.db, maxRows: 8, flushAfterMs: 1 }),
       maxPayloadBytes: stack.config.MAX_PAYLOAD_BYTES,
       receiverIp: null,
       logger: createLogger({ process: 'bridge' }, (line) => lines.push(line)),
