@@ -60,6 +60,18 @@ export async function startLocalServices(
   let temporalUiUrl: string | null = null;
   const supervisions: Supervision[] = [];
   const stopAll = (): Promise<void> => started.runAll();
+  /** Starts a server of ours under supervision: restarted if it dies while `up` runs, stopped with the rest. */
+  const startSupervised = async <T extends { logFile: string }>(
+    name: string,
+    start: () => Promise<T>,
+    runOf: (server: T) => ServiceRun,
+  ): Promise<T> => {
+    const server = await step(name, start);
+    const supervision = supervise(name, server.logFile, runOf(server), async () => runOf(await start()), logger);
+    supervisions.push(supervision);
+    started.push(name, supervision.stop);
+    return server;
+  };
 
   // Our own orphans first: they hold the very ports checked next.
   await cleanUpOrphans(options.dataDir);
@@ -76,16 +88,7 @@ export async function startLocalServices(
         port: options.postgresPort,
         pidFile: pidFileOf(options.dataDir, 'postgres'),
       };
-      const server = await step('PostgreSQL', () => startPostgres(postgresOptions));
-      const postgres = supervise(
-        'PostgreSQL',
-        server.logFile,
-        postgresRun(server),
-        async () => postgresRun(await startPostgres(postgresOptions)),
-        logger,
-      );
-      supervisions.push(postgres);
-      started.push('PostgreSQL', postgres.stop);
+      const server = await startSupervised('PostgreSQL', () => startPostgres(postgresOptions), postgresRun);
       env.DATABASE_URL = await ensureDatabase(server.url, 'greengrader');
       addresses.push({ service: 'PostgreSQL', where: redactUrl(env.DATABASE_URL), origin: 'started' });
     }
@@ -116,16 +119,7 @@ export async function startLocalServices(
         uiPort: options.temporalUiPort,
         pidFile: pidFileOf(options.dataDir, 'temporal'),
       };
-      const temporal = await step('Temporal', () => startTemporal(temporalOptions));
-      const supervision = supervise(
-        'Temporal dev server',
-        temporal.logFile,
-        temporalRun(temporal),
-        async () => temporalRun(await startTemporal(temporalOptions)),
-        logger,
-      );
-      supervisions.push(supervision);
-      started.push('Temporal', supervision.stop);
+      const temporal = await startSupervised('Temporal dev server', () => startTemporal(temporalOptions), temporalRun);
       env.TEMPORAL_ADDRESS = temporal.address;
       temporalUiUrl = temporal.uiUrl ?? null;
       addresses.push({ service: 'Temporal', where: temporal.address, origin: 'started' });
