@@ -12,11 +12,19 @@ import { waitFor } from '../support/wait-for.js';
 const WEST = 'US-CAL-CISO'; // region us-west in config/regions.json
 const EAST = 'US-MIDA-PJM'; // region us-east
 
-/** West is dirty until `greenAfterMs` from now, then clean; east (home) stays in between. */
+/**
+ * West is dirty until `greenAfterMs` after the first forecast is asked for, then clean; east (home) stays in
+ * between. The clock starts at the first forecast, not when the test begins, so a slow stack start on a loaded
+ * machine cannot use up the wait before the run is even planned.
+ */
 function westTurnsGreen(greenAfterMs: number) {
-  const greenAt = Date.now() + greenAfterMs;
-  return { greenAt, script: { [WEST]: (t: number) => (t < greenAt ? 500 : 50), [EAST]: () => 300 } };
+  let greenAtMs: number | null = null;
+  const greenAt = () => (greenAtMs ??= Date.now() + greenAfterMs);
+  return { greenAt, script: { [WEST]: (t: number) => (t < greenAt() ? 500 : 50), [EAST]: () => 300 } };
 }
+
+/** West is clean throughout; east (home) is not. */
+const westAlwaysGreen = { [WEST]: () => 50, [EAST]: () => 300 };
 
 describe('carbon-aware placement and timing', () => {
   const stacks: GradingStack[] = [];
@@ -63,15 +71,15 @@ describe('carbon-aware placement and timing', () => {
     );
     assert.equal(status.nodeName, west.nodeName);
     const firstPlan = Date.parse(status.plannedStartAt ?? '');
-    assert.ok(Math.abs(firstPlan - greenAt) <= 1000, `planned ${firstPlan - greenAt} ms from the green hour`);
+    assert.ok(Math.abs(firstPlan - greenAt()) <= 1000, `planned ${firstPlan - greenAt()} ms from the green hour`);
     const run = await stack.waitForRun(workflowId, undefined, 60_000);
     assert.equal(run.outcome, 'graded');
     assert.equal(run.nodeName, west.nodeName);
     assert.equal(run.carbonZone, WEST);
     assert.equal(run.policy, 'spatiotemporal');
     // Re-planned on waking: the last plan starts when the green hour has come.
-    assert.ok(run.plannedStartAt && run.plannedStartAt.getTime() >= greenAt, 'last plan not before the green hour');
-    assert.ok(run.containerStartedAt && run.containerStartedAt.getTime() >= greenAt, 'did not start early');
+    assert.ok(run.plannedStartAt && run.plannedStartAt.getTime() >= greenAt(), 'last plan not before the green hour');
+    assert.ok(run.containerStartedAt && run.containerStartedAt.getTime() >= greenAt(), 'did not start early');
 
     // Receipt: the same energy at 50 g/kWh (west, green) against 300 g/kWh (east, home, on arrival).
     assert.ok(run.energyKwh !== null && run.energyKwh > 0);
@@ -95,7 +103,7 @@ describe('carbon-aware placement and timing', () => {
     await stack.restartOrchestrator();
     const run = await stack.waitForRun(workflowId, undefined, 60_000);
     assert.equal(run.outcome, 'graded');
-    assert.ok(run.containerStartedAt && run.containerStartedAt.getTime() >= greenAt);
+    assert.ok(run.containerStartedAt && run.containerStartedAt.getTime() >= greenAt());
   });
 
   it('starts at once when expedited', async () => {
@@ -116,9 +124,8 @@ describe('carbon-aware placement and timing', () => {
   });
 
   it('falls back to the next provider, then runs carbon-agnostic with the reason recorded', async () => {
-    const { script } = westTurnsGreen(0);
     const down = failingProvider('cas', false);
-    const { stack, west } = await stackWith([down, scriptedProvider('trace', script)]);
+    const { stack, west } = await stackWith([down, scriptedProvider('trace', westAlwaysGreen)]);
     const workflowId = await submit(stack, 'fallback');
     const run = await stack.waitForRun(workflowId, undefined, 30_000);
     assert.equal(run.outcome, 'graded');
