@@ -1,3 +1,5 @@
+import { redactDatabaseError } from '../db/query-errors.js';
+
 /** Structured JSON logs, one object per line, so operators can filter by submission or run. */
 export type LogFields = Record<string, unknown>;
 
@@ -26,9 +28,10 @@ function defaultWrite(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-// Errors have no enumerable fields: without this they would log as `{}`.
+// Errors have no enumerable fields: without this they would log as `{}`. Database errors lose their values first.
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  const error = redactDatabaseError(value);
+  if (error instanceof Error) return { name: error.name, message: error.message };
   return value;
 }
 

@@ -15,6 +15,7 @@ import type { ExecutorKind } from '../shared/executor-kind.js';
 import { nodeTaskQueue } from '../shared/grading-types.js';
 import { detectNodeHardware, type NodeHardware } from './node-info.js';
 import { registerNode } from './node-registration.js';
+import { redactActivityErrors } from './redact-activity-errors.js';
 
 export interface NodeWorkerDeps {
   connection: NativeConnection;
@@ -69,6 +70,7 @@ export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNod
     taskQueue,
     activities: createNodeActivities(db, executor, config),
     maxConcurrentActivityTaskExecutions: maxConcurrentRuns,
+    interceptors: { activity: [redactActivityErrors] },
   });
   const registration = await registerNode(
     db,

@@ -12,6 +12,7 @@ import type { RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { ensureReconcileSchedule } from './reconcile-schedule.js';
+import { redactActivityErrors } from './redact-activity-errors.js';
 import { registerSearchAttributes } from './register-search-attributes.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -47,5 +48,6 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
       ...createResultsActivities(db),
       ...createReconcileActivities(db, deps.temporal),
     },
+    interceptors: { activity: [redactActivityErrors] },
   });
 }
