@@ -80,6 +80,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   }
   if (runningAsRoot()) await handDirToPostgresUser(dataDir);
   if (!hasCluster) await initCluster(bin('initdb'), dataDir, user, options);
+  else if (options.password !== undefined) await requirePasswordOverTcp(dataDir);
   await writeFile(path.join(dataDir, settingsFile), renderSettings(port, dataDir, options.fsync ?? true), {
     mode: 0o644,
   });
@@ -163,6 +164,18 @@ async function initCluster(initdb: string, dataDir: string, user: string, option
   await runAsPostgres(initdb, args, { timeoutMs: 120_000 });
   // Settings that change per start (the port) live in their own file, rewritten each time.
   await appendFile(path.join(dataDir, 'postgresql.conf'), `\ninclude_if_exists = '${settingsFile}'\n`);
+}
+
+/**
+ * A cluster first started without a password trusts every TCP login from this machine. Given a password now,
+ * its `host` rules move to scram-sha-256 before the server starts, so any local user must present it.
+ */
+async function requirePasswordOverTcp(dataDir: string): Promise<void> {
+  const hbaFile = path.join(dataDir, 'pg_hba.conf');
+  const rules = await readFile(hbaFile, 'utf8');
+  const upgraded = rules.replace(/^(host(?:ssl|nossl)?\s.*\s)trust(\s*)$/gm, '$1scram-sha-256$2');
+  // writeFile keeps the file's owner (the postgres user) and mode.
+  if (upgraded !== rules) await writeFile(hbaFile, upgraded);
 }
 
 function renderSettings(port: number, dataDir: string, fsync: boolean): string {

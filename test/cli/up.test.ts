@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +32,10 @@ describe('greengrader up', () => {
   it('starts every service with an embedded broker, grades a submission, and stops on SIGINT', async () => {
     await up.waitUntilUp(45_000);
     const stdout = up.stdout();
-    assert.match(stdout, new RegExp(`PostgreSQL\\s+postgres://postgres@127\\.0\\.0\\.1:${ports.postgres}/greengrader`));
+    assert.match(
+      stdout,
+      new RegExp(`PostgreSQL\\s+postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${ports.postgres}/greengrader`),
+    );
     assert.match(
       stdout,
       new RegExp(`MQTT broker\\s+mqtt://127\\.0\\.0\\.1:${ports.mqtt} \\(embedded, user greengrader\\)`),
@@ -48,6 +51,15 @@ describe('greengrader up', () => {
     const envFile = await readFile(path.join(dataDir, 'env'), 'utf8');
     const stackEnv = Object.fromEntries([...envFile.matchAll(/^(\w+)='(.*)'$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
     assert.equal(stackEnv.MQTT_URL, `mqtt://127.0.0.1:${ports.mqtt}`);
+
+    // PostgreSQL asks every TCP login for the password `up` generated and keeps to itself (mode 600).
+    const passwordFile = await stat(path.join(dataDir, 'postgres-password'));
+    assert.equal(passwordFile.mode & 0o777, 0o600);
+    const databaseUrl = new URL(stackEnv.DATABASE_URL ?? '');
+    assert.ok(databaseUrl.password.length >= 20, 'the URL carries the generated password');
+    databaseUrl.password = 'wrong';
+    const intruder = new pg.Client({ connectionString: databaseUrl.toString() });
+    await assert.rejects(intruder.connect(), /password authentication failed/);
 
     const zip = await writeZipFile(await buildGradescopeZip({ hostname: `10.8.${Date.now() % 250}.1\n` }));
     const refused = await runCli(['submit', zip.path], { ...stackEnv, MQTT_PASSWORD: 'wrong' });

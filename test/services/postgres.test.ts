@@ -62,4 +62,27 @@ describe('the PostgreSQL launcher', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('stops trusting TCP logins once a cluster first started without a password is given one', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gg-postgres-test-'));
+    try {
+      const trusting = await startPostgres({ dataDir: path.join(dir, 'data'), fsync: false });
+      const anyPassword = trusting.url.replace('postgres@', 'postgres:anything@');
+      assert.deepEqual(await query(anyPassword, 'select 1 as n'), [{ n: 1 }], 'trust ignores the password');
+      await trusting.stop();
+
+      const guarded = await startPostgres({ dataDir: trusting.dataDir, fsync: false, password: 'now-required' });
+      try {
+        assert.deepEqual(await query(guarded.url, 'select 1 as n'), [{ n: 1 }]);
+        await assert.rejects(
+          query(anyPassword.replace(`:${trusting.port}/`, `:${guarded.port}/`), 'select 1'),
+          /password authentication failed/,
+        );
+      } finally {
+        await guarded.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

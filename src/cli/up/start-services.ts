@@ -83,10 +83,12 @@ export async function startLocalServices(
     } else {
       // A local PostgreSQL server, not PGlite: measured in docs/cli.md (PGlite's connection multiplexing
       // returned other connections' rows under concurrent load, and it needs ~20x the memory).
+      // A generated password (scram-sha-256 over TCP): without one any local user could read every submission.
       const postgresOptions = {
         dataDir: path.join(options.dataDir, 'postgres'),
         port: options.postgresPort,
         pidFile: pidFileOf(options.dataDir, 'postgres'),
+        password: await localSecret(path.join(options.dataDir, 'postgres-password')),
       };
       const server = await startSupervised('PostgreSQL', () => startPostgres(postgresOptions), postgresRun);
       env.DATABASE_URL = await ensureDatabase(server.url, 'greengrader');
