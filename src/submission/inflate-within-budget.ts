@@ -2,6 +2,7 @@ import type JSZip from 'jszip';
 import { crc32 } from './crc32.js';
 import { InvalidSubmissionError } from './errors.js';
 import { declaredEntryOf } from './zip-entry-checks.js';
+import { entryLabel } from './entry-label.js';
 
 /** Inflates one entry, aborting as soon as it yields more than `budget` bytes, and checks its CRC. */
 export function inflateWithinBudget(entry: JSZip.JSZipObject, name: string, budget: number): Promise<Uint8Array> {
@@ -12,9 +13,7 @@ export function inflateWithinBudget(entry: JSZip.JSZipObject, name: string, budg
       stream = entry.nodeStream('nodebuffer');
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      reject(
-        new InvalidSubmissionError('corrupt-zip', `Zip entry ${JSON.stringify(name)} cannot be read (${detail}).`),
-      );
+      reject(new InvalidSubmissionError('corrupt-zip', `Zip ${entryLabel(name)} cannot be read (${detail}).`));
       return;
     }
     const chunks: Uint8Array[] = [];
@@ -36,7 +35,7 @@ export function inflateWithinBudget(entry: JSZip.JSZipObject, name: string, budg
         fail(
           new InvalidSubmissionError(
             'too-large-uncompressed',
-            `Zip entry ${JSON.stringify(name)} inflates past the remaining budget of ${budget} bytes.`,
+            `Zip ${entryLabel(name)} inflates past the remaining budget of ${budget} bytes.`,
           ),
         );
         return;
@@ -46,13 +45,13 @@ export function inflateWithinBudget(entry: JSZip.JSZipObject, name: string, budg
     });
     stream.on('error', (error: unknown) => {
       const detail = error instanceof Error ? error.message : String(error);
-      const message = `Zip entry ${JSON.stringify(name)} is corrupt (${detail}).`;
+      const message = `Zip ${entryLabel(name)} is corrupt (${detail}).`;
       fail(new InvalidSubmissionError('corrupt-zip', message, { cause: error }));
     });
     stream.on('end', () => {
       if (settled) return;
       if (declared !== null && declared.crc32 !== crc) {
-        fail(new InvalidSubmissionError('corrupt-zip', `Zip entry ${JSON.stringify(name)} fails its CRC-32 check.`));
+        fail(new InvalidSubmissionError('corrupt-zip', `Zip ${entryLabel(name)} fails its CRC-32 check.`));
         return;
       }
       settled = true;

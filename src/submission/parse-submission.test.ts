@@ -131,7 +131,19 @@ void describe('parseSubmission', () => {
   void it('drops values in hostname.txt that are not addresses', async () => {
     const parsed = await parseSubmission(await buildGradescopeZip({ hostname: '10.1.2.3 fe80::1 oops\n' }), options);
     assert.deepEqual(parsed.senderIps, ['10.1.2.3', 'fe80::1']);
-    assert.match(parsed.warnings.join('\n'), /oops/);
+    assert.match(parsed.warnings.join('\n'), /Ignored 1 non-IP value\(s\) in hostname\.txt/);
+    assert.doesNotMatch(parsed.warnings.join('\n'), /oops/, 'what the sender wrote is not repeated');
+  });
+
+  void it("tells a malformed metadata file's fault without quoting a student's text", async () => {
+    const zip = await buildGradescopeZip({ metadata: '{"users": [{"email": jane.doe@example.edu}]}' });
+    const error = await parseSubmission(zip, options).then(
+      () => assert.fail('should be refused'),
+      (refused: unknown) => refused,
+    );
+    assert.ok(error instanceof Error);
+    assert.match(error.message, /is not valid JSON/);
+    assert.doesNotMatch(error.message, /jane|doe|example/);
   });
 
   void it('refuses a zip without submission_metadata.json', async () => {

@@ -7,6 +7,7 @@ import { parseResultsJson, type ParsedResults } from './results-schema.js';
 import { parseSenderIps } from './sender-ips.js';
 import { hashFiles } from './source-hash.js';
 import { writeZip } from './write-zip.js';
+import { entryLabel, jsonErrorWithoutExcerpt } from './entry-label.js';
 
 /** Paths inside the Gradescope tree (after the root folder is stripped). */
 const HOSTNAME_PATH = 'hostname.txt';
@@ -50,7 +51,9 @@ export interface ParsedSubmission {
  */
 export async function parseSubmission(bytes: Uint8Array, options: ParseSubmissionOptions): Promise<ParsedSubmission> {
   const entries = await readZipSafely(bytes, options.limits);
-  const warnings = entries.ignoredPaths.map((path) => `Ignored ${path}: it is outside ${entries.rootPrefix}.`);
+  const warnings = entries.ignoredPaths.map(
+    (path) => `Ignored ${entryLabel(path)}: it is outside the submission's root.`,
+  );
 
   const original = readMetadata(entries.files);
   const identities = original.users.map(({ name, email, sid }) => ({ name, email, sid }));
@@ -84,7 +87,7 @@ export function readMetadata(files: ReadonlyMap<string, Uint8Array>): Submission
   try {
     json = JSON.parse(new TextDecoder().decode(content));
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = jsonErrorWithoutExcerpt(error);
     throw new InvalidSubmissionError('invalid-metadata', `${METADATA_PATH} is not valid JSON (${detail}).`, {
       cause: error,
     });
@@ -110,7 +113,7 @@ function readSenderIps(files: ReadonlyMap<string, Uint8Array>, warnings: string[
     return [];
   }
   const { ips, rejected } = parseSenderIps(new TextDecoder().decode(content));
-  if (rejected.length > 0) warnings.push(`Ignored non-IP values in ${HOSTNAME_PATH}: ${rejected.join(' ')}.`);
+  if (rejected.length > 0) warnings.push(`Ignored ${rejected.length} non-IP value(s) in ${HOSTNAME_PATH}.`);
   return ips;
 }
 

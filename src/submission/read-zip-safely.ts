@@ -3,6 +3,7 @@ import { InvalidSubmissionError } from './errors.js';
 import { findRootPrefix } from './find-root.js';
 import { inflateWithinBudget } from './inflate-within-budget.js';
 import { declaredEntryOf, entryKindOf, originalNameOf, permissionsOf, unsafePathProblem } from './zip-entry-checks.js';
+import { entryLabel } from './entry-label.js';
 
 /** Bounds on what an untrusted zip may expand to. */
 export interface ZipLimits {
@@ -46,14 +47,14 @@ export async function readZipSafely(bytes: Uint8Array, limits: ZipLimits): Promi
     const name = originalNameOf(entry);
     const problem = unsafePathProblem(name);
     if (problem !== null) {
-      throw new InvalidSubmissionError('path-traversal', `Zip entry ${JSON.stringify(name)} ${problem}.`);
+      throw new InvalidSubmissionError('path-traversal', `Zip ${entryLabel(name)} ${problem}.`);
     }
     const kind = entryKindOf(entry);
     if (kind === 'symlink') {
-      throw new InvalidSubmissionError('symlink', `Zip entry ${JSON.stringify(name)} is a symbolic link.`);
+      throw new InvalidSubmissionError('symlink', `Zip ${entryLabel(name)} is a symbolic link.`);
     }
     if (kind === 'special') {
-      throw new InvalidSubmissionError('special-file', `Zip entry ${JSON.stringify(name)} is not a regular file.`);
+      throw new InvalidSubmissionError('special-file', `Zip ${entryLabel(name)} is not a regular file.`);
     }
     if (kind === 'file') regularFiles.set(name, entry);
   }
@@ -120,7 +121,7 @@ function checkDeclaredSizes(
     if (size > maxEntryBytes) {
       throw new InvalidSubmissionError(
         'too-large-uncompressed',
-        `Zip entry ${JSON.stringify(name)} declares ${size} bytes; at most ${maxEntryBytes} are allowed per file.`,
+        `Zip ${entryLabel(name)} declares ${size} bytes; at most ${maxEntryBytes} are allowed per file.`,
       );
     }
     if (total > maxUncompressedBytes) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describeIssues } from './describe-issues.js';
 import { InvalidSubmissionError } from './errors.js';
+import { jsonErrorWithoutExcerpt } from './entry-label.js';
 
 // Field meanings follow SPEC.md §3. Everything is optional and may be null, as in Gradescope's
 // stored form; unknown keys are kept, since autograders add their own.
@@ -99,7 +100,7 @@ export function parseResultsJson(text: string): ParsedResults {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = jsonErrorWithoutExcerpt(error);
     throw new InvalidSubmissionError('invalid-results', `results.json is not valid JSON (${detail}).`, {
       cause: error,
     });
