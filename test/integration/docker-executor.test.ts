@@ -48,6 +48,8 @@ describe('the Docker executor', () => {
       baseImage: requireEnv('GG_TEST_BASE_IMAGE'),
       buildNetworkMode: 'none',
       buildTimeoutSec: 120,
+      buildLimits: { memoryBytes: 512 * 1024 * 1024, nanoCpus: 1_000_000_000, pidsLimit: 128 },
+      sandbox: { diskLimitBytes: 64 * 1024 * 1024, nofileLimit: 256 },
     });
   });
   after(async () => {
