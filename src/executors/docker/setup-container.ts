@@ -33,26 +33,14 @@ export async function runSetupContainer(
   const log = new CappedBuffer(LOG_MAX_BYTES);
   const stream = await container.attach({ stream: true, stdout: true, stderr: true });
   docker.modem.demuxStream(stream, log, log);
-  const exited = container.wait({ condition: 'next-exit' });
-  await container.start();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutSec * 1000);
-  });
   try {
-    const first = await Promise.race([exited.then(() => 'exited' as const), timedOut]);
-    if (first === 'timeout') {
-      const pids = await container.stats({ stream: false, 'one-shot': true } as { stream: false }).then(
-        (stats) => stats.pids_stats?.current ?? 0,
-        () => 0,
-      );
+    const exited = container.wait({ condition: 'next-exit' });
+    await container.start();
+    const stopped = await watchSetup(container, exited, timeoutSec, limits);
+    if (stopped) {
       await container.kill().catch(() => undefined);
       await exited.catch(() => undefined);
-      const atLimit = pids >= limits.pidsLimit;
-      return {
-        reason: `setup.sh exceeded the ${timeoutSec} s image build limit${atLimit ? ` with ${pids} processes, at its limit of ${limits.pidsLimit} (a fork bomb?)` : ''}`,
-        log: log.text(),
-      };
+      return { reason: stopped, log: log.text() };
     }
     const state = (await container.inspect()).State;
     if (state.OOMKilled) {
@@ -65,7 +53,34 @@ export async function runSetupContainer(
       return { reason: `the image setup (setup.sh) failed with exit code ${state.ExitCode}`, log: log.text() };
     return null;
   } finally {
-    clearTimeout(timer);
     (stream as unknown as { destroy(): void }).destroy();
   }
+}
+
+/**
+ * Waits for the setup container to exit; returns why it must be stopped instead: the build timeout, or its process
+ * count at the limit. A fork bomb need not make setup.sh fail (its parent may exit 0 while the children keep
+ * forking), so reaching the limit is itself the failure, sampled from the engine twice a second.
+ */
+async function watchSetup(
+  container: Docker.Container,
+  exited: Promise<unknown>,
+  timeoutSec: number,
+  limits: BuildLimits,
+): Promise<string | null> {
+  const deadline = Date.now() + timeoutSec * 1000;
+  let done = false;
+  void exited.finally(() => (done = true)).catch(() => undefined);
+  while (!done) {
+    if (Date.now() >= deadline) return `setup.sh exceeded the ${timeoutSec} s image build limit`;
+    const pids = await container.stats({ stream: false, 'one-shot': true } as { stream: false }).then(
+      (stats) => stats.pids_stats?.current ?? 0,
+      () => 0,
+    );
+    if (pids >= limits.pidsLimit) {
+      return `setup.sh reached the image build's process limit of ${limits.pidsLimit} (a fork bomb?); raise IMAGE_BUILD_PIDS_LIMIT if it needs more`;
+    }
+    await Promise.race([exited.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
+  }
+  return null;
 }
