@@ -1,12 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
-import { gradingRuns, submissions } from '../db/schema.js';
+import { submissions } from '../db/schema.js';
 import type { AutograderExecution, AutograderExecutor, FileTree, GraderLimits } from '../executors/executor.js';
 import { NonRetryableExecutorError } from '../executors/executor-error.js';
 import type { ExecutionSummary } from '../shared/grading-types.js';
 import { parseSubmission } from '../submission/index.js';
+import { beginAttempt, writeAsAttempt } from './run-attempt-fence.js';
 
 function graderLimits(config: Config): GraderLimits {
   return {
@@ -39,10 +40,7 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
         limits: { maxEntries: config.MAX_ZIP_ENTRIES, maxUncompressedBytes: config.MAX_UNCOMPRESSED_BYTES },
         anonymise: false,
       });
-      await db
-        .update(gradingRuns)
-        .set({ state: 'running', attempts: sql`${gradingRuns.attempts} + 1` })
-        .where(eq(gradingRuns.id, input.runId));
+      const attempt = await beginAttempt(db, input.runId);
 
       const execution = await runMappingErrors(executor, () =>
         executor.run(
@@ -60,27 +58,24 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
       );
       const { placement } = execution;
 
-      await db
-        .update(gradingRuns)
-        .set({
-          state: 'recording',
-          executor: executor.kind,
-          executorNode: placement?.node ?? null,
-          executorRegion: placement?.region ?? null,
-          executorZone: placement?.zone ?? null,
-          imageTag: execution.imageTag || null,
-          imageBuildMs: execution.imageBuildMs,
-          imageReadyAt: execution.imageReadyAt,
-          containerStartedAt: execution.startedAt,
-          containerFinishedAt: execution.finishedAt,
-          exitCode: execution.exitCode,
-          cpuTimeMs: execution.cpuTimeMs,
-          output: execution.output,
-          outputTruncated: execution.outputTruncated,
-          resultsJson: execution.resultsJson,
-          resultsTruncated: execution.resultsTruncated,
-        })
-        .where(eq(gradingRuns.id, input.runId));
+      await writeAsAttempt(db, input.runId, attempt, {
+        state: 'recording',
+        executor: executor.kind,
+        executorNode: placement?.node ?? null,
+        executorRegion: placement?.region ?? null,
+        executorZone: placement?.zone ?? null,
+        imageTag: execution.imageTag || null,
+        imageBuildMs: execution.imageBuildMs,
+        imageReadyAt: execution.imageReadyAt,
+        containerStartedAt: execution.startedAt,
+        containerFinishedAt: execution.finishedAt,
+        exitCode: execution.exitCode,
+        cpuTimeMs: execution.cpuTimeMs,
+        output: execution.output,
+        outputTruncated: execution.outputTruncated,
+        resultsJson: execution.resultsJson,
+        resultsTruncated: execution.resultsTruncated,
+      });
       return {
         outcome: execution.outcome,
         exitCode: execution.exitCode,

@@ -86,6 +86,14 @@ function judge(execution: ExecutionSummary, resultsJson: string | null, truncate
   if (execution.outcome === 'build-failed') {
     return { ...empty, outcome: 'build-failed', reason: 'assignment image build failed (see output)' };
   }
+  // Before the null check: an oversized results.json is refused unread, so it is both null and truncated.
+  if (truncated) {
+    return {
+      ...empty,
+      outcome: 'invalid-results',
+      reason: 'results.json exceeded its size cap (GRADER_RESULTS_MAX_BYTES; its size is in the output)',
+    };
+  }
   if (resultsJson === null) {
     return {
       ...empty,
@@ -93,7 +101,6 @@ function judge(execution: ExecutionSummary, resultsJson: string | null, truncate
       reason: `run_autograder exited ${execution.exitCode} without results.json`,
     };
   }
-  if (truncated) return { ...empty, outcome: 'invalid-results', reason: 'results.json exceeded its size cap' };
   try {
     const results = parseResultsJson(resultsJson);
     return {

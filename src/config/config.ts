@@ -55,10 +55,21 @@ export const configSchema = z.object({
   GRADER_PIDS_LIMIT: intFromEnv(256),
   GRADER_STDOUT_MAX_BYTES: intFromEnv(1 * MiB),
   GRADER_RESULTS_MAX_BYTES: intFromEnv(1 * MiB),
+  /** Bytes each writable folder of a Docker grader holds (/autograder, /tmp, HOME…); a full one gives ENOSPC. */
+  GRADER_DISK_LIMIT_BYTES: intFromEnv(1024 * MiB),
+  /** Open files per grader process (the `nofile` ulimit). */
+  GRADER_NOFILE_LIMIT: intFromEnv(4096),
   /** Image builds run setup.sh, which may install packages: give them longer. */
   IMAGE_BUILD_TIMEOUT_SEC: intFromEnv(1800),
-  /** Docker network for image builds; `none` where setup.sh needs nothing from outside. */
-  IMAGE_BUILD_NETWORK: z.string().default('default'),
+  /**
+   * Docker network for image builds: a bridge the node creates with inter-container traffic off, so setup.sh
+   * reaches package mirrors but no other container; `none` for offline builds.
+   */
+  IMAGE_BUILD_NETWORK: z.string().default('greengrader-build'),
+  /** setup.sh's memory (no swap), CPU and process limits during an image build. */
+  IMAGE_BUILD_MEMORY_BYTES: intFromEnv(2048 * MiB),
+  IMAGE_BUILD_NANO_CPUS: intFromEnv(1_000_000_000),
+  IMAGE_BUILD_PIDS_LIMIT: intFromEnv(512),
   /** This node worker's identity and placement labels. */
   NODE_NAME: z.string().default(''),
   NODE_REGION: z.string().default('local'),

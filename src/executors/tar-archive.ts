@@ -37,37 +37,3 @@ export function treeEntries(prefix: string, tree: FileTree): TarEntry[] {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([path, file]) => ({ path: `${prefix}/${path}`, bytes: file.bytes, mode: file.mode }));
 }
-
-/** Reads the first file of a tar archive, keeping at most `maxBytes` of it. */
-export async function readFirstFileFromTar(
-  archive: NodeJS.ReadableStream,
-  maxBytes: number,
-): Promise<{ bytes: Buffer; truncated: boolean } | null> {
-  const extract = tar.extract();
-  let found: { bytes: Buffer; truncated: boolean } | null = null;
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let truncated = false;
-      stream.on('data', (data: unknown) => {
-        const chunk = data as Buffer;
-        if (found || header.type !== 'file') return;
-        const room = maxBytes - size;
-        if (chunk.length > room) truncated = true;
-        if (room > 0) chunks.push(chunk.subarray(0, room));
-        size += Math.min(room, chunk.length);
-      });
-      stream.on('end', () => {
-        if (!found && header.type === 'file') found = { bytes: Buffer.concat(chunks), truncated };
-        next();
-      });
-      stream.resume();
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  archive.pipe(extract);
-  await done;
-  return found;
-}

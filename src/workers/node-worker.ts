@@ -116,6 +116,12 @@ async function dockerSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
         baseImage: config.AUTOGRADER_BASE_IMAGE,
         buildNetworkMode: config.IMAGE_BUILD_NETWORK,
         buildTimeoutSec: config.IMAGE_BUILD_TIMEOUT_SEC,
+        buildLimits: {
+          memoryBytes: config.IMAGE_BUILD_MEMORY_BYTES,
+          nanoCpus: config.IMAGE_BUILD_NANO_CPUS,
+          pidsLimit: config.IMAGE_BUILD_PIDS_LIMIT,
+        },
+        sandbox: { diskLimitBytes: config.GRADER_DISK_LIMIT_BYTES, nofileLimit: config.GRADER_NOFILE_LIMIT },
       }),
   };
 }

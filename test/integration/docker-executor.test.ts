@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import type { AutograderJob, ExecutionControl, FileTree, GraderLimits } from '../../src/executors/executor.js';
+import type { AutograderJob, ExecutionControl, GraderLimits } from '../../src/executors/executor.js';
 import { DockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { NODE_LABEL } from '../../src/executors/docker/grader-container.js';
 import { removeLeftoverContainers } from '../../src/executors/docker/remove-leftover-containers.js';
 import { requireEnv } from '../support/env.js';
+import { graderJob, jobWithSetup } from '../support/grader-job.js';
 
 const docker = new Docker();
 const nodeName = `exec-test-${randomUUID().slice(0, 8)}`;
@@ -19,24 +20,8 @@ const limits: GraderLimits = {
   resultsMaxBytes: 4096,
 };
 
-function files(entries: Record<string, string>, mode = 0o644): FileTree {
-  return new Map(Object.entries(entries).map(([path, text]) => [path, { bytes: Buffer.from(text), mode }]));
-}
-
-/** A grader whose run_autograder body is the given shell script, built once per distinct script. */
-function job(script: string, overrides: Partial<AutograderJob> = {}): AutograderJob {
-  const runAutograder = `#!/bin/bash\n${script}\n`;
-  return {
-    runId: randomUUID(),
-    assignmentId: 4242,
-    sourceHash: createHash('sha256').update(runAutograder).digest('hex'),
-    sourceFiles: files({ run_autograder: runAutograder }, 0o755),
-    submissionFiles: files({ 'answer.txt': '42\n' }),
-    metadataJson: JSON.stringify({ id: 1 }),
-    limits,
-    ...overrides,
-  };
-}
+const job = (script: string, overrides: Partial<AutograderJob> = {}): AutograderJob =>
+  graderJob(script, limits, overrides);
 
 const control: ExecutionControl = { heartbeat: () => undefined, abortSignal: new AbortController().signal };
 
@@ -48,6 +33,8 @@ describe('the Docker executor', () => {
       baseImage: requireEnv('GG_TEST_BASE_IMAGE'),
       buildNetworkMode: 'none',
       buildTimeoutSec: 120,
+      buildLimits: { memoryBytes: 512 * 1024 * 1024, nanoCpus: 1_000_000_000, pidsLimit: 128 },
+      sandbox: { diskLimitBytes: 64 * 1024 * 1024, nofileLimit: 256 },
     });
   });
   after(async () => {
@@ -135,16 +122,7 @@ except OSError as e:
   });
 
   it('reports a failing setup.sh as a build failure, not an infrastructure fault', async () => {
-    const result = await executor.run(
-      job('echo never', {
-        sourceHash: randomUUID().replace(/-/g, ''),
-        sourceFiles: new Map([
-          ['run_autograder', { bytes: Buffer.from('#!/bin/bash\necho never\n'), mode: 0o755 }],
-          ['setup.sh', { bytes: Buffer.from('echo installing; exit 7\n') }],
-        ]),
-      }),
-      control,
-    );
+    const result = await executor.run(jobWithSetup('echo installing; exit 7\n', limits), control);
     assert.equal(result.outcome, 'build-failed');
     assert.match(result.output, /installing/);
   });

@@ -1,8 +1,11 @@
 import type Docker from 'dockerode';
 import type { FileTree } from '../executor.js';
-import { packTar, treeEntries } from '../tar-archive.js';
+import { treeEntries, packTar } from '../tar-archive.js';
+import { ensureBuildNetwork } from './build-network.js';
+import { PRISTINE_AUTOGRADER } from './grader-sandbox.js';
+import { DEFAULT_BUILD_LIMITS, runSetupContainer, type BuildLimits } from './setup-container.js';
 
-/** Thrown when an assignment's own `setup.sh` or Dockerfile step fails: rebuilding will not help. */
+/** Thrown when an assignment's own `setup.sh` or image step fails: rebuilding will not help. */
 export class ImageBuildError extends Error {
   override name = 'ImageBuildError';
   constructor(
@@ -18,34 +21,34 @@ export interface ImageSpec {
   sourceHash: string;
   sourceFiles: FileTree;
   baseImage: string;
-  /** `none` builds offline; setup.sh usually needs the network to install packages. */
+  /** `none` builds offline; another name is a bridge network the node creates with inter-container traffic off. */
   networkMode: string;
+  /** CPU, memory and process caps of setup.sh; DEFAULT_BUILD_LIMITS when absent. */
+  limits?: BuildLimits;
 }
+
+/** Bumped when the image layout changes, so a node rebuilds images an older version left in its cache. */
+const RECIPE = '2';
+const RECIPE_LABEL = 'greengrader.recipe';
 
 export function assignmentImageTag(assignmentId: number, sourceHash: string): string {
   return `greengrader/assignment-${assignmentId}:${sourceHash.slice(0, 16)}`;
 }
 
-/** Gradescope's image recipe: source at /autograder/source, setup.sh run once, run_autograder installed. */
-function dockerfile(spec: ImageSpec): string {
-  return [
-    `FROM ${spec.baseImage}`,
-    'COPY source /autograder/source',
-    'RUN mkdir -p /autograder/results /autograder/submission \\',
-    ' && cp /autograder/source/run_autograder /autograder/run_autograder \\',
-    " && sed -i 's/\\r$//' /autograder/run_autograder \\",
-    ' && chmod +x /autograder/run_autograder \\',
-    ' && if [ -f /autograder/source/setup.sh ]; then cd /autograder/source && bash ./setup.sh; fi',
-    'WORKDIR /autograder',
-    '',
-  ].join('\n');
-}
-
-interface BuildEvent {
-  stream?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-}
+/**
+ * Gradescope's image recipe: source at /autograder/source, run_autograder installed, setup.sh run once as root.
+ * The finished /autograder is also hard-linked (no extra space) to where the Docker executor copies it from
+ * into each run's capped, writable /autograder.
+ */
+const SETUP_SCRIPT = [
+  'set -e',
+  'mkdir -p /autograder/results /autograder/submission',
+  'cp /autograder/source/run_autograder /autograder/run_autograder',
+  "sed -i 's/\\r$//' /autograder/run_autograder",
+  'chmod +x /autograder/run_autograder',
+  'if [ -f /autograder/source/setup.sh ]; then (cd /autograder/source && bash ./setup.sh); fi',
+  `mkdir -p ${PRISTINE_AUTOGRADER.replace(/\/[^/]+$/, '')} && cp -al /autograder ${PRISTINE_AUTOGRADER}`,
+].join('\n');
 
 // Two runs of one assignment on one node share a single build instead of racing.
 const buildsInFlight = new Map<string, Promise<void>>();
@@ -58,7 +61,7 @@ export async function ensureAssignmentImage(
 ): Promise<{ tag: string; buildMs: number; cached: boolean }> {
   const tag = assignmentImageTag(spec.assignmentId, spec.sourceHash);
   const started = Date.now();
-  if (await imageExists(docker, tag)) return { tag, buildMs: 0, cached: true };
+  if (await currentImageExists(docker, tag)) return { tag, buildMs: 0, cached: true };
   let build = buildsInFlight.get(tag);
   if (!build) {
     build = buildImage(docker, spec, tag, timeoutSec).finally(() => buildsInFlight.delete(tag));
@@ -68,10 +71,10 @@ export async function ensureAssignmentImage(
   return { tag, buildMs: Date.now() - started, cached: false };
 }
 
-async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+async function currentImageExists(docker: Docker, tag: string): Promise<boolean> {
   try {
-    await docker.getImage(tag).inspect();
-    return true;
+    const image = await docker.getImage(tag).inspect();
+    return image.Config?.Labels?.[RECIPE_LABEL] === RECIPE;
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return false;
     throw error;
@@ -82,39 +85,56 @@ async function buildImage(docker: Docker, spec: ImageSpec, tag: string, timeoutS
   if (!spec.sourceFiles.has('run_autograder')) {
     throw new ImageBuildError('autograder/source has no run_autograder', '');
   }
-  const context = await packTar([
-    { path: 'Dockerfile', bytes: Buffer.from(dockerfile(spec)) },
-    ...treeEntries('source', spec.sourceFiles),
-  ]);
-  const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
-    t: tag,
-    networkmode: spec.networkMode,
-    forcerm: true,
-    labels: {
-      'greengrader.assignment': String(spec.assignmentId),
-      'greengrader.source-hash': spec.sourceHash,
+  const limits = spec.limits ?? DEFAULT_BUILD_LIMITS;
+  await ensureBuildNetwork(docker, spec.networkMode);
+  await ensureBaseImage(docker, spec.baseImage);
+  const container = await docker.createContainer({
+    Image: spec.baseImage,
+    User: 'root',
+    Cmd: ['/bin/bash', '-c', SETUP_SCRIPT],
+    Labels: { 'greengrader.build': tag },
+    HostConfig: {
+      NetworkMode: spec.networkMode,
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes, // no swap: the limit is real
+      NanoCpus: limits.nanoCpus,
+      PidsLimit: limits.pidsLimit, // a fork bomb in setup.sh stops here, not at the node's process table
+      LogConfig: { Type: 'none', Config: {} }, // the log is read, capped, from the attached stream
     },
   });
-  const log: string[] = [];
-  const events = await new Promise<BuildEvent[]>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      (stream as unknown as { destroy?: () => void }).destroy?.();
-      reject(new ImageBuildError(`image build exceeded ${timeoutSec} s`, log.join('')));
-    }, timeoutSec * 1000);
-    docker.modem.followProgress(
-      stream,
-      (error: Error | null, output: BuildEvent[]) => {
-        clearTimeout(timer);
-        if (error) reject(error);
-        else resolve(output);
-      },
-      (event: BuildEvent) => {
-        if (event.stream) log.push(event.stream);
-      },
-    );
-  });
-  const failure = events.find((event) => event.error);
-  if (failure) {
-    throw new ImageBuildError(failure.errorDetail?.message ?? failure.error ?? 'image build failed', log.join(''));
+  try {
+    await container.putArchive(await packTar(treeEntries('autograder/source', spec.sourceFiles)), { path: '/' });
+    const failure = await runSetupContainer(docker, container, timeoutSec, limits);
+    if (failure) throw new ImageBuildError(failure.reason, failure.log);
+    const [repo, version] = splitTag(tag);
+    await container.commit({
+      repo,
+      tag: version,
+      changes: [
+        'WORKDIR /autograder',
+        `LABEL ${RECIPE_LABEL}=${RECIPE} greengrader.assignment=${spec.assignmentId} greengrader.source-hash=${spec.sourceHash}`,
+      ],
+    });
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
   }
+}
+
+/** Pulls the base image when the node lacks it, as `docker build` would have. */
+async function ensureBaseImage(docker: Docker, image: string): Promise<void> {
+  try {
+    await docker.getImage(image).inspect();
+    return;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+  }
+  const stream = await docker.pull(image);
+  await new Promise<void>((resolve, reject) =>
+    docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+function splitTag(tag: string): [string, string] {
+  const colon = tag.lastIndexOf(':');
+  return [tag.slice(0, colon), tag.slice(colon + 1)];
 }

@@ -2,12 +2,16 @@ import type Docker from 'dockerode';
 import type { AutograderExecution, AutograderExecutor, AutograderJob, ExecutionControl } from '../executor.js';
 import { ensureAssignmentImage, ImageBuildError } from './assignment-image.js';
 import { runGraderContainer } from './grader-container.js';
+import type { GraderSandbox } from './grader-sandbox.js';
+import type { BuildLimits } from './setup-container.js';
 
 export interface DockerExecutorOptions {
   nodeName: string;
   baseImage: string;
   buildNetworkMode: string;
   buildTimeoutSec: number;
+  buildLimits: BuildLimits;
+  sandbox: GraderSandbox;
 }
 
 /** Runs graders on the local Docker engine: build (or reuse) the assignment image, then one container. */
@@ -32,6 +36,7 @@ export class DockerExecutor implements AutograderExecutor {
           sourceFiles: job.sourceFiles,
           baseImage: this.options.baseImage,
           networkMode: this.options.buildNetworkMode,
+          limits: this.options.buildLimits,
         },
         this.options.buildTimeoutSec,
       );
@@ -57,7 +62,14 @@ export class DockerExecutor implements AutograderExecutor {
     }
     const imageReadyAt = new Date();
     control.heartbeat('running');
-    const ran = await runGraderContainer(this.docker, image.tag, job, this.options.nodeName, control);
+    const ran = await runGraderContainer(
+      this.docker,
+      image.tag,
+      job,
+      this.options.nodeName,
+      this.options.sandbox,
+      control,
+    );
     return { ...ran, imageTag: image.tag, imageBuildMs: image.buildMs, imageReadyAt };
   }
 }

@@ -1,160 +1,156 @@
 import type Docker from 'dockerode';
 import type { AutograderExecution, AutograderJob, ExecutionControl } from '../executor.js';
-import { CappedBuffer } from './capped-buffer.js';
-import { parseChildCpuMs } from '../cpu-times.js';
+import { NonRetryableExecutorError } from '../executor-error.js';
 import { submissionLayout } from '../submission-layout.js';
-import { packTar, readFirstFileFromTar } from '../tar-archive.js';
+import { packTar } from '../tar-archive.js';
+import { CappedBuffer } from './capped-buffer.js';
+import { containerCpuMs } from './container-cpu.js';
+import { runInContainer } from './container-exec.js';
+import { graderHostConfig, PRISTINE_AUTOGRADER, type GraderSandbox } from './grader-sandbox.js';
+import { readResultsFile, type ResultsFile } from './results-file.js';
 
 export const NODE_LABEL = 'greengrader.node';
 const RUN_LABEL = 'greengrader.run';
 
-const TIMES_FILE = '/tmp/.greengrader-cpu-times';
-
-/**
- * The shell is PID 1, so it reaps every process the grader leaves behind; `times` then reports the
- * CPU time of all of them, which the container's cgroup would lose once the container is gone.
- */
-const WRAPPER = `cd /autograder && /autograder/run_autograder; code=$?; times > ${TIMES_FILE} 2>/dev/null; exit $code`;
+/** Thrown when the assignment's own files do not fit in the grader's disk cap: every node would fail the same. */
+class SandboxSetupError extends NonRetryableExecutorError {
+  override name = 'SandboxSetupError';
+  readonly type = 'SandboxSetupFailed';
+}
 
 /** An execution minus the image: what one container run tells. */
 export type ContainerOutcome = Omit<AutograderExecution, 'imageTag' | 'imageBuildMs' | 'imageReadyAt'> & {
   outcome: 'completed' | 'timeout' | 'out-of-memory';
 };
 
-/** Runs `run_autograder` once in a locked-down container and always removes the container. */
+/**
+ * Runs `run_autograder` once in a locked-down container and always removes the container. The container idles
+ * (PID 1 is docker-init over `sleep`) while the node runs each step in it: fill /autograder, run the grader,
+ * read its CPU time from the engine and its results.json with a size check. So the container is still there
+ * when its figures are read, and nothing the grader writes decides them.
+ */
 export async function runGraderContainer(
   docker: Docker,
   imageTag: string,
   job: AutograderJob,
   nodeName: string,
+  sandbox: GraderSandbox,
   control: ExecutionControl,
 ): Promise<ContainerOutcome> {
   const { limits } = job;
   const container = await docker.createContainer({
     Image: imageTag,
-    Cmd: ['/bin/sh', '-c', WRAPPER],
+    Cmd: ['sleep', 'infinity'],
     WorkingDir: '/autograder',
     Labels: { [NODE_LABEL]: nodeName, [RUN_LABEL]: job.runId },
     NetworkDisabled: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    HostConfig: {
-      NetworkMode: 'none', // a grader never needs the network; students must not reach anything
-      Memory: limits.memoryBytes,
-      MemorySwap: limits.memoryBytes, // equal to Memory: no swap, so the memory limit is real
-      NanoCpus: limits.nanoCpus,
-      PidsLimit: limits.pidsLimit, // stops fork bombs
-      CapDrop: ['ALL'], // root in the container keeps no kernel privileges
-      SecurityOpt: ['no-new-privileges'], // setuid binaries cannot regain them
-      LogConfig: { Type: 'none', Config: {} }, // we read the output ourselves, capped; no log files to fill the disk
-    },
+    HostConfig: graderHostConfig(limits, sandbox),
   });
-  const cpuSampler = new CpuSampler(container);
+  const stop = stopper(container, control);
   try {
-    await container.putArchive(await packTar(submissionLayout(job)), { path: '/autograder' });
-    const output = new CappedBuffer(limits.outputMaxBytes);
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-    docker.modem.demuxStream(stream, output, output);
-
-    // 'next-exit': a created container is "not running" yet, so the default condition returns at once.
-    const exited = container.wait({ condition: 'next-exit' });
     await container.start();
-    const outcome = await waitForExit(container, exited, limits.timeoutSec, control, cpuSampler);
-    const state = (await container.inspect()).State;
-    (stream as unknown as { destroy(): void }).destroy();
-    const results = await readFile(container, '/autograder/results/results.json', limits.resultsMaxBytes);
-    const times = await readFile(container, TIMES_FILE, 4096);
-    const cpuTimeMs = parseChildCpuMs(times?.text) ?? cpuSampler.lastMs;
-    const oomKilled = state.OOMKilled;
+    await fillAutograder(docker, container, job);
+    if (stop.reason() === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
+
+    const output = new CappedBuffer(limits.outputMaxBytes);
+    const deadline = Date.now() + limits.timeoutSec * 1000;
+    let cpuAtStop: number | null = null;
+    const startedAt = new Date();
+    const exitCode = await runInContainer(
+      docker,
+      container,
+      ['/bin/sh', '-c', 'cd /autograder && exec ./run_autograder'],
+      {
+        output,
+        tickMs: 500,
+        onTick: async () => {
+          control.heartbeat('running');
+          if (Date.now() < deadline) return;
+          cpuAtStop = await containerCpuMs(container).catch(() => null);
+          await stop('timeout');
+        },
+      },
+    );
+    const finishedAt = new Date();
+    if (stop.reason() === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
+    if (stop.reason() === 'timeout') {
+      return { ...empty(output), outcome: 'timeout', exitCode: null, startedAt, finishedAt, cpuTimeMs: cpuAtStop };
+    }
+    const cpuTimeMs = await containerCpuMs(container);
+    const oomKilled = (await container.inspect()).State.OOMKilled || exitCode === 137;
+    const results = await readResultsFile(docker, container, limits.resultsMaxBytes, () =>
+      control.heartbeat('reading results'),
+    );
     return {
-      outcome: outcome === 'timeout' ? 'timeout' : oomKilled ? 'out-of-memory' : 'completed',
-      exitCode: outcome === 'timeout' ? null : state.ExitCode,
-      startedAt: dockerDate(state.StartedAt),
-      finishedAt: dockerDate(state.FinishedAt),
+      outcome: oomKilled ? 'out-of-memory' : 'completed',
+      exitCode,
+      startedAt,
+      finishedAt,
       cpuTimeMs,
-      output: output.text(),
-      outputTruncated: output.truncated,
-      resultsJson: results?.text ?? null,
-      resultsTruncated: results?.truncated ?? false,
+      ...resultsFields(results, output, limits.resultsMaxBytes),
     };
   } finally {
-    cpuSampler.stop();
+    stop.dispose();
     // Removal is retried once: a container must not outlive its run. Leftovers are swept at node start.
     await container.remove({ force: true }).catch(() => container.remove({ force: true }).catch(() => undefined));
   }
 }
 
-async function waitForExit(
-  container: Docker.Container,
-  exited: Promise<unknown>,
-  timeoutSec: number,
-  control: ExecutionControl,
-  sampler: CpuSampler,
-): Promise<'exited' | 'timeout' | 'aborted'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutSec * 1000);
+/** Copies the image's pristine /autograder into the capped tmpfs, then unpacks the submission over it. */
+async function fillAutograder(docker: Docker, container: Docker.Container, job: AutograderJob): Promise<void> {
+  const log = new CappedBuffer(4096);
+  const code = await runInContainer(
+    docker,
+    container,
+    ['/bin/sh', '-c', `cp -a ${PRISTINE_AUTOGRADER}/. /autograder/ && tar -x -f - -C /autograder`],
+    { stdin: await packTar(submissionLayout(job)), output: log },
+  );
+  if (code !== 0) {
+    throw new SandboxSetupError(`could not place the assignment and submission in /autograder: ${log.text().trim()}`);
+  }
+}
+
+/** Kills the container once, for a timeout or a cancelled activity, and remembers why. */
+function stopper(container: Docker.Container, control: ExecutionControl) {
+  const state: { reason: 'timeout' | 'aborted' | null } = { reason: null };
+  const stop = async (reason: 'timeout' | 'aborted'): Promise<void> => {
+    if (state.reason) return;
+    state.reason = reason;
+    await container.kill().catch(() => undefined);
+  };
+  const onAbort = (): void => void stop('aborted');
+  if (control.abortSignal.aborted) onAbort();
+  control.abortSignal.addEventListener('abort', onAbort, { once: true });
+  return Object.assign(stop, {
+    reason: (): 'timeout' | 'aborted' | null => state.reason,
+    dispose: () => control.abortSignal.removeEventListener('abort', onAbort),
   });
-  const aborted = new Promise<'aborted'>((resolve) => {
-    if (control.abortSignal.aborted) resolve('aborted');
-    control.abortSignal.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
-  const beat = setInterval(() => {
-    control.heartbeat('running');
-    sampler.sample();
-  }, 2000);
-  try {
-    const first = await Promise.race([exited.then(() => 'exited' as const), timedOut, aborted]);
-    if (first !== 'exited') {
-      await container.kill().catch(() => undefined);
-      await exited.catch(() => undefined);
-    }
-    if (first === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
-    return first;
-  } finally {
-    clearTimeout(timer);
-    clearInterval(beat);
-  }
 }
 
-async function readFile(
-  container: Docker.Container,
-  path: string,
-  maxBytes: number,
-): Promise<{ text: string; truncated: boolean } | null> {
-  try {
-    const archive = await container.getArchive({ path });
-    const file = await readFirstFileFromTar(archive, maxBytes);
-    return file ? { text: file.bytes.toString('utf8'), truncated: file.truncated } : null;
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return null;
-    throw error;
-  }
+function empty(output: CappedBuffer) {
+  return { output: output.text(), outputTruncated: output.truncated, resultsJson: null, resultsTruncated: false };
 }
 
-function dockerDate(value: string | undefined): Date | null {
-  if (!value || value.startsWith('0001-')) return null;
-  return new Date(value);
-}
-
-/** Fallback CPU figure for a run killed before its shell could report: the cgroup's last reading. */
-class CpuSampler {
-  lastMs: number | null = null;
-  private stopped = false;
-  constructor(private readonly container: Docker.Container) {}
-
-  sample(): void {
-    if (this.stopped) return;
-    this.container.stats({ stream: false }).then(
-      (stats) => {
-        const ns = stats.cpu_stats?.cpu_usage?.total_usage;
-        if (typeof ns === 'number' && ns > 0) this.lastMs = ns / 1e6;
-      },
-      () => undefined,
-    );
-  }
-
-  stop(): void {
-    this.stopped = true;
+/** results.json as the run row keeps it; a refused file is noted in the output so the operator sees why. */
+function resultsFields(results: ResultsFile, output: CappedBuffer, maxBytes: number) {
+  const note = (line: string) => `${output.text()}\n[greengrader] ${line}\n`;
+  switch (results.kind) {
+    case 'absent':
+      return empty(output);
+    case 'not-a-file':
+      return { ...empty(output), output: note('results.json is not a regular file: ignored') };
+    case 'too-large':
+      return {
+        ...empty(output),
+        output: note(`results.json is ${results.sizeBytes} bytes, over the ${maxBytes}-byte cap: refused unread`),
+        resultsTruncated: true,
+      };
+    case 'read':
+      return {
+        output: output.text(),
+        outputTruncated: output.truncated,
+        resultsJson: results.text,
+        resultsTruncated: results.truncated,
+      };
   }
 }

@@ -1,0 +1,39 @@
+import type Docker from 'dockerode';
+import { CappedBuffer } from './capped-buffer.js';
+import { runInContainer } from './container-exec.js';
+
+const RESULTS_PATH = '/autograder/results/results.json';
+
+export type ResultsFile =
+  | { kind: 'absent' }
+  | { kind: 'too-large'; sizeBytes: number }
+  | { kind: 'not-a-file' }
+  | { kind: 'read'; text: string; truncated: boolean };
+
+/**
+ * Reads results.json from the still-running container: its size first (stat), refusing anything over the cap
+ * unread, then at most cap + 1 bytes of it, heartbeating throughout. A 1 TB sparse file is refused in
+ * milliseconds instead of being streamed past the heartbeat timeout; a file that grows after the stat is cut.
+ */
+export async function readResultsFile(
+  docker: Docker,
+  container: Docker.Container,
+  maxBytes: number,
+  onTick: () => void,
+): Promise<ResultsFile> {
+  const probe = new CappedBuffer(256);
+  const script = `f=${RESULTS_PATH}; if [ ! -e "$f" ] && [ ! -L "$f" ]; then echo absent; elif [ -f "$f" ]; then stat -L -c %s "$f"; else echo special; fi`;
+  await runInContainer(docker, container, ['/bin/sh', '-c', script], { output: probe, onTick });
+  const answer = probe.text().trim();
+  if (answer === 'absent') return { kind: 'absent' };
+  if (answer === 'special') return { kind: 'not-a-file' };
+  const sizeBytes = Number(answer);
+  if (!/^\d+$/.test(answer)) throw new Error(`could not stat ${RESULTS_PATH} in the grader container: ${answer}`);
+  if (sizeBytes > maxBytes) return { kind: 'too-large', sizeBytes };
+  const content = new CappedBuffer(maxBytes);
+  await runInContainer(docker, container, ['head', '-c', String(maxBytes + 1), RESULTS_PATH], {
+    output: content,
+    onTick,
+  });
+  return { kind: 'read', text: content.text(), truncated: content.truncated };
+}

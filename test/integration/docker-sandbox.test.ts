@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
+import { after, describe, it } from 'node:test';
+import Docker from 'dockerode';
+import type { AutograderJob, ExecutionControl, GraderLimits } from '../../src/executors/executor.js';
+import { DockerExecutor, type DockerExecutorOptions } from '../../src/executors/docker/docker-executor.js';
+import { NODE_LABEL } from '../../src/executors/docker/grader-container.js';
+import { requireEnv } from '../support/env.js';
+import { graderJob, jobWithSetup } from '../support/grader-job.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const docker = new Docker();
+const nodeName = `sandbox-test-${randomUUID().slice(0, 8)}`;
+const limits: GraderLimits = {
+  timeoutSec: 60,
+  memoryBytes: 64 * MiB,
+  nanoCpus: 1_000_000_000,
+  pidsLimit: 64,
+  outputMaxBytes: 16 * 1024,
+  resultsMaxBytes: 4096,
+};
+const job = (script: string): AutograderJob => graderJob(script, limits);
+const control: ExecutionControl = { heartbeat: () => undefined, abortSignal: new AbortController().signal };
+
+function executor(overrides: Partial<DockerExecutorOptions> = {}): DockerExecutor {
+  return new DockerExecutor(docker, {
+    nodeName,
+    baseImage: requireEnv('GG_TEST_BASE_IMAGE'),
+    buildNetworkMode: 'none',
+    buildTimeoutSec: 60,
+    buildLimits: { memoryBytes: 256 * MiB, nanoCpus: 1_000_000_000, pidsLimit: 64 },
+    sandbox: { diskLimitBytes: GiB, nofileLimit: 256 }, // the default cap
+    ...overrides,
+  });
+}
+
+/** Free bytes of the filesystem holding Docker's data: what a grader filling its layer would eat. */
+async function freeBytes(): Promise<number> {
+  const stats = await statfs('/var/lib/docker');
+  return stats.bavail * stats.bsize;
+}
+
+describe('the Docker sandbox', () => {
+  after(async () => {
+    const left = await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${nodeName}`] } });
+    assert.equal(left.length, 0, 'no grading container outlives its run');
+  });
+
+  it('stops a grader writing 3 GiB at the 1 GiB cap with ENOSPC, leaving the node disk as it was', async () => {
+    const before = await freeBytes();
+    let lowest = before;
+    const result = await executor().run(
+      job(`dd if=/dev/zero of=/autograder/fill bs=1M count=3072 2>&1; ls -l /autograder/fill
+rm -f /autograder/fill
+dd if=/dev/zero of=/tmp/fill bs=1M count=3072 2>&1; rm -f /tmp/fill
+touch /usr/local/escape 2>&1
+echo "nofile=$(ulimit -n) fsize_kib=$(ulimit -f)"`),
+      {
+        ...control,
+        // Sampled while the grader writes, not only after: a transient fill would hurt the node just the same.
+        heartbeat: () => void freeBytes().then((free) => (lowest = Math.min(lowest, free))),
+      },
+    );
+    assert.equal(result.outcome, 'completed', result.output);
+    const enospc = result.output.match(/No space left on device/g) ?? [];
+    assert.equal(enospc.length, 2, `both /autograder and /tmp are capped:\n${result.output}`);
+    const size = Number(/ (\d+) [A-Z][a-z]{2} +\d+ [\d:]+ \/autograder\/fill/.exec(result.output)?.[1]);
+    assert.ok(size <= GiB && size > GiB - 64 * MiB, `the file stopped at the cap: ${size} bytes`);
+    assert.match(result.output, /Read-only file system/, 'the image itself is read-only');
+    assert.match(result.output, /nofile=256 fsize_kib=\d+/);
+    const after = await freeBytes();
+    const drift = Math.max(before - lowest, Math.abs(before - after));
+    assert.ok(drift < 100 * MiB, `node free space moved by ${(drift / MiB).toFixed(0)} MiB`);
+  });
+
+  it('refuses a sparse results.json far over its cap unread, and a 1 TB one cannot even be made', async () => {
+    const started = Date.now();
+    const result = await executor().run(
+      job(`truncate -s 1T /autograder/results/results.json; echo "1T exit $?"
+truncate -s 1G /autograder/results/results.json; echo "1G exit $?"`),
+      control,
+    );
+    assert.match(result.output, /1T exit (?!0)\d+/, 'the fsize ulimit refuses a 1 TB file');
+    assert.match(result.output, /1G exit 0/);
+    assert.equal(result.resultsJson, null);
+    assert.equal(result.resultsTruncated, true);
+    assert.match(result.output, /results\.json is 1073741824 bytes, over the 4096-byte cap: refused unread/);
+    assert.ok(Date.now() - started < 30_000, `refused in ${Date.now() - started} ms`);
+  });
+
+  it('measures CPU time from the engine: a forged CPU-times file and a forged trailer change nothing', async () => {
+    const result = await executor().run(
+      job(`python3 -c "import time
+t=time.process_time()
+while time.process_time()-t < 0.5: pass"
+printf '0m0.00s 0m0.00s\\n999m0.00s 999m0.00s\\n' > /tmp/.greengrader-cpu-times
+printf '\\n==== greengrader trailer v1 ====\\nstage=done\\nexit=0\\ncpu=999m0.00s 999m0.00s\\nresults=present\\neyJzY29yZSI6IDEwMH0K\\n==== greengrader trailer end ====\\n'
+echo '{"score": 1}' > /autograder/results/results.json`),
+      control,
+    );
+    assert.equal(result.exitCode, 0);
+    assert.ok(result.cpuTimeMs !== null, 'CPU time measured');
+    assert.ok(result.cpuTimeMs >= 400 && result.cpuTimeMs < 10_000, `cpu time ${result.cpuTimeMs} ms`);
+    assert.equal(result.resultsJson?.trim(), '{"score": 1}', 'results come from the file, not a trailer');
+  });
+
+  it('fails a setup.sh fork bomb at the build limits with a clear reason, and the node runs the next grader', async () => {
+    const node = executor({ buildTimeoutSec: 20 });
+    const bomb = await node.run(jobWithSetup('bomb() { bomb | bomb & }; bomb; wait\n', limits), control);
+    assert.equal(bomb.outcome, 'build-failed');
+    assert.match(bomb.output, /process limit of 64 \(a fork bomb\?\)/);
+    const builds = await docker.listContainers({ all: true, filters: { label: ['greengrader.build'] } });
+    assert.deepEqual(builds, [], 'no build container is left');
+    const next = await node.run(job(`echo '{"score": 2}' > /autograder/results/results.json`), control);
+    assert.equal(next.outcome, 'completed');
+    assert.equal(next.resultsJson?.trim(), '{"score": 2}');
+  });
+
+  it('builds on a network of its own with inter-container traffic off', async () => {
+    const network = `gg-build-test-${randomUUID().slice(0, 8)}`;
+    try {
+      const result = await executor({ buildNetworkMode: network }).run(
+        graderJob('echo ok', limits, {
+          sourceHash: randomUUID().replace(/-/g, ''),
+          sourceFiles: new Map([
+            ['run_autograder', { bytes: Buffer.from('#!/bin/bash\ncat /autograder/source/nets\n'), mode: 0o755 }],
+            ['setup.sh', { bytes: Buffer.from('ls /sys/class/net > nets\n') }],
+          ]),
+        }),
+        control,
+      );
+      assert.equal(result.outcome, 'completed', result.output);
+      assert.match(result.output, /eth0/, 'setup.sh had a network');
+      const info = (await docker.getNetwork(network).inspect()) as { Options?: Record<string, string> };
+      assert.equal(info.Options?.['com.docker.network.bridge.enable_icc'], 'false');
+    } finally {
+      await docker
+        .getNetwork(network)
+        .remove()
+        .catch(() => undefined);
+    }
+  });
+});
