@@ -160,3 +160,36 @@ void describe('pseudonymOf', () => {
     assert.ok(Number.isSafeInteger(pseudonymOf(2651667, key)));
   });
 });
+
+void describe('notebooks', () => {
+  void it('lose the images of their outputs and are scrubbed like any JSON', async () => {
+    const notebook = {
+      cells: [
+        {
+          cell_type: 'code',
+          source: ['plot("Zoë Doe")\n'],
+          outputs: [{ output_type: 'display_data', data: { 'image/png': 'iVBORw0KGgo=', 'text/plain': '<Figure>' } }],
+        },
+        { cell_type: 'code', source: [], outputs: [{ data: { 'image/jpeg': '/9j/4AAQ' } }] },
+      ],
+    };
+    const result = await anonymise({ 'lab.ipynb': JSON.stringify(notebook) });
+    const text = decode(result.files.get('lab.ipynb'));
+    assert.deepEqual(JSON.parse(text), {
+      cells: [
+        {
+          cell_type: 'code',
+          source: ['plot("student-1")\n'],
+          outputs: [{ output_type: 'display_data', data: { 'text/plain': '<Figure>' } }],
+        },
+        {
+          cell_type: 'code',
+          source: [],
+          outputs: [{ data: { 'text/plain': "[image removed by GreenGrader's anonymisation]" } }],
+        },
+      ],
+    });
+    assert.ok(text.startsWith('{\n "cells": [\n'), 'written with nbformat indentation');
+    assert.equal(result.report.documentsReplaced, 1);
+  });
+});

@@ -5,6 +5,7 @@ import { ROOT_MARKER } from './find-root.js';
 import { readZipSafely } from './read-zip-safely.js';
 import { isJsonPath, scrubJsonText } from './scrub-json.js';
 import { createScrubber, type Scrubber, type StudentIdentity } from './scrub-text.js';
+import { stripNotebookImages } from './strip-notebook-images.js';
 import { decodeText, encodeText } from './text-codec.js';
 import { writeZip } from './write-zip.js';
 
@@ -32,7 +33,7 @@ export interface AnonymisationReport {
   filesChanged: number;
   /** Files or folders renamed because their path held personal data. */
   pathsRenamed: number;
-  /** PDFs, office files and images replaced by a placeholder text file. */
+  /** PDFs, office files and images replaced by a placeholder text file (or, in a notebook, a placeholder line). */
   documentsReplaced: number;
   /** Zips inside the zip that were opened and anonymised in turn. */
   archivesAnonymised: number;
@@ -73,7 +74,8 @@ interface TreeInput {
  *   all spellings `variantsOf` knows, JSON after decoding its escapes, and written back in its encoding;
  * - paths are scrubbed with the same scrubber, so `jane_doe_hw1.py` and `import jane_doe_hw1` stay in step;
  * - documents (PDF, office files, images: by content, not by name) become a placeholder text file at the
- *   same path, since they cannot be scrubbed and a grader that looks for the file still finds one;
+ *   same path, since they cannot be scrubbed and a grader that looks for the file still finds one; images in
+ *   notebook outputs are removed likewise;
  * - zips (also jars, which graders ship) are anonymised recursively within the unzip budget; other
  *   archives (tar, gzip, 7z, …) become placeholders, since no reader here bounds their expansion;
  * - the metadata's users get pseudonymous ids and tokens, and lose their per-student dates.
@@ -137,9 +139,10 @@ async function anonymiseFile(
 function scrubTextFile(path: string, content: Uint8Array, context: WalkContext): Uint8Array {
   const decoded = decodeText(content);
   if (decoded === null) return content;
-  const scrubbed = looksLikeJson(path, decoded.text)
-    ? scrubJsonText(decoded.text, context.scrub)
-    : context.scrub(decoded.text);
+  const withoutImages = /\.ipynb$/i.test(path) ? stripNotebookImages(decoded.text) : null;
+  if (withoutImages !== null) context.report.documentsReplaced++;
+  const text = withoutImages ?? decoded.text;
+  const scrubbed = looksLikeJson(path, text) ? scrubJsonText(text, context.scrub) : context.scrub(text);
   if (scrubbed === decoded.text) return content;
   context.report.filesChanged++;
   return encodeText(scrubbed, decoded.encoding);
