@@ -6,7 +6,8 @@ import { gradingRuns, rawPayloads, submissions } from '../db/schema.js';
 import { INVALID_SUBMISSION_ERROR, type StoredSubmissionRef } from '../shared/grading-types.js';
 import { extractStoredFields, InvalidSubmissionError, parseSubmission, scoreOf } from '../submission/index.js';
 
-export function createStorageActivities(db: Database, config: Config) {
+/** `anonymiseKey` is the pseudonym key (see readAnonymiseKey); null stores submissions as they came. */
+export function createStorageActivities(db: Database, config: Config, anonymiseKey: Uint8Array | null) {
   return {
     /**
      * Parses and anonymises the raw payload and stores it as a submission row. Idempotent: a payload
@@ -30,7 +31,7 @@ export function createStorageActivities(db: Database, config: Config) {
       try {
         parsed = await parseSubmission(raw.bytes, {
           limits: { maxEntries: config.MAX_ZIP_ENTRIES, maxUncompressedBytes: config.MAX_UNCOMPRESSED_BYTES },
-          anonymise: config.ANONYMISE,
+          anonymise: anonymiseKey === null ? false : { pseudonymKey: anonymiseKey },
         });
       } catch (error) {
         if (!(error instanceof InvalidSubmissionError)) throw error;
@@ -70,7 +71,7 @@ export function createStorageActivities(db: Database, config: Config) {
             senderIps: parsed.senderIps,
             receiverIp: raw.receiverIp,
             sourceHash: parsed.sourceHash,
-            anonymised: config.ANONYMISE,
+            anonymised: anonymiseKey !== null,
             anonymisation: parsed.anonymisation,
             zip: Buffer.from(parsed.anonymisedZip),
             gradescopeScore,

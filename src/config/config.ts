@@ -42,8 +42,14 @@ export const configSchema = z.object({
   /** Zip-bomb guards for the unzip step. */
   MAX_UNCOMPRESSED_BYTES: intFromEnv(256 * MiB),
   MAX_ZIP_ENTRIES: intFromEnv(10_000),
-  /** Replace names, emails and SIDs and drop PDFs before anything is stored. */
+  /** Anonymise every submission before it is stored (names, emails, SIDs, user ids, documents; README "Privacy"). */
   ANONYMISE: boolFromEnv(true),
+  /**
+   * Secret key (at least 16 characters) of the HMAC that turns Gradescope user ids into stable pseudonyms;
+   * or ANONYMISE_KEY_FILE, a file holding it. One of them is required while ANONYMISE is on.
+   */
+  ANONYMISE_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  ANONYMISE_KEY_FILE: z.string().optional(),
   /** Docker engine socket; dockerode reads DOCKER_HOST itself when set. */
   DOCKER_HOST: z.string().optional(),
   /** Image the assignment images are built FROM (Gradescope's base). */

@@ -1,123 +1,195 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  anonymiseEntries,
-  anonymiseMetadataJson,
-  decodeText,
-  PLACEHOLDER_EMAIL,
-  PLACEHOLDER_NAME,
-  PLACEHOLDER_SID,
-} from './anonymise.js';
-import { createScrubber, type StudentIdentity } from './scrub-text.js';
+import { anonymiseTree, type AnonymiseOptions } from './anonymise.js';
+import { pseudonymOf } from './pseudonym.js';
+import { readZipSafely } from './read-zip-safely.js';
+import type { StudentIdentity } from './scrub-text.js';
+import { writeZip } from './write-zip.js';
 
-const ada: StudentIdentity = { name: 'Ada Lovelace-Byron', email: 'Ada.L+cs101@Uni.Example.edu', sid: 'A1234567' };
-const bo: StudentIdentity = { name: 'Bo (Jr.) Li', email: 'bo.li@uni.example.edu', sid: '' };
-const placeholder: StudentIdentity = { name: PLACEHOLDER_NAME, email: PLACEHOLDER_EMAIL, sid: PLACEHOLDER_SID };
+const zoe: StudentIdentity = { name: 'Zoë Doe', email: 'zoe.doe@uni.example.edu', sid: 'A12345678' };
+const bo: StudentIdentity = { name: 'Bo Lindqvist', email: 'bo.l@uni.example.edu', sid: '' };
+const key = new TextEncoder().encode('unit-test pseudonym key');
+const options: AnonymiseOptions = {
+  pseudonymKey: key,
+  nestedBudget: { maxEntries: 100, maxUncompressedBytes: 1 << 20 },
+};
 const encode = (text: string) => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
+const personal = /zo[eë]|doe|a12345678|lindqvist/i;
 
-void describe('createScrubber', () => {
-  const scrub = createScrubber([ada, bo], placeholder);
+const metadata = {
+  id: 1,
+  assignment: { id: 9, due_date: '2023-11-15T10:42:00-08:00', late_due_date: '2023-11-17T10:42:00-08:00' },
+  users: [
+    { id: 2, ...zoe, assignment: { due_date: '2023-11-20T10:42:00-08:00' }, extension: { hours: 48 } },
+    { id: 3, ...bo },
+  ],
+  previous_submissions: [{ results: { output: 'Hello Zoë Doe' } }],
+};
 
-  void it('replaces full names, emails and sids literally, even with regex characters in them', () => {
-    assert.equal(
-      scrub('# Ada Lovelace-Byron <Ada.L+cs101@Uni.Example.edu> A1234567, Bo (Jr.) Li'),
-      '# John Doe <johndoe@uni.edu> A00000000, John Doe',
-    );
-  });
-
-  void it('matches emails and names whatever their case, and names across any whitespace', () => {
-    assert.equal(scrub('ADA.L+CS101@UNI.EXAMPLE.EDU\nada  lovelace-byron\n'), 'johndoe@uni.edu\nJohn Doe\n');
-  });
-
-  void it('only matches whole words, and leaves first or last names alone', () => {
-    const code = 'sidA1234567 = "A12345678"\nada = Lovelace-Byron()\nBo = 1\n';
-    assert.equal(scrub(code), code);
-  });
-
-  void it('skips an empty sid and values too short to scrub safely', () => {
-    const short = createScrubber([{ name: 'Al', email: 'a@b', sid: '7' }], placeholder);
-    assert.equal(short('x = 7  # Al'), 'x = 7  # Al');
-  });
-});
-
-void describe('anonymiseEntries', () => {
-  const metadata = {
-    id: 1,
-    users: [
-      { id: 2, ...ada },
-      { id: 3, ...bo },
-    ],
-    previous_submissions: [{ results: { output: 'Hello Ada Lovelace-Byron' } }],
+async function anonymise(files: Record<string, Uint8Array | string>) {
+  const tree = {
+    files: new Map(
+      Object.entries(files).map(([path, content]) => [path, typeof content === 'string' ? encode(content) : content]),
+    ),
+    modes: new Map([['autograder/source/zoe_doe_run.sh', 0o755]]),
+    rootPrefix: 'Zoe Doe/',
   };
-  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x00, ...encode('Ada Lovelace-Byron')]);
-  const latin1 = new Uint8Array([...encode('A1234567 caf'), 0xe9]);
-  const files = new Map<string, Uint8Array>([
-    ['autograder/submission_metadata.json', encode(JSON.stringify(metadata))],
-    ['autograder/submission/main.py', encode(`# by ${ada.name} (${ada.email}), ${ada.sid}\nprint("hi")\n`)],
-    ['autograder/submission/untouched.py', encode('print("nothing personal")\n')],
-    ['autograder/submission/report.pdf', encode('%PDF-1.7 Ada Lovelace-Byron')],
-    ['autograder/submission/docs/Scan.PDF', encode('%PDF-1.4')],
-    ['autograder/submission/logo.png', png],
-    ['autograder/submission/latin1.txt', latin1],
-    ['autograder/results/results.json', encode(`{"output": "Graded bo.li@uni.example.edu"}`)],
-    ['autograder/source/tests/test_main.py', encode('# written by the instructor, not Ada Lovelace-Byron\n')],
-  ]);
+  return anonymiseTree(tree, [zoe, bo], options);
+}
 
-  void it('replaces every user in the metadata, keeping an empty sid empty', () => {
-    const { files: anonymised, report } = anonymiseEntries(files, [ada, bo]);
-    const json: unknown = JSON.parse(decode(anonymised.get('autograder/submission_metadata.json')));
-    assert.deepEqual(json, {
-      id: 1,
-      users: [
-        { id: 2, name: PLACEHOLDER_NAME, email: PLACEHOLDER_EMAIL, sid: PLACEHOLDER_SID },
-        { id: 3, name: PLACEHOLDER_NAME, email: PLACEHOLDER_EMAIL, sid: '' },
-      ],
-      previous_submissions: [{ results: { output: 'Hello John Doe' } }],
+void describe('anonymiseTree', () => {
+  void it('scrubs text in every folder, not only the submission', async () => {
+    const result = await anonymise({
+      'autograder/submission/main.py': `# by ${zoe.name} <${zoe.email}>\n`,
+      'autograder/source/main.py': `# by ${zoe.name} <${zoe.email}>\n`,
+      'gradescope/harness.log': 'graded Zoe Doe (A12345678)\n',
+      'other/notes.txt': 'Doe, Zoë and Bo Lindqvist\n',
+      'autograder/submission/untouched.py': 'print("nothing personal")\n',
     });
-    assert.equal(report.usersAnonymised, 2);
+    for (const [path, content] of result.files) assert.doesNotMatch(decode(content), personal, path);
+    assert.equal(decode(result.files.get('autograder/source/main.py')), '# by student-1 <student-1@example.invalid>\n');
+    assert.equal(decode(result.files.get('other/notes.txt')), 'student-1 and student-2\n');
+    assert.equal(result.report.filesChanged, 4);
   });
 
-  void it('scrubs student and result text files, removes PDFs and keeps binary files byte for byte', () => {
-    const { files: anonymised, report } = anonymiseEntries(files, [ada, bo]);
-    assert.equal(
-      decode(anonymised.get('autograder/submission/main.py')),
-      '# by John Doe (johndoe@uni.edu), A00000000\nprint("hi")\n',
+  void it('renames files and folders named after a student, keeping their modes and references in step', async () => {
+    const result = await anonymise({
+      'autograder/source/zoe_doe_run.sh': './A12345678/zoe_doe_hw1.py\n',
+      'autograder/submission/A12345678/zoe_doe_hw1.py': 'import zoe_doe_util\n',
+      'autograder/submission/A12345678/zoe_doe_util.py': '',
+      'autograder/submission/ZoeDoe_hw1.py': '',
+    });
+    assert.deepEqual([...result.files.keys()].sort(), [
+      'autograder/source/student_1_run.sh',
+      'autograder/submission/SID-1/student_1_hw1.py',
+      'autograder/submission/SID-1/student_1_util.py',
+      'autograder/submission/student_1_hw1.py',
+    ]);
+    assert.equal(decode(result.files.get('autograder/source/student_1_run.sh')), './SID-1/student_1_hw1.py\n');
+    assert.equal(decode(result.files.get('autograder/submission/SID-1/student_1_hw1.py')), 'import student_1_util\n');
+    assert.equal(result.modes.get('autograder/source/student_1_run.sh'), 0o755);
+    assert.equal(result.rootPrefix, 'student-1/');
+    assert.equal(result.report.pathsRenamed, 4);
+  });
+
+  void it('gives two paths that scrub alike distinct names', async () => {
+    const result = await anonymise({ 'a/zoe_doe.py': '1', 'a/ZoeDoe.py': '2' });
+    assert.deepEqual([...result.files.keys()].sort(), ['a/student_1-2.py', 'a/student_1.py']);
+  });
+
+  void it('keeps Latin-1 and UTF-16 files in their encoding', async () => {
+    const latin1 = new Uint8Array(Buffer.from('# Zoë Doe, café\n', 'latin1'));
+    const utf16 = new Uint8Array([0xff, 0xfe, ...Buffer.from('// Zoë Doe\n', 'utf16le')]);
+    const result = await anonymise({ 'a/latin1.py': latin1, 'a/utf16.java': utf16 });
+    assert.deepEqual(result.files.get('a/latin1.py'), new Uint8Array(Buffer.from('# student-1, café\n', 'latin1')));
+    assert.deepEqual(
+      result.files.get('a/utf16.java'),
+      new Uint8Array([0xff, 0xfe, ...Buffer.from('// student-1\n', 'utf16le')]),
     );
-    assert.equal(decode(anonymised.get('autograder/results/results.json')), '{"output": "Graded johndoe@uni.edu"}');
-    assert.equal(anonymised.has('autograder/submission/report.pdf'), false);
-    assert.equal(anonymised.has('autograder/submission/docs/Scan.PDF'), false);
-    assert.equal(anonymised.get('autograder/submission/logo.png'), png);
-    assert.equal(anonymised.get('autograder/submission/latin1.txt'), latin1);
-    assert.equal(anonymised.get('autograder/submission/untouched.py'), files.get('autograder/submission/untouched.py'));
-    assert.equal(
-      anonymised.get('autograder/source/tests/test_main.py'),
-      files.get('autograder/source/tests/test_main.py'),
-      "the instructor's files are not the student's",
+  });
+
+  void it('replaces documents, found by content, with a placeholder at the same path', async () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...encode('Zoë Doe')]);
+    const result = await anonymise({
+      'autograder/source/notes.txt': '%PDF-1.7 Zoë Doe',
+      'gradescope/photo.dat': png,
+    });
+    assert.match(
+      decode(result.files.get('autograder/source/notes.txt')),
+      /^Removed by GreenGrader's anonymisation: .*PDF data \(17 bytes\)/,
     );
-    assert.deepEqual(report, { usersAnonymised: 2, filesChanged: 2, pdfsRemoved: 2 });
+    assert.match(decode(result.files.get('gradescope/photo.dat')), /PNG image/);
+    assert.equal(result.report.documentsReplaced, 2);
   });
 
-  void it('changes nothing when disabled', () => {
-    const { files: same, report } = anonymiseEntries(files, [ada, bo], { enabled: false });
-    assert.deepEqual(same, files);
-    assert.deepEqual(report, { usersAnonymised: 0, filesChanged: 0, pdfsRemoved: 0 });
+  void it('anonymises zips inside the zip and replaces other archives', async () => {
+    const inner = await writeZip(
+      new Map([
+        ['zoe_doe/hw.py', encode('# Zoë Doe\n')],
+        ['cv.pdf', encode('%PDF-1.4')],
+      ]),
+    );
+    const outer = await writeZip(new Map([['inner.zip', inner]]));
+    const gzip = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, ...encode('Zoë Doe')]);
+    const result = await anonymise({
+      'autograder/submission/outer.zip': outer,
+      'autograder/submission/data.tgz': gzip,
+    });
+    const limits = { maxEntries: 10, maxUncompressedBytes: 1 << 20 };
+    const unpackedOuter = await readZipSafely(
+      result.files.get('autograder/submission/outer.zip') ?? new Uint8Array(),
+      limits,
+    );
+    const unpackedInner = await readZipSafely(unpackedOuter.files.get('inner.zip') ?? new Uint8Array(), limits);
+    assert.deepEqual([...unpackedInner.files.keys()].sort(), ['cv.pdf', 'student_1/hw.py']);
+    assert.equal(decode(unpackedInner.files.get('student_1/hw.py')), '# student-1\n');
+    assert.match(decode(unpackedInner.files.get('cv.pdf')), /^Removed/);
+    assert.match(decode(result.files.get('autograder/submission/data.tgz')), /gzip data .*not opened/);
+    assert.equal(result.report.archivesAnonymised, 2);
+    assert.equal(result.report.archivesReplaced, 1);
   });
 
-  void it('anonymiseMetadataJson does the same to a parsed metadata object', () => {
-    const json = anonymiseMetadataJson(metadata, [ada, bo]);
-    assert.doesNotMatch(JSON.stringify(json), /Ada|Lovelace|bo\.li|A1234567/i);
+  void it('replaces a nested zip that does not fit the remaining unzip budget', async () => {
+    const inner = await writeZip(new Map([['big.txt', new Uint8Array(4096)]]));
+    const tree = { files: new Map([['a/inner.zip', inner]]), modes: new Map<string, number>(), rootPrefix: '' };
+    const result = await anonymiseTree(tree, [zoe], {
+      ...options,
+      nestedBudget: { maxEntries: 10, maxUncompressedBytes: 1000 },
+    });
+    assert.match(decode(result.files.get('a/inner.zip')), /could not be opened safely \(too-large-uncompressed\)/);
+  });
+
+  void it('gives users pseudonymous ids and tokens, drops their own dates and extra fields, keeps the assignment dates', async () => {
+    const result = await anonymise({ 'autograder/submission_metadata.json': JSON.stringify(metadata) });
+    const json = JSON.parse(decode(result.files.get('autograder/submission_metadata.json'))) as typeof metadata;
+    assert.deepEqual(json.users, [
+      { id: pseudonymOf(2, key), name: 'student-1', email: 'student-1@example.invalid', sid: 'SID-1' },
+      { id: pseudonymOf(3, key), name: 'student-2', email: 'student-2@example.invalid', sid: '' },
+    ]);
+    assert.deepEqual(json.assignment, metadata.assignment);
+    assert.deepEqual(json.previous_submissions, [{ results: { output: 'Hello student-1' } }]);
   });
 });
 
-void describe('decodeText', () => {
-  void it('keeps a byte-order mark, so re-encoding gives the same bytes', () => {
-    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...encode('x')]);
-    assert.deepEqual(encode(decodeText(bytes) ?? ''), bytes);
+void describe('pseudonymOf', () => {
+  void it('is stable for one key, differs across keys and ids, and stays a safe integer', () => {
+    assert.equal(pseudonymOf(2651667, key), pseudonymOf(2651667, key));
+    assert.notEqual(pseudonymOf(2651667, key), pseudonymOf(2651668, key));
+    assert.notEqual(pseudonymOf(2651667, key), pseudonymOf(2651667, encode('another key entirely')));
+    assert.ok(Number.isSafeInteger(pseudonymOf(2651667, key)));
   });
+});
 
-  void it('treats NUL bytes and invalid UTF-8 as binary', () => {
-    assert.equal(decodeText(new Uint8Array([0x61, 0x00])), null);
-    assert.equal(decodeText(new Uint8Array([0xff, 0xfe, 0x61])), null);
+void describe('notebooks', () => {
+  void it('lose the images of their outputs and are scrubbed like any JSON', async () => {
+    const notebook = {
+      cells: [
+        {
+          cell_type: 'code',
+          source: ['plot("Zoë Doe")\n'],
+          outputs: [{ output_type: 'display_data', data: { 'image/png': 'iVBORw0KGgo=', 'text/plain': '<Figure>' } }],
+        },
+        { cell_type: 'code', source: [], outputs: [{ data: { 'image/jpeg': '/9j/4AAQ' } }] },
+      ],
+    };
+    const result = await anonymise({ 'lab.ipynb': JSON.stringify(notebook) });
+    const text = decode(result.files.get('lab.ipynb'));
+    assert.deepEqual(JSON.parse(text), {
+      cells: [
+        {
+          cell_type: 'code',
+          source: ['plot("student-1")\n'],
+          outputs: [{ output_type: 'display_data', data: { 'text/plain': '<Figure>' } }],
+        },
+        {
+          cell_type: 'code',
+          source: [],
+          outputs: [{ data: { 'text/plain': "[image removed by GreenGrader's anonymisation]" } }],
+        },
+      ],
+    });
+    assert.ok(text.startsWith('{\n "cells": [\n'), 'written with nbformat indentation');
+    assert.equal(result.report.documentsReplaced, 1);
   });
 });

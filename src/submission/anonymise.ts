@@ -1,134 +1,205 @@
+import { anonymiseMetadataFile } from './anonymise-metadata.js';
+import { detectContent, type DetectedContent } from './detect-content.js';
 import { InvalidSubmissionError } from './errors.js';
 import { ROOT_MARKER } from './find-root.js';
+import { readZipSafely } from './read-zip-safely.js';
+import { isJsonPath, scrubJsonText } from './scrub-json.js';
 import { createScrubber, type Scrubber, type StudentIdentity } from './scrub-text.js';
-
-/** Stands in for every student's full name. */
-export const PLACEHOLDER_NAME = 'John Doe';
-/** Stands in for every student's email address. */
-export const PLACEHOLDER_EMAIL = 'johndoe@uni.edu';
-/** Stands in for every non-empty student id. */
-export const PLACEHOLDER_SID = 'A00000000';
-
-const PLACEHOLDER: StudentIdentity = { name: PLACEHOLDER_NAME, email: PLACEHOLDER_EMAIL, sid: PLACEHOLDER_SID };
+import { stripNotebookImages } from './strip-notebook-images.js';
+import { decodeText, encodeText } from './text-codec.js';
+import { writeZip } from './write-zip.js';
 
 /** Paths inside the Gradescope tree (after the root folder is stripped). */
 export const METADATA_PATH = ROOT_MARKER;
 export const SUBMISSION_DIR = 'autograder/submission/';
 export const RESULTS_DIR = 'autograder/results/';
 
-/** Whether to anonymise; on unless `enabled: false` is passed. */
+/** Zips inside zips are opened this deep at most; deeper ones are replaced. */
+const MAX_ARCHIVE_DEPTH = 3;
+
+/** What anonymisation needs besides the files. */
 export interface AnonymiseOptions {
-  enabled?: boolean;
+  /** Key of the HMAC that turns Gradescope user ids into pseudonyms (see pseudonymOf). */
+  pseudonymKey: Uint8Array;
+  /** What nested zips may still expand to, after the outer zip's own files. */
+  nestedBudget: { maxEntries: number; maxUncompressedBytes: number };
 }
 
-/** What anonymisation did. */
+/** What anonymisation did; stored with the submission, so it names no file. */
 export interface AnonymisationReport {
-  /** Submitters whose name, email and sid were replaced (0 when disabled). */
+  /** Submitters whose name, email, sid and id were replaced. */
   usersAnonymised: number;
-  /** Student and result files whose text was rewritten (the metadata file is not counted). */
+  /** Text files whose content was rewritten (the metadata file is not counted). */
   filesChanged: number;
-  /** PDF files deleted from the student's files. */
-  pdfsRemoved: number;
+  /** Files or folders renamed because their path held personal data. */
+  pathsRenamed: number;
+  /** PDFs, office files and images replaced by a placeholder text file (or, in a notebook, a placeholder line). */
+  documentsReplaced: number;
+  /** Zips inside the zip that were opened and anonymised in turn. */
+  archivesAnonymised: number;
+  /** Archives replaced by a placeholder: other formats, too deep, over budget or unreadable. */
+  archivesReplaced: number;
 }
 
-/** Files after anonymisation, and what changed. */
-export interface AnonymisedEntries {
+/** The report of a tree kept as it came. */
+export const NOTHING_ANONYMISED: Readonly<AnonymisationReport> = {
+  usersAnonymised: 0,
+  filesChanged: 0,
+  pathsRenamed: 0,
+  documentsReplaced: 0,
+  archivesAnonymised: 0,
+  archivesReplaced: 0,
+};
+
+/** A file tree after anonymisation. */
+export interface AnonymisedTree {
   files: Map<string, Uint8Array>;
+  /** Permission bits, under the new paths. */
+  modes: Map<string, number>;
+  /** Root folder of the zip, scrubbed too. */
+  rootPrefix: string;
   report: AnonymisationReport;
 }
 
+interface TreeInput {
+  files: ReadonlyMap<string, Uint8Array>;
+  modes: ReadonlyMap<string, number>;
+  rootPrefix: string;
+}
+
 /**
- * Does what the original ingestion did before storing anything: deletes the student's PDFs and
- * replaces each submitter's full name, email and sid with placeholders in the metadata and in every
- * text file the student submitted. It also scrubs `autograder/results/` (Gradescope's result and
- * stdout often echo the student's files) and every string of the metadata, such as earlier results'
- * output. Binary files (NUL bytes or invalid UTF-8) are kept byte for byte; file names are not changed.
+ * Anonymises every file of the tree, whatever folder it is in (the autograder copies student files into
+ * `autograder/source/`, Gradescope keeps its own under `gradescope/`):
+ * - text (UTF-8, UTF-16 with BOM, else Latin-1) is scrubbed of every submitter's name, email and sid in
+ *   all spellings `variantsOf` knows, JSON after decoding its escapes, and written back in its encoding;
+ * - paths are scrubbed with the same scrubber, so `jane_doe_hw1.py` and `import jane_doe_hw1` stay in step;
+ * - documents (PDF, office files, images: by content, not by name) become a placeholder text file at the
+ *   same path, since they cannot be scrubbed and a grader that looks for the file still finds one; images in
+ *   notebook outputs are removed likewise;
+ * - zips (also jars, which graders ship) are anonymised recursively within the unzip budget; other
+ *   archives (tar, gzip, 7z, …) become placeholders, since no reader here bounds their expansion;
+ * - the metadata's users get pseudonymous ids and tokens, and lose their per-student dates.
+ * Other binary files (compiled code, data) are kept byte for byte.
  */
-export function anonymiseEntries(
-  files: ReadonlyMap<string, Uint8Array>,
+export async function anonymiseTree(
+  tree: TreeInput,
   identities: readonly StudentIdentity[],
-  options: AnonymiseOptions = {},
-): AnonymisedEntries {
-  if (options.enabled === false) {
-    return { files: new Map(files), report: { usersAnonymised: 0, filesChanged: 0, pdfsRemoved: 0 } };
-  }
-  const scrub = createScrubber(identities, PLACEHOLDER);
-  const result = new Map<string, Uint8Array>();
-  let filesChanged = 0;
-  let pdfsRemoved = 0;
-  for (const [path, content] of files) {
-    if (path.startsWith(SUBMISSION_DIR) && /\.pdf$/i.test(path)) {
-      pdfsRemoved++;
-    } else if (path === METADATA_PATH) {
-      result.set(path, anonymiseMetadataFile(content, scrub));
-    } else if (path.startsWith(SUBMISSION_DIR) || path.startsWith(RESULTS_DIR)) {
-      const scrubbed = scrubFile(content, scrub);
-      if (scrubbed !== content) filesChanged++;
-      result.set(path, scrubbed);
-    } else {
-      result.set(path, content);
-    }
-  }
-  return { files: result, report: { usersAnonymised: identities.length, filesChanged, pdfsRemoved } };
+  options: AnonymiseOptions,
+): Promise<AnonymisedTree> {
+  const report: AnonymisationReport = { ...NOTHING_ANONYMISED, usersAnonymised: identities.length };
+  const budget = { ...options.nestedBudget };
+  const scrub = createScrubber(identities);
+  const context: WalkContext = { scrub, report, budget, pseudonymKey: options.pseudonymKey };
+  return walk(tree, context, 0);
 }
 
-/** Metadata JSON with every string scrubbed and each `users[]` name, email and non-empty sid replaced. */
-export function anonymiseMetadataJson(json: unknown, identities: readonly StudentIdentity[]): unknown {
-  return replaceUserFields(scrubStrings(json, createScrubber(identities, PLACEHOLDER)));
+interface WalkContext {
+  scrub: Scrubber;
+  report: AnonymisationReport;
+  budget: { maxEntries: number; maxUncompressedBytes: number };
+  pseudonymKey: Uint8Array;
 }
 
-function anonymiseMetadataFile(content: Uint8Array, scrub: Scrubber): Uint8Array {
-  let json: unknown;
+async function walk(tree: TreeInput, context: WalkContext, depth: number): Promise<AnonymisedTree> {
+  const files = new Map<string, Uint8Array>();
+  const modes = new Map<string, number>();
+  for (const [path, content] of tree.files) {
+    const newPath = uniquePath(depth === 0 && path === METADATA_PATH ? path : context.scrub(path), files);
+    if (newPath !== path) context.report.pathsRenamed++;
+    files.set(newPath, await anonymiseFile(path, content, context, depth));
+    const mode = tree.modes.get(path);
+    if (mode !== undefined) modes.set(newPath, mode);
+  }
+  return { files, modes, rootPrefix: context.scrub(tree.rootPrefix), report: context.report };
+}
+
+async function anonymiseFile(
+  path: string,
+  content: Uint8Array,
+  context: WalkContext,
+  depth: number,
+): Promise<Uint8Array> {
+  if (depth === 0 && path === METADATA_PATH) return anonymiseMetadataFile(content, context.scrub, context.pseudonymKey);
+  const detected = detectContent(content);
+  switch (detected.kind) {
+    case 'document':
+      context.report.documentsReplaced++;
+      return placeholder(detected, content, 'it can carry personal data that cannot be scrubbed as text');
+    case 'other-archive':
+      context.report.archivesReplaced++;
+      return placeholder(detected, content, 'archives other than zip are not opened, so it could not be checked');
+    case 'zip':
+      return anonymiseNestedZip(content, detected, context, depth + 1);
+    case 'other':
+      return scrubTextFile(path, content, context);
+  }
+}
+
+/** Returns `content` itself when it is binary or nothing matched. */
+function scrubTextFile(path: string, content: Uint8Array, context: WalkContext): Uint8Array {
+  const decoded = decodeText(content);
+  if (decoded === null) return content;
+  const withoutImages = /\.ipynb$/i.test(path) ? stripNotebookImages(decoded.text) : null;
+  if (withoutImages !== null) context.report.documentsReplaced++;
+  const text = withoutImages ?? decoded.text;
+  const scrubbed = looksLikeJson(path, text) ? scrubJsonText(text, context.scrub) : context.scrub(text);
+  if (scrubbed === decoded.text) return content;
+  context.report.filesChanged++;
+  return encodeText(scrubbed, decoded.encoding);
+}
+
+function looksLikeJson(path: string, text: string): boolean {
+  if (isJsonPath(path)) return true;
+  if (!/^\s*[[{]/.test(text)) return false;
   try {
-    json = JSON.parse(new TextDecoder().decode(content));
-  } catch (error) {
-    throw new InvalidSubmissionError('invalid-metadata', `${METADATA_PATH} is not valid JSON.`, { cause: error });
-  }
-  return new TextEncoder().encode(JSON.stringify(replaceUserFields(scrubStrings(json, scrub))));
-}
-
-function replaceUserFields(json: unknown): unknown {
-  if (!isRecord(json) || !Array.isArray(json.users)) return json;
-  const users: unknown[] = json.users.map((user: unknown) => {
-    if (!isRecord(user)) return user;
-    const replaced: Record<string, unknown> = { ...user, name: PLACEHOLDER_NAME, email: PLACEHOLDER_EMAIL };
-    // An empty sid stays empty: it records that the roster had none, which is not personal data.
-    if (typeof user.sid === 'string' && user.sid !== '') replaced.sid = PLACEHOLDER_SID;
-    return replaced;
-  });
-  return { ...json, users };
-}
-
-function scrubStrings(json: unknown, scrub: Scrubber): unknown {
-  if (typeof json === 'string') return scrub(json);
-  if (Array.isArray(json)) return json.map((item: unknown) => scrubStrings(item, scrub));
-  if (isRecord(json)) {
-    return Object.fromEntries(Object.entries(json).map(([key, value]) => [key, scrubStrings(value, scrub)]));
-  }
-  return json;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Returns `content` itself when it is binary or nothing matched, so callers can tell what changed. */
-function scrubFile(content: Uint8Array, scrub: Scrubber): Uint8Array {
-  const text = decodeText(content);
-  if (text === null) return content;
-  const scrubbed = scrub(text);
-  return scrubbed === text ? content : new TextEncoder().encode(scrubbed);
-}
-
-// ignoreBOM keeps a leading byte-order mark in the text, so re-encoding puts it back.
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** The file as text, or null when it looks binary: it has a NUL byte or is not valid UTF-8. */
-export function decodeText(content: Uint8Array): string | null {
-  if (content.includes(0)) return null;
-  try {
-    return strictUtf8.decode(content);
+    JSON.parse(text);
+    return true;
   } catch {
-    return null;
+    return false;
+  }
+}
+
+async function anonymiseNestedZip(
+  content: Uint8Array,
+  detected: DetectedContent,
+  context: WalkContext,
+  depth: number,
+): Promise<Uint8Array> {
+  if (depth > MAX_ARCHIVE_DEPTH) {
+    context.report.archivesReplaced++;
+    return placeholder(detected, content, `zips nested more than ${MAX_ARCHIVE_DEPTH} deep are not opened`);
+  }
+  let entries;
+  try {
+    entries = await readZipSafely(content, context.budget);
+  } catch (error) {
+    if (!(error instanceof InvalidSubmissionError)) throw error;
+    context.report.archivesReplaced++;
+    return placeholder(detected, content, `it could not be opened safely (${error.reason})`);
+  }
+  let inflated = 0;
+  for (const file of entries.files.values()) inflated += file.length;
+  context.budget.maxEntries -= entries.files.size;
+  context.budget.maxUncompressedBytes -= inflated;
+  const anonymised = await walk(entries, context, depth);
+  context.report.archivesAnonymised++;
+  return writeZip(anonymised.files, { modes: anonymised.modes, rootPrefix: anonymised.rootPrefix });
+}
+
+function placeholder(detected: DetectedContent, content: Uint8Array, why: string): Uint8Array {
+  return new TextEncoder().encode(
+    `Removed by GreenGrader's anonymisation: this file held ${detected.format} data (${content.length} bytes); ${why}.\n`,
+  );
+}
+
+/** `path`, or `path` with `-2`, `-3`, … before its extension when scrubbing made two paths equal. */
+function uniquePath(path: string, taken: ReadonlyMap<string, unknown>): string {
+  if (!taken.has(path)) return path;
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  const split = dot > slash + 1 ? dot : path.length;
+  for (let suffix = 2; ; suffix++) {
+    const candidate = `${path.slice(0, split)}-${suffix}${path.slice(split)}`;
+    if (!taken.has(candidate)) return candidate;
   }
 }

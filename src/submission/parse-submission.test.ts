@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PLACEHOLDER_EMAIL, PLACEHOLDER_NAME, PLACEHOLDER_SID } from './anonymise.js';
+import { NOTHING_ANONYMISED } from './anonymise.js';
 import { InvalidSubmissionError, type InvalidSubmissionReason } from './errors.js';
 import { parseSubmission, type ParseSubmissionOptions } from './parse-submission.js';
 import { readZipSafely } from './read-zip-safely.js';
@@ -15,7 +15,7 @@ import {
 
 const options: ParseSubmissionOptions = {
   limits: { maxEntries: 1000, maxUncompressedBytes: 10 * 1024 * 1024 },
-  anonymise: true,
+  anonymise: { pseudonymKey: new TextEncoder().encode('a test key of enough length') },
 };
 const decode = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
 
@@ -43,8 +43,8 @@ void describe('parseSubmission', () => {
     assert.deepEqual(
       parsed.metadata.users.map(({ name, email, sid }) => ({ name, email, sid })),
       [
-        { name: PLACEHOLDER_NAME, email: PLACEHOLDER_EMAIL, sid: PLACEHOLDER_SID },
-        { name: PLACEHOLDER_NAME, email: PLACEHOLDER_EMAIL, sid: PLACEHOLDER_SID },
+        { name: 'student-1', email: 'student-1@example.invalid', sid: 'SID-1' },
+        { name: 'student-2', email: 'student-2@example.invalid', sid: 'SID-2' },
       ],
     );
     assert.deepEqual(parsed.senderIps, DEFAULT_SENDER_IPS);
@@ -53,9 +53,9 @@ void describe('parseSubmission', () => {
     assert.deepEqual([...parsed.submissionFiles.keys()], ['calculator.py']);
     const calculator = decode(parsed.submissionFiles.get('calculator.py'));
     assert.doesNotMatch(calculator, personalData);
-    assert.match(calculator, /John Doe <johndoe@uni\.edu> \(A00000000\)/);
+    assert.match(calculator, /student-1 <student-1@example\.invalid> \(SID-1\), student-2 </);
     assert.match(parsed.sourceHash, /^[0-9a-f]{64}$/);
-    assert.deepEqual(parsed.anonymisation, { usersAnonymised: 2, filesChanged: 1, pdfsRemoved: 0 });
+    assert.deepEqual(parsed.anonymisation, { ...NOTHING_ANONYMISED, usersAnonymised: 2, filesChanged: 1 });
     assert.deepEqual(parsed.warnings, []);
   });
 
@@ -77,7 +77,7 @@ void describe('parseSubmission', () => {
       const original = JSON.parse(text) as { users: { name: string; email: string }[] };
       const parsed = await parseSubmission(await buildGradescopeZip({ metadata: text, rootPrefix: '' }), options);
       assert.equal(parsed.metadata.users.length, original.users.length);
-      assert.equal(parsed.metadata.users[0]?.name, PLACEHOLDER_NAME);
+      assert.equal(parsed.metadata.users[0]?.name, 'student-1');
       assert.equal(parsed.metadata.users[0]?.sid, '', 'an empty sid stays empty');
       const stored = decode(
         (await readZipSafely(parsed.anonymisedZip, options.limits)).files.get('autograder/submission_metadata.json'),
@@ -90,14 +90,15 @@ void describe('parseSubmission', () => {
     const parsed = await parseSubmission(await buildGradescopeZip(), { ...options, anonymise: false });
     assert.equal(parsed.metadata.users[0]?.name, DEFAULT_STUDENTS[0].name);
     assert.match(decode(parsed.submissionFiles.get('calculator.py')), personalData);
-    assert.deepEqual(parsed.anonymisation, { usersAnonymised: 0, filesChanged: 0, pdfsRemoved: 0 });
+    assert.deepEqual(parsed.anonymisation, NOTHING_ANONYMISED);
   });
 
-  void it('removes PDFs from the student files', async () => {
+  void it('replaces PDFs with a placeholder wherever they are', async () => {
     const zip = await buildGradescopeZip({ submissionFiles: { 'calculator.py': 'x = 1\n', 'writeup.pdf': '%PDF' } });
     const parsed = await parseSubmission(zip, options);
-    assert.deepEqual([...parsed.submissionFiles.keys()], ['calculator.py']);
-    assert.equal(parsed.anonymisation.pdfsRemoved, 1);
+    assert.deepEqual([...parsed.submissionFiles.keys()], ['calculator.py', 'writeup.pdf']);
+    assert.match(decode(parsed.submissionFiles.get('writeup.pdf')), /^Removed by GreenGrader's anonymisation: .*PDF/);
+    assert.equal(parsed.anonymisation.documentsReplaced, 1);
   });
 
   void it('gives the same bytes and hashes for the same zip, and a hash that ignores the student files', async () => {

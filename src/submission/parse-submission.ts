@@ -1,4 +1,11 @@
-import { anonymiseEntries, METADATA_PATH, RESULTS_DIR, SUBMISSION_DIR, type AnonymisationReport } from './anonymise.js';
+import {
+  anonymiseTree,
+  METADATA_PATH,
+  NOTHING_ANONYMISED,
+  RESULTS_DIR,
+  SUBMISSION_DIR,
+  type AnonymisationReport,
+} from './anonymise.js';
 import { describeIssues } from './describe-issues.js';
 import { InvalidSubmissionError } from './errors.js';
 import { submissionMetadataSchema, type SubmissionMetadata } from './metadata-schema.js';
@@ -18,8 +25,11 @@ const RESULTS_PATH = `${RESULTS_DIR}results.json`;
 export interface ParseSubmissionOptions {
   /** Bounds on what the zip may expand to. */
   limits: ZipLimits;
-  /** Replace the students' personal data before anything is kept (the original always did). */
-  anonymise: boolean;
+  /**
+   * Replace the students' personal data before anything is kept (the original always did), with the key
+   * that makes user ids pseudonymous; false keeps the tree as it came (for re-reading a stored zip).
+   */
+  anonymise: false | { pseudonymKey: Uint8Array };
 }
 
 /** A checked `gradescope_data.zip`, anonymised when asked. */
@@ -38,7 +48,7 @@ export interface ParsedSubmission {
   sourceHash: string;
   /** The whole tree re-zipped under the same root folder, deterministically; this is what gets stored. */
   anonymisedZip: Uint8Array;
-  /** What anonymisation changed. */
+  /** What anonymisation changed (all zeros when it was off). */
   anonymisation: AnonymisationReport;
   /** Things that were odd but not fatal, for the log. */
   warnings: string[];
@@ -57,9 +67,14 @@ export async function parseSubmission(bytes: Uint8Array, options: ParseSubmissio
 
   const original = readMetadata(entries.files);
   const identities = original.users.map(({ name, email, sid }) => ({ name, email, sid }));
-  const anonymised = anonymiseEntries(entries.files, identities, { enabled: options.anonymise });
-  const files = anonymised.files;
-  const metadata = options.anonymise ? readMetadata(files) : original;
+  const tree = options.anonymise
+    ? await anonymiseTree(entries, identities, {
+        pseudonymKey: options.anonymise.pseudonymKey,
+        nestedBudget: remainingBudget(entries.files, options.limits),
+      })
+    : null;
+  const files = tree?.files ?? entries.files;
+  const metadata = tree ? readMetadata(files) : original;
 
   const sourceFiles = subtree(files, SOURCE_DIR);
   if (sourceFiles.size === 0) warnings.push(`No files under ${SOURCE_DIR}: the autograder cannot be rebuilt.`);
@@ -71,8 +86,11 @@ export async function parseSubmission(bytes: Uint8Array, options: ParseSubmissio
     sourceFiles,
     submissionFiles: subtree(files, SUBMISSION_DIR),
     sourceHash: hashFiles(sourceFiles),
-    anonymisedZip: await writeZip(files, { modes: entries.modes, rootPrefix: entries.rootPrefix }),
-    anonymisation: anonymised.report,
+    anonymisedZip: await writeZip(files, {
+      modes: tree?.modes ?? entries.modes,
+      rootPrefix: tree?.rootPrefix ?? entries.rootPrefix,
+    }),
+    anonymisation: tree?.report ?? NOTHING_ANONYMISED,
     warnings,
   };
 }
@@ -98,6 +116,19 @@ export function readMetadata(files: ReadonlyMap<string, Uint8Array>): Submission
     throw new InvalidSubmissionError('invalid-metadata', message, { cause: parsed.error });
   }
   return parsed.data;
+}
+
+/** What zips inside the zip may still expand to: the limits less what the outer zip used. */
+function remainingBudget(
+  files: ReadonlyMap<string, Uint8Array>,
+  limits: ZipLimits,
+): { maxEntries: number; maxUncompressedBytes: number } {
+  let bytes = 0;
+  for (const content of files.values()) bytes += content.length;
+  return {
+    maxEntries: Math.max(0, limits.maxEntries - files.size),
+    maxUncompressedBytes: Math.max(0, limits.maxUncompressedBytes - bytes),
+  };
 }
 
 /** Files under `dir`, re-keyed relative to it, in sorted order. */

@@ -1,56 +1,180 @@
-/** The personal data of one submitter that must not leave ingestion. */
-export interface StudentIdentity {
-  /** Full name as on the roster. */
-  name: string;
-  /** Email address. */
-  email: string;
-  /** Student id; '' when unset. */
-  sid: string;
-}
+import { variantsOf, type StudentIdentity, type Variant, type VariantKind } from './name-variants.js';
+
+export type { StudentIdentity } from './name-variants.js';
 
 /** Replaces every occurrence of the given identities in a text. */
 export type Scrubber = (text: string) => string;
 
-/**
- * Shorter values are only replaced in the metadata, not in files: a sid such as "7" or a name such as
- * "Al" would otherwise rewrite ordinary code.
- */
-const MIN_SCRUBBED_LENGTH = 3;
-
-// Letters, digits and '_' may not touch a match, so "Ann Lee" is not found inside "Joann Leeds".
-const BEFORE = '(?<![\\p{L}\\p{N}_])';
-const AFTER = '(?![\\p{L}\\p{N}_])';
-
-/**
- * Builds a scrubber for the full name, email and sid of each identity, matched literally (regex
- * characters escaped), case-insensitively and as whole words; any run of whitespace matches the
- * spaces inside a name. First or last names alone are NOT replaced: common ones ("Will", "Long",
- * "Park") are everyday words and identifiers, and rewriting them would change what the code does.
- */
-export function createScrubber(identities: readonly StudentIdentity[], placeholder: StudentIdentity): Scrubber {
-  const patterns = new Map<string, string>();
-  const add = (value: string, pattern: string, replacement: string) => {
-    if (value.trim().length >= MIN_SCRUBBED_LENGTH && !patterns.has(pattern)) patterns.set(pattern, replacement);
-  };
-  for (const identity of identities) {
-    add(identity.email, escapeRegExp(identity.email.trim()), placeholder.email);
-    add(identity.name, identity.name.trim().split(/\s+/).map(escapeRegExp).join('\\s+'), placeholder.name);
-    add(identity.sid, escapeRegExp(identity.sid.trim()), placeholder.sid);
-  }
-  if (patterns.size === 0) return (text) => text;
-
-  // Longest first, so an email wins over a sid that it contains.
-  const ordered = [...patterns].sort(([a], [b]) => b.length - a.length);
-  const regex = new RegExp(`${BEFORE}(?:${ordered.map(([pattern]) => `(${pattern})`).join('|')})${AFTER}`, 'giu');
-  const replacements = ordered.map(([, replacement]) => replacement);
-  return (text) =>
-    text.replace(regex, (...args: unknown[]) => {
-      const group = replacements.findIndex((_, index) => typeof args[index + 1] === 'string');
-      return replacements[group] ?? String(args[0]);
-    });
+/** The stable stand-ins for the n-th submitter (1-based), so a re-run grader sees consistent values. */
+export function tokensOf(index: number): StudentIdentity {
+  return { name: `student-${index}`, email: `student-${index}@example.invalid`, sid: `SID-${index}` };
 }
 
-/** Escapes every character that has a meaning in a regular expression (unicode mode). */
-function escapeRegExp(value: string): string {
-  return value.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+interface CompiledVariant extends Variant {
+  student: number;
+  /** The same pattern, sticky, to retry at one position when an earlier alternative was refused there. */
+  sticky: RegExp;
+}
+
+// A sid this long is replaced even inside a longer token (hw1_A12345678, A12345678.py); shorter ones
+// only as a whole token, since "1234" also occurs inside ordinary numbers.
+const SID_ANYWHERE_LENGTH = 6;
+// Parts run together without a separator ("lina" from Li Na) must be this long to be a name, not a word.
+const MIN_JOINED_LETTERS = 5;
+
+/**
+ * Builds a scrubber for each identity's name, email and sid in every spelling `variantsOf` lists, matched
+ * case-insensitively. Replacements are `student-N`, `student-N@example.invalid` and `SID-N` (N = 1-based
+ * position in `users`); a match that is a single identifier (jane_doe, JaneDoe) becomes `student_N` and a
+ * sid glued to a word `SID_N`, so renamed identifiers in code stay valid.
+ *
+ * Edges stop over-scrubbing: a name must start and end at a word edge (a non-letter, or a camelCase
+ * step as in printJaneDoe), so "Ann Lee" is not found in "Joann Leeds". A name part alone (Jane, Doe)
+ * needs three letters and a capital first letter but not all capitals: "Max" in a comment is a name, while
+ * `max(`, `MAX_SIZE` and one- or two-letter parts ("Li", "J") are code and letters, and stay.
+ */
+export function createScrubber(identities: readonly StudentIdentity[]): Scrubber {
+  const compiled: CompiledVariant[] = [];
+  const byKind = (kind: VariantKind) =>
+    identities.flatMap((identity, index) =>
+      variantsOf(identity)
+        .filter((variant) => variant.kind === kind)
+        .map((variant) => ({ ...variant, student: index + 1, sticky: new RegExp(variant.pattern, 'iuy') })),
+    );
+  // Across students too, the most specific kind goes first: one student's full name before another's first name.
+  for (const kind of ['email', 'full-name', 'initials', 'local-part', 'sid', 'lone-part'] as const) {
+    compiled.push(...byKind(kind));
+  }
+  if (compiled.length === 0) return (text) => text;
+  const combined = new RegExp(compiled.map((variant) => `(${variant.pattern})`).join('|'), 'giu');
+  return (text) => scrubWith(text, combined, compiled);
+}
+
+function scrubWith(text: string, combined: RegExp, variants: readonly CompiledVariant[]): string {
+  let out = '';
+  let copiedUpTo = 0;
+  combined.lastIndex = 0;
+  for (let match = combined.exec(text); match !== null; match = combined.exec(text)) {
+    const at = match.index;
+    const first = match.findIndex((group, index) => index > 0 && group !== undefined) - 1;
+    const accepted = acceptAt(text, at, variants, first);
+    if (accepted === null) {
+      combined.lastIndex = at + 1;
+      continue;
+    }
+    out += text.slice(copiedUpTo, at) + replacementOf(accepted.variant, accepted.matched, text, at);
+    copiedUpTo = at + accepted.matched.length;
+    combined.lastIndex = copiedUpTo;
+  }
+  return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
+}
+
+/**
+ * The longest acceptable match at `at`, over the variants from `from` on (the earlier ones did not match
+ * there); on a tie the earlier, more specific variant wins. Longest, so "zoe.doe+cs101" is one login,
+ * not a name followed by "+cs101".
+ */
+function acceptAt(
+  text: string,
+  at: number,
+  variants: readonly CompiledVariant[],
+  from: number,
+): { variant: CompiledVariant; matched: string } | null {
+  let best: { variant: CompiledVariant; matched: string } | null = null;
+  for (let index = Math.max(from, 0); index < variants.length; index++) {
+    const variant = variants[index];
+    if (variant === undefined) continue;
+    variant.sticky.lastIndex = at;
+    const matched = variant.sticky.exec(text)?.[0];
+    if (matched === undefined || matched.length <= (best?.matched.length ?? 0)) continue;
+    if (isAcceptable(variant.kind, matched, text, at)) best = { variant, matched };
+  }
+  return best;
+}
+
+function isAcceptable(kind: VariantKind, matched: string, text: string, at: number): boolean {
+  const head = text.slice(Math.max(0, at - 2), at);
+  const before = afterEscape(head) ? '' : charBefore(text, at);
+  const after = charAt(text, at + matched.length);
+  switch (kind) {
+    case 'email':
+      // Not the tail of a longer address nor the head of a longer domain (jane@uni.edu.au).
+      return (
+        !/[\p{L}\p{N}._%+-]/u.test(before) &&
+        !/^[\p{L}\p{N}]|^[.-][\p{L}\p{N}]/u.test(text.slice(at + matched.length, at + matched.length + 2))
+      );
+    case 'sid':
+      if (matched.length >= SID_ANYWHERE_LENGTH) return true;
+      return !/[\p{L}\p{N}]/u.test(before) && !/[\p{L}\p{N}]/u.test(after);
+    case 'local-part':
+      return !/[\p{L}\p{N}]/u.test(before) && !/[\p{L}\p{N}]/u.test(after);
+    case 'lone-part':
+      return looksLikeAName(matched) && hasWordEdges(matched, before, after);
+    case 'full-name':
+      return (hasSeparator(matched) || letters(matched) >= MIN_JOINED_LETTERS) && hasWordEdges(matched, before, after);
+    case 'initials':
+      return hasWordEdges(matched, before, after);
+  }
+}
+
+/** Starts at a non-letter or a camelCase step, and ends likewise. */
+function hasWordEdges(matched: string, before: string, after: string): boolean {
+  const first = matched[0] ?? '';
+  const last = lastLetter(matched);
+  const startOk = !/[\p{L}\p{M}]/u.test(before) || (isLower(before) && isUpper(first));
+  const endOk = !/[\p{L}\p{M}]/u.test(after) || (isUpper(after) && !isUpper(last));
+  return startOk && endOk;
+}
+
+/** Capitalised like a name (Jane, McDonald), not lower-case (max) nor all capitals (MAX). */
+function looksLikeAName(matched: string): boolean {
+  const letterChars = [...matched].filter((char) => /\p{L}/u.test(char));
+  return isUpper(letterChars[0] ?? '') && !letterChars.every(isUpper);
+}
+
+function replacementOf(variant: CompiledVariant, matched: string, text: string, at: number): string {
+  const tokens = tokensOf(variant.student);
+  if (variant.kind === 'email') return tokens.email;
+  const before = charBefore(text, at);
+  const after = charAt(text, at + matched.length);
+  if (variant.kind === 'sid') {
+    return /[\p{L}\p{N}_]/u.test(before) || /[\p{L}\p{N}_]/u.test(after) ? tokens.sid.replace('-', '_') : tokens.sid;
+  }
+  return /^[\p{L}\p{M}\p{N}_]+$/u.test(matched) ? tokens.name.replace('-', '_') : tokens.name;
+}
+
+/** An escape such as \n or \t in source or JSON text ends the word before it, though 'n' is a letter. */
+function afterEscape(head: string): boolean {
+  return /\\[nrtbfv]$/.test(head);
+}
+
+function hasSeparator(matched: string): boolean {
+  return /[^\p{L}\p{M}\p{N}]/u.test(matched) || /\p{Ll}\p{Lu}/u.test(matched);
+}
+
+function letters(matched: string): number {
+  return [...matched].filter((char) => /\p{L}/u.test(char)).length;
+}
+
+function lastLetter(matched: string): string {
+  return [...matched].reverse().find((char) => /\p{L}/u.test(char)) ?? '';
+}
+
+function isUpper(char: string): boolean {
+  return char !== '' && char === char.toUpperCase() && char !== char.toLowerCase();
+}
+
+function isLower(char: string): boolean {
+  return char !== '' && char === char.toLowerCase() && char !== char.toUpperCase();
+}
+
+function charBefore(text: string, at: number): string {
+  if (at <= 0) return '';
+  const code = text.charCodeAt(at - 1);
+  // A low surrogate: take the whole astral character.
+  return code >= 0xdc00 && code <= 0xdfff && at >= 2 ? text.slice(at - 2, at) : text.slice(at - 1, at);
+}
+
+function charAt(text: string, at: number): string {
+  return String.fromCodePoint(text.codePointAt(at) ?? 0).replace('\u0000', '');
 }

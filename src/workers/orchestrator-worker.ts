@@ -11,6 +11,7 @@ import type { CarbonProvider } from '../carbon/provider.js';
 import type { RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
+import { readAnonymiseKey } from './anonymise-key.js';
 import { ensureReconcileSchedule } from './reconcile-schedule.js';
 import { redactActivityErrors } from './redact-activity-errors.js';
 import { registerSearchAttributes } from './register-search-attributes.js';
@@ -33,6 +34,7 @@ export interface OrchestratorWorkerDeps {
 /** The central worker: runs the workflows and every activity that is not tied to a node. */
 export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Promise<Worker> {
   const { db, config } = deps;
+  const anonymiseKey = await readAnonymiseKey(config);
   await registerSearchAttributes(deps.connection, config.TEMPORAL_NAMESPACE);
   await ensureReconcileSchedule(deps.temporal, config);
   return Worker.create({
@@ -42,7 +44,7 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: {
       ...createRunActivities(db),
-      ...createStorageActivities(db, config),
+      ...createStorageActivities(db, config, anonymiseKey),
       ...createPlacementActivities(db, config, deps.regions),
       ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
       ...createResultsActivities(db),

@@ -49,8 +49,8 @@ describe('a submission published like Gradescope does', () => {
     assert.ok(stored);
     assert.equal(stored.gradescopeSubmissionId, 209522918);
     assert.equal(stored.assignmentId, 3634596);
-    assert.deepEqual(stored.studentNames, ['John Doe', 'John Doe']);
-    assert.deepEqual(stored.studentEmails, ['johndoe@uni.edu', 'johndoe@uni.edu']);
+    assert.deepEqual(stored.studentNames, ['student-1', 'student-2']);
+    assert.deepEqual(stored.studentEmails, ['student-1@example.invalid', 'student-2@example.invalid']);
     assert.deepEqual(stored.senderIps, ['10.0.0.5', '172.17.0.2']);
     const zip = await JSZip.loadAsync(stored.zip);
     const code = await zip.file('gradescope_data/autograder/submission/calculator.py')?.async('string');

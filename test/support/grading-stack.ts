@@ -96,6 +96,7 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     // Runs start at once unless a test asks for carbon-aware waiting with its own providers.
     MAX_DELAY_SEC: '0',
     CARBON_PROVIDERS: 'none',
+    ANONYMISE_KEY: `grading-stack test key ${suffix}`,
     ...options.env,
   });
   // Stops are registered as things start, so a stack that fails half-way leaves nothing behind either.

@@ -56,11 +56,12 @@ const STACK_VARIABLES = [
   'MQTT_USERNAME',
   'MQTT_PASSWORD',
   'MQTT_TOPIC',
+  'ANONYMISE_KEY_FILE',
 ] as const;
 
 async function writeEnvFile(dataDir: string, config: Config): Promise<string> {
   const file = path.join(dataDir, 'env');
-  const lines = STACK_VARIABLES.map((name) => `${name}='${config[name].replaceAll("'", "'\\''")}'`);
+  const lines = STACK_VARIABLES.map((name) => `${name}='${(config[name] ?? '').replaceAll("'", "'\\''")}'`);
   await writeFile(file, `# Written by \`greengrader up\`: the settings of the stack it runs.\n${lines.join('\n')}\n`, {
     mode: 0o600,
   });

@@ -112,6 +112,13 @@ export async function startLocalServices(
       });
     }
 
+    if (!env.ANONYMISE_KEY && !env.ANONYMISE_KEY_FILE) {
+      // The pseudonym key must outlive restarts, or one student would get a new pseudonym each time.
+      const keyFile = path.join(options.dataDir, 'anonymise-key');
+      await localSecret(keyFile);
+      env.ANONYMISE_KEY_FILE = keyFile;
+    }
+
     if (env.TEMPORAL_ADDRESS) {
       addresses.push({ service: 'Temporal', where: env.TEMPORAL_ADDRESS, origin: 'given' });
     } else {

@@ -1,0 +1,57 @@
+// Looks for personal data in stored text however it is spelt: escaped, accented, NFC or NFD, any case.
+import { readZipSafely } from '../../src/submission/read-zip-safely.js';
+import { decodeText } from '../../src/submission/text-codec.js';
+
+/** Guards for unzipping what the sweep reads back; far above what the sweep's zip holds. */
+const LIMITS = { maxEntries: 1000, maxUncompressedBytes: 64 * 1024 * 1024 };
+/** Zips inside stored zips are opened this deep at most. */
+const MAX_DEPTH = 5;
+
+/** One place searched: a path or column, and its text. */
+export interface SearchedText {
+  where: string;
+  text: string;
+}
+
+/**
+ * Every text a stored zip holds: each path, and each file decoded as text (a nested zip is opened in
+ * turn), so a leak in a name, a Latin-1 file or a zip in a zip is seen.
+ */
+export async function textsOfZip(bytes: Uint8Array, where: string, depth = 0): Promise<SearchedText[]> {
+  const entries = await readZipSafely(bytes, LIMITS);
+  const texts: SearchedText[] = [{ where: `${where} (root folder)`, text: entries.rootPrefix }];
+  for (const [path, content] of entries.files) {
+    const at = `${where}!${path}`;
+    texts.push({ where: `${at} (path)`, text: path });
+    if (depth < MAX_DEPTH && content[0] === 0x50 && content[1] === 0x4b) {
+      texts.push(...(await textsOfZip(content, at, depth + 1)));
+    } else {
+      texts.push({ where: at, text: decodeText(content)?.text ?? Buffer.from(content).toString('latin1') });
+    }
+  }
+  return texts;
+}
+
+/** Text as the sweep compares it: escapes decoded, accents and case folded away. */
+export function foldForSearch(text: string): string {
+  return text
+    .replace(/\\u([0-9a-f]{4})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replace(/&#(\d+);/g, (_, decimal: string) => String.fromCodePoint(parseInt(decimal, 10)))
+    .replace(/&([a-z])(?:uml|acute|grave|circ|tilde|ring|cedil);/gi, '$1')
+    .replace(/%40/gi, '@')
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase();
+}
+
+/** The needles found in any text, as "needle in where" lines. */
+export function findNeedles(texts: readonly SearchedText[], needles: readonly string[]): string[] {
+  const folded = needles.map(foldForSearch);
+  const found: string[] = [];
+  for (const { where, text } of texts) {
+    const haystack = foldForSearch(text);
+    for (const needle of folded) if (haystack.includes(needle)) found.push(`${needle} in ${where}`);
+  }
+  return found;
+}
