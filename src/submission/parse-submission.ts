@@ -60,7 +60,6 @@ export interface ParsedSubmission {
  */
 export async function parseSubmission(bytes: Uint8Array, options: ParseSubmissionOptions): Promise<ParsedSubmission> {
   const entries = await readZipSafely(bytes, options.limits);
-  const warnings = entries.ignoredPaths.map((path) => `Ignored ${path}: it is outside ${entries.rootPrefix}.`);
 
   const original = readMetadata(entries.files);
   const identities = original.users.map(({ name, email, sid }) => ({ name, email, sid }));
@@ -71,6 +70,11 @@ export async function parseSubmission(bytes: Uint8Array, options: ParseSubmissio
       })
     : null;
   const files = tree?.files ?? entries.files;
+  // Paths left out of the tree are named in the warnings, so they are scrubbed like the tree's own.
+  const scrub = tree?.scrub ?? ((text: string) => text);
+  const warnings = entries.ignoredPaths.map(
+    (path) => `Ignored ${scrub(path)}: it is outside ${scrub(entries.rootPrefix)}.`,
+  );
   const metadata = tree ? readMetadata(files) : original;
 
   const sourceFiles = subtree(files, SOURCE_DIR);
