@@ -59,6 +59,8 @@ export interface AnonymisedTree {
   /** Root folder of the zip, scrubbed too. */
   rootPrefix: string;
   report: AnonymisationReport;
+  /** The scrubber used, for text about the tree kept elsewhere (warnings naming paths). */
+  scrub: Scrubber;
 }
 
 interface TreeInput {
@@ -110,7 +112,7 @@ async function walk(tree: TreeInput, context: WalkContext, depth: number): Promi
     const mode = tree.modes.get(path);
     if (mode !== undefined) modes.set(newPath, mode);
   }
-  return { files, modes, rootPrefix: context.scrub(tree.rootPrefix), report: context.report };
+  return { files, modes, rootPrefix: context.scrub(tree.rootPrefix), report: context.report, scrub: context.scrub };
 }
 
 async function anonymiseFile(

@@ -1,7 +1,7 @@
 import { charPattern, escapeRegExp, skeletonOf } from './letter-patterns.js';
 
 /** What a variant stands for, which decides its replacement and how strictly its edges are checked. */
-export type VariantKind = 'email' | 'full-name' | 'initials' | 'local-part' | 'lone-part' | 'sid';
+export type VariantKind = 'email' | 'full-name' | 'mojibake' | 'initials' | 'local-part' | 'lone-part' | 'sid';
 
 /** One spelling of a student's personal data, as a regex source (matched with flags `iu`). */
 export interface Variant {

@@ -4,6 +4,7 @@ import { NOTHING_ANONYMISED } from './anonymise.js';
 import { InvalidSubmissionError, type InvalidSubmissionReason } from './errors.js';
 import { parseSubmission, type ParseSubmissionOptions } from './parse-submission.js';
 import { readZipSafely } from './read-zip-safely.js';
+import { writeZip } from './write-zip.js';
 import {
   buildGradescopeZip,
   DEFAULT_SENDER_IPS,
@@ -85,6 +86,16 @@ void describe('parseSubmission', () => {
       for (const user of original.users) assert.equal(stored.includes(user.email), false);
     });
   }
+
+  void it('scrubs the paths it names in warnings about files outside the tree', async () => {
+    const tree = await readZipSafely(await buildGradescopeZip(), options.limits);
+    const files = new Map([...tree.files].map(([path, content]) => [`gradescope_data/${path}`, content]));
+    files.set('__MACOSX/gradescope_data/._alice_student_hw1.py', new Uint8Array([0]));
+    const parsed = await parseSubmission(await writeZip(files), options);
+    assert.deepEqual(parsed.warnings, [
+      'Ignored __MACOSX/gradescope_data/._student_1_hw1.py: it is outside gradescope_data/.',
+    ]);
+  });
 
   void it('keeps personal data when anonymisation is off', async () => {
     const parsed = await parseSubmission(await buildGradescopeZip(), { ...options, anonymise: false });

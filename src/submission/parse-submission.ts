@@ -61,9 +61,6 @@ export interface ParsedSubmission {
  */
 export async function parseSubmission(bytes: Uint8Array, options: ParseSubmissionOptions): Promise<ParsedSubmission> {
   const entries = await readZipSafely(bytes, options.limits);
-  const warnings = entries.ignoredPaths.map(
-    (path) => `Ignored ${entryLabel(path)}: it is outside the submission's root.`,
-  );
 
   const original = readMetadata(entries.files);
   const identities = original.users.map(({ name, email, sid }) => ({ name, email, sid }));
@@ -74,6 +71,10 @@ export async function parseSubmission(bytes: Uint8Array, options: ParseSubmissio
       })
     : null;
   const files = tree?.files ?? entries.files;
+  // Paths left out of the tree are named by a hash in the warnings: a path may carry the student's name.
+  const warnings = entries.ignoredPaths.map(
+    (path) => `Ignored ${entryLabel(path)}: it is outside the submission's root.`,
+  );
   const metadata = tree ? readMetadata(files) : original;
 
   const sourceFiles = subtree(files, SOURCE_DIR);

@@ -69,6 +69,11 @@ void describe('createScrubber', () => {
     ]);
   });
 
+  void it('finds a UTF-8 name in a file read as Latin-1 because of one stray byte', () => {
+    const mojibake = Buffer.from('# Zoë Doe-Smith\n', 'utf8').toString('latin1');
+    expectScrubbed([[mojibake, '# student-1\n']]);
+  });
+
   void it('replaces each member of a group with their own token', () => {
     expectScrubbed([
       ['Zoë Smith and Li Na (ln@uni.example.edu)', 'student-1 and student-2 (student-2@example.invalid)'],

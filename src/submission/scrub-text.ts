@@ -1,3 +1,4 @@
+import { escapeRegExp } from './letter-patterns.js';
 import { variantsOf, type StudentIdentity, type Variant, type VariantKind } from './name-variants.js';
 
 export type { StudentIdentity } from './name-variants.js';
@@ -37,17 +38,39 @@ export function createScrubber(identities: readonly StudentIdentity[]): Scrubber
   const compiled: CompiledVariant[] = [];
   const byKind = (kind: VariantKind) =>
     identities.flatMap((identity, index) =>
-      variantsOf(identity)
+      [...variantsOf(identity), ...mojibakeVariantsOf(identity)]
         .filter((variant) => variant.kind === kind)
         .map((variant) => ({ ...variant, student: index + 1, sticky: new RegExp(variant.pattern, 'iuy') })),
     );
   // Across students too, the most specific kind goes first: one student's full name before another's first name.
-  for (const kind of ['email', 'full-name', 'initials', 'local-part', 'sid', 'lone-part'] as const) {
+  for (const kind of ['email', 'full-name', 'mojibake', 'initials', 'local-part', 'sid', 'lone-part'] as const) {
     compiled.push(...byKind(kind));
   }
   if (compiled.length === 0) return (text) => text;
   const combined = new RegExp(compiled.map((variant) => `(${variant.pattern})`).join('|'), 'giu');
   return (text) => scrubWith(text, combined, compiled);
+}
+
+/**
+ * The name as a UTF-8 file shows it once read as Latin-1 ("ZoÃ«" for "Zoë"): a file that is UTF-8 but for
+ * one stray byte falls back to Latin-1 as a whole, and its UTF-8 names must still be found. Matched
+ * literally: first and last name with any middle names or none, in either order.
+ */
+function mojibakeVariantsOf(identity: StudentIdentity): Variant[] {
+  const parts = identity.name
+    .normalize('NFC')
+    .split(/[\s-]+/u)
+    .filter((part) => part !== '');
+  const mojibake = parts.map((part) => Buffer.from(part, 'utf8').toString('latin1'));
+  if (parts.length < 2 || mojibake.every((part, index) => part === parts[index])) return [];
+  const separator = '[\\s._\\-]{0,3}';
+  const [first = '', ...rest] = mojibake.map(escapeRegExp);
+  const last = rest.pop() ?? '';
+  const middles = rest.map((middle) => `(?:${separator}${middle})?`).join('');
+  return [
+    { kind: 'mojibake', pattern: `${first}${middles}${separator}${last}` },
+    { kind: 'mojibake', pattern: `${last},?\\s{0,2}${first}${middles}` },
+  ];
 }
 
 function scrubWith(text: string, combined: RegExp, variants: readonly CompiledVariant[]): string {
@@ -114,6 +137,9 @@ function isAcceptable(kind: VariantKind, matched: string, text: string, at: numb
       return (hasSeparator(matched) || letters(matched) >= MIN_JOINED_LETTERS) && hasWordEdges(matched, before, after);
     case 'initials':
       return hasWordEdges(matched, before, after);
+    case 'mojibake':
+      // Mis-decoded bytes (Ã«) occur in no real word, and a stray byte may sit right against the name.
+      return true;
   }
 }
 

@@ -27,6 +27,8 @@ export async function textsOfZip(bytes: Uint8Array, where: string, depth = 0): P
       texts.push(...(await textsOfZip(content, at, depth + 1)));
     } else {
       texts.push({ where: at, text: decodeText(content)?.text ?? Buffer.from(content).toString('latin1') });
+      // Read leniently as UTF-8 too: a UTF-8 name in a file that fell back to Latin-1 shows only this way.
+      texts.push({ where: `${at} (as UTF-8)`, text: new TextDecoder().decode(content) });
     }
   }
   return texts;

@@ -76,6 +76,8 @@ export async function buildPiiSubmissionZip(): Promise<Uint8Array> {
       'calculator.py': `from renee_angstrom_hw1 import add, multiply  # ${kwame.name}\n`,
       'lab1.ipynb': notebook,
       'notes_latin1.txt': new Uint8Array(Buffer.from(`Auteur : ${renee.name}, ${renee.sid}\n`, 'latin1')),
+      // UTF-8 but for one stray byte, so the whole file is read as Latin-1.
+      'mixed_encoding.txt': new Uint8Array([...Buffer.from(`Par ${renee.name}`, 'utf8'), 0xff, 0x0a]),
       'readme_utf16.txt': new Uint8Array([
         0xff,
         0xfe,
