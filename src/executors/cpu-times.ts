@@ -1,7 +1,7 @@
 /**
  * Sums the children's user and system time from the second line of the shell's `times` ("0m1.25s 0m0.10s").
- * Both executors run the grader under a shell as PID 1, which reaps every process the grader leaves behind, so
- * this counts all of them.
+ * The Kubernetes executor runs the grader under a shell as PID 1, which reaps every process the grader leaves
+ * behind, so this counts all of them. (The Docker executor reads the container's cgroup from the engine instead.)
  */
 export function parseChildCpuMs(text: string | undefined): number | null {
   const line = text?.trim().split('\n')[1];

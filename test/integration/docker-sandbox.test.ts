@@ -135,6 +135,9 @@ echo '{"score": 1}' > /autograder/results/results.json`),
       assert.match(result.output, /eth0/, 'setup.sh had a network');
       const info = (await docker.getNetwork(network).inspect()) as { Options?: Record<string, string> };
       assert.equal(info.Options?.['com.docker.network.bridge.enable_icc'], 'false');
+      const image = await docker.getImage(result.imageTag).inspect();
+      const base = await docker.getImage(requireEnv('GG_TEST_BASE_IMAGE')).inspect();
+      assert.deepEqual(image.Config.Cmd, base.Config.Cmd, 'the image keeps its base command, not the setup script');
     } finally {
       await docker
         .getNetwork(network)

@@ -87,7 +87,7 @@ async function buildImage(docker: Docker, spec: ImageSpec, tag: string, timeoutS
   }
   const limits = spec.limits ?? DEFAULT_BUILD_LIMITS;
   await ensureBuildNetwork(docker, spec.networkMode);
-  await ensureBaseImage(docker, spec.baseImage);
+  const baseCmd = await ensureBaseImage(docker, spec.baseImage);
   const container = await docker.createContainer({
     Image: spec.baseImage,
     User: 'root',
@@ -112,6 +112,8 @@ async function buildImage(docker: Docker, spec: ImageSpec, tag: string, timeoutS
       tag: version,
       changes: [
         'WORKDIR /autograder',
+        // The committed container's command was the setup script; the image keeps its base's.
+        `CMD ${JSON.stringify(baseCmd)}`,
         `LABEL ${RECIPE_LABEL}=${RECIPE} greengrader.assignment=${spec.assignmentId} greengrader.source-hash=${spec.sourceHash}`,
       ],
     });
@@ -120,11 +122,12 @@ async function buildImage(docker: Docker, spec: ImageSpec, tag: string, timeoutS
   }
 }
 
-/** Pulls the base image when the node lacks it, as `docker build` would have. */
-async function ensureBaseImage(docker: Docker, image: string): Promise<void> {
+/** Pulls the base image when the node lacks it, as `docker build` would have; returns its default command. */
+async function ensureBaseImage(docker: Docker, image: string): Promise<string[]> {
+  const defaultCmd = async (): Promise<string[]> =>
+    (await docker.getImage(image).inspect()).Config?.Cmd ?? ['/bin/bash'];
   try {
-    await docker.getImage(image).inspect();
-    return;
+    return await defaultCmd();
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 404) throw error;
   }
@@ -132,6 +135,7 @@ async function ensureBaseImage(docker: Docker, image: string): Promise<void> {
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())),
   );
+  return defaultCmd();
 }
 
 function splitTag(tag: string): [string, string] {

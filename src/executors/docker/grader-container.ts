@@ -49,7 +49,7 @@ export async function runGraderContainer(
   const stop = stopper(container, control);
   try {
     await container.start();
-    await fillAutograder(docker, container, job);
+    await fillAutograder(docker, container, job, control);
     if (stop.reason() === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
 
     const output = new CappedBuffer(limits.outputMaxBytes);
@@ -97,13 +97,18 @@ export async function runGraderContainer(
 }
 
 /** Copies the image's pristine /autograder into the capped tmpfs, then unpacks the submission over it. */
-async function fillAutograder(docker: Docker, container: Docker.Container, job: AutograderJob): Promise<void> {
+async function fillAutograder(
+  docker: Docker,
+  container: Docker.Container,
+  job: AutograderJob,
+  control: ExecutionControl,
+): Promise<void> {
   const log = new CappedBuffer(4096);
   const code = await runInContainer(
     docker,
     container,
     ['/bin/sh', '-c', `cp -a ${PRISTINE_AUTOGRADER}/. /autograder/ && tar -x -f - -C /autograder`],
-    { stdin: await packTar(submissionLayout(job)), output: log },
+    { stdin: await packTar(submissionLayout(job)), output: log, onTick: () => control.heartbeat('preparing') },
   );
   if (code !== 0) {
     throw new SandboxSetupError(`could not place the assignment and submission in /autograder: ${log.text().trim()}`);
