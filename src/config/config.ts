@@ -121,7 +121,7 @@ export const configSchema = z.object({
   METRICS_PORT: intFromEnv(9464),
   /**
    * Activities the orchestrator runs at once. Its memory ceiling is this × the largest activity (storing one
-   * submission holds about 5 × MAX_PAYLOAD_BYTES + MAX_UNCOMPRESSED_BYTES: see the README's "Limits").
+   * submission holds about 5 × MAX_PAYLOAD_BYTES + MAX_UNCOMPRESSED_BYTES: see the README's "Memory ceiling").
    */
   ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(8),
   /** Workflow tasks the orchestrator runs at once, and workflows it keeps cached (each holds a little state). */

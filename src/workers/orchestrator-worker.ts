@@ -40,7 +40,7 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    // Bounded from config: each activity may hold a whole submission in memory (see the README's "Limits").
+    // Bounded from config: each activity may hold a whole submission in memory (see the README's "Memory ceiling").
     maxConcurrentActivityTaskExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
