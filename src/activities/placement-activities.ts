@@ -5,6 +5,7 @@ import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
+import { recordDirectClaim } from '../db/slot-claims.js';
 import { computeDeadline } from '../scheduling/deadline.js';
 import { estimateDuration } from '../scheduling/duration-estimate.js';
 import { planPlacement, type PlacementCandidate } from '../scheduling/policies.js';
@@ -13,15 +14,13 @@ import type { ExecutorKind } from '../shared/executor-kind.js';
 import { NODE_GONE_ERROR, type Placement } from '../shared/grading-types.js';
 import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
 import { findLiveNode, liveNodes } from './live-nodes.js';
+import { placementFor } from './placement-timeouts.js';
 
 /** How placement sees each kind of node: one machine, or a whole region of a cluster. */
 const candidateKind: Record<ExecutorKind, PlacementCandidate['kind']> = {
   docker: 'docker-node',
   kubernetes: 'k8s-region',
 };
-
-/** Headroom over build + grader time for copying files in and results out. */
-const RUN_MARGIN_SEC = 120;
 
 export function createPlacementActivities(db: Database, config: Config, regions: RegionsConfig) {
   const carbonZone = (region: string) => resolveRegion(regions, region)?.entry.zone ?? `unmapped:${region}`;
@@ -155,7 +154,10 @@ export function createPlacementActivities(db: Database, config: Config, regions:
       };
     },
 
-    /** Commits the run to the planned node, if it is still checking in. */
+    /**
+     * Commits the run to the planned node, if it is still checking in, whether or not it has a free slot: the
+     * step of runs planned before the slot queue (see claimSlot in slot-activities.ts, which replaces it).
+     */
     async claimNode(input: { runId: string; nodeName: string }): Promise<Placement> {
       const node = await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName);
       if (!node) {
@@ -173,15 +175,14 @@ export function createPlacementActivities(db: Database, config: Config, regions:
           placedAt: new Date(),
         })
         .where(eq(gradingRuns.id, input.runId));
-      return {
+      // Its slot counts on the node like a queued claim's, and is released on the same paths.
+      await recordDirectClaim(db, {
+        runId: input.runId,
+        lane: 'live',
         nodeName: node.name,
-        taskQueue: node.taskQueue,
         region: node.region,
-        zone: node.zone,
-        runTimeoutSec: config.IMAGE_BUILD_TIMEOUT_SEC + config.GRADER_TIMEOUT_SEC + RUN_MARGIN_SEC,
-        pickupTimeoutSec: config.NODE_PICKUP_TIMEOUT_SEC,
-        maxAttempts: config.INFRA_MAX_ATTEMPTS,
-      };
+      });
+      return placementFor(config, node);
     },
   };
 }

@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } 
 import { and, asc, eq, lt, notInArray } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns } from '../db/schema.js';
+import { releaseClaim, releaseClaimsOfFinishedRuns } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { countReconciledRun, type ReconciledWorkflowStatus } from '../observability/metrics.js';
 import type { RunState } from '../shared/run-state.js';
@@ -55,7 +56,7 @@ export function createReconcileActivities(db: Database, temporal: Client, option
 
   return {
     /** Marks failed every unfinished run row (older than the grace period) whose workflow is closed or unknown. */
-    async reconcileRuns(): Promise<{ checked: number; fixed: ReconciledRun[] }> {
+    async reconcileRuns(): Promise<{ checked: number; fixed: ReconciledRun[]; releasedClaims: number }> {
       const rows = await db
         .select({ id: gradingRuns.id, workflowId: gradingRuns.workflowId, state: gradingRuns.state })
         .from(gradingRuns)
@@ -82,6 +83,7 @@ export function createReconcileActivities(db: Database, temporal: Client, option
           .where(and(eq(gradingRuns.id, row.id), notInArray(gradingRuns.state, FINAL_STATES)))
           .returning({ id: gradingRuns.id });
         if (updated.length === 0) continue;
+        await releaseClaim(db, row.id);
         countReconciledRun(workflowStatus);
         activityLogger({ runId: row.id }).warn('reconciled a run its workflow left unfinished', {
           workflowId: row.workflowId,
@@ -91,7 +93,9 @@ export function createReconcileActivities(db: Database, temporal: Client, option
         });
         fixed.push({ runId: row.id, workflowId: row.workflowId, workflowStatus, reason });
       }
-      return { checked: rows.length, fixed };
+      // A claim left held by a run that ended before claims were released on every path.
+      const releasedClaims = await releaseClaimsOfFinishedRuns(db, FINAL_STATES);
+      return { checked: rows.length, fixed, releasedClaims };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
+import { releaseClaim } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { observeGradingDuration } from '../observability/metrics.js';
 import type { ExecutionSummary, GradeSubmissionResult, RunOutcome } from '../shared/grading-types.js';
@@ -47,6 +48,8 @@ export function createResultsActivities(db: Database) {
           recordedAt,
         })
         .where(eq(gradingRuns.id, input.runId));
+      // The run is off its node: a slot still held (the queue's workflows release it earlier) comes free.
+      await releaseClaim(db, input.runId);
       observeGradingDuration(verdict.outcome, execution.startedAt, execution.finishedAt);
       activityLogger({ runId: input.runId }).info('results recorded', {
         outcome: verdict.outcome,

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns } from '../db/schema.js';
+import { releaseClaim } from '../db/slot-claims.js';
 import type { RunTrigger } from '../shared/grading-types.js';
 
 export interface OpenRunInput {
@@ -43,6 +44,7 @@ export function createRunActivities(db: Database) {
           recordedAt: sql`now()`,
         })
         .where(eq(gradingRuns.id, input.runId));
+      await releaseClaim(db, input.runId);
     },
 
     /**
@@ -60,6 +62,7 @@ export function createRunActivities(db: Database) {
             inArray(gradingRuns.state, ['placed', 'running', 'recording']),
           ),
         );
+      await releaseClaim(db, input.runId);
     },
   };
 }

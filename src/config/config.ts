@@ -84,6 +84,10 @@ export const configSchema = z.object({
   NODE_MAX_CONCURRENT_RUNS: intFromEnv(0),
   /** How long a run waits in a node's queue before the workflow gives that node up and tries another. */
   NODE_PICKUP_TIMEOUT_SEC: intFromEnv(300),
+  /** Priority lanes: of the runs waiting for a slot, live ones get this many slots for each regrade's weight. */
+  LANE_WEIGHT_LIVE: z.coerce.number().positive().default(4),
+  /** Weight of the regrade lane (re-runs, zips re-published after the deadline); above 0, so it never starves. */
+  LANE_WEIGHT_REGRADE: z.coerce.number().positive().default(1),
   /** A node that has not checked in for this long is not given new work. */
   NODE_LIVENESS_SEC: intFromEnv(30),
   /** A Kubernetes region's worker (`worker --k8s-region`): the region and optional zone its pods are pinned to. */
@@ -132,6 +136,14 @@ export const configSchema = z.object({
   /** Prometheus endpoint of this process; 0 turns it off. Processes sharing a host need different ports. */
   METRICS_HOST: z.string().default('127.0.0.1'),
   METRICS_PORT: intFromEnv(9464),
+  /**
+   * Activities the orchestrator runs at once. Its memory ceiling is this × the largest activity (storing one
+   * submission holds about 5 × MAX_PAYLOAD_BYTES + MAX_UNCOMPRESSED_BYTES: see the README's "Memory ceiling").
+   */
+  ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(8),
+  /** Workflow tasks the orchestrator runs at once, and workflows it keeps cached (each holds a little state). */
+  ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(10),
+  ORCHESTRATOR_MAX_CACHED_WORKFLOWS: intFromEnv(1000),
   /** How often the orchestrator's schedule fails run rows whose workflow ended without recording a result. */
   RECONCILE_INTERVAL_SEC: z.coerce.number().int().positive().default(300),
   /** Infrastructure faults (engine down, lost connection) are retried this many times per node. */

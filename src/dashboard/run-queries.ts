@@ -1,8 +1,9 @@
 // What the dashboard reads: runs with their submission, newest first. Typed selects, no big columns
 // (zips, outputs and results.json stay in the database).
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { gradingRuns, submissions } from '../db/schema.js';
+import { gradingRuns, runSlotClaims, submissions } from '../db/schema.js';
+import type { RunLane } from '../shared/lanes.js';
 import type { RunState } from '../shared/run-state.js';
 import {
   parseRecord,
@@ -18,6 +19,9 @@ export interface RunSummary {
   payloadSha256: string;
   trigger: 'ingest' | 'rerun';
   state: RunState;
+  /** Priority lane, once the run asked for a slot; and whether it is waiting in that queue for a free slot. */
+  lane: RunLane | null;
+  waitingForSlot: boolean;
   outcome: string | null;
   gradescopeSubmissionId: number | null;
   assignmentId: number | null;
@@ -96,6 +100,8 @@ const summaryColumns = {
   counterfactualEmissionsGCo2: gradingRuns.counterfactualEmissionsGCo2,
   savingGCo2: gradingRuns.savingGCo2,
   plan: gradingRuns.plan,
+  lane: runSlotClaims.lane,
+  waitingForSlot: sql<boolean>`coalesce(${runSlotClaims.nodeName} is null and ${runSlotClaims.releasedAt} is null, false)`,
 };
 
 type SummaryRow = Awaited<ReturnType<typeof listRows>>[number];
@@ -106,6 +112,7 @@ function listRows(db: Database, limit: number) {
     .select(summaryColumns)
     .from(gradingRuns)
     .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+    .leftJoin(runSlotClaims, eq(runSlotClaims.runId, gradingRuns.id))
     .orderBy(desc(gradingRuns.receivedAt), desc(gradingRuns.id))
     .limit(limit);
 }
@@ -141,6 +148,7 @@ export async function findRun(db: Database, id: string): Promise<RunDetail | nul
     })
     .from(gradingRuns)
     .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+    .leftJoin(runSlotClaims, eq(runSlotClaims.runId, gradingRuns.id))
     .where(eq(gradingRuns.id, id));
   if (!row) return null;
   return {
@@ -172,6 +180,8 @@ function toSummary(row: SummaryRow): RunSummary {
     payloadSha256: row.payloadSha256,
     trigger: row.trigger,
     state: row.state,
+    lane: row.lane,
+    waitingForSlot: row.waitingForSlot,
     outcome: row.outcome,
     gradescopeSubmissionId: row.gradescopeSubmissionId,
     assignmentId: row.assignmentId,

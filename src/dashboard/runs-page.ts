@@ -96,8 +96,8 @@ function runRow(run: RunSummary): SafeHtml {
     </td>
     <td class="assignment">${run.assignmentTitle ?? NONE}</td>
     <td>
-      <span class="state state-${run.state}">${run.state}</span
-      >${run.expedited ? html` <small>expedited</small>` : null}
+      <span class="state state-${run.state}">${run.waitingForSlot ? 'queued for a slot' : run.state}</span
+      >${run.expedited ? html` <small>expedited</small>` : null}${run.lane ? html` <small>${run.lane}</small>` : null}
     </td>
     <td class="outcome">${run.outcome ?? NONE}</td>
     <td class="num score">${formatScore(run.score)}${run.score === null ? '' : outOf}</td>

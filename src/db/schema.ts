@@ -16,6 +16,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { executorKinds } from '../shared/executor-kind.js';
 import { runOutcomes, type RunOutcome } from '../shared/grading-types.js';
+import { runLanes } from '../shared/lanes.js';
 import { runStates } from '../shared/run-state.js';
 
 /** Raw zips and anonymised zips are kept as bytes in the row that owns them. */
@@ -226,5 +227,43 @@ export const gradingRuns = pgTable(
     oneOf('grading_runs_state_check', t.state, runStates),
     oneOf('grading_runs_executor_check', t.executor, executorKinds),
     oneOf('grading_runs_outcome_check', t.outcome, runOutcomes),
+  ],
+);
+
+/**
+ * A run's claim on one slot of a node: while waiting, no node (the run is queued in its lane, ordered by
+ * `queueTag`); once claimed, the node and when the slot was taken; released when the run leaves the node in any
+ * way. One row per run, reused when the run is queued again after a node failed it (it keeps its place).
+ * Shaped as a reservation (node, starts_at, released_at) so it can grow into reservations over time windows.
+ */
+export const runSlotClaims = pgTable(
+  'run_slot_claims',
+  {
+    runId: uuid('run_id')
+      .primaryKey()
+      .references(() => gradingRuns.id),
+    /** Priority lane: live (a student is waiting) or regrade. */
+    lane: text('lane', { enum: runLanes }).notNull(),
+    /** Weighted-fair order across lanes (start-time fair queueing): smallest tag claims the next free slot. */
+    queueTag: doublePrecision('queue_tag').notNull(),
+    /** The region of the planned node: a queued run may take a slot on any live node of that region. */
+    region: text('region').notNull(),
+    queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
+    nodeName: text('node_name'),
+    startsAt: timestamp('starts_at', { withTimezone: true }),
+    releasedAt: timestamp('released_at', { withTimezone: true }),
+  },
+  (t) => [
+    oneOf('run_slot_claims_lane_check', t.lane, runLanes),
+    // The queue: runs waiting for a slot, by region and tag.
+    index('run_slot_claims_waiting_idx')
+      .on(t.region, t.queueTag)
+      .where(sql`${t.nodeName} is null and ${t.releasedAt} is null`),
+    // A node's occupancy: claims held.
+    index('run_slot_claims_held_idx')
+      .on(t.nodeName)
+      .where(sql`${t.nodeName} is not null and ${t.releasedAt} is null`),
+    // The lanes' last tags and the virtual clock (max tag of claimed runs).
+    index('run_slot_claims_lane_tag_idx').on(t.lane, t.queueTag),
   ],
 );

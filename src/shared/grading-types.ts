@@ -1,4 +1,5 @@
 // Types that cross the workflow/activity boundary. Pure declarations only: workflows import this file.
+import type { RunLane } from './lanes.js';
 
 /** How a grading run came about. */
 export type RunTrigger = 'ingest' | 'rerun';
@@ -9,6 +10,7 @@ export const gradingStates = [
   'planning',
   'waiting',
   'placing',
+  'queued',
   'running',
   'recording',
   'completed',
@@ -67,6 +69,13 @@ export interface Placement {
   maxAttempts: number;
 }
 
+/** A slot claimed on a node, or the run's place in the queue of its lane until one is free. */
+export type SlotClaim =
+  { kind: 'claimed'; lane: RunLane; placement: Placement } | { kind: 'queued'; lane: RunLane; position: number };
+
+/** Signal sent to a queued run when a slot it may claim came free (its name, so activities can send it). */
+export const SLOT_FREED_SIGNAL = 'slotFreed';
+
 /** What the node reports back: small figures only; outputs are written to the run row by the node. */
 export interface ExecutionSummary {
   outcome: 'completed' | 'timeout' | 'out-of-memory' | 'build-failed';
@@ -86,6 +95,10 @@ export interface GradingStatus {
   plannedStartAt: string | null;
   expectedIntensityGCo2PerKwh: number | null;
   expedited: boolean;
+  /** Priority lane, once the run first asked for a slot (null before, and for runs from before lanes). */
+  lane?: RunLane | null;
+  /** Place in its region's queue while `queued`: 1 is next. */
+  queuePosition?: number | null;
   attempts: number;
   lastError: string | null;
 }

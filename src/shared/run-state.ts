@@ -12,6 +12,7 @@ export const runStateOf: Record<GradingState, { row: RunState; reason: string }>
   storing: { row: 'queued', reason: 'openRun inserts the row as queued before the zip is stored' },
   planning: { row: 'queued', reason: 'a plan is written to the row but commits it to no node' },
   waiting: { row: 'queued', reason: 'waiting for a greener hour holds no node yet' },
+  queued: { row: 'queued', reason: 'a run waiting for a free slot holds none: claimSlot queues it in its lane' },
   placing: { row: 'placed', reason: 'claimNode commits the run to the node and marks it placed' },
   running: { row: 'running', reason: 'runAutograder marks the row running when the node picks the run up' },
   recording: { row: 'recording', reason: 'runAutograder marks the row recording once the grader has ended' },

@@ -8,6 +8,8 @@ export const COURSE_ID = defineSearchAttributeKey('CourseId', SearchAttributeTyp
 export const REGION = defineSearchAttributeKey('Region', SearchAttributeType.KEYWORD);
 export const NODE = defineSearchAttributeKey('Node', SearchAttributeType.KEYWORD);
 export const GRADING_STATE = defineSearchAttributeKey('GradingState', SearchAttributeType.KEYWORD);
+/** Priority lane: live or regrade (see src/shared/lanes.ts). */
+export const LANE = defineSearchAttributeKey('GradingLane', SearchAttributeType.KEYWORD);
 export const GRAMS_CO2 = defineSearchAttributeKey('GramsCO2', SearchAttributeType.DOUBLE);
 
 export const ALL_SEARCH_ATTRIBUTES = [
@@ -18,4 +20,5 @@ export const ALL_SEARCH_ATTRIBUTES = [
   NODE,
   GRADING_STATE,
   GRAMS_CO2,
+  LANE,
 ] as const;

@@ -69,6 +69,7 @@ export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNod
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue,
     activities: createNodeActivities(db, executor, config),
+    // One task per slot: a run that claimed a slot on this node is picked up at once, never left in the queue.
     maxConcurrentActivityTaskExecutions: maxConcurrentRuns,
     interceptors: { activity: [redactActivityErrors] },
   });

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createCarbonActivities } from '../activities/carbon-activities.js';
 import { createPlacementActivities } from '../activities/placement-activities.js';
+import { createSlotActivities } from '../activities/slot-activities.js';
 import { createReconcileActivities } from '../activities/reconcile-activities.js';
 import { createResultsActivities } from '../activities/results-activities.js';
 import { createRunActivities } from '../activities/run-activities.js';
@@ -14,6 +15,7 @@ import type { Database } from '../db/client.js';
 import { readAnonymiseKey } from './anonymise-key.js';
 import { ensureReconcileSchedule } from './reconcile-schedule.js';
 import { redactActivityErrors } from './redact-activity-errors.js';
+import { signalSlotFreed } from './signal-slot-freed.js';
 import { registerSearchAttributes } from './register-search-attributes.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -41,11 +43,16 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    // Bounded from config: each activity may hold a whole submission in memory (see the README's "Memory ceiling").
+    maxConcurrentActivityTaskExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: {
       ...createRunActivities(db),
       ...createStorageActivities(db, config, anonymiseKey),
       ...createPlacementActivities(db, config, deps.regions),
+      ...createSlotActivities(db, config, deps.regions, signalSlotFreed(deps.temporal)),
       ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
       ...createResultsActivities(db),
       ...createReconcileActivities(db, deps.temporal),

@@ -4,6 +4,7 @@ import type { NodeActivities } from '../activities/node-activities.js';
 import type { PlacementActivities } from '../activities/placement-activities.js';
 import type { ResultsActivities } from '../activities/results-activities.js';
 import type { RunActivities } from '../activities/run-activities.js';
+import type { SlotActivities } from '../activities/slot-activities.js';
 import type { StorageActivities } from '../activities/storage-activities.js';
 import { INVALID_SUBMISSION_ERROR, type Placement } from '../shared/grading-types.js';
 
@@ -26,6 +27,13 @@ export const placement = proxyActivities<PlacementActivities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
+});
+
+// Claiming or releasing a slot is one short transaction; a database outage is ridden out as for placement.
+export const slots = proxyActivities<SlotActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds' },
 });
 
 // A carbon API gets three quick tries; then the next provider is asked. Grading never waits long on one.

@@ -18,6 +18,7 @@ import {
   INVALID_SUBMISSION_ERROR,
   NODE_GONE_ERROR,
   NODES_EXHAUSTED_ERROR,
+  SLOT_FREED_SIGNAL,
   type ExecutionSummary,
   type GradeSubmissionInput,
   type GradeSubmissionResult,
@@ -31,14 +32,17 @@ import {
   GRADESCOPE_SUBMISSION_ID,
   GRADING_STATE,
   GRAMS_CO2,
+  LANE,
   NODE,
   REGION,
 } from '../shared/search-attributes.js';
-import { carbon, central, nodeActivities, placement } from './activity-proxies.js';
+import { carbon, central, nodeActivities, placement, slots } from './activity-proxies.js';
 
 export const gradingStatusQuery = defineQuery<GradingStatus>('gradingStatus');
 /** Run now: a person is waiting for this grade. Ends any wait for a greener hour. */
 export const expediteSignal = defineSignal('expedite');
+/** A slot this queued run may claim came free (sent by the activity that released or claimed one). */
+const slotFreedSignal = defineSignal(SLOT_FREED_SIGNAL);
 
 /** Nodes tried before a run is marked failed: one bad node must not fail a submission. */
 const MAX_NODES_TRIED = 3;
@@ -58,6 +62,27 @@ const RELEASE_FAILED_NODE_PATCH = 'release-failed-node-slot';
  * would hold its node's slot). Before this patch a failed workflow left its row as it was.
  */
 const FAIL_ROW_ON_FAILURE_PATCH = 'fail-row-on-workflow-failure';
+/**
+ * Busy is not dead: a run claims a free slot (or queues in its lane until one is free) instead of being sent to a
+ * full node, gives the slot back as soon as its grader ends, and a live node that did not pick it up in time gets
+ * it again. Before this patch runs claimed their node directly (claimNode) and a pickup timeout failed the node.
+ */
+const SLOT_QUEUE_PATCH = 'queue-for-slot';
+/**
+ * Waiting for a slot: a signal wakes the run when one comes free (the releasing or claiming activity sends it to
+ * the runs first in line), so the timer is only a safety net for a lost signal or a node that just joined; it
+ * backs off to a minute so a long queue costs the database a few cheap queries a second, not a storm.
+ */
+const SLOT_POLL_FIRST_MS = 2_000;
+const SLOT_POLL_MAX_MS = 60_000;
+/** A live node that did not pick a run up this often in a row is given up on after all (its poller may be stuck). */
+const MAX_PICKUPS_MISSED = 3;
+
+/** A run's part in the slot queue: whether it claims through the queue, and whether a freed slot woke it. */
+interface QueueState {
+  active: boolean;
+  woken: boolean;
+}
 
 /** One grading journey: store, plan where and when, wait for a greener hour, run on the chosen node, record. */
 export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Promise<GradeSubmissionResult> {
@@ -75,6 +100,10 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   setHandler(gradingStatusQuery, () => status);
   setHandler(expediteSignal, () => {
     status.expedited = true;
+  });
+  const queue: QueueState = { woken: false, active: false };
+  setHandler(slotFreedSignal, () => {
+    queue.woken = true;
   });
   setState(status, 'storing');
 
@@ -103,9 +132,11 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     ]);
 
     const excludeNodes: string[] = [];
+    const missedPickups = new Map<string, number>();
     let execution: ExecutionSummary | null = null;
     while (execution === null) {
-      const chosen = excludeNodes.length < MAX_NODES_TRIED ? await planAndWait(runId, excludeNodes, status) : null;
+      const chosen =
+        excludeNodes.length < MAX_NODES_TRIED ? await planAndWait(runId, excludeNodes, status, queue) : null;
       if (chosen === null) {
         const reason = `no node could run it (tried ${excludeNodes.join(', ') || 'none'}); last error: ${status.lastError}`;
         await central.failRun({ runId, reason });
@@ -124,9 +155,20 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
       } catch (error) {
         if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
         status.lastError = describeNodeFailure(chosen, error);
-        excludeNodes.push(chosen.nodeName);
         if (patched(RELEASE_FAILED_NODE_PATCH)) await central.releaseRun({ runId, nodeName: chosen.nodeName });
+        if (!queue.active) {
+          excludeNodes.push(chosen.nodeName);
+          continue;
+        }
+        const { nodeLive } = await slots.releaseSlot({ runId, nodeName: chosen.nodeName });
+        const missed = (missedPickups.get(chosen.nodeName) ?? 0) + 1;
+        missedPickups.set(chosen.nodeName, missed);
+        // A node still checking in that did not pick the run up was busy: it goes back to the queue, not the bin.
+        if (!(isPickupTimeout(error) && nodeLive && missed < MAX_PICKUPS_MISSED)) excludeNodes.push(chosen.nodeName);
+        continue;
       }
+      // The grader is done: its slot goes to the next run in line while this one records.
+      if (queue.active) await slots.releaseSlot({ runId, nodeName: chosen.nodeName });
     }
 
     setState(status, 'recording');
@@ -172,6 +214,7 @@ async function planAndWait(
   runId: string,
   excludeNodes: string[],
   status: GradingStatus,
+  queue: QueueState,
 ): Promise<Placement | 'node-gone' | null> {
   for (;;) {
     setState(status, 'planning');
@@ -195,6 +238,7 @@ async function planAndWait(
     await condition(() => status.expedited, wakeAfterMs(plan));
   }
   setState(status, 'placing');
+  if (patched(SLOT_QUEUE_PATCH)) return queueForSlot(runId, excludeNodes, status, queue);
   try {
     return await placement.claimNode({ runId, nodeName: status.nodeName ?? '' });
   } catch (error) {
@@ -202,6 +246,47 @@ async function planAndWait(
     if (gone === null) throw error;
     status.lastError = gone;
     return 'node-gone';
+  }
+}
+
+/**
+ * Claims a slot on the planned node (or a node of its region) once one is free; until then the run is `queued` in
+ * its lane. Returns 'node-gone' when the planned node stopped checking in, to plan again.
+ */
+async function queueForSlot(
+  runId: string,
+  excludeNodes: string[],
+  status: GradingStatus,
+  queue: QueueState,
+): Promise<Placement | 'node-gone'> {
+  queue.active = true;
+  let pollMs = SLOT_POLL_FIRST_MS;
+  for (;;) {
+    queue.woken = false;
+    let claim;
+    try {
+      claim = await slots.claimSlot({ runId, nodeName: status.nodeName ?? '', excludeNodes });
+    } catch (error) {
+      const gone = applicationFailureMessage(error, NODE_GONE_ERROR);
+      if (gone === null) throw error;
+      status.lastError = gone;
+      return 'node-gone';
+    }
+    if (status.lane !== claim.lane) {
+      status.lane = claim.lane;
+      upsertSearchAttributes([{ key: LANE, value: claim.lane }]);
+    }
+    if (claim.kind === 'claimed') {
+      status.queuePosition = null;
+      return claim.placement;
+    }
+    // Only a change is written: each upsert is an event in the run's history.
+    if (status.state !== 'queued' || status.queuePosition !== claim.position) {
+      status.queuePosition = claim.position;
+      setState(status, 'queued');
+    }
+    const woken = await condition(() => queue.woken, pollMs);
+    pollMs = woken ? SLOT_POLL_FIRST_MS : Math.min(pollMs * 2, SLOT_POLL_MAX_MS);
   }
 }
 
@@ -237,7 +322,9 @@ function setState(status: GradingStatus, state: GradingStatus['state']): void {
   upsertSearchAttributes([{ key: GRADING_STATE, value: state }]);
   const where = status.nodeName ? ` on ${status.nodeName}` : '';
   const when = state === 'waiting' && status.plannedStartAt ? ` until ${status.plannedStartAt}` : '';
-  upsertMemo({ summary: `${state}${where}${when}${status.lastError ? ` (${status.lastError})` : ''}` });
+  const place =
+    state === 'queued' && status.queuePosition ? ` #${status.queuePosition} in the ${status.lane} lane` : '';
+  upsertMemo({ summary: `${state}${place}${where}${when}${status.lastError ? ` (${status.lastError})` : ''}` });
 }
 
 function applicationFailureMessage(error: unknown, type: string): string | null {
@@ -249,6 +336,10 @@ function applicationFailureMessage(error: unknown, type: string): string | null 
 function describeFailure(error: unknown): string {
   if (error instanceof ActivityFailure) return `${error.activityType} failed: ${error.cause?.message ?? error.message}`;
   return error instanceof Error ? error.message : String(error);
+}
+
+function isPickupTimeout(error: ActivityFailure): boolean {
+  return error.cause instanceof TimeoutFailure && error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
 }
 
 function describeNodeFailure(chosen: Placement, error: ActivityFailure): string {

@@ -63,6 +63,20 @@ async function run(name: string) {
   }));
 }
 
+/** The queued path, with the status seen while the run waited for a slot. */
+async function runQueued() {
+  const path = PATHS['queued-then-claimed'];
+  assert.ok(path);
+  return runScenario(rig, path.scenario, async (scenarioRun) => {
+    const seen = await scenarioRun.reached('queued');
+    return {
+      result: { seen, final: await path.drive(scenarioRun) },
+      fakes: scenarioRun.fakes,
+      handle: scenarioRun.handle,
+    };
+  });
+}
+
 const inputOf = <T>(fakes: FakeActivities, name: Parameters<FakeActivities['callsOf']>[0]): T[] =>
   fakes.callsOf(name).map((call) => call.input as T);
 
@@ -85,8 +99,9 @@ describe('GradeSubmission in virtual time', () => {
         'preparePlanning',
         'forecastCarbon',
         'choosePlacement',
-        'claimNode',
+        'claimSlot',
         'runAutograder',
+        'releaseSlot',
         'recordResults',
         'accountCarbon',
       ],
@@ -134,7 +149,7 @@ describe('GradeSubmission in virtual time', () => {
       inputOf<{ excludeNodes: string[] }>(fakes, 'preparePlanning').map((input) => input.excludeNodes),
       [[], ['ghost']],
     );
-    const [ghostClaim, betaClaim] = fakes.callsOf('claimNode');
+    const [ghostClaim, betaClaim] = fakes.callsOf('claimSlot');
     assert.ok(ghostClaim && betaClaim);
     assert.ok(betaClaim.atMs - ghostClaim.atMs >= 200, 'the next node is tried only after the pickup timeout');
     const status = await handle.query<GradingStatus>('gradingStatus');
@@ -159,9 +174,17 @@ describe('GradeSubmission in virtual time', () => {
     const { fakes } = await run('node-failed-other-node');
     assert.deepEqual(
       fakes.calls
-        .filter((call) => ['claimNode', 'runAutograder', 'releaseRun'].includes(call.name))
+        .filter((call) => ['claimSlot', 'runAutograder', 'releaseRun', 'releaseSlot'].includes(call.name))
         .map((call) => `${call.name}${call.node ? `@${call.node}` : ''}`),
-      ['claimNode', 'runAutograder@alpha', 'releaseRun', 'claimNode', 'runAutograder@beta'],
+      [
+        'claimSlot',
+        'runAutograder@alpha',
+        'releaseRun',
+        'releaseSlot',
+        'claimSlot',
+        'runAutograder@beta',
+        'releaseSlot',
+      ],
     );
     assert.deepEqual(inputOf(fakes, 'releaseRun'), [{ runId: 'run-1', nodeName: 'alpha' }]);
   });
@@ -199,7 +222,7 @@ describe('GradeSubmission in virtual time', () => {
     const first = rounds[0]?.atMs ?? 0;
     for (const [index, round] of rounds.entries()) assert.ok(round.atMs >= first + index * HOUR_MS);
     const plannedStartMs = first + 6 * HOUR_MS;
-    assert.ok((fakes.callsOf('claimNode')[0]?.atMs ?? 0) >= plannedStartMs, 'claimed before the planned start');
+    assert.ok((fakes.callsOf('claimSlot')[0]?.atMs ?? 0) >= plannedStartMs, 'claimed before the planned start');
     assert.ok((fakes.callsOf('runAutograder')[0]?.atMs ?? 0) >= plannedStartMs, 'ran before the planned start');
   });
 
@@ -213,7 +236,7 @@ describe('GradeSubmission in virtual time', () => {
       [false, true],
     );
     const first = fakes.callsOf('choosePlacement')[0]?.atMs ?? 0;
-    assert.ok((fakes.callsOf('claimNode')[0]?.atMs ?? Infinity) < first + HOUR_MS, 'waited for the timer');
+    assert.ok((fakes.callsOf('claimSlot')[0]?.atMs ?? Infinity) < first + HOUR_MS, 'waited for the timer');
   });
 
   it('marks a cancelled run failed (in a non-cancellable scope) and ends cancelled', async () => {
@@ -221,7 +244,42 @@ describe('GradeSubmission in virtual time', () => {
     assert.ok(result instanceof Error);
     assert.ok(result.cause instanceof CancelledFailure);
     assert.deepEqual(inputOf(fakes, 'failRun'), [{ runId: 'run-1', reason: 'cancelled by an operator' }]);
-    assert.equal(fakes.callsOf('claimNode').length, 0);
+    assert.equal(fakes.callsOf('claimSlot').length, 0);
+  });
+
+  it('queues a run while every slot is busy, in its lane, then claims a freed slot and grades it', async () => {
+    const { result, fakes, handle } = await runQueued();
+    assert.ok(!(result.final instanceof Error));
+    assert.equal(result.final.state, 'completed');
+    assert.equal(result.seen.state, 'queued');
+    assert.equal(result.seen.lane, 'regrade');
+    assert.ok((result.seen.queuePosition ?? 0) >= 1, 'reports its place in the queue');
+    const claims = fakes.callsOf('claimSlot');
+    assert.equal(claims.length, 4, 'asked again after each wait until a slot was free');
+    // Backing off between asks: the waits grow (2 s, 4 s, 8 s of workflow time), they do not hammer the database.
+    const gaps = claims.slice(1).map((call, index) => call.atMs - (claims[index]?.atMs ?? 0));
+    assert.ok(
+      gaps.every((gap, index) => index === 0 || gap > (gaps[index - 1] ?? 0)),
+      `gaps ${gaps.join(', ')}`,
+    );
+    assert.equal(fakes.callsOf('failRun').length, 0, 'a busy node fails nothing');
+    const status = await handle.query<GradingStatus>('gradingStatus');
+    assert.equal(status.queuePosition, null);
+  });
+
+  it('queues a run again for a live node that did not pick it up, and gives the node up after three misses', async () => {
+    const { result, fakes } = await run('busy-node-requeued');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    assert.deepEqual(
+      inputOf<{ excludeNodes: string[] }>(fakes, 'preparePlanning').map((input) => input.excludeNodes),
+      [[], [], [], ['ghost']],
+      'busy, not dead: the node stays a candidate until its third miss',
+    );
+    assert.deepEqual(
+      fakes.callsOf('runAutograder').map((call) => call.node),
+      ['beta'],
+    );
   });
 
   it('keeps the grade when carbon accounting fails', async () => {

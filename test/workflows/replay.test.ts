@@ -28,6 +28,9 @@ const REQUIRED = [
   // pickup-timeout-other-node and nodes-exhausted keep the shape from before them).
   'node-failed-other-node-releases-slot',
   'failed-activity-marks-row',
+  // Since the queue-for-slot patch: claims through the slot queue, and a busy live node is not given up on.
+  'queued-then-claimed',
+  'busy-node-requeued',
 ];
 
 let bundle: WorkflowBundle;

@@ -33,7 +33,8 @@ function renderList(list: SubmissionList): string {
     { header: 'ASSIGNMENT', cell: (s) => `${s.assignmentId} ${truncate(s.assignmentTitle, 32)}` },
     { header: 'STORED', cell: (s) => formatTime(s.storedAt) },
     { header: 'RUNS', cell: (s) => String(s.runCount), align: 'right' },
-    { header: 'LATEST', cell: (s) => (s.latestRun === null ? NONE : `${s.latestRun.trigger} ${s.latestRun.state}`) },
+    { header: 'LATEST', cell: (s) => (s.latestRun === null ? NONE : latestState(s.latestRun)) },
+    { header: 'LANE', cell: (s) => orNone(s.latestRun?.lane ?? null) },
     { header: 'OUTCOME', cell: (s) => orNone(s.latestRun?.outcome ?? null) },
     { header: 'SCORE', cell: (s) => formatScore(s.latestRun?.score ?? null), align: 'right' },
     { header: 'GRADESCOPE', cell: (s) => formatScore(s.gradescopeScore), align: 'right' },
@@ -43,4 +44,9 @@ function renderList(list: SubmissionList): string {
 
 function truncate(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+}
+
+/** A run waiting for a free slot reads as such; every other run as its trigger and row state. */
+function latestState(run: NonNullable<SubmissionList['submissions'][number]['latestRun']>): string {
+  return `${run.trigger} ${run.waitingForSlot ? 'queued for a slot' : run.state}`;
 }

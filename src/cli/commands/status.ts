@@ -54,7 +54,8 @@ function renderStatus(status: SubmissionStatus): string {
         renderTable(numbered, [
           { header: '#', cell: ({ number }) => String(number), align: 'right' },
           { header: 'TRIGGER', cell: ({ run }) => run.trigger },
-          { header: 'STATE', cell: ({ run }) => run.state },
+          { header: 'STATE', cell: ({ run }) => (run.waitingForSlot ? 'queued for a slot' : run.state) },
+          { header: 'LANE', cell: ({ run }) => orNone(run.lane) },
           { header: 'OUTCOME', cell: ({ run }) => orNone(run.outcome) },
           { header: 'SCORE', cell: ({ run }) => formatScore(run.score), align: 'right' },
           { header: 'GRADESCOPE', cell: ({ run }) => formatScore(run.gradescopeScore), align: 'right' },

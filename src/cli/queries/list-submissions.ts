@@ -1,7 +1,8 @@
 import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { gradingRuns, submissions } from '../../db/schema.js';
-import { iso } from './run-view.js';
+import { gradingRuns, runSlotClaims, submissions } from '../../db/schema.js';
+import type { RunLane } from '../../shared/lanes.js';
+import { iso, slotColumns } from './run-view.js';
 
 /** The latest run of a submission, as `list --json` prints it. */
 interface LatestRunView {
@@ -13,6 +14,10 @@ interface LatestRunView {
   nodeName: string | null;
   receivedAt: string;
   recordedAt: string | null;
+  /** Priority lane, once the run asked for a slot (null before). */
+  lane: RunLane | null;
+  /** Waiting in its lane's queue for a free slot (the row's state is `queued`). */
+  waitingForSlot: boolean;
 }
 
 /** One stored submission (payload) in `list --json`. */
@@ -73,8 +78,10 @@ export async function listSubmissions(db: Database, options: ListSubmissionsOpti
             nodeName: gradingRuns.nodeName,
             receivedAt: gradingRuns.receivedAt,
             recordedAt: gradingRuns.recordedAt,
+            ...slotColumns,
           })
           .from(gradingRuns)
+          .leftJoin(runSlotClaims, eq(runSlotClaims.runId, gradingRuns.id))
           .where(
             inArray(
               gradingRuns.payloadSha256,
@@ -103,6 +110,8 @@ export async function listSubmissions(db: Database, options: ListSubmissionsOpti
                 nodeName: latest.nodeName,
                 receivedAt: latest.receivedAt.toISOString(),
                 recordedAt: iso(latest.recordedAt),
+                lane: latest.lane,
+                waitingForSlot: latest.waitingForSlot,
               },
       };
     }),

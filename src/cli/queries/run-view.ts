@@ -1,4 +1,6 @@
-import { gradingRuns } from '../../db/schema.js';
+import { sql } from 'drizzle-orm';
+import { gradingRuns, runSlotClaims } from '../../db/schema.js';
+import type { RunLane } from '../../shared/lanes.js';
 
 /**
  * One grading run as `status --json` prints it. Timestamps are ISO-8601 UTC strings; a value that is not
@@ -33,6 +35,10 @@ export interface RunView {
   savingGCo2: number | null;
   intensityBasis: string | null;
   failureReason: string | null;
+  /** Priority lane, once the run asked for a slot (null before). */
+  lane: RunLane | null;
+  /** Waiting in its lane's queue for a free slot on a live node (the row's state is `queued`). */
+  waitingForSlot: boolean;
 }
 
 /** The run columns a RunView is made of, for `db.select(runColumns)`. */
@@ -67,9 +73,15 @@ export const runColumns = {
   failureReason: gradingRuns.failureReason,
 };
 
+/** The slot-queue columns of a RunView: select them with `runColumns` from `withSlotClaim(query)`. */
+export const slotColumns = {
+  lane: runSlotClaims.lane,
+  waitingForSlot: sql<boolean>`coalesce(${runSlotClaims.nodeName} is null and ${runSlotClaims.releasedAt} is null, false)`,
+};
+
 type RunRow = {
   [Key in keyof typeof runColumns]: (typeof gradingRuns.$inferSelect)[Key];
-};
+} & { lane: RunLane | null; waitingForSlot: boolean };
 
 /** Converts a selected row into its stable JSON form (dates as ISO strings). */
 export function toRunView(row: RunRow): RunView {

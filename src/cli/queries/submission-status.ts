@@ -1,7 +1,7 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { gradingRuns, submissions } from '../../db/schema.js';
-import { runColumns, toRunView, type RunView } from './run-view.js';
+import { gradingRuns, runSlotClaims, submissions } from '../../db/schema.js';
+import { runColumns, slotColumns, toRunView, type RunView } from './run-view.js';
 
 /** A stored copy of the submission, as `status --json` prints it. */
 interface PayloadView {
@@ -47,8 +47,9 @@ export async function submissionStatus(db: Database, gradescopeSubmissionId: num
   if (payloads.length === 0) return null;
   // By payload, not submission row: a run that has not stored its submission yet is linked by its payload only.
   const runs = await db
-    .select(runColumns)
+    .select({ ...runColumns, ...slotColumns })
     .from(gradingRuns)
+    .leftJoin(runSlotClaims, eq(runSlotClaims.runId, gradingRuns.id))
     .where(
       inArray(
         gradingRuns.payloadSha256,

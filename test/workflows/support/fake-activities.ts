@@ -8,6 +8,7 @@ import type { NodeActivities } from '../../../src/activities/node-activities.js'
 import type { PlacementActivities } from '../../../src/activities/placement-activities.js';
 import type { ResultsActivities } from '../../../src/activities/results-activities.js';
 import type { RunActivities } from '../../../src/activities/run-activities.js';
+import type { SlotActivities } from '../../../src/activities/slot-activities.js';
 import type { StorageActivities } from '../../../src/activities/storage-activities.js';
 import {
   INVALID_SUBMISSION_ERROR,
@@ -22,7 +23,8 @@ export type CentralActivities = RunActivities &
   StorageActivities &
   ResultsActivities &
   CarbonActivities &
-  PlacementActivities;
+  PlacementActivities &
+  SlotActivities;
 
 type ActivityName = keyof CentralActivities | keyof NodeActivities;
 
@@ -57,12 +59,18 @@ export interface Scenario {
   storeSubmission?: CentralActivities['storeSubmission'];
   forecastCarbon?: CentralActivities['forecastCarbon'];
   accountCarbon?: CentralActivities['accountCarbon'];
-  /** Called with the node and the claim's number (1-based); may throw NodeGone. */
+  /** Called with the node and the claim's number (1-based, claimNode and claimSlot alike); may throw NodeGone. */
   claimNode?: (nodeName: string, claim: number) => void;
   /** Thrown by preparePlanning when this many nodes are excluded (default: all of them). */
   exhaustedAfter?: number;
   /** What a node's runAutograder does; the default grades. */
   runAutograder?: (nodeName: string) => ExecutionSummary;
+  /** claimSlot answers `queued` (all nodes busy) this many times before it claims; default 0. */
+  queuedClaims?: number;
+  /** The lane claimSlot reports; default live. */
+  lane?: 'live' | 'regrade';
+  /** Nodes releaseSlot reports as still checking in (busy, not dead); default none. */
+  liveNodes?: string[];
   /** How long a node may leave the run unclaimed before another is tried. */
   pickupTimeoutSec?: number;
 }
@@ -98,6 +106,15 @@ export function createFakeActivities(prefix: string, scenario: Scenario): FakeAc
   const providers = scenario.providers ?? ['trace'];
   let rounds = 0;
   let claims = 0;
+  const placementOn = (nodeName: string): Placement => ({
+    nodeName,
+    taskQueue: nodeQueue(prefix, nodeName),
+    region: 'us-west',
+    zone: 'US-CAL-CISO',
+    runTimeoutSec: 600,
+    pickupTimeoutSec: scenario.pickupTimeoutSec ?? 60,
+    maxAttempts: 2,
+  });
 
   const central: CentralActivities = {
     async openRun(input) {
@@ -168,16 +185,21 @@ export function createFakeActivities(prefix: string, scenario: Scenario): FakeAc
       log('claimNode', input);
       claims += 1;
       scenario.claimNode?.(input.nodeName, claims);
-      const placement: Placement = {
-        nodeName: input.nodeName,
-        taskQueue: nodeQueue(prefix, input.nodeName),
-        region: 'us-west',
-        zone: 'US-CAL-CISO',
-        runTimeoutSec: 600,
-        pickupTimeoutSec: scenario.pickupTimeoutSec ?? 60,
-        maxAttempts: 2,
-      };
-      return placement;
+      return placementOn(input.nodeName);
+    },
+    async claimSlot(input) {
+      log('claimSlot', input);
+      claims += 1;
+      scenario.claimNode?.(input.nodeName, claims);
+      const lane = scenario.lane ?? 'live';
+      if (claims <= (scenario.queuedClaims ?? 0)) {
+        return { kind: 'queued', lane, position: (scenario.queuedClaims ?? 0) - claims + 1 };
+      }
+      return { kind: 'claimed', lane, placement: placementOn(input.nodeName) };
+    },
+    async releaseSlot(input) {
+      log('releaseSlot', input);
+      return { nodeLive: scenario.liveNodes?.includes(input.nodeName) ?? false };
     },
     async recordResults(input) {
       log('recordResults', input);

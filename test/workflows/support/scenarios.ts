@@ -100,6 +100,17 @@ export function paths(hourMs: number, pickupTimeoutSec = 0.2): Record<string, Pa
       scenario: { nodes: ['ghost', 'beta'], absentNodes: ['ghost'], pickupTimeoutSec },
       drive: result,
     },
+    // All slots busy: queued (in the regrade lane) three times, then a slot comes free.
+    'queued-then-claimed': {
+      scenario: { nodes: ['alpha'], queuedClaims: 3, lane: 'regrade' },
+      drive: result,
+    },
+    // A node still checking in that leaves the run in its queue is busy: the run is queued again for it, and only
+    // after three misses in a row is the node given up on.
+    'busy-node-requeued': {
+      scenario: { nodes: ['ghost', 'beta'], absentNodes: ['ghost'], liveNodes: ['ghost'], pickupTimeoutSec },
+      drive: result,
+    },
     'nodes-exhausted': {
       scenario: {
         nodes: ['alpha'],

@@ -1,0 +1,180 @@
+// `npm run bench:batch`: N submissions of a CPU-bound grader published as one burst through MQTT to one node with
+// as many slots as the machine has cores, graded with carbon waits off (MAX_DELAY_SEC=0, no provider), so the
+// makespan measures queueing only. Compares the makespan with the ideal: total container CPU ÷ cores.
+// Scenarios: the default pickup timeout; NODE_PICKUP_TIMEOUT_SEC=30; a second node registered mid-batch.
+//
+//   npm run bench:batch [-- --runs=200 --cpu-sec=3 --json --only=one-node,pickup-30,second-node]
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { gradingRuns } from '../src/db/schema.js';
+import { ingestWorkflowId } from '../src/shared/grading-types.js';
+import { cpuGraderZip } from '../test/support/cpu-grader.js';
+import { startGradingStack, type GradingStack } from '../test/support/grading-stack.js';
+import { brokerOf, mosquittoPub, writeZipFile } from '../test/support/publish.js';
+import { waitFor } from '../test/support/wait-for.js';
+
+const args = new Map(
+  process.argv.slice(2).map((arg) => {
+    const [key, value] = arg.replace(/^--/, '').split('=');
+    return [key ?? '', value ?? 'true'] as const;
+  }),
+);
+const RUNS = Number(args.get('runs') ?? 200);
+const CPU_SEC = Number(args.get('cpu-sec') ?? 3);
+const CORES = Number(args.get('cores') ?? os.availableParallelism());
+const JSON_OUT = args.has('json');
+
+interface Scenario {
+  name: string;
+  env: Record<string, string>;
+  /** A second node joins once this fraction of the ideal makespan has passed. */
+  secondNodeAt?: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'one-node', env: {} },
+  { name: 'pickup-30', env: { NODE_PICKUP_TIMEOUT_SEC: '30' } },
+  { name: 'second-node', env: {}, secondNodeAt: 0.25 },
+];
+
+interface Result {
+  scenario: string;
+  runs: number;
+  graded: number;
+  failed: number;
+  makespanSec: number;
+  idealSec: number;
+  ratio: number;
+  /** Runs each node graded. */
+  perNode: Record<string, number>;
+  maxQueueWaitSec: number;
+}
+
+async function publishBurst(stack: GradingStack, count: number, label: string): Promise<string[]> {
+  const files = [];
+  for (let i = 0; i < count; i++)
+    files.push(await writeZipFile(await cpuGraderZip(CPU_SEC, `${label}-${i}-${randomUUID()}`)));
+  // One mosquitto_pub per zip, as the Gradescope hook does; a few at a time so the publisher is the burst's pace.
+  const broker = brokerOf(stack.config);
+  for (let i = 0; i < files.length; i += 8) {
+    await Promise.all(files.slice(i, i + 8).map((file) => mosquittoPub(broker, file.path)));
+  }
+  return files.map((file) => ingestWorkflowId(file.sha256));
+}
+
+async function runScenario(scenario: Scenario): Promise<Result> {
+  const stack = await startGradingStack({
+    env: {
+      NODE_MAX_CONCURRENT_RUNS: String(CORES),
+      GRADER_NANO_CPUS: '1000000000',
+      GRADER_TIMEOUT_SEC: String(Math.max(60, CPU_SEC * 10)),
+      PLACEMENT_POLICY: 'immediate-home',
+      ...scenario.env,
+    },
+  });
+  try {
+    const { db } = stack.database;
+    // The assignment's image is built once before the burst: the makespan measures queueing, not one build.
+    const [warm] = await publishBurst(stack, 1, 'warm-up');
+    await stack.waitForRun(warm ?? '', (run) => run.state === 'completed' || run.state === 'failed', 300_000);
+    const t0 = Date.now();
+    const burst = new Set(await publishBurst(stack, RUNS, scenario.name));
+    const idealSec = (RUNS * CPU_SEC) / CORES;
+    const joined: { secondNode?: Promise<unknown> } = {};
+    await waitFor(
+      async () => {
+        if (
+          scenario.secondNodeAt !== undefined &&
+          !joined.secondNode &&
+          Date.now() - t0 > idealSec * scenario.secondNodeAt * 1000
+        ) {
+          joined.secondNode = stack.startNode();
+        }
+        const [done] = await db
+          .select({
+            count: sql<number>`count(*) filter (where ${gradingRuns.state} in ('completed', 'failed', 'rejected'))::int`,
+          })
+          .from(gradingRuns);
+        return (done?.count ?? 0) >= RUNS + 1 ? true : null;
+      },
+      { description: `${RUNS} runs finished`, intervalMs: 500, timeoutMs: Math.max(600_000, idealSec * 4000) },
+    );
+    await joined.secondNode;
+    const rows = (await db.select().from(gradingRuns)).filter((row) => burst.has(row.workflowId));
+    const lastMs = Math.max(...rows.map((row) => row.recordedAt?.getTime() ?? 0));
+    const cpuSec = rows.reduce((sum, row) => sum + (row.cpuTimeMs ?? 0), 0) / 1000;
+    const measuredIdealSec = cpuSec / CORES;
+    const perNode: Record<string, number> = {};
+    for (const row of rows) perNode[row.nodeName ?? '-'] = (perNode[row.nodeName ?? '-'] ?? 0) + 1;
+    const makespanSec = (lastMs - t0) / 1000;
+    if (args.has('timeline')) {
+      const at = (d: Date | null) => (d ? ((d.getTime() - t0) / 1000).toFixed(1) : '-');
+      for (const row of [...rows].sort((a, b) => (a.placedAt?.getTime() ?? 0) - (b.placedAt?.getTime() ?? 0))) {
+        process.stderr.write(
+          `${row.nodeName} received ${at(row.receivedAt)} placed ${at(row.placedAt)} container ${at(row.containerStartedAt)}-${at(row.containerFinishedAt)} recorded ${at(row.recordedAt)} cpu ${row.cpuTimeMs}\n`,
+        );
+      }
+    }
+    return {
+      scenario: scenario.name,
+      runs: rows.length,
+      graded: rows.filter((row) => row.outcome === 'graded').length,
+      failed: rows.filter((row) => row.state === 'failed').length,
+      makespanSec,
+      idealSec: measuredIdealSec,
+      ratio: makespanSec / measuredIdealSec,
+      perNode,
+      maxQueueWaitSec: Math.max(
+        ...rows.map((row) => ((row.placedAt?.getTime() ?? 0) - row.receivedAt.getTime()) / 1000),
+      ),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+function formatTable(results: Result[]): string {
+  const headers = [
+    'scenario',
+    'graded',
+    'failed',
+    'makespan s',
+    'ideal s',
+    'ratio',
+    'longest queue wait s',
+    'per node',
+  ];
+  const rows = results.map((r) => [
+    r.scenario,
+    `${r.graded}/${r.runs}`,
+    String(r.failed),
+    r.makespanSec.toFixed(1),
+    r.idealSec.toFixed(1),
+    r.ratio.toFixed(3),
+    r.maxQueueWaitSec.toFixed(1),
+    Object.values(r.perNode).join(' + '),
+  ]);
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  return [
+    `bench:batch: ${RUNS} submissions × ${CPU_SEC} s of CPU, ${CORES} cores, NODE_MAX_CONCURRENT_RUNS=${CORES}; ideal = container CPU ÷ cores`,
+    line(headers),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const only = args.get('only')?.split(',');
+  const results: Result[] = [];
+  for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.name))) {
+    results.push(await runScenario(scenario));
+    if (!JSON_OUT) process.stderr.write(`${scenario.name} done\n`);
+  }
+  console.log(
+    JSON_OUT ? JSON.stringify({ runs: RUNS, cpuSec: CPU_SEC, cores: CORES, results }, null, 2) : formatTable(results),
+  );
+}
+
+await main();

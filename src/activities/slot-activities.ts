@@ -1,0 +1,113 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
+import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/client.js';
+import { gradingRuns, nodes, submissions } from '../db/schema.js';
+import { claimOrQueue, releaseClaim, waitersForFreeSlots } from '../db/slot-claims.js';
+import { activityLogger } from '../observability/activity-logger.js';
+import { NODE_GONE_ERROR, type Placement, type SlotClaim } from '../shared/grading-types.js';
+import { laneOf, type RunLane } from '../shared/lanes.js';
+import { findLiveNode } from './live-nodes.js';
+import { placementFor } from './placement-timeouts.js';
+
+/** Tells waiting workflows that a slot may be theirs (a signal); a workflow that is gone is no error. */
+export type WakeWaiters = (workflowIds: readonly string[]) => Promise<void>;
+
+/**
+ * The queue for node slots: a run whose start has come claims a slot on a live node of its planned region, or
+ * waits in its lane. Claims are atomic in PostgreSQL (see src/db/slot-claims.ts).
+ */
+export function createSlotActivities(db: Database, config: Config, regions: RegionsConfig, wake: WakeWaiters) {
+  const liveSince = () => new Date(Date.now() - config.NODE_LIVENESS_SEC * 1000);
+  const weights: Record<RunLane, number> = { live: config.LANE_WEIGHT_LIVE, regrade: config.LANE_WEIGHT_REGRADE };
+
+  async function laneOfRun(runId: string): Promise<RunLane> {
+    const [run] = await db
+      .select({
+        trigger: gradingRuns.trigger,
+        receivedAt: gradingRuns.receivedAt,
+        dueDate: submissions.assignmentDueDate,
+        lateDueDate: submissions.assignmentLateDueDate,
+      })
+      .from(gradingRuns)
+      .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+      .where(eq(gradingRuns.id, runId));
+    if (!run) throw new Error(`run ${runId} not found`);
+    return laneOf({
+      trigger: run.trigger,
+      receivedMs: run.receivedAt.getTime(),
+      dueMs: run.dueDate?.getTime() ?? null,
+      lateDueMs: run.lateDueDate?.getTime() ?? null,
+    });
+  }
+
+  async function wakeQuietly(runId: string, workflowIds: readonly string[]): Promise<void> {
+    if (workflowIds.length === 0) return;
+    try {
+      await wake(workflowIds);
+    } catch (error) {
+      // Waiters poll on a backoff too: a lost wake-up only delays them.
+      activityLogger({ runId }).warn('could not wake waiting runs', { error: String(error), workflowIds });
+    }
+  }
+
+  return {
+    /**
+     * Claims a slot for the run on its planned node (or another live node of the same region when that one is
+     * full), or queues it in its lane. Throws a non-retryable NodeGone when the planned node stopped checking in.
+     */
+    async claimSlot(input: { runId: string; nodeName: string; excludeNodes: string[] }): Promise<SlotClaim> {
+      const [planned] = await db
+        .select({ name: nodes.name, region: nodes.region })
+        .from(nodes)
+        .where(eq(nodes.name, input.nodeName));
+      if (!planned || !(await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName))) {
+        throw ApplicationFailure.nonRetryable(`node ${input.nodeName} stopped checking in`, NODE_GONE_ERROR);
+      }
+      const lane = await laneOfRun(input.runId);
+      const outcome = await claimOrQueue(db, {
+        runId: input.runId,
+        lane,
+        laneWeight: weights[lane],
+        preferredNode: planned,
+        excludeNodes: input.excludeNodes,
+        liveSince: liveSince(),
+      });
+      if (outcome.kind === 'queued') return { kind: 'queued', lane, position: outcome.position };
+      const node = await findLiveNode(db, config.NODE_LIVENESS_SEC, outcome.nodeName);
+      if (!node) {
+        // It stopped checking in between the claim and now: give the slot back and plan again.
+        await releaseClaim(db, input.runId);
+        throw ApplicationFailure.nonRetryable(`node ${outcome.nodeName} stopped checking in`, NODE_GONE_ERROR);
+      }
+      await db
+        .update(gradingRuns)
+        .set({
+          state: 'placed',
+          executor: node.kind,
+          nodeName: node.name,
+          region: node.region,
+          zone: node.zone,
+          carbonZone: resolveRegion(regions, node.region)?.entry.zone ?? `unmapped:${node.region}`,
+          placedAt: new Date(),
+        })
+        .where(eq(gradingRuns.id, input.runId));
+      await wakeQuietly(input.runId, outcome.wake);
+      const placement: Placement = placementFor(config, node);
+      return { kind: 'claimed', lane, placement };
+    },
+
+    /**
+     * Gives the run's slot back and wakes the runs first in line for it. Says whether the node still checks in:
+     * a live node that did not pick the run up was busy, not dead.
+     */
+    async releaseSlot(input: { runId: string; nodeName: string }): Promise<{ nodeLive: boolean }> {
+      const region = await releaseClaim(db, input.runId);
+      if (region !== null) await wakeQuietly(input.runId, await waitersForFreeSlots(db, region, liveSince()));
+      return { nodeLive: (await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName)) !== null };
+    },
+  };
+}
+
+export type SlotActivities = ReturnType<typeof createSlotActivities>;

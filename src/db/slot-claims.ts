@@ -1,0 +1,206 @@
+import { and, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import type { RunState } from '../shared/run-state.js';
+import type { RunLane } from '../shared/lanes.js';
+import type { Database } from './client.js';
+import { gradingRuns, nodes, runSlotClaims } from './schema.js';
+
+/**
+ * Every claim and queue change runs under this one transaction-scoped advisory lock: reading free slots and the
+ * order of the queue, then claiming, is one atomic step, so two workflows racing never book the same slot.
+ */
+const SLOT_QUEUE_LOCK = sql`select pg_advisory_xact_lock(hashtext('greengrader:run-slot-claims'))`;
+
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export interface ClaimRequest {
+  runId: string;
+  lane: RunLane;
+  /** Relative weight of the run's lane: a lane of weight 4 gets four slots for each one of a lane of weight 1. */
+  laneWeight: number;
+  /** The planned node; any other live node of its region may take the run when it is full. */
+  preferredNode: { name: string; region: string };
+  /** Nodes that already failed this run. */
+  excludeNodes: readonly string[];
+  /** Nodes that checked in since then are live. */
+  liveSince: Date;
+}
+
+export type ClaimOutcome =
+  { kind: 'claimed'; nodeName: string; wake: string[] } | { kind: 'queued'; position: number; freeSlots: number };
+
+/**
+ * Queues the run (first call) and claims a slot for it when one is free on a live node of its region and no run
+ * before it in the weighted-fair order is still waiting for one. A run that holds a claim gets the same answer.
+ * `wake` lists the workflows next in line when slots remain free after this claim (e.g. a node just joined).
+ */
+export async function claimOrQueue(db: Database, request: ClaimRequest): Promise<ClaimOutcome> {
+  return db.transaction(async (tx) => {
+    await tx.execute(SLOT_QUEUE_LOCK);
+    const row = await queueRow(tx, request);
+    if (row.nodeName !== null && row.releasedAt === null) return { kind: 'claimed', nodeName: row.nodeName, wake: [] };
+
+    const region = request.preferredNode.region;
+    const free = (await freeSlotsIn(tx, region, request.liveSince)).filter(
+      (node) => node.free > 0 && !request.excludeNodes.includes(node.name),
+    );
+    const freeSlots = free.reduce((sum, node) => sum + node.free, 0);
+    const [ahead] = await tx
+      .select({ count: sql<number>`count(*)::int` })
+      .from(runSlotClaims)
+      .where(
+        and(
+          waiting(),
+          eq(runSlotClaims.region, region),
+          // Compared in the database: a JS Date would drop the microseconds of queued_at.
+          sql`(${runSlotClaims.queueTag}, ${runSlotClaims.queuedAt}, ${runSlotClaims.runId}) <
+            (select c.queue_tag, c.queued_at, c.run_id from run_slot_claims c where c.run_id = ${row.runId})`,
+        ),
+      );
+    const before = ahead?.count ?? 0;
+    if (before >= freeSlots) return { kind: 'queued', position: before + 1, freeSlots };
+
+    const node = free.find((n) => n.name === request.preferredNode.name) ?? free[0];
+    if (!node) throw new Error('free slots counted but no node holds them');
+    await tx
+      .update(runSlotClaims)
+      .set({ nodeName: node.name, startsAt: sql`now()` })
+      .where(eq(runSlotClaims.runId, request.runId));
+    return { kind: 'claimed', nodeName: node.name, wake: await nextInLine(tx, region, freeSlots - 1) };
+  });
+}
+
+/**
+ * Gives the run's slot (or its place in the queue) back; idempotent. Needs no lock: a claim racing with it at
+ * worst sees one slot fewer. Returns the region of the run's claim (null when it never queued), so the caller
+ * can wake the runs next in line there.
+ */
+export async function releaseClaim(db: Database, runId: string): Promise<string | null> {
+  const [released] = await db
+    .update(runSlotClaims)
+    .set({ releasedAt: sql`now()` })
+    .where(and(eq(runSlotClaims.runId, runId), isNull(runSlotClaims.releasedAt)))
+    .returning({ region: runSlotClaims.region });
+  if (released) return released.region;
+  const [row] = await db
+    .select({ region: runSlotClaims.region })
+    .from(runSlotClaims)
+    .where(eq(runSlotClaims.runId, runId));
+  return row?.region ?? null;
+}
+
+/** Releases the claims of runs whose row is already final: a claim its run can no longer give back itself. */
+export async function releaseClaimsOfFinishedRuns(db: Database, finalStates: readonly string[]): Promise<number> {
+  const released = await db
+    .update(runSlotClaims)
+    .set({ releasedAt: sql`now()` })
+    .from(gradingRuns)
+    .where(
+      and(
+        eq(gradingRuns.id, runSlotClaims.runId),
+        isNull(runSlotClaims.releasedAt),
+        inArray(gradingRuns.state, [...finalStates] as RunState[]),
+      ),
+    )
+    .returning({ runId: runSlotClaims.runId });
+  return released.length;
+}
+
+/** The workflows first in line for the slots free in the region: to be woken so they claim them. */
+export async function waitersForFreeSlots(db: Database, region: string, liveSince: Date): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const free = await freeSlotsIn(tx, region, liveSince);
+    return nextInLine(
+      tx,
+      region,
+      free.reduce((sum, node) => sum + Math.max(node.free, 0), 0),
+    );
+  });
+}
+
+/**
+ * The run's queue row, created on its first claim with a start tag after the lane's last one and the virtual
+ * clock (start-time fair queueing: no lane starves, each gets slots in proportion to its weight). A run queued
+ * again after a node failed it keeps its tag, so it keeps its place.
+ */
+async function queueRow(tx: Transaction, request: ClaimRequest) {
+  const region = request.preferredNode.region;
+  const [existing] = await tx.select().from(runSlotClaims).where(eq(runSlotClaims.runId, request.runId));
+  if (existing) {
+    const requeue = existing.releasedAt !== null;
+    if (!requeue && (existing.nodeName !== null || existing.region === region)) return existing;
+    const [updated] = await tx
+      .update(runSlotClaims)
+      .set({ region, ...(requeue ? { nodeName: null, startsAt: null, releasedAt: null } : {}) })
+      .where(eq(runSlotClaims.runId, request.runId))
+      .returning();
+    if (!updated) throw new Error(`queue row of run ${request.runId} vanished`);
+    return updated;
+  }
+  const [clock] = await tx
+    .select({
+      virtual: sql<number>`coalesce(max(${runSlotClaims.queueTag}) filter (where ${runSlotClaims.nodeName} is not null), 0)`,
+      lane: sql<number>`coalesce(max(${runSlotClaims.queueTag}) filter (where ${runSlotClaims.lane} = ${request.lane}), 0)`,
+    })
+    .from(runSlotClaims);
+  const queueTag = Math.max(clock?.virtual ?? 0, clock?.lane ?? 0) + 1 / request.laneWeight;
+  const [inserted] = await tx
+    .insert(runSlotClaims)
+    .values({ runId: request.runId, lane: request.lane, queueTag, region })
+    .returning();
+  if (!inserted) throw new Error(`could not queue run ${request.runId}`);
+  return inserted;
+}
+
+/** Slots each live node of the region has left (negative when over-committed by an older release). */
+async function freeSlotsIn(tx: Transaction, region: string, liveSince: Date) {
+  const held = tx
+    .select({ nodeName: runSlotClaims.nodeName, count: sql<number>`count(*)::int`.as('held') })
+    .from(runSlotClaims)
+    .where(and(isNotNull(runSlotClaims.nodeName), isNull(runSlotClaims.releasedAt)))
+    .groupBy(runSlotClaims.nodeName)
+    .as('held');
+  const rows = await tx
+    .select({ name: nodes.name, free: sql<number>`${nodes.maxConcurrentRuns} - coalesce(${held.count}, 0)` })
+    .from(nodes)
+    .leftJoin(held, eq(held.nodeName, nodes.name))
+    .where(and(eq(nodes.region, region), gt(nodes.lastSeenAt, liveSince)))
+    .orderBy(sql`2 desc`, nodes.name);
+  return rows.map((row) => ({ name: row.name, free: Number(row.free) }));
+}
+
+/** Workflow ids of the first `limit` runs waiting in the region, in claim order. */
+async function nextInLine(tx: Transaction, region: string, limit: number): Promise<string[]> {
+  if (limit <= 0) return [];
+  const rows = await tx
+    .select({ workflowId: gradingRuns.workflowId })
+    .from(runSlotClaims)
+    .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
+    .where(and(waiting(), eq(runSlotClaims.region, region)))
+    .orderBy(runSlotClaims.queueTag, runSlotClaims.queuedAt, runSlotClaims.runId)
+    .limit(limit);
+  return rows.map((row) => row.workflowId);
+}
+
+function waiting() {
+  return and(isNull(runSlotClaims.nodeName), isNull(runSlotClaims.releasedAt));
+}
+
+/**
+ * Records a claim taken outside the queue (runs planned before the queue existed, which claim their node
+ * directly), so the node's occupancy still counts them.
+ */
+export async function recordDirectClaim(
+  db: Database,
+  claim: { runId: string; lane: RunLane; nodeName: string; region: string },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.execute(SLOT_QUEUE_LOCK);
+    await tx
+      .insert(runSlotClaims)
+      .values({ ...claim, queueTag: 0, startsAt: sql`now()` })
+      .onConflictDoUpdate({
+        target: runSlotClaims.runId,
+        set: { nodeName: claim.nodeName, region: claim.region, startsAt: sql`now()`, releasedAt: null },
+      });
+  });
+}

@@ -1,0 +1,177 @@
+// Slot claims in a real PostgreSQL: atomic under races, weighted-fair between lanes, and never over a node's slots.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
+import { gradingRuns, nodes, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
+import { claimOrQueue, releaseClaim, type ClaimOutcome } from '../../src/db/slot-claims.js';
+import type { RunLane } from '../../src/shared/lanes.js';
+import { requireEnv } from '../support/env.js';
+import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
+
+const WEIGHTS: Record<RunLane, number> = { live: 4, regrade: 1 };
+const REGION = 'us-west';
+
+describe('slot claims', () => {
+  let fresh: FreshDatabase;
+  let a: DatabaseHandle;
+  let b: DatabaseHandle;
+
+  before(async () => {
+    fresh = await createFreshDatabase(requireEnv('DATABASE_URL'));
+    a = connectDatabase(fresh.url);
+    b = connectDatabase(fresh.url);
+    await migrateDatabase(a.pool);
+  });
+
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await fresh?.drop();
+  });
+
+  beforeEach(async () => {
+    await a.db.execute(sql`truncate run_slot_claims, grading_runs, raw_payloads, nodes cascade`);
+  });
+
+  async function addNode(name: string, slots: number, lastSeenAt = new Date()) {
+    await a.db.insert(nodes).values({
+      name,
+      taskQueue: `q-${name}`,
+      cpuModel: 'test',
+      clockMhz: 1,
+      sockets: 1,
+      cores: slots,
+      memoryBytes: 1,
+      region: REGION,
+      zone: 'a',
+      maxConcurrentRuns: slots,
+      lastSeenAt,
+    });
+  }
+
+  async function addRun(): Promise<string> {
+    const sha256 = randomUUID();
+    await a.db.insert(rawPayloads).values({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' });
+    const [row] = await a.db
+      .insert(gradingRuns)
+      .values({ workflowId: `wf-${sha256}`, payloadSha256: sha256, trigger: 'ingest', receivedAt: new Date() })
+      .returning({ id: gradingRuns.id });
+    assert.ok(row);
+    return row.id;
+  }
+
+  const claim = (handle: DatabaseHandle, runId: string, lane: RunLane, node = 'n1'): Promise<ClaimOutcome> =>
+    claimOrQueue(handle.db, {
+      runId,
+      lane,
+      laneWeight: WEIGHTS[lane],
+      preferredNode: { name: node, region: REGION },
+      excludeNodes: [],
+      liveSince: new Date(Date.now() - 30_000),
+    });
+
+  async function held(nodeName: string): Promise<number> {
+    const [row] = await a.db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(runSlotClaims)
+      .where(
+        and(eq(runSlotClaims.nodeName, nodeName), isNotNull(runSlotClaims.nodeName), isNull(runSlotClaims.releasedAt)),
+      );
+    return row?.count ?? 0;
+  }
+
+  it('gives the last slot to exactly one of two runs racing for it, round after round', async () => {
+    await addNode('n1', 1);
+    for (let round = 0; round < 10; round++) {
+      const [first, second] = [await addRun(), await addRun()];
+      // Two pools, two connections: the claims really run at the same time.
+      const outcomes = await Promise.all([claim(a, first, 'live'), claim(b, second, 'live')]);
+      const winners = outcomes.filter((outcome) => outcome.kind === 'claimed');
+      assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(outcomes)}`);
+      assert.equal(await held('n1'), 1);
+      // The winner finishes; the loser takes the freed slot on its next try, then finishes too.
+      const winner = outcomes[0]?.kind === 'claimed' ? first : second;
+      const loser = winner === first ? second : first;
+      await releaseClaim(a.db, winner);
+      assert.equal((await claim(a, loser, 'live')).kind, 'claimed');
+      await releaseClaim(a.db, loser);
+    }
+  });
+
+  it('never claims more slots than a node has, and offers none on a node that stopped checking in', async () => {
+    await addNode('n1', 2);
+    await addNode('dead', 4, new Date(Date.now() - 3600_000));
+    const runs = await Promise.all(Array.from({ length: 6 }, () => addRun()));
+    const outcomes = await Promise.all(runs.map((run, i) => claim(i % 2 ? a : b, run, 'live')));
+    assert.equal(outcomes.filter((outcome) => outcome.kind === 'claimed').length, 2);
+    assert.equal(await held('n1'), 2);
+    assert.equal(await held('dead'), 0);
+    const queued = outcomes.flatMap((outcome) => (outcome.kind === 'queued' ? [outcome.position] : []));
+    assert.deepEqual(
+      queued.sort((x, y) => x - y),
+      [1, 2, 3, 4],
+      'each queued run knows its place',
+    );
+  });
+
+  it('lets a live run queued behind 50 regrades take the next free slot before them', async () => {
+    await addNode('n1', 2);
+    const busy = [await addRun(), await addRun()];
+    for (const run of busy) assert.equal((await claim(a, run, 'regrade')).kind, 'claimed');
+    const regrades: string[] = [];
+    for (let i = 0; i < 50; i++) regrades.push(await addRun());
+    for (const run of regrades) assert.equal((await claim(a, run, 'regrade')).kind, 'queued');
+    const live = await addRun();
+    assert.equal((await claim(a, live, 'live')).kind, 'queued', 'both slots are still busy');
+
+    await releaseClaim(a.db, busy[0] ?? '');
+    // Every waiting run asks, regrades first: the live one still gets the slot.
+    for (const run of regrades) assert.equal((await claim(a, run, 'regrade')).kind, 'queued');
+    const outcome = await claim(a, live, 'live');
+    assert.deepEqual(outcome.kind === 'claimed' ? outcome.nodeName : outcome, 'n1');
+  });
+
+  it('starves no lane: under a steady stream of live runs, regrades still get about a fifth of the slots', async () => {
+    await addNode('n1', 1);
+    const waiting = new Map<string, RunLane>();
+    const enqueue = async (lane: RunLane) => {
+      const run = await addRun();
+      waiting.set(run, lane);
+      await claim(a, run, lane);
+    };
+    for (let i = 0; i < 20; i++) await enqueue('regrade');
+    const served: RunLane[] = [];
+    for (let step = 0; step < 50; step++) {
+      // Live runs keep arriving: always more of them waiting than slots.
+      while ([...waiting.values()].filter((lane) => lane === 'live').length < 5) await enqueue('live');
+      let claimed: string | null = null;
+      for (const [run, lane] of waiting) {
+        if ((await claim(a, run, lane)).kind === 'claimed') {
+          claimed = run;
+          break;
+        }
+      }
+      assert.ok(claimed, `step ${step}: a free slot was left unclaimed`);
+      served.push(waiting.get(claimed) ?? 'live');
+      waiting.delete(claimed);
+      await releaseClaim(a.db, claimed);
+    }
+    const regradeShare = served.filter((lane) => lane === 'regrade').length / served.length;
+    assert.ok(regradeShare >= 0.15 && regradeShare <= 0.25, `regrade share ${regradeShare}`);
+  });
+
+  it('keeps its place in the queue when its node failed it and it is queued again', async () => {
+    await addNode('n1', 1);
+    const [first, second, third] = [await addRun(), await addRun(), await addRun()];
+    assert.equal((await claim(a, first, 'regrade')).kind, 'claimed');
+    assert.equal((await claim(a, second, 'regrade')).kind, 'queued');
+    // first's node failed it: its claim is released and it asks again, behind nobody it was ahead of.
+    await releaseClaim(a.db, first);
+    const again = await claim(a, third, 'regrade');
+    assert.equal(again.kind, 'queued', 'a newcomer does not jump the queue');
+    assert.equal((await claim(a, first, 'regrade')).kind, 'claimed', 'the requeued run keeps its early tag');
+  });
+});
