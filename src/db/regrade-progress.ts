@@ -44,8 +44,9 @@ export async function listRegradeBatches(db: Database, limit: number): Promise<R
 
 function progressQuery(db: Database) {
   // A run row appears once its child has started; before that the item has none (left join gives nulls).
-  const isCancelled = sql`(${gradingRuns.state} = 'failed' and ${gradingRuns.failureReason} = ${CANCELLED_REASON})
-    or (${gradingRuns.id} is null and ${regradeBatches.state} = 'cancelled')`;
+  // coalesce: for an item without a run row the comparisons are null, and `not null` would drop it from every count.
+  const isCancelled = sql`coalesce((${gradingRuns.state} = 'failed' and ${gradingRuns.failureReason} = ${CANCELLED_REASON})
+    or (${gradingRuns.id} is null and ${regradeBatches.state} = 'cancelled'), false)`;
   // count(position), not count(*): a batch without items still has its one left-joined row of nulls.
   const count = (condition: ReturnType<typeof sql>) =>
     sql<number>`count(${regradeBatchItems.position}) filter (where ${condition})::int`;

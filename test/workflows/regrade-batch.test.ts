@@ -9,7 +9,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { RegradeBatchInput, RegradeBatchResult } from '../../src/shared/regrade-types.js';
-import type { RegradeProgress } from '../../src/workflows/regrade-batch.js';
+import type { RegradeMemo, RegradeProgress } from '../../src/workflows/regrade-batch.js';
 import { waitFor } from '../support/wait-for.js';
 import { createRegradeFakes } from './support/regrade-fakes.js';
 import { addSearchAttributes, bundleWorkflows } from './support/run-scenario.js';
@@ -119,7 +119,7 @@ describe('RegradeBatch in virtual time', () => {
 
       const description = await handle.describe();
       assert.equal(description.status.name, 'COMPLETED');
-      const memo = description.memo as { summary: string; regrade: Record<string, unknown> };
+      const memo = description.memo as unknown as RegradeMemo;
       assert.equal(memo.summary, 'regrade of assignment 42 completed: 10/10 started, 8 graded, 2 failed, 0 cancelled');
       assert.deepEqual(memo.regrade, {
         batchId,
@@ -156,9 +156,9 @@ describe('RegradeBatch in virtual time', () => {
       // ok-1 may finish before the cancel reaches it (then it stays graded) or be cancelled with the others.
       assert.ok(cancelled.includes('slow-1') && cancelled.includes('slow-2'));
       assert.equal(fakes.inputsOf<{ state: string }>('finishRegradeBatch')[0]?.state, 'cancelled');
-      const memo = (await handle.describe()).memo as { regrade: Record<string, number> };
+      const memo = (await handle.describe()).memo as unknown as RegradeMemo;
       assert.equal(memo.regrade.started, 3);
-      assert.equal(memo.regrade.cancelled, 5 - (memo.regrade.graded ?? 0));
+      assert.equal(memo.regrade.cancelled, 5 - memo.regrade.graded);
     });
   });
 });
