@@ -15,6 +15,7 @@ const STYLE = `
   .state { border-radius: 3px; padding: 0 0.35rem; background: #eee; }
   .state-completed { background: #d8f0dd; } .state-failed, .state-rejected { background: #f6d5d5; }
   .state-running, .state-placed, .state-recording { background: #dbe8fb; }
+  .state-cancelled { background: #f3ecd2; }
   .cards { display: flex; gap: 1rem; flex-wrap: wrap; }
   .card { background: #fff; border: 1px solid #e2e2e2; border-radius: 6px; padding: 0.6rem 1rem; min-width: 10rem; }
   .card .value { font-size: 1.3rem; font-weight: 600; }
@@ -44,7 +45,7 @@ export function layout(title: string, body: SafeHtml): SafeHtml {
       <body>
         <header>
           <a class="brand" href="/">GreenGrader</a>
-          <nav><a href="/">Runs</a> · <a href="/api/runs">JSON</a></nav>
+          <nav><a href="/">Runs</a> · <a href="/batches">Regrade batches</a> · <a href="/api/runs">JSON</a></nav>
         </header>
         <main>${body}</main>
       </body>

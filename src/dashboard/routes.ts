@@ -2,6 +2,8 @@
 import type { CarbonProvider } from '../carbon/provider.js';
 import type { RegionsConfig } from '../carbon/regions.js';
 import type { Database } from '../db/client.js';
+import { listRegradeBatches } from '../db/regrade-progress.js';
+import { renderBatchesPage } from './batches-page.js';
 import { buildChartData, type ChartOptions } from './chart-data.js';
 import { html } from './html.js';
 import type { IntensitySampler } from './intensity-sampler.js';
@@ -41,6 +43,13 @@ export async function route(deps: RouteDeps, path: string): Promise<Reply | null
   if (path === '/api/runs') {
     const runs = await listRecentRuns(deps.db, deps.runsLimit);
     return json(200, { runs });
+  }
+  if (path === '/batches') {
+    const batches = await listRegradeBatches(deps.db, deps.runsLimit);
+    return { status: 200, contentType: HTML, body: renderBatchesPage(batches).value };
+  }
+  if (path === '/api/batches') {
+    return json(200, { batches: await listRegradeBatches(deps.db, deps.runsLimit) });
   }
   const page = /^\/runs\/([^/]+)$/.exec(path);
   if (page?.[1]) {

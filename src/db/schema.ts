@@ -9,6 +9,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -17,6 +18,7 @@ import {
 import { executorKinds } from '../shared/executor-kind.js';
 import { runOutcomes, type RunOutcome } from '../shared/grading-types.js';
 import { runLanes } from '../shared/lanes.js';
+import { regradeBatchStates, regradeScopes } from '../shared/regrade-types.js';
 import { runStates } from '../shared/run-state.js';
 
 /** Raw zips and anonymised zips are kept as bytes in the row that owns them. */
@@ -265,5 +267,56 @@ export const runSlotClaims = pgTable(
       .where(sql`${t.nodeName} is not null and ${t.releasedAt} is null`),
     // The lanes' last tags and the virtual clock (max tag of claimed runs).
     index('run_slot_claims_lane_tag_idx').on(t.lane, t.queueTag),
+  ],
+);
+
+/**
+ * A bulk regrade (`greengrader rerun --assignment|--course`): one `RegradeBatch` workflow. `state` is what the
+ * workflow last wrote; a terminated workflow leaves it `running` (the CLI also asks Temporal).
+ */
+export const regradeBatches = pgTable(
+  'regrade_batches',
+  {
+    /** The batch's key, part of every child's workflow id, e.g. `assignment-42-1764380000000`. */
+    id: text('id').primaryKey(),
+    /** The parent workflow, e.g. `regrade-assignment-42`: one open batch per assignment or course at a time. */
+    workflowId: text('workflow_id').notNull(),
+    scope: text('scope', { enum: regradeScopes }).notNull(),
+    scopeId: bigint('scope_id', { mode: 'number' }).notNull(),
+    state: text('state', { enum: regradeBatchStates }).notNull().default('running'),
+    /** Submissions in the batch: fixed when it opens. */
+    total: integer('total').notNull(),
+    createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('regrade_batches_created_at_idx').on(t.createdAt),
+    oneOf('regrade_batches_scope_check', t.scope, regradeScopes),
+    oneOf('regrade_batches_state_check', t.state, regradeBatchStates),
+  ],
+);
+
+/**
+ * The submissions of a batch, listed once when it opens (the latest stored copy per Gradescope submission id), so
+ * every run of the parent workflow pages through the same list and each child's workflow id is known up front.
+ */
+export const regradeBatchItems = pgTable(
+  'regrade_batch_items',
+  {
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => regradeBatches.id),
+    /** 1, 2, …: the order children start in, and the paging cursor. */
+    position: integer('position').notNull(),
+    payloadSha256: text('payload_sha256')
+      .notNull()
+      .references(() => rawPayloads.sha256),
+    gradescopeSubmissionId: bigint('gradescope_submission_id', { mode: 'number' }).notNull(),
+    /** `grade-<sha256>-regrade-<batch id>`: joins the item to its run row in `grading_runs`. */
+    childWorkflowId: text('child_workflow_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.batchId, t.position] }),
+    uniqueIndex('regrade_batch_items_child_workflow_id_key').on(t.childWorkflowId),
   ],
 );

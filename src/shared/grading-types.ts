@@ -124,5 +124,8 @@ export const NODES_EXHAUSTED_ERROR = 'NodesExhausted';
 /** ApplicationFailure type while no worker node is checking in; retried until one does. */
 export const NO_LIVE_NODE_ERROR = 'NoLiveNode';
 
+/** The failure reason a run cancelled by an operator (alone or with its regrade batch) records. */
+export const CANCELLED_REASON = 'cancelled by an operator';
+
 /** The workflow type name, as registered by the orchestrator worker. */
 export const GRADE_SUBMISSION_WORKFLOW = 'GradeSubmission';

@@ -5,6 +5,7 @@ import { createCarbonActivities } from '../activities/carbon-activities.js';
 import { createPlacementActivities } from '../activities/placement-activities.js';
 import { createSlotActivities } from '../activities/slot-activities.js';
 import { createReconcileActivities } from '../activities/reconcile-activities.js';
+import { createRegradeActivities } from '../activities/regrade-activities.js';
 import { createResultsActivities } from '../activities/results-activities.js';
 import { createRunActivities } from '../activities/run-activities.js';
 import { createStorageActivities } from '../activities/storage-activities.js';
@@ -56,6 +57,7 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
       ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
       ...createResultsActivities(db),
       ...createReconcileActivities(db, deps.temporal),
+      ...createRegradeActivities(db),
     },
     interceptors: { activity: [redactActivityErrors] },
   });

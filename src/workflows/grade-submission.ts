@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import {
+  CANCELLED_REASON,
   INVALID_SUBMISSION_ERROR,
   NODE_GONE_ERROR,
   NODES_EXHAUSTED_ERROR,
@@ -184,7 +185,7 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     return finish({ ...result, state: 'completed' });
   } catch (error) {
     if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() => central.failRun({ runId, reason: 'cancelled by an operator' }));
+      await CancellationScope.nonCancellable(() => central.failRun({ runId, reason: CANCELLED_REASON }));
     } else if (patched(FAIL_ROW_ON_FAILURE_PATCH)) {
       await markFailed(runId, error);
     }

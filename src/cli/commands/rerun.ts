@@ -9,13 +9,15 @@ import {
   type GradeSubmissionResult,
   type GradingStatus,
 } from '../../shared/grading-types.js';
-import { parseSha256, parseSubmissionId } from '../arguments.js';
+import { DEFAULT_REGRADE_MAX_IN_FLIGHT } from '../../shared/regrade-types.js';
+import { parsePositiveInt, parseSha256, parseSubmissionId } from '../arguments.js';
 import { withDatabase } from '../database.js';
 import { CliError } from '../errors.js';
 import { formatScore, formatTime } from '../../shared/format.js';
 import { writeJson, writeOut, writeProgress } from '../output/write.js';
 import { findStoredPayload } from '../queries/find-submission.js';
 import { withTemporal } from '../temporal.js';
+import { batchScopeOf, runBatchCommand, type BatchOptions } from './rerun-batch.js';
 
 /** Names the workflow defines with defineQuery/defineSignal (src/workflows/grade-submission.ts). */
 const STATUS_QUERY = 'gradingStatus';
@@ -39,7 +41,7 @@ export interface RerunOutput {
   result: GradeSubmissionResult | null;
 }
 
-interface RerunOptions {
+interface RerunOptions extends BatchOptions {
   payload?: string;
   expedite?: boolean;
   wait?: boolean;
@@ -49,44 +51,65 @@ interface RerunOptions {
 export function registerRerunCommand(program: Command): void {
   program
     .command('rerun')
-    .description('start a fresh grading run of a stored submission (what the original dispatcher did)')
-    .argument('<submission-id>', "Gradescope's submission id (`id` in submission_metadata.json)", parseSubmissionId)
+    .description(
+      'start a fresh grading run of a stored submission (what the original dispatcher did), or of every stored ' +
+        'submission of an assignment or a course (a regrade batch)',
+    )
+    .argument('[submission-id]', "Gradescope's submission id (`id` in submission_metadata.json)", parseSubmissionId)
     .option('--payload <sha256>', 'which stored copy when Gradescope sent the submission more than once', parseSha256)
     .option('--expedite', 'start at once instead of waiting for a greener hour')
-    .option('--wait', 'show progress, wait for the run to finish and print its result')
+    .option('--assignment <id>', 'regrade every stored submission of this Gradescope assignment', parsePositiveInt)
+    .option('--course <id>', 'regrade every stored submission of this Gradescope course', parsePositiveInt)
+    .option('--again', 'with --assignment/--course: start a new batch even if one already finished')
+    .option('--cancel', 'with --assignment/--course: cancel the running batch (graded submissions stay graded)')
+    .option(
+      '--max-in-flight <n>',
+      `with --assignment/--course: submissions graded at once (default ${DEFAULT_REGRADE_MAX_IN_FLIGHT})`,
+      parsePositiveInt,
+    )
+    .option('--wait', 'show progress, wait for the run (or the batch) to finish and print its result')
     .option('--json', 'print the stable JSON shape of docs/cli.md')
-    .action(async (submissionId: number, options: RerunOptions) => {
-      const config = loadConfig();
-      const stored = await withDatabase(config, (db) => findStoredPayload(db, submissionId, options.payload));
-      if (stored.storedCopies > 1 && options.payload === undefined) {
-        writeProgress(
-          `submission ${submissionId} was stored ${stored.storedCopies} times; re-running the latest copy (--payload picks another)`,
-        );
+    .action(async (submissionId: number | undefined, options: RerunOptions) => {
+      const scope = batchScopeOf(submissionId, options);
+      if (scope !== null) return runBatchCommand(scope, options);
+      if (submissionId === undefined) {
+        throw new CliError('name a submission id, --assignment ID or --course ID (greengrader rerun --help)', 2);
       }
-      const receivedAt = new Date();
-      const workflowId = rerunWorkflowId(stored.payloadSha256, receivedAt);
-      const input: GradeSubmissionInput = {
-        payloadSha256: stored.payloadSha256,
-        trigger: 'rerun',
-        receivedAt: receivedAt.toISOString(),
-      };
-      const output: RerunOutput = {
-        gradescopeSubmissionId: submissionId,
-        payloadSha256: stored.payloadSha256,
-        workflowId,
-        result: null,
-      };
-      await withTemporal(config, async (client) => {
-        const handle = await startRerun(client, config.TEMPORAL_TASK_QUEUE, workflowId, input, options.expedite);
-        if (!options.json) {
-          writeOut(`re-running submission ${submissionId} (payload ${stored.payloadSha256})\nworkflow ${workflowId}`);
-        }
-        if (options.wait) output.result = await waitWithProgress(handle);
-      });
-      if (options.json) writeJson(output);
-      else if (output.result !== null) writeOut(describeResult(output.result));
-      if (output.result !== null && output.result.state !== 'completed') process.exitCode = 1;
+      return rerunOne(submissionId, options);
     });
+}
+
+async function rerunOne(submissionId: number, options: RerunOptions): Promise<void> {
+  const config = loadConfig();
+  const stored = await withDatabase(config, (db) => findStoredPayload(db, submissionId, options.payload));
+  if (stored.storedCopies > 1 && options.payload === undefined) {
+    writeProgress(
+      `submission ${submissionId} was stored ${stored.storedCopies} times; re-running the latest copy (--payload picks another)`,
+    );
+  }
+  const receivedAt = new Date();
+  const workflowId = rerunWorkflowId(stored.payloadSha256, receivedAt);
+  const input: GradeSubmissionInput = {
+    payloadSha256: stored.payloadSha256,
+    trigger: 'rerun',
+    receivedAt: receivedAt.toISOString(),
+  };
+  const output: RerunOutput = {
+    gradescopeSubmissionId: submissionId,
+    payloadSha256: stored.payloadSha256,
+    workflowId,
+    result: null,
+  };
+  await withTemporal(config, async (client) => {
+    const handle = await startRerun(client, config.TEMPORAL_TASK_QUEUE, workflowId, input, options.expedite);
+    if (!options.json) {
+      writeOut(`re-running submission ${submissionId} (payload ${stored.payloadSha256})\nworkflow ${workflowId}`);
+    }
+    if (options.wait) output.result = await waitWithProgress(handle);
+  });
+  if (options.json) writeJson(output);
+  else if (output.result !== null) writeOut(describeResult(output.result));
+  if (output.result !== null && output.result.state !== 'completed') process.exitCode = 1;
 }
 
 async function startRerun(
