@@ -111,6 +111,29 @@ describe('intensity chart data', () => {
     assert.deepEqual(data.notes, ['regions without a carbon zone: mars', 'down: no figure (down: unreachable)']);
   });
 
+  it('with a 24 h window spans the whole last day, however short the runs, at 15 min steps', async () => {
+    const nowMs = T0 + 3 * HOUR;
+    const data = await buildChartData({
+      runs: [run()],
+      providers: [grid],
+      sampler: createIntensitySampler(),
+      regions,
+      nowMs,
+      options: { windowMs: 24 * HOUR },
+    });
+    assert.ok(data);
+    assert.equal(data.fromMs, nowMs - 24 * HOUR);
+    assert.equal(data.stepMs, 15 * 60_000, '24 h in at most 96 samples');
+    const west = data.series.find((s) => s.zone === 'WEST');
+    assert.equal(west?.samples.length, 96);
+    assert.equal(west?.samples[0]?.valueGCo2PerKwh, 400);
+    assert.equal(west?.samples.at(-1)?.valueGCo2PerKwh, 100);
+    assert.deepEqual(
+      data.markers.map((m) => m.kind),
+      ['planned', 'actual'],
+    );
+  });
+
   it('still marks the runs when no provider is configured, at their recorded intensity', async () => {
     const data = await buildChartData({
       runs: [run()],

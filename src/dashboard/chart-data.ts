@@ -46,6 +46,8 @@ export interface ChartOptions {
   maxPoints?: number;
   /** Zones drawn at most; default 8. */
   maxZones?: number;
+  /** When set, the chart starts this long before now (or at the first run event, if earlier): a fixed window. */
+  windowMs?: number;
 }
 
 export type ChartRun = Pick<
@@ -115,9 +117,11 @@ export async function buildChartData(input: {
   if (events.length === 0) return null;
   const first = Math.min(...events);
   const last = Math.max(...events);
+  const windowMs = input.options?.windowMs;
+  const startMs = windowMs === undefined ? first - paddingMs : Math.min(first, nowMs - windowMs);
   const sampleEndMs = Math.max(first, Math.min(last + paddingMs, nowMs));
-  const stepMs = roundStep(sampleEndMs - (first - paddingMs), maxPoints);
-  const fromMs = Math.floor((first - paddingMs) / stepMs) * stepMs;
+  const stepMs = roundStep(sampleEndMs - startMs, maxPoints);
+  const fromMs = Math.floor(startMs / stepMs) * stepMs;
   const toMs = Math.max(sampleEndMs, last);
 
   const notes: string[] = [];

@@ -4,7 +4,7 @@ import type { RegionsConfig } from '../carbon/regions.js';
 import type { Database } from '../db/client.js';
 import { listRegradeBatches } from '../db/regrade-progress.js';
 import { renderBatchesPage } from './batches-page.js';
-import { buildChartData, type ChartOptions } from './chart-data.js';
+import { buildChartData, type ChartOptions, type ChartRun } from './chart-data.js';
 import { html } from './html.js';
 import type { IntensitySampler } from './intensity-sampler.js';
 import { layout } from './layout.js';
@@ -37,7 +37,10 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export async function route(deps: RouteDeps, path: string): Promise<Reply | null> {
   if (path === '/') {
     const runs = await listRecentRuns(deps.db, deps.runsLimit);
-    const chart = await chartFor(deps, runs.slice(0, deps.chartRuns));
+    const chart = await chartFor(deps, plannedWithin(runs, deps.now() - PLANS_WINDOW_MS).slice(0, deps.chartRuns), {
+      ...deps.chart,
+      windowMs: PLANS_WINDOW_MS,
+    });
     return { status: 200, contentType: HTML, body: renderRunsPage(runs, chart).value };
   }
   if (path === '/api/runs') {
@@ -78,14 +81,22 @@ export function notFound(message = 'Nothing here.'): Reply {
   };
 }
 
-function chartFor(deps: RouteDeps, runs: Parameters<typeof buildChartData>[0]['runs']) {
+/** The index chart shows the plans of the last day: enough for a daily intensity cycle. */
+const PLANS_WINDOW_MS = 24 * 3_600_000;
+
+/** Runs that arrived, or are planned to start, at or after `sinceMs`. */
+function plannedWithin<T extends ChartRun>(runs: readonly T[], sinceMs: number): T[] {
+  return runs.filter((run) => Math.max(run.receivedAt.getTime(), run.plannedStartAt?.getTime() ?? 0) >= sinceMs);
+}
+
+function chartFor(deps: RouteDeps, runs: readonly ChartRun[], options: ChartOptions = deps.chart) {
   return buildChartData({
     runs,
     providers: deps.carbonProviders,
     sampler: deps.sampler,
     regions: deps.regions,
     nowMs: deps.now(),
-    options: deps.chart,
+    options,
   });
 }
 

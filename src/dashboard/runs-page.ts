@@ -21,10 +21,10 @@ export function renderRunsPage(runs: readonly RunSummary[], chart: ChartData | n
         ? html`<p class="empty">No runs yet. Runs appear here as soon as Gradescope publishes a submission.</p>`
         : totals(runs)
     }
-    <h2>Carbon intensity by region</h2>
+    <h2>Plans of the last 24 h: carbon intensity by region</h2>
     ${renderIntensityChart(chart, {
-      title: 'Carbon intensity of recent runs’ regions',
-      empty: 'The chart appears once runs have arrived.',
+      title: 'Carbon intensity of the regions of the last 24 h of plans, with planned and actual starts',
+      empty: 'No run was planned in the last 24 h.',
     })}
     <h2>Runs</h2>
     ${runs.length === 0 ? html`<p class="empty">Nothing to list.</p>` : runsTable(runs)}`;

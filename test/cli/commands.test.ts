@@ -170,11 +170,25 @@ describe('the greengrader CLI over a graded submission', () => {
       ],
     );
 
+    assert.deepEqual(
+      report.byRegionAndPolicy.map((t) => [t.region, t.policy, t.intensityBasis, t.runs, t.savingGCo2]),
+      [
+        ['local', 'spatiotemporal', null, 1, null],
+        ['us-east', 'immediate-home', 'average', 1, 0],
+        ['us-west', 'spatiotemporal', 'average', 1, 0.05],
+        ['us-west', 'spatiotemporal', 'marginal', 1, null],
+      ],
+    );
+
     const human = await runCli(['report'], env);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^Carbon report over 4 completed run\(s\)\./);
     assert.match(human.stdout, /^average\s+2\s+0\.003 kWh\s+300 mg\s+2\s+350 mg\s+50 mg\s+14\.3 %$/m);
     assert.match(human.stdout, /^us-west\s+marginal\s+1\s/m);
+    assert.match(
+      human.stdout,
+      /By region and policy\n.*\n(.*\n){2}us-west\s+spatiotemporal\s+average\s+1\s.*50 mg\s+33\.3 %\n/,
+    );
 
     const later = await runCliJson<CarbonReport>(['report', '--since', '2999-01-01'], env);
     assert.equal(later.completedRuns, 0);

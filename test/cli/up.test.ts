@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { launchChromium } from '../dashboard/browser.js';
+import { countNonWhite, decodePng } from '../dashboard/pixels.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
 import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { writeZipFile } from '../support/publish.js';
@@ -46,6 +48,9 @@ describe('greengrader up', () => {
     const page = await fetch(`http://127.0.0.1:${ports.dashboard}/api/runs`);
     assert.equal(page.status, 200);
     assert.match(stdout, /mosquitto_pub -h 127\.0\.0\.1 -p \d+ -u greengrader -P '[^']+' -t submissions -q 1/);
+    // With no --region and no NODE_REGION, the node is in us-west (CAISO) and says where its figures come from.
+    assert.match(stdout, /node worker\s+up-test-\w+ \(us-west\/local\)/);
+    assert.match(stdout, /carbon\s+us-west → US-CAL-CISO, average intensity from trace \(trace:/);
 
     // The env file `up` writes is what the other commands need to reach its stack.
     const envFile = await readFile(path.join(dataDir, 'env'), 'utf8');
@@ -86,9 +91,30 @@ describe('greengrader up', () => {
         { description: 'the submitted zip to be graded', timeoutMs: 60_000, intervalMs: 250 },
       );
       assert.deepEqual(run, { state: 'completed', score: 10 });
+      // The newcomer's first receipt carries grams, the immediate-home counterfactual and the saving.
+      const receipt = await waitFor(
+        async () => {
+          const result = await client.query<{
+            emissions: number | null;
+            counterfactual: number | null;
+            saving: number | null;
+          }>(
+            `select emissions_g_co2 as emissions, counterfactual_emissions_g_co2 as counterfactual, saving_g_co2 as saving
+               from grading_runs where workflow_id = $1`,
+            [ingestWorkflowId(zip.sha256)],
+          );
+          const row = result.rows[0];
+          return row && row.emissions !== null ? row : undefined;
+        },
+        { description: 'the carbon receipt', timeoutMs: 30_000, intervalMs: 250 },
+      );
+      assert.ok(receipt.emissions !== null && receipt.emissions > 0, `emissions ${receipt.emissions}`);
+      assert.ok(receipt.counterfactual !== null && receipt.counterfactual > 0);
+      assert.ok(receipt.saving !== null);
     } finally {
       await client.end();
     }
+    await assertDashboardChartDrawn(`http://127.0.0.1:${ports.dashboard}`, 'US-CAL-CISO');
 
     const stoppingAt = Date.now();
     up.child.kill('SIGINT');
@@ -106,6 +132,24 @@ describe('greengrader up', () => {
     }
   });
 });
+
+/** The index page's intensity chart draws the node's zone; the screenshot stays in the temp folder to look at. */
+async function assertDashboardChartDrawn(url: string, zone: string): Promise<void> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(url);
+    const chart = page.locator('svg.intensity-chart');
+    const zones = await Promise.all((await chart.locator('path.series').all()).map((s) => s.getAttribute('data-zone')));
+    assert.ok(zones.includes(zone), `series ${zones.join(', ')}`);
+    const png = await chart.screenshot({ path: path.join(tmpdir(), 'greengrader-up-chart.png') });
+    const pixels = decodePng(png);
+    assert.ok(countNonWhite(pixels) > pixels.width * pixels.height * 0.01, 'the chart is not blank');
+    await page.screenshot({ path: path.join(tmpdir(), 'greengrader-up-dashboard.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}
 
 function refusesConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {

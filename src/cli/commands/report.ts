@@ -42,8 +42,11 @@ function renderReport(report: CarbonReport): string {
     'IMMEDIATE-HOME and SAVING sum over those runs only.',
   ];
   if (report.overall.length === 0) return [...lines, '', 'No completed run has a carbon receipt yet.'].join('\n');
-  const byPolicy = [{ header: 'POLICY', cell: (t: { policy: string | null }) => orNone(t.policy) }, ...totalsColumns];
-  const byRegion = [{ header: 'REGION', cell: (t: { region: string | null }) => orNone(t.region) }, ...totalsColumns];
+  const policy = { header: 'POLICY', cell: (t: { policy: string | null }) => orNone(t.policy) };
+  const byPolicy = [policy, ...totalsColumns];
+  const region = { header: 'REGION', cell: (t: { region: string | null }) => orNone(t.region) };
+  const byRegion = [region, ...totalsColumns];
+  const byRegionAndPolicy = [region, policy, ...totalsColumns];
   return [
     ...lines,
     '',
@@ -55,5 +58,8 @@ function renderReport(report: CarbonReport): string {
     '',
     'By region',
     renderTable(report.byRegion, byRegion),
+    '',
+    'By region and policy',
+    renderTable(report.byRegionAndPolicy, byRegionAndPolicy),
   ].join('\n');
 }

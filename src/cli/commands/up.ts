@@ -4,9 +4,11 @@ import { installTemporalLogging } from '../../app/temporal-logging.js';
 import { createLogger } from '../../observability/logger.js';
 import { parsePort } from '../arguments.js';
 import { runUp } from '../up/run-up.js';
+import { DEFAULT_UP_REGION } from '../up/carbon-region.js';
 import { DEFAULT_UP_PORTS } from '../up/up-options.js';
 
 interface UpFlags {
+  region?: string;
   mqttHost: string;
   mqttPort: number;
   postgresPort: number;
@@ -26,6 +28,10 @@ export function registerUpCommand(program: Command): void {
         'the orchestrator, a node worker, the bridge and the dashboard (on DASHBOARD_HOST:DASHBOARD_PORT). ' +
         'Services named by DATABASE_URL, MQTT_URL or TEMPORAL_ADDRESS are used instead of started. ' +
         'State is kept in GG_DATA_DIR (default .data).',
+    )
+    .option(
+      '--region <region>',
+      `region of this machine's node and the home of its receipts, from config/regions.json (default: NODE_REGION, else ${DEFAULT_UP_REGION})`,
     )
     .option(
       '--mqtt-host <host>',

@@ -36,6 +36,8 @@ export interface CarbonReport {
   overall: CarbonTotals[];
   byPolicy: (CarbonTotals & { policy: string | null })[];
   byRegion: (CarbonTotals & { region: string | null })[];
+  /** Each region split by the policy that placed its runs: where the saving came from. */
+  byRegionAndPolicy: (CarbonTotals & { region: string | null; policy: string | null })[];
 }
 
 const totalsColumns = {
@@ -83,6 +85,12 @@ export async function carbonReport(db: Database, options: { since?: Date } = {})
     .where(accounted)
     .groupBy(gradingRuns.region, gradingRuns.intensityBasis)
     .orderBy(asc(gradingRuns.region), asc(gradingRuns.intensityBasis));
+  const byRegionAndPolicy = await db
+    .select({ region: gradingRuns.region, policy: gradingRuns.policy, ...totalsColumns })
+    .from(gradingRuns)
+    .where(accounted)
+    .groupBy(gradingRuns.region, gradingRuns.policy, gradingRuns.intensityBasis)
+    .orderBy(asc(gradingRuns.region), asc(gradingRuns.policy), asc(gradingRuns.intensityBasis));
 
   return {
     since: options.since?.toISOString() ?? null,
@@ -91,6 +99,7 @@ export async function carbonReport(db: Database, options: { since?: Date } = {})
     overall: overall.map(withFraction),
     byPolicy: byPolicy.map(withFraction),
     byRegion: byRegion.map(withFraction),
+    byRegionAndPolicy: byRegionAndPolicy.map(withFraction),
   };
 }
 

@@ -13,9 +13,10 @@ export async function announce(
   addresses: readonly ServiceAddress[],
   nodeName: string,
   dataDir: string,
+  carbonSource: string,
 ): Promise<void> {
   const envFile = await writeEnvFile(dataDir, config);
-  writeOut(describeAddresses(config, addresses, nodeName, envFile));
+  writeOut(describeAddresses(config, addresses, nodeName, envFile, carbonSource));
 }
 
 function describeAddresses(
@@ -23,6 +24,7 @@ function describeAddresses(
   addresses: readonly ServiceAddress[],
   nodeName: string,
   envFile: string,
+  carbonSource: string,
 ): string {
   const rows: [string, string][] = addresses.map(({ service, where, origin }) => [
     service,
@@ -32,6 +34,7 @@ function describeAddresses(
     'node worker',
     `${nodeName} (${config.NODE_REGION}/${config.NODE_ZONE}), base image ${config.AUTOGRADER_BASE_IMAGE}`,
   ]);
+  rows.push(['carbon', carbonSource]);
   const width = Math.max(...rows.map(([service]) => service.length));
   const mqtt = new URL(config.MQTT_URL);
   return [

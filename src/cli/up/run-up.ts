@@ -13,6 +13,7 @@ import type { Logger } from '../../observability/logger.js';
 import { CliError } from '../errors.js';
 import { writeProgress } from '../output/write.js';
 import { announce } from './announce.js';
+import { chooseUpRegion, describeCarbonSource } from './carbon-region.js';
 import { startLocalServices } from './start-services.js';
 import type { UpOptions } from './up-options.js';
 
@@ -30,7 +31,9 @@ const INTERRUPTED_EXIT_CODE = 130;
  */
 export async function runUp(options: UpOptions, logger: Logger, stopRequested: Promise<unknown>): Promise<void> {
   await mkdir(options.dataDir, { recursive: true });
-  const services = await startLocalServices(process.env, options, logger);
+  // Checked before anything starts: a region without a carbon zone would make every receipt "no figure".
+  const upRegion = await chooseUpRegion(options.region, process.env);
+  const services = await startLocalServices({ ...process.env, ...upRegion.env }, options, logger);
   // The components share one pool and one Temporal connection; what started last stops first.
   const cleanup = new CleanupStack(logStopFailures(logger));
   try {
@@ -82,7 +85,8 @@ export async function runUp(options: UpOptions, logger: Logger, stopRequested: P
       { service: 'dashboard', where: dashboard.url, origin: 'started' as const },
     ];
 
-    await announce(config, addresses, node.nodeName, options.dataDir);
+    const carbonSource = await describeCarbonSource(upRegion, carbon.carbonProviders, Date.now());
+    await announce(config, addresses, node.nodeName, options.dataDir, carbonSource);
     const outcome = await Promise.race([stopRequested.then(() => 'stop' as const), workersEnded]);
     if (outcome === 'stop') writeProgress('stopping GreenGrader (Ctrl-C again to exit at once)…');
     // A service that gave up has been logged by its supervisor, and its message ends `up`.
