@@ -38,8 +38,8 @@ function describeAddresses(
     'GreenGrader is up. Ctrl-C stops everything.',
     ...rows.map(([service, where]) => `  ${service.padEnd(width)}  ${where}`),
     '',
-    'Publish a submission (what the Gradescope hook runs):',
-    `  mosquitto_pub -h ${mqtt.hostname} -p ${mqtt.port || 1883} -u ${config.MQTT_USERNAME} -P '${config.MQTT_PASSWORD}' -t ${config.MQTT_TOPIC} -q 1 -f gradescope_data.zip`,
+    'Publish a submission (what the Gradescope hook runs; this login may only publish):',
+    `  mosquitto_pub -h ${mqtt.hostname} -p ${mqtt.port || 1883} -u ${config.MQTT_PUBLISHER_USERNAME} -P '${config.MQTT_PUBLISHER_PASSWORD}' -t ${config.MQTT_TOPIC} -q 1 -f gradescope_data.zip`,
     '',
     `Other greengrader commands (status, list, submit, rerun…) reach this stack with the settings in ${envFile}:`,
     `  set -a; . ${envFile}; set +a`,
@@ -55,6 +55,8 @@ const STACK_VARIABLES = [
   'MQTT_URL',
   'MQTT_USERNAME',
   'MQTT_PASSWORD',
+  'MQTT_PUBLISHER_USERNAME',
+  'MQTT_PUBLISHER_PASSWORD',
   'MQTT_TOPIC',
 ] as const;
 
