@@ -13,6 +13,7 @@ import {
   startTemporal,
 } from '../../src/services/index.js';
 import type { CleanupStack } from '../../src/app/cleanup-stack.js';
+import { loadConfig } from '../../src/config/config.js';
 
 /** One line of the start-up table. */
 export interface StartupRow {
@@ -48,18 +49,32 @@ export async function startTestServices(
   });
 
   const mosquitto = timed('mosquitto', async () => {
+    const logins = ['MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_PUBLISHER_USERNAME', 'MQTT_PUBLISHER_PASSWORD'] as const;
     if (env.MQTT_URL) {
-      Object.assign(vars, { MQTT_USERNAME: env.MQTT_USERNAME ?? '', MQTT_PASSWORD: env.MQTT_PASSWORD ?? '' });
+      for (const name of logins) vars[name] = env[name] ?? '';
       return given((vars.MQTT_URL = env.MQTT_URL));
     }
+    // Two logins as in production: tests publish with the publisher's and bridges subscribe with the bridge's.
+    // Each grading stack gets its own topic under submissions/, which the ACL covers.
+    const accounts = {
+      bridge: { username: 'greengrader-test', password: randomBytes(12).toString('hex') },
+      publisher: { username: 'gradescope-test', password: randomBytes(12).toString('hex') },
+      topic: 'submissions/#',
+      bridgeClientId: 'greengrader-bridge',
+    };
     const broker = await startMosquitto({
       dir: path.join(workDir, 'mosquitto'),
-      username: 'greengrader-test',
-      password: randomBytes(12).toString('hex'),
+      accounts,
       persistence: false,
+      maxPayloadBytes: loadConfig({}).MAX_PAYLOAD_BYTES,
     });
     cleanup.push('mosquitto', broker.stop);
-    Object.assign(vars, { MQTT_USERNAME: broker.username, MQTT_PASSWORD: broker.password });
+    Object.assign(vars, {
+      MQTT_USERNAME: accounts.bridge.username,
+      MQTT_PASSWORD: accounts.bridge.password,
+      MQTT_PUBLISHER_USERNAME: accounts.publisher.username,
+      MQTT_PUBLISHER_PASSWORD: accounts.publisher.password,
+    });
     return started((vars.MQTT_URL = broker.url));
   });
 

@@ -1,6 +1,8 @@
 import type { MqttClient } from 'mqtt';
 import { createPayloadAcceptor } from '../bridge/accept-payload.js';
 import { startBridge } from '../bridge/mqtt-bridge.js';
+import { brokerTlsOptions } from '../bridge/broker-tls.js';
+import { startBrokerWatch } from '../bridge/broker-watch.js';
 import { createPayloadBatcher } from '../bridge/payload-batcher.js';
 import { startWorkflowStarter } from '../bridge/workflow-starter.js';
 import type { Config } from '../config/config.js';
@@ -50,8 +52,10 @@ export async function startBridgeProcess(
       receiverIp: primaryIp(),
       logger,
     });
+    const tls = await brokerTlsOptions(config.MQTT_CA_FILE);
     const bridge = startBridge({
       url: config.MQTT_URL,
+      tls,
       username: config.MQTT_USERNAME,
       password: config.MQTT_PASSWORD,
       topic: config.MQTT_TOPIC,
@@ -61,6 +65,17 @@ export async function startBridgeProcess(
       logger,
     });
     cleanup.push('bridge', () => bridge.stop());
+    const login = { username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD };
+    const watch = startBrokerWatch({
+      url: config.MQTT_URL,
+      login,
+      clientId: `${config.MQTT_CLIENT_ID}-watch`,
+      tls,
+      bridgeClient: bridge.client,
+      topic: config.MQTT_TOPIC,
+      logger,
+    });
+    cleanup.push('broker watch', () => watch.stop());
     return { ready: bridge.ready, client: bridge.client, stop: () => cleanup.runAll() };
   });
 }

@@ -6,6 +6,8 @@ import { createOrderedAcks } from './ordered-acks.js';
 
 export interface BridgeOptions {
   url: string;
+  /** A private CA for an `mqtts://` url (MQTT_CA_FILE). */
+  tls?: { ca?: Buffer };
   username: string;
   password: string;
   topic: string;
@@ -40,6 +42,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
   const log = options.logger.child({ component: 'bridge' });
   let stopping = false;
   const client = mqtt.connect(options.url, {
+    ...options.tls,
     clientId: options.clientId,
     clean: false,
     // The bridge writes its PUBACKs itself, in MQTT 3.1.1's format.

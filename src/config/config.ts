@@ -29,8 +29,14 @@ export const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('greengrader'),
   /** MQTT broker the Gradescope hook publishes to. */
   MQTT_URL: z.string().default('mqtt://127.0.0.1:1883'),
+  /** The bridge's broker account: may only subscribe to MQTT_TOPIC (and read two $SYS topics). */
   MQTT_USERNAME: z.string().default('greengrader'),
   MQTT_PASSWORD: z.string().default(''),
+  /** The publisher's account (Gradescope's hook, `greengrader submit`): may only publish to MQTT_TOPIC. */
+  MQTT_PUBLISHER_USERNAME: z.string().default('gradescope'),
+  MQTT_PUBLISHER_PASSWORD: z.string().default(''),
+  /** PEM CA bundle that signed the broker's certificate, for an `mqtts://` MQTT_URL with a private CA. */
+  MQTT_CA_FILE: z.string().optional(),
   /** Topic the Gradescope hook publishes zips on. */
   MQTT_TOPIC: z.string().default('submissions'),
   /** Fixed client id: the broker keeps this persistent session's queue while the bridge is down. */

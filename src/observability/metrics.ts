@@ -44,6 +44,10 @@ export interface GreenGraderMetrics {
   messagesRejected: Counter<'code'>;
   /** GradeSubmission workflows this process started (duplicates are not counted). */
   workflowsStarted: Counter;
+  /** Mosquitto's `$SYS/broker/publish/messages/dropped`, as last read by the bridge (all its clients). */
+  brokerMessagesDropped: Gauge;
+  /** Messages the broker sent the bridge again (DUP flag) after a lost connection: out of publication order. */
+  messagesRedelivered: Counter;
   /** Container start to finish, by run `outcome`. */
   gradingDuration: Histogram<'outcome'>;
   /** Runs placed on or running on a node (what placement counts as load), read at each scrape. */
@@ -84,6 +88,16 @@ function createMetrics(registry: Registry = new Registry()): GreenGraderMetrics 
     workflowsStarted: new Counter({
       name: 'greengrader_workflows_started_total',
       help: 'GradeSubmission workflows started by this process',
+      registers,
+    }),
+    brokerMessagesDropped: new Gauge({
+      name: 'greengrader_broker_messages_dropped',
+      help: "The broker's own count of messages it dropped since it started ($SYS/broker/publish/messages/dropped)",
+      registers,
+    }),
+    messagesRedelivered: new Counter({
+      name: 'greengrader_messages_redelivered_total',
+      help: 'MQTT messages the broker redelivered to the bridge (DUP flag) after a lost connection',
       registers,
     }),
     gradingDuration: new Histogram({

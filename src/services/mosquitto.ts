@@ -1,10 +1,13 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
+import type { BrokerAccounts } from '../shared/broker-accounts.js';
 import { requireExecutable } from './find-executable.js';
 import { freePort } from './free-port.js';
+import { renderAcl, renderConfig } from './mosquitto-config.js';
 import { runCommand } from './run-command.js';
 import type { RunningService } from './running-service.js';
+import { ServiceStartError } from './service-start-error.js';
 import { spawnLogged, stopProcess, type LoggedProcess } from './spawn-logged.js';
 import { waitUntilReady } from './wait-until-ready.js';
 
@@ -13,10 +16,18 @@ export interface MosquittoOptions {
   dir: string;
   /** TCP port on 127.0.0.1; a free one when omitted. Pass the previous port to bring a broker back where it was. */
   port?: number;
-  username: string;
-  password: string;
+  /** The publisher's and the bridge's logins, the topic they are confined to, the bridge's client id. */
+  accounts: BrokerAccounts;
   /** Keep persistent sessions and queued QoS 1/2 messages across restarts (saved on stop and every second). */
   persistence: boolean;
+  /** Publishes with a larger payload are refused (the connection is closed); MAX_PAYLOAD_BYTES. */
+  maxPayloadBytes: number;
+  /** See mosquitto-config.ts; tests lower it to Mosquitto's default to watch the broker drop messages. */
+  maxQueuedMessages?: number;
+  /** Seconds between $SYS updates; default Mosquitto's 10. */
+  sysIntervalSec?: number;
+  /** A second, TLS-only listener on 127.0.0.1 with this PEM certificate and key. */
+  tls?: { port?: number; certFile: string; keyFile: string };
   /** How long to wait for the listener; default 10 s. */
   startTimeoutMs?: number;
 }
@@ -26,8 +37,9 @@ export interface RunningMosquitto extends RunningService {
   url: string;
   host: string;
   port: number;
-  username: string;
-  password: string;
+  accounts: BrokerAccounts;
+  /** `mqtts://127.0.0.1:PORT` when a TLS listener was asked for. */
+  tlsUrl?: string;
   dir: string;
   logFile: string;
   /** Graceful stop (the broker saves its database), then a fresh broker on the same port and dir. */
@@ -36,7 +48,7 @@ export interface RunningMosquitto extends RunningService {
   kill: () => Promise<void>;
 }
 
-/** Starts a password-protected mosquitto broker on 127.0.0.1 as a child process. */
+/** Starts a mosquitto broker on 127.0.0.1 as a child process, with the two logins and their ACL. */
 export async function startMosquitto(options: MosquittoOptions): Promise<RunningMosquitto> {
   const dir = path.resolve(options.dir);
   const port = options.port ?? (await freePort());
@@ -44,13 +56,41 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Running
   const mosquittoPasswd = await requireExecutable('mosquitto_passwd', 'mosquitto');
   const configFile = path.join(dir, 'mosquitto.conf');
   const passwordFile = path.join(dir, 'passwords');
+  const aclFile = path.join(dir, 'acl');
   const logFile = path.join(dir, 'mosquitto.log');
+  const { bridge, publisher } = options.accounts;
+  if (bridge.username === publisher.username) {
+    throw new ServiceStartError(
+      `the bridge and the publisher need different broker logins, both are "${bridge.username}"`,
+    );
+  }
+  const tlsPort = options.tls === undefined ? undefined : (options.tls.port ?? (await freePort()));
 
   await mkdir(dir, { recursive: true });
-  await runCommand(mosquittoPasswd, ['-b', '-c', passwordFile, options.username, options.password]);
+  await runCommand(mosquittoPasswd, ['-b', '-c', passwordFile, bridge.username, bridge.password]);
+  await runCommand(mosquittoPasswd, ['-b', passwordFile, publisher.username, publisher.password]);
   // mosquitto 2.0.16+ warns about (and later refuses) password files other users can read.
   await chmod(passwordFile, 0o600);
-  await writeFile(configFile, renderConfig({ port, dir, passwordFile, persistence: options.persistence }));
+  await writeFile(aclFile, renderAcl(options.accounts), { mode: 0o600 });
+  const listeners = [
+    `listener ${port} 127.0.0.1`,
+    ...(options.tls === undefined
+      ? []
+      : [`listener ${tlsPort} 127.0.0.1`, `certfile ${options.tls.certFile}`, `keyfile ${options.tls.keyFile}`]),
+  ];
+  const config = renderConfig({
+    listeners,
+    passwordFile,
+    aclFile,
+    topic: options.accounts.topic,
+    maxPayloadBytes: options.maxPayloadBytes,
+    maxQueuedMessages: options.maxQueuedMessages,
+    sysIntervalSec: options.sysIntervalSec,
+    persistenceDir: options.persistence ? dir : undefined,
+    // As root, mosquitto would switch to the `mosquitto` user, which cannot read our files.
+    runAsRoot: process.getuid?.() === 0,
+  });
+  await writeFile(configFile, config);
 
   const launch = async (): Promise<LoggedProcess> => {
     const broker = spawnLogged(mosquitto, ['-c', configFile], { logFile });
@@ -81,8 +121,8 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Running
     url: `mqtt://127.0.0.1:${port}`,
     host: '127.0.0.1',
     port,
-    username: options.username,
-    password: options.password,
+    accounts: options.accounts,
+    ...(tlsPort === undefined ? {} : { tlsUrl: `mqtts://127.0.0.1:${tlsPort}` }),
     dir,
     logFile,
     stop: () => halt('SIGTERM'),
@@ -92,30 +132,6 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Running
       broker = await launch();
     },
   };
-}
-
-function renderConfig(config: { port: number; dir: string; passwordFile: string; persistence: boolean }): string {
-  const lines = [
-    '# Written by src/services/mosquitto.ts.',
-    `listener ${config.port} 127.0.0.1`,
-    'allow_anonymous false',
-    `password_file ${config.passwordFile}`,
-    // A worker that is down for a while must find its backlog waiting, not silently dropped at the default 1000.
-    'max_queued_messages 10000',
-    'log_dest stderr',
-    'log_timestamp_format %Y-%m-%dT%H:%M:%S',
-  ];
-  if (config.persistence) {
-    lines.push(
-      'persistence true',
-      `persistence_location ${config.dir}/`,
-      // Seconds between saves: bounds what a crash (kill) loses without rewriting the database on every message.
-      'autosave_interval 1',
-    );
-  }
-  // As root, mosquitto would switch to the `mosquitto` user, which cannot read our files.
-  if (process.getuid?.() === 0) lines.push('user root');
-  return `${lines.join('\n')}\n`;
 }
 
 function acceptsTcp(port: number): Promise<boolean> {

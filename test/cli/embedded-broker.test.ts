@@ -3,20 +3,26 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker, type RunningEmbeddedBroker } from '../../src/services/embedded-broker.js';
+import { testBrokerAccounts } from '../support/broker-accounts.js';
 
-const credentials = { username: 'greengrader', password: 'correct horse' };
+const accounts = testBrokerAccounts({ topic: 'submissions' });
+const options = { accounts, maxPayloadBytes: 1024 };
 
 describe("up's embedded MQTT broker", () => {
   let broker: RunningEmbeddedBroker;
   before(async () => {
-    broker = await startEmbeddedBroker(credentials);
+    broker = await startEmbeddedBroker(options);
   });
   after(async () => {
     await broker?.stop();
   });
 
-  const client = (options: mqtt.IClientOptions) =>
-    mqtt.connectAsync(broker.url, { reconnectPeriod: 0, connectTimeout: 5_000, ...credentials, ...options }, false);
+  const client = (given: mqtt.IClientOptions) =>
+    mqtt.connectAsync(
+      broker.url,
+      { reconnectPeriod: 0, connectTimeout: 5_000, ...accounts.publisher, ...given },
+      false,
+    );
 
   it('refuses a wrong password and an anonymous client', async () => {
     await assert.rejects(client({ password: 'wrong' }), /Bad username or password/);
@@ -24,8 +30,8 @@ describe("up's embedded MQTT broker", () => {
   });
 
   it('keeps QoS 1 messages for a persistent session while its client is away', async () => {
-    const clientId = 'greengrader-bridge-persistent-session-test';
-    const bridge = await client({ clientId, clean: false });
+    const clientId = accounts.bridgeClientId;
+    const bridge = await client({ clientId, clean: false, ...accounts.bridge });
     await bridge.subscribeAsync('submissions', { qos: 1 });
     await bridge.endAsync();
 
@@ -35,7 +41,7 @@ describe("up's embedded MQTT broker", () => {
     assert.equal(await broker.waitUntilAcknowledged('submissions', clientId, 200), 3, 'nobody acknowledged them');
 
     const received: string[] = [];
-    const back = mqtt.connect(broker.url, { clientId, clean: false, reconnectPeriod: 0, ...credentials });
+    const back = mqtt.connect(broker.url, { clientId, clean: false, reconnectPeriod: 0, ...accounts.bridge });
     back.on('message', (_topic, payload) => received.push(payload.toString()));
     const connack = await new Promise<mqtt.IConnackPacket>((resolve) => back.once('connect', resolve));
     assert.equal(connack.sessionPresent, true);
@@ -45,7 +51,7 @@ describe("up's embedded MQTT broker", () => {
   });
 
   it('closes its port when stopped', async () => {
-    const other = await startEmbeddedBroker(credentials);
+    const other = await startEmbeddedBroker(options);
     await other.stop();
     const refused = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: other.host, port: other.port });

@@ -40,14 +40,17 @@ describe('greengrader up', () => {
     );
     assert.match(
       stdout,
-      new RegExp(`MQTT broker\\s+mqtt://127\\.0\\.0\\.1:${ports.mqtt} \\(embedded, user greengrader\\)`),
+      new RegExp(
+        `MQTT broker\\s+mqtt://127\\.0\\.0\\.1:${ports.mqtt} \\(embedded, publisher gradescope, bridge greengrader\\)`,
+      ),
     );
     assert.match(stdout, new RegExp(`Temporal\\s+127\\.0\\.0\\.1:${ports.temporal}\\n`));
     assert.match(stdout, new RegExp(`Temporal Web UI\\s+http://127\\.0\\.0\\.1:${ports.temporalUi}`));
     assert.match(stdout, new RegExp(`dashboard\\s+http://127\\.0\\.0\\.1:${ports.dashboard}\\n`));
     const page = await fetch(`http://127.0.0.1:${ports.dashboard}/api/runs`);
     assert.equal(page.status, 200);
-    assert.match(stdout, /mosquitto_pub -h 127\.0\.0\.1 -p \d+ -u greengrader -P '[^']+' -t submissions -q 1/);
+    // The hook's line uses the publish-only login, never the bridge's.
+    assert.match(stdout, /mosquitto_pub -h 127\.0\.0\.1 -p \d+ -u gradescope -P '[^']+' -t submissions -q 1/);
     // With no --region and no NODE_REGION, the node is in us-west (CAISO) and says where its figures come from.
     assert.match(stdout, /node worker\s+up-test-\w+ \(us-west\/local\)/);
     assert.match(stdout, /carbon\s+us-west → US-CAL-CISO, average intensity from trace \(trace:/);
@@ -67,11 +70,11 @@ describe('greengrader up', () => {
     await assert.rejects(intruder.connect(), /password authentication failed/);
 
     const zip = await writeZipFile(await buildGradescopeZip({ hostname: `10.8.${Date.now() % 250}.1\n` }));
-    const refused = await runCli(['submit', zip.path], { ...stackEnv, MQTT_PASSWORD: 'wrong' });
+    const refused = await runCli(['submit', zip.path], { ...stackEnv, MQTT_PUBLISHER_PASSWORD: 'wrong' });
     assert.equal(refused.code, 1);
     assert.match(
       refused.stderr,
-      /\ngreengrader: cannot publish to mqtt:\/\/127\.0\.0\.1:\d+ as greengrader: .*Bad username or password\n$/,
+      /\ngreengrader: cannot publish to mqtt:\/\/127\.0\.0\.1:\d+ as gradescope: .*Bad username or password\n$/,
     );
 
     const submitted = await runCli(['submit', zip.path], stackEnv);

@@ -7,6 +7,7 @@ import { startBridgeProcess } from '../../src/app/bridge-process.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { freePort, startMosquitto, type RunningMosquitto } from '../../src/services/index.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
+import { brokerEnvOf, testBrokerAccounts } from '../support/broker-accounts.js';
 import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
@@ -18,15 +19,15 @@ describe('the bridge and an unreliable broker', () => {
   let port: number;
   let broker: RunningMosquitto;
   let stack: GradingStack;
-  const credentials = { username: 'gradescope', password: 'hook-secret' };
-  const startBroker = () => startMosquitto({ dir, port, ...credentials, persistence: true });
+  const accounts = testBrokerAccounts();
+  const startBroker = () => startMosquitto({ dir, port, accounts, persistence: true, maxPayloadBytes: 1024 ** 2 });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gg-broker-'));
     port = await freePort();
     broker = await startBroker();
     stack = await startGradingStack({
-      env: { MQTT_URL: broker.url, MQTT_USERNAME: credentials.username, MQTT_PASSWORD: credentials.password },
+      env: brokerEnvOf(broker.url, accounts),
     });
   });
   after(async () => {

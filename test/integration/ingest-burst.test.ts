@@ -18,8 +18,8 @@ const fakeZip = (): Buffer => Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04
 /** Publishes at QoS 1 with every message in flight at once; resolves when the broker acknowledged all. */
 async function publishBurst(config: Config, messages: Buffer[]): Promise<void> {
   const publisher = await mqtt.connectAsync(config.MQTT_URL, {
-    username: config.MQTT_USERNAME,
-    password: config.MQTT_PASSWORD,
+    username: config.MQTT_PUBLISHER_USERNAME,
+    password: config.MQTT_PUBLISHER_PASSWORD,
     clientId: `burst-${randomUUID().slice(0, 8)}`,
   });
   try {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type IClientOptions, type IConnackPacket } from 'mqtt';
 import { startMosquitto, type RunningMosquitto } from '../../src/services/index.js';
+import { testBrokerAccounts } from '../support/broker-accounts.js';
 
 // No automatic reconnects: a refused login must surface as an error, not a retry loop.
 const noRetry: IClientOptions = { reconnectPeriod: 0, connectTimeout: 5_000 };
@@ -12,9 +13,10 @@ const noRetry: IClientOptions = { reconnectPeriod: 0, connectTimeout: 5_000 };
 describe('the mosquitto launcher', () => {
   let dir: string;
   let broker: RunningMosquitto;
+  const accounts = testBrokerAccounts();
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'gg-mosquitto-test-'));
-    broker = await startMosquitto({ dir, username: 'grader', password: 's3cret', persistence: true });
+    broker = await startMosquitto({ dir, accounts, persistence: true, maxPayloadBytes: 1024 });
   });
   after(async () => {
     await broker.stop();
@@ -31,25 +33,22 @@ describe('the mosquitto launcher', () => {
     });
   });
 
-  it('accepts the generated credentials', async () => {
-    const client = await mqtt.connectAsync(broker.url, {
-      ...noRetry,
-      username: broker.username,
-      password: broker.password,
-    });
-    assert.equal(client.connected, true);
-    await client.endAsync();
+  it('accepts both logins', async () => {
+    for (const login of [accounts.bridge, accounts.publisher]) {
+      const client = await mqtt.connectAsync(broker.url, { ...noRetry, ...login });
+      assert.equal(client.connected, true);
+      await client.endAsync();
+    }
   });
 
   it('delivers a QoS 1 message queued for an offline persistent session after a restart', async () => {
-    const login = { ...noRetry, username: broker.username, password: broker.password };
-    const session = { ...login, clientId: 'gg-test-persistent-subscriber', clean: false };
+    const session = { ...noRetry, ...accounts.bridge, clientId: accounts.bridgeClientId, clean: false };
     const subscriber = await mqtt.connectAsync(broker.url, session);
-    await subscriber.subscribeAsync('gg/test/queued', { qos: 1 });
+    await subscriber.subscribeAsync('submissions/queued', { qos: 1 });
     await subscriber.endAsync();
 
-    const publisher = await mqtt.connectAsync(broker.url, login);
-    await publisher.publishAsync('gg/test/queued', 'sent while offline', { qos: 1 });
+    const publisher = await mqtt.connectAsync(broker.url, { ...noRetry, ...accounts.publisher });
+    await publisher.publishAsync('submissions/queued', 'sent while offline', { qos: 1 });
     await publisher.endAsync();
 
     await broker.restart();
@@ -64,7 +63,7 @@ describe('the mosquitto launcher', () => {
     );
     try {
       assert.equal((await connacked).sessionPresent, true, 'the session survived the restart');
-      assert.deepEqual(await delivered, { topic: 'gg/test/queued', payload: 'sent while offline', qos: 1 });
+      assert.deepEqual(await delivered, { topic: 'submissions/queued', payload: 'sent while offline', qos: 1 });
     } finally {
       await returning.endAsync();
     }

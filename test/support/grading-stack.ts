@@ -85,7 +85,10 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     MQTT_URL: requireEnv('MQTT_URL'),
     MQTT_USERNAME: requireEnv('MQTT_USERNAME'),
     MQTT_PASSWORD: requireEnv('MQTT_PASSWORD'),
-    MQTT_TOPIC: `submissions-${suffix}`,
+    MQTT_PUBLISHER_USERNAME: requireEnv('MQTT_PUBLISHER_USERNAME'),
+    MQTT_PUBLISHER_PASSWORD: requireEnv('MQTT_PUBLISHER_PASSWORD'),
+    // Under submissions/, which the harness broker's ACL grants.
+    MQTT_TOPIC: `submissions/${suffix}`,
     MQTT_CLIENT_ID: `greengrader-bridge-${suffix}`,
     AUTOGRADER_BASE_IMAGE: requireEnv('GG_TEST_BASE_IMAGE'),
     IMAGE_BUILD_NETWORK: 'none',

@@ -38,16 +38,17 @@ export async function writeZipFile(bytes: Uint8Array): Promise<{ path: string; s
   return { path, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
+/** The broker as Gradescope's hook sees it: the publisher's login. */
 export function brokerOf(config: {
   MQTT_URL: string;
-  MQTT_USERNAME: string;
-  MQTT_PASSWORD: string;
+  MQTT_PUBLISHER_USERNAME: string;
+  MQTT_PUBLISHER_PASSWORD: string;
   MQTT_TOPIC: string;
 }): Broker {
   return {
     url: config.MQTT_URL,
-    username: config.MQTT_USERNAME,
-    password: config.MQTT_PASSWORD,
+    username: config.MQTT_PUBLISHER_USERNAME,
+    password: config.MQTT_PUBLISHER_PASSWORD,
     topic: config.MQTT_TOPIC,
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { brokerTlsOptions } from '../../bridge/broker-tls.js';
 import mqtt from 'mqtt';
 import { checkPayload } from '../../bridge/payload-checks.js';
 import { loadConfig, type Config } from '../../config/config.js';
@@ -106,12 +107,15 @@ async function checkSubmissionZip(
 /** Publishes at QoS 1 and resolves once the broker acknowledged (PUBACK), as `mosquitto_pub -q 1` does. */
 async function publish(config: Config, bytes: Buffer): Promise<void> {
   let client: mqtt.MqttClient;
+  const tls = await brokerTlsOptions(config.MQTT_CA_FILE);
   try {
     client = await mqtt.connectAsync(
       config.MQTT_URL,
       {
-        username: config.MQTT_USERNAME,
-        password: config.MQTT_PASSWORD,
+        ...tls,
+        // The publisher's login, as Gradescope's hook: the bridge's may not publish.
+        username: config.MQTT_PUBLISHER_USERNAME,
+        password: config.MQTT_PUBLISHER_PASSWORD,
         clean: true,
         connectTimeout: CONNECT_TIMEOUT_MS,
         reconnectPeriod: 0,
@@ -120,7 +124,7 @@ async function publish(config: Config, bytes: Buffer): Promise<void> {
     );
   } catch (error) {
     const reason = networkFailure(error) ?? (error instanceof Error ? error.message : String(error));
-    throw new CliError(`cannot publish to ${config.MQTT_URL} as ${config.MQTT_USERNAME}: ${reason}`, 1, {
+    throw new CliError(`cannot publish to ${config.MQTT_URL} as ${config.MQTT_PUBLISHER_USERNAME}: ${reason}`, 1, {
       cause: error,
     });
   }

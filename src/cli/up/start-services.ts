@@ -2,6 +2,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import pg from 'pg';
 import { CleanupStack, logStopFailures } from '../../app/cleanup-stack.js';
+import { loadConfig } from '../../config/config.js';
 import type { Logger } from '../../observability/logger.js';
 import {
   ensureBaseImage,
@@ -98,16 +99,36 @@ export async function startLocalServices(
     if (env.MQTT_URL) {
       addresses.push({ service: 'MQTT broker', where: env.MQTT_URL, origin: 'given' });
     } else {
-      const username = env.MQTT_USERNAME || 'greengrader';
-      const password = env.MQTT_PASSWORD || (await localSecret(path.join(options.dataDir, 'mqtt-password')));
+      // Two logins: the publisher's goes into every assignment's hook, the bridge's stays on this machine.
+      const config = loadConfig(env);
+      const accounts = {
+        bridge: {
+          username: config.MQTT_USERNAME,
+          password: env.MQTT_PASSWORD || (await localSecret(path.join(options.dataDir, 'mqtt-bridge-password'))),
+        },
+        publisher: {
+          username: config.MQTT_PUBLISHER_USERNAME,
+          password:
+            env.MQTT_PUBLISHER_PASSWORD || (await localSecret(path.join(options.dataDir, 'mqtt-publisher-password'))),
+        },
+        topic: config.MQTT_TOPIC,
+        bridgeClientId: config.MQTT_CLIENT_ID,
+      };
+      const maxPayloadBytes = config.MAX_PAYLOAD_BYTES;
       broker = await step('MQTT broker', () =>
-        startEmbeddedBroker({ host: options.mqttHost, port: options.mqttPort, username, password }),
+        startEmbeddedBroker({ host: options.mqttHost, port: options.mqttPort, accounts, maxPayloadBytes }),
       );
       started.push('MQTT broker', broker.stop);
-      Object.assign(env, { MQTT_URL: broker.url, MQTT_USERNAME: username, MQTT_PASSWORD: password });
+      Object.assign(env, {
+        MQTT_URL: broker.url,
+        MQTT_USERNAME: accounts.bridge.username,
+        MQTT_PASSWORD: accounts.bridge.password,
+        MQTT_PUBLISHER_USERNAME: accounts.publisher.username,
+        MQTT_PUBLISHER_PASSWORD: accounts.publisher.password,
+      });
       addresses.push({
         service: 'MQTT broker',
-        where: `${broker.url} (embedded, user ${username})`,
+        where: `${broker.url} (embedded, publisher ${accounts.publisher.username}, bridge ${accounts.bridge.username})`,
         origin: 'started',
       });
     }

@@ -55,6 +55,8 @@ export function cliEnvOf(config: Config): Record<string, string> {
     MQTT_URL: config.MQTT_URL,
     MQTT_USERNAME: config.MQTT_USERNAME,
     MQTT_PASSWORD: config.MQTT_PASSWORD,
+    MQTT_PUBLISHER_USERNAME: config.MQTT_PUBLISHER_USERNAME,
+    MQTT_PUBLISHER_PASSWORD: config.MQTT_PUBLISHER_PASSWORD,
     MQTT_TOPIC: config.MQTT_TOPIC,
     NODE_LIVENESS_SEC: String(config.NODE_LIVENESS_SEC),
   };

@@ -10,7 +10,15 @@ import { waitFor } from '../../support/wait-for.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 /** Services `up` would use instead of starting its own: these tests want its own. */
-const GIVEN_SERVICES = ['DATABASE_URL', 'MQTT_URL', 'MQTT_USERNAME', 'MQTT_PASSWORD', 'TEMPORAL_ADDRESS'];
+const GIVEN_SERVICES = [
+  'DATABASE_URL',
+  'MQTT_URL',
+  'MQTT_USERNAME',
+  'MQTT_PASSWORD',
+  'MQTT_PUBLISHER_USERNAME',
+  'MQTT_PUBLISHER_PASSWORD',
+  'TEMPORAL_ADDRESS',
+];
 
 export interface UpPorts {
   mqtt: number;
