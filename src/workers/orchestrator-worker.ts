@@ -5,12 +5,14 @@ import { createCarbonActivities } from '../activities/carbon-activities.js';
 import { createPlacementActivities } from '../activities/placement-activities.js';
 import { createReconcileActivities } from '../activities/reconcile-activities.js';
 import { createResultsActivities } from '../activities/results-activities.js';
+import { createRetentionActivities } from '../activities/retention-activities.js';
 import { createRunActivities } from '../activities/run-activities.js';
-import { createStorageActivities } from '../activities/storage-activities.js';
+import { createStorageActivities, type RetentionKeyring } from '../activities/storage-activities.js';
 import type { CarbonProvider } from '../carbon/provider.js';
 import type { RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
+import { ensurePurgeSchedule } from './purge-schedule.js';
 import { ensureReconcileSchedule } from './reconcile-schedule.js';
 import { registerSearchAttributes } from './register-search-attributes.js';
 
@@ -25,6 +27,8 @@ export interface OrchestratorWorkerDeps {
   regions: RegionsConfig;
   /** Carbon providers in the order they are tried (see createConfiguredProviders). */
   carbonProviders: readonly CarbonProvider[];
+  /** Seals what storage keeps at rest (see src/app/retention-keyring.ts). */
+  keyring: RetentionKeyring;
   /** A prebuilt bundle saves the webpack step when several workers start in one process (tests). */
   workflowBundle?: WorkflowBundle;
 }
@@ -34,6 +38,7 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
   const { db, config } = deps;
   await registerSearchAttributes(deps.connection, config.TEMPORAL_NAMESPACE);
   await ensureReconcileSchedule(deps.temporal, config);
+  await ensurePurgeSchedule(deps.temporal, config);
   return Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -41,11 +46,12 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: {
       ...createRunActivities(db),
-      ...createStorageActivities(db, config),
+      ...createStorageActivities(db, config, deps.keyring),
       ...createPlacementActivities(db, config, deps.regions),
       ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
       ...createResultsActivities(db),
       ...createReconcileActivities(db, deps.temporal),
+      ...createRetentionActivities(db, config),
     },
   });
 }

@@ -2,3 +2,4 @@
 // `GradeSubmission` by that name (e.g. `temporal workflow start --type GradeSubmission`).
 export { gradeSubmissionWorkflow as GradeSubmission, expediteSignal, gradingStatusQuery } from './grade-submission.js';
 export { reconcileRunsWorkflow as ReconcileRuns } from './reconcile-runs.js';
+export { purgeExpiredWorkflow as PurgeExpired } from './purge-expired.js';
