@@ -5,9 +5,31 @@ import type { Database } from '../db/client.js';
 import { gradingRuns, rawPayloads, submissions } from '../db/schema.js';
 import { INVALID_SUBMISSION_ERROR, type StoredSubmissionRef } from '../shared/grading-types.js';
 import { extractStoredFields, InvalidSubmissionError, parseSubmission, scoreOf } from '../submission/index.js';
+import {
+  keepBytes,
+  readKeptBytes,
+  sealBytes,
+  sealContext,
+  SealedBytesError,
+  type RetentionKeyring,
+} from '../submission/sealed-bytes.js';
 
-/** `anonymiseKey` is the pseudonym key (see readAnonymiseKey); null stores submissions as they came. */
-export function createStorageActivities(db: Database, config: Config, anonymiseKey: Uint8Array | null) {
+export type { RetentionKeyring };
+
+const DAY_MS = 86_400_000;
+
+export interface StorageSecrets {
+  /** The pseudonym key (see readAnonymiseKey); null stores submissions as they came. */
+  anonymiseKey: Uint8Array | null;
+  keyring: RetentionKeyring;
+}
+
+/**
+ * Storing and quarantining payloads. `keyring` seals what is kept at rest: originals under RAW_RETENTION_DAYS,
+ * quarantined payloads under QUARANTINE_RETENTION_DAYS (plaintext for that period when no key is configured).
+ */
+export function createStorageActivities(db: Database, config: Config, secrets: StorageSecrets) {
+  const { anonymiseKey, keyring } = secrets;
   return {
     /**
      * Parses and anonymises the raw payload and stores it as a submission row. Idempotent: a payload
@@ -26,16 +48,17 @@ export function createStorageActivities(db: Database, config: Config, anonymiseK
       const [raw] = await db.select().from(rawPayloads).where(eq(rawPayloads.sha256, input.payloadSha256));
       if (!raw)
         throw ApplicationFailure.nonRetryable(`no raw payload ${input.payloadSha256}`, INVALID_SUBMISSION_ERROR);
+      const original = openOriginal(keyring, raw);
 
       let parsed;
       try {
-        parsed = await parseSubmission(raw.bytes, {
+        parsed = await parseSubmission(original, {
           limits: { maxEntries: config.MAX_ZIP_ENTRIES, maxUncompressedBytes: config.MAX_UNCOMPRESSED_BYTES },
           anonymise: anonymiseKey === null ? false : { pseudonymKey: anonymiseKey },
         });
       } catch (error) {
         if (!(error instanceof InvalidSubmissionError)) throw error;
-        await quarantine(db, input, error);
+        await quarantine(db, input, error, kept(keyring, original, input.payloadSha256, config));
         throw ApplicationFailure.create({
           type: INVALID_SUBMISSION_ERROR,
           message: `${error.reason}: ${error.message}`,
@@ -80,7 +103,11 @@ export function createStorageActivities(db: Database, config: Config, anonymiseK
           })
           .onConflictDoNothing({ target: submissions.payloadSha256 })
           .returning({ id: submissions.id });
-        await tx.update(rawPayloads).set({ status: 'stored' }).where(eq(rawPayloads.sha256, input.payloadSha256));
+        // The anonymised copy is in: the original goes, or stays sealed for RAW_RETENTION_DAYS when opted in.
+        await tx
+          .update(rawPayloads)
+          .set({ status: 'stored', ...retainedOriginal(keyring, original, input.payloadSha256, config) })
+          .where(eq(rawPayloads.sha256, input.payloadSha256));
         return row;
       });
       const stored = ref ? null : await findStored(db, input.payloadSha256);
@@ -110,16 +137,67 @@ async function findStored(db: Database, payloadSha256: string): Promise<StoredSu
   return row ?? null;
 }
 
-/** Keeps the raw bytes and records why they were refused, for an operator to inspect. */
+/** The original's plaintext, or a non-retryable failure saying why it is no longer there. */
+function openOriginal(keyring: RetentionKeyring, raw: typeof rawPayloads.$inferSelect): Buffer {
+  const { sha256 } = raw;
+  if (raw.bytes === null) {
+    const when = raw.bytesPurgedAt ? ` on ${raw.bytesPurgedAt.toISOString()}` : '';
+    throw ApplicationFailure.nonRetryable(
+      `the original of payload ${sha256} was purged${when} (retention) and no submission was stored from it`,
+      INVALID_SUBMISSION_ERROR,
+    );
+  }
+  try {
+    return readKeptBytes(keyring, { bytes: raw.bytes, bytesKeyId: raw.bytesKeyId }, sealContext.rawPayload(sha256));
+  } catch (error) {
+    if (!(error instanceof SealedBytesError)) throw error;
+    // A key missing from the keyring or altered bytes need an operator; retrying cannot help.
+    throw ApplicationFailure.nonRetryable(`payload ${sha256}: ${error.message}`, INVALID_SUBMISSION_ERROR);
+  }
+}
+
+/** What the raw row keeps once the anonymised copy is stored: nothing, or the original sealed until it is due. */
+function retainedOriginal(keyring: RetentionKeyring, original: Buffer, sha256: string, config: Config) {
+  const now = new Date();
+  if (config.RAW_RETENTION_DAYS === 0) {
+    return { bytes: null, bytesKeyId: null, purgeAfter: null, bytesPurgedAt: now };
+  }
+  const current = keyring.current;
+  // Checked at start (loadRetentionKeyring); repeated so no code path can keep an original in plaintext.
+  if (!current) throw new Error('RAW_RETENTION_DAYS is set but no retention key is configured');
+  return {
+    bytes: sealBytes(keyring, original, sealContext.rawPayload(sha256)),
+    bytesKeyId: current.id,
+    purgeAfter: new Date(now.getTime() + config.RAW_RETENTION_DAYS * DAY_MS),
+    bytesPurgedAt: null,
+  };
+}
+
+/** A quarantined original as kept for inspection: sealed when a key is configured, until the quarantine period ends. */
+function kept(keyring: RetentionKeyring, original: Buffer, sha256: string, config: Config) {
+  return {
+    ...keepBytes(keyring, original, sealContext.rawPayload(sha256)),
+    purgeAfter: new Date(Date.now() + config.QUARANTINE_RETENTION_DAYS * DAY_MS),
+  };
+}
+
+/** Keeps the raw bytes (see `kept`) and records why they were refused, for an operator to inspect. */
 async function quarantine(
   db: Database,
   input: { payloadSha256: string; runId: string },
   error: InvalidSubmissionError,
+  keptBytes: ReturnType<typeof kept>,
 ): Promise<void> {
   const now = new Date();
   await db
     .update(rawPayloads)
-    .set({ status: 'rejected', rejectionCode: error.reason, rejectionReason: error.message, rejectedAt: now })
+    .set({
+      status: 'rejected',
+      rejectionCode: error.reason,
+      rejectionReason: error.message,
+      rejectedAt: now,
+      ...keptBytes,
+    })
     .where(eq(rawPayloads.sha256, input.payloadSha256));
   await db
     .update(gradingRuns)

@@ -9,6 +9,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import { primaryIp } from '../workers/node-info.js';
 import { CleanupStack, logStopFailures } from './cleanup-stack.js';
+import { loadRetentionKeyring } from './retention-keyring.js';
 import { bridgeResources, type BridgeResources } from './resources.js';
 
 /** A batch is written this soon after its first message at the latest: small next to a network round trip. */
@@ -36,6 +37,7 @@ export async function startBridgeProcess(
 ): Promise<RunningBridgeProcess> {
   const cleanup = new CleanupStack(logStopFailures(logger));
   return cleanup.unwindOnFailure(async () => {
+    const keyring = await loadRetentionKeyring(config, logger);
     const { db, temporal } = await bridgeResources(config, logger, cleanup, options.shared);
     const starter = startWorkflowStarter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
     cleanup.push('workflow starter', () => starter.stop());
@@ -49,6 +51,8 @@ export async function startBridgeProcess(
       db,
       batcher,
       maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+      keyring,
+      quarantineRetentionDays: config.QUARANTINE_RETENTION_DAYS,
       receiverIp: primaryIp(),
       logger,
     });

@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker.js';
 import { loadCarbonSetup, type CarbonSetup } from './carbon-setup.js';
 import { CleanupStack, logStopFailures } from './cleanup-stack.js';
+import { loadRetentionKeyring } from './retention-keyring.js';
 import { workerResources, type WorkerResources } from './resources.js';
 import { superviseWorker, type RunningComponent } from './supervise-worker.js';
 
@@ -25,12 +26,17 @@ export async function startOrchestrator(
 ): Promise<RunningComponent> {
   const cleanup = new CleanupStack(logStopFailures(logger));
   return cleanup.unwindOnFailure(async () => {
+    const keyring = await loadRetentionKeyring(config, logger);
     const { db, connection } = await workerResources(config, logger, cleanup, options.shared);
     const carbon = options.carbon ?? (await loadCarbonSetup(config, logger));
     const { workflowBundle } = options;
     // The worker's own connection serves the client too: reconciliation only describes workflows and schedules.
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-    const worker = await createOrchestratorWorker({ connection, temporal, db, config, ...carbon, workflowBundle });
+    const worker = await createOrchestratorWorker({
+      ...{ connection, temporal, db, config, keyring },
+      ...carbon,
+      workflowBundle,
+    });
     return superviseWorker(worker, cleanup);
   });
 }

@@ -1,13 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { rejectedMessages } from '../db/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { countRejectedMessage, metrics } from '../observability/metrics.js';
+import { keepBytes, sealContext, type RetentionKeyring } from '../submission/sealed-bytes.js';
 import { checkPayload } from './payload-checks.js';
 import type { createPayloadBatcher } from './payload-batcher.js';
 
 /** Bytes of an oversized message kept for inspection: enough to see what it was. */
 const OVERSIZED_SAMPLE_BYTES = 64 * 1024;
+const DAY_MS = 86_400_000;
 
 export type Acceptance = 'stored' | 'duplicate' | 'rejected';
 
@@ -15,6 +17,10 @@ export interface PayloadAcceptorDeps {
   db: Database;
   batcher: ReturnType<typeof createPayloadBatcher>;
   maxPayloadBytes: number;
+  /** Seals a rejected message's bytes (plaintext when empty: the operator was warned at start). */
+  keyring: RetentionKeyring;
+  /** A rejected message's bytes are purged this many days after it arrived. */
+  quarantineRetentionDays: number;
   receiverIp: string | null;
   logger: Logger;
 }
@@ -31,11 +37,15 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
     const rejection = checkPayload(bytes, deps.maxPayloadBytes);
     if (rejection) {
       const truncated = bytes.length > deps.maxPayloadBytes;
-      // Rare: one row at a time, outside the payload batches.
+      // Rare: one row at a time, outside the payload batches. The id is made here: the seal is bound to it.
+      const id = randomUUID();
+      const kept = truncated ? bytes.subarray(0, OVERSIZED_SAMPLE_BYTES) : bytes;
       await deps.db.insert(rejectedMessages).values({
+        id,
         topic,
         sizeBytes: bytes.length,
-        bytes: truncated ? bytes.subarray(0, OVERSIZED_SAMPLE_BYTES) : bytes,
+        ...keepBytes(deps.keyring, kept, sealContext.rejectedMessage(id)),
+        purgeAfter: new Date(receivedAt.getTime() + deps.quarantineRetentionDays * DAY_MS),
         truncated,
         sha256,
         rejectionCode: rejection.code,

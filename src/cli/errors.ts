@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/config.js';
+import { KeyringError } from '../submission/sealed-bytes.js';
 
 /**
  * Thrown for a failure the operator can act on (unknown submission id, unreachable service, bad file):
@@ -42,7 +43,9 @@ export function networkFailure(error: unknown): string | null {
 /** The one line to print for any error that reaches the entry point, and the exit code to leave with. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
-  if (error instanceof ConfigError) return { message: error.message, exitCode: USAGE_EXIT_CODE };
+  if (error instanceof ConfigError || error instanceof KeyringError) {
+    return { message: error.message, exitCode: USAGE_EXIT_CODE };
+  }
   const message = error instanceof Error ? error.message || error.name : String(error);
   return { message, exitCode: 1 };
 }

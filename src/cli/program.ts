@@ -4,6 +4,8 @@ import { registerExportCommand } from './commands/export.js';
 import { registerK8sRbacCommand } from './commands/k8s-rbac.js';
 import { registerListCommand } from './commands/list.js';
 import { registerNodesCommand } from './commands/nodes.js';
+import { registerPurgeCommand } from './commands/purge.js';
+import { registerQuarantineCommand } from './commands/quarantine.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerRerunCommand } from './commands/rerun.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -35,6 +37,8 @@ export function createProgram(): Command {
   registerListCommand(program);
   registerNodesCommand(program);
   registerReportCommand(program);
+  registerQuarantineCommand(program);
+  registerPurgeCommand(program);
   registerK8sRbacCommand(program);
   return program;
 }

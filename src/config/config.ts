@@ -154,6 +154,18 @@ export const configSchema = z.object({
   RECONCILE_INTERVAL_SEC: z.coerce.number().int().positive().default(300),
   /** Infrastructure faults (engine down, lost connection) are retried this many times per node. */
   INFRA_MAX_ATTEMPTS: intFromEnv(3),
+  /** Keyring of `id:base64key` lines (AES-256, first = current) sealing payloads kept at rest. */
+  RETENTION_KEYS_FILE: z.string().optional(),
+  /** A single `id:base64key` instead of a keyring file (not both). */
+  RETENTION_KEY: z.string().optional(),
+  /** Days an original (non-anonymised) zip is kept, sealed, after storing; 0 keeps none. Needs a key. */
+  RAW_RETENTION_DAYS: intFromEnv(0),
+  /** Days a quarantined or rejected payload is kept (sealed when a key is configured) for inspection. */
+  QUARANTINE_RETENTION_DAYS: intFromEnv(14),
+  /** Days a run's grader output, results.json text and per-test output are kept after it is recorded. */
+  RUN_OUTPUT_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
+  /** How often the orchestrator's schedule purges what is past its retention. */
+  PURGE_INTERVAL_SEC: z.coerce.number().int().positive().default(3600),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -38,7 +38,17 @@ export const rawPayloads = pgTable(
   'raw_payloads',
   {
     sha256: text('sha256').primaryKey(),
-    bytes: bytea('bytes').notNull(),
+    /**
+     * The original zip: plaintext only until it is stored or quarantined; then null, or sealed (AES-256-GCM, see
+     * src/submission/sealed-bytes.ts) when `bytesKeyId` is set, until `purgeAfter`.
+     */
+    bytes: bytea('bytes'),
+    /** The retention key that sealed `bytes`; null while `bytes` is plaintext or gone. */
+    bytesKeyId: text('bytes_key_id'),
+    /** When the purge drops `bytes`; null while the payload is still being processed. */
+    purgeAfter: timestamp('purge_after', { withTimezone: true }),
+    /** When `bytes` was dropped: by storing the anonymised copy, or by the purge. */
+    bytesPurgedAt: timestamp('bytes_purged_at', { withTimezone: true }),
     sizeBytes: integer('size_bytes').notNull(),
     topic: text('topic').notNull(),
     /** The bridge host's own address, as the original recorded it. */
@@ -59,22 +69,41 @@ export const rawPayloads = pgTable(
     index('raw_payloads_pending_start_idx')
       .on(t.receivedAt)
       .where(sql`${t.workflowStartedAt} is null`),
+    index('raw_payloads_purge_after_idx')
+      .on(t.purgeAfter)
+      .where(sql`${t.purgeAfter} is not null`),
   ],
 );
 
 /** Messages refused before they could be stored as a payload (oversized, not a zip): kept for an operator. */
-export const rejectedMessages = pgTable('rejected_messages', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  topic: text('topic').notNull(),
-  sizeBytes: integer('size_bytes').notNull(),
-  /** The first bytes only when the message was oversized; all of it otherwise. */
-  bytes: bytea('bytes').notNull(),
-  truncated: boolean('truncated').notNull(),
-  sha256: text('sha256').notNull(),
-  rejectionCode: text('rejection_code').notNull(),
-  rejectionReason: text('rejection_reason').notNull(),
-  receivedAt: createdAt(),
-});
+export const rejectedMessages = pgTable(
+  'rejected_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    topic: text('topic').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    /**
+     * The first bytes only when the message was oversized; all of it otherwise. Sealed when `bytesKeyId` is set;
+     * null once purged.
+     */
+    bytes: bytea('bytes'),
+    bytesKeyId: text('bytes_key_id'),
+    /** When the purge drops `bytes` (QUARANTINE_RETENTION_DAYS after receipt). */
+    purgeAfter: timestamp('purge_after', { withTimezone: true }),
+    bytesPurgedAt: timestamp('bytes_purged_at', { withTimezone: true }),
+    truncated: boolean('truncated').notNull(),
+    sha256: text('sha256').notNull(),
+    rejectionCode: text('rejection_code').notNull(),
+    rejectionReason: text('rejection_reason').notNull(),
+    receivedAt: createdAt(),
+  },
+  (t) => [
+    index('rejected_messages_purge_after_idx')
+      .on(t.purgeAfter)
+      .where(sql`${t.purgeAfter} is not null`),
+    index('rejected_messages_sha256_idx').on(t.sha256),
+  ],
+);
 
 /** One parsed, anonymised Gradescope submission (the original's `submissions` row). */
 export const submissions = pgTable(
@@ -198,6 +227,8 @@ export const gradingRuns = pgTable(
     resultsTruncated: boolean('results_truncated'),
     output: text('output'),
     outputTruncated: boolean('output_truncated'),
+    /** When `output`, `results_json` and each test's `output` were dropped (RUN_OUTPUT_RETENTION_DAYS). */
+    outputPurgedAt: timestamp('output_purged_at', { withTimezone: true }),
     failureReason: text('failure_reason'),
     attempts: integer('attempts').notNull().default(0),
     // Carbon-aware placement: what was planned, and why.

@@ -2,6 +2,7 @@
 // Each process reports what happens in it: the bridge counts messages and started workflows, the
 // orchestrator grading durations and carbon, a node worker its own load.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PurgeCounts } from '../db/retention-purge.js';
 
 // Label values are declared here, not borrowed from the modules that report them: those modules depend on
 // observability, and a value this file does not know fails to compile at the call.
@@ -58,6 +59,8 @@ export interface GreenGraderMetrics {
   nodeCapacity: Gauge<'node'>;
   /** Run rows left unfinished by a closed or unknown workflow and marked failed, by `workflow_status`. */
   reconciledRuns: Counter<'workflow_status'>;
+  /** What the retention purge dropped, by `kind`: raw_payload, rejected_message, run_output (see PurgeCounts). */
+  purged: Counter<'kind'>;
   /** Grams CO2 of accounted runs, by intensity `basis` (average and marginal never add up). */
   emissionsGrams: Counter<'basis'>;
   /** Grams CO2 saved against immediate-home, over runs that emitted less than it would have. */
@@ -136,6 +139,12 @@ function createMetrics(registry: Registry = new Registry()): GreenGraderMetrics 
       labelNames: ['workflow_status'],
       registers,
     }),
+    purged: new Counter({
+      name: 'greengrader_purged_total',
+      help: 'Payload bytes and run output dropped by the retention purge, by kind',
+      labelNames: ['kind'],
+      registers,
+    }),
     emissionsGrams: new Counter({
       name: 'greengrader_emissions_grams_total',
       help: 'Grams CO2 emitted by accounted runs, by intensity basis',
@@ -189,6 +198,13 @@ export function countRejectedMessage(code: MessageRejectionCode, target: GreenGr
 /** Counts one run row the reconciliation marked failed. */
 export function countReconciledRun(status: ReconciledWorkflowStatus, target: GreenGraderMetrics = metrics): void {
   target.reconciledRuns.inc({ workflow_status: status });
+}
+
+/** Adds what one purge dropped. */
+export function countPurged(counts: PurgeCounts, target: GreenGraderMetrics = metrics): void {
+  target.purged.inc({ kind: 'raw_payload' }, counts.rawPayloads);
+  target.purged.inc({ kind: 'rejected_message' }, counts.rejectedMessages);
+  target.purged.inc({ kind: 'run_output' }, counts.runOutputs);
 }
 
 /** Adds one run's receipt: its emissions, and its saving or extra against immediate-home. */

@@ -7,13 +7,15 @@ import { createSlotActivities } from '../activities/slot-activities.js';
 import { createReconcileActivities } from '../activities/reconcile-activities.js';
 import { createRegradeActivities } from '../activities/regrade-activities.js';
 import { createResultsActivities } from '../activities/results-activities.js';
+import { createRetentionActivities } from '../activities/retention-activities.js';
 import { createRunActivities } from '../activities/run-activities.js';
-import { createStorageActivities } from '../activities/storage-activities.js';
+import { createStorageActivities, type RetentionKeyring } from '../activities/storage-activities.js';
 import type { CarbonProvider } from '../carbon/provider.js';
 import type { RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { readAnonymiseKey } from './anonymise-key.js';
+import { ensurePurgeSchedule } from './purge-schedule.js';
 import { ensureReconcileSchedule } from './reconcile-schedule.js';
 import { redactActivityErrors } from './redact-activity-errors.js';
 import { signalSlotFreed } from './signal-slot-freed.js';
@@ -30,6 +32,8 @@ export interface OrchestratorWorkerDeps {
   regions: RegionsConfig;
   /** Carbon providers in the order they are tried (see createConfiguredProviders). */
   carbonProviders: readonly CarbonProvider[];
+  /** Seals what storage keeps at rest (see src/app/retention-keyring.ts). */
+  keyring: RetentionKeyring;
   /** A prebuilt bundle saves the webpack step when several workers start in one process (tests). */
   workflowBundle?: WorkflowBundle;
 }
@@ -40,6 +44,7 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
   const anonymiseKey = await readAnonymiseKey(config);
   await registerSearchAttributes(deps.connection, config.TEMPORAL_NAMESPACE);
   await ensureReconcileSchedule(deps.temporal, config);
+  await ensurePurgeSchedule(deps.temporal, config);
   return Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -51,13 +56,14 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: {
       ...createRunActivities(db),
-      ...createStorageActivities(db, config, anonymiseKey),
+      ...createStorageActivities(db, config, { anonymiseKey, keyring: deps.keyring }),
       ...createPlacementActivities(db, config, deps.regions),
       ...createSlotActivities(db, config, deps.regions, signalSlotFreed(deps.temporal)),
       ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
       ...createResultsActivities(db),
       ...createReconcileActivities(db, deps.temporal),
       ...createRegradeActivities(db),
+      ...createRetentionActivities(db, config),
     },
     interceptors: { activity: [redactActivityErrors] },
   });

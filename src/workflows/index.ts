@@ -3,3 +3,4 @@
 export { gradeSubmissionWorkflow as GradeSubmission, expediteSignal, gradingStatusQuery } from './grade-submission.js';
 export { reconcileRunsWorkflow as ReconcileRuns } from './reconcile-runs.js';
 export { regradeBatchWorkflow as RegradeBatch, regradeProgressQuery } from './regrade-batch.js';
+export { purgeExpiredWorkflow as PurgeExpired } from './purge-expired.js';

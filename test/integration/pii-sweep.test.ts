@@ -14,6 +14,7 @@ import { requireEnv } from '../support/env.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
 import { findNeedles, textsOfZip, type SearchedText } from '../support/pii-search.js';
 import { buildPiiSubmissionZip, EXTENSION_DUE_DATE, PII_STUDENTS } from '../support/pii-submission.js';
+import { emptyKeyring } from '../../src/submission/sealed-bytes.js';
 
 const KEY = 'pii-sweep test pseudonym key';
 // raw_payloads still holds the original bytes until the retention work (issue 10, item 2) deletes them
@@ -61,7 +62,10 @@ void describe('PII sweep: a stored submission holds no trace of its students', (
       receivedAt: new Date(),
     });
     const config = loadConfig({ DATABASE_URL: fresh.url });
-    const storage = createStorageActivities(database.db, config, new TextEncoder().encode(KEY));
+    const storage = createStorageActivities(database.db, config, {
+      anonymiseKey: new TextEncoder().encode(KEY),
+      keyring: emptyKeyring,
+    });
 
     const ref = await storage.storeSubmission({ payloadSha256: sha256, runId });
 

@@ -10,6 +10,7 @@ import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack, type RunRow } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { scriptedProvider } from '../support/scripted-carbon.js';
+import { emptyKeyring } from '../../src/submission/sealed-bytes.js';
 
 const WEST = 'US-CAL-CISO';
 const EAST = 'US-MIDA-PJM';
@@ -94,6 +95,8 @@ describe('metrics and logs', () => {
       db: stack.database.db,
       batcher: createPayloadBatcher({ db: stack.database.db, maxRows: 8, flushAfterMs: 1 }),
       maxPayloadBytes: stack.config.MAX_PAYLOAD_BYTES,
+      keyring: emptyKeyring,
+      quarantineRetentionDays: stack.config.QUARANTINE_RETENTION_DAYS,
       receiverIp: null,
       logger: createLogger({ process: 'bridge' }, (line) => lines.push(line)),
     });

@@ -17,6 +17,7 @@ import type { RunningPostgres } from '../../services/postgres.js';
 import { redactUrl, type CliError } from '../errors.js';
 import { writeProgress } from '../output/write.js';
 import { checkPortsFree, portTakenError, wantedPorts } from './check-ports.js';
+import { localKeyring } from './local-keyring.js';
 import { localSecret } from './local-secret.js';
 import { cleanUpOrphans, pidFileOf } from './owned-processes.js';
 import { supervise, type ServiceRun, type Supervision } from './supervise.js';
@@ -94,6 +95,10 @@ export async function startLocalServices(
       const server = await startSupervised('PostgreSQL', () => startPostgres(postgresOptions), postgresRun);
       env.DATABASE_URL = await ensureDatabase(server.url, 'greengrader');
       addresses.push({ service: 'PostgreSQL', where: redactUrl(env.DATABASE_URL), origin: 'started' });
+    }
+
+    if (!env.RETENTION_KEYS_FILE && !env.RETENTION_KEY) {
+      env.RETENTION_KEYS_FILE = await localKeyring(path.join(options.dataDir, 'retention-keys'));
     }
 
     if (env.MQTT_URL) {
