@@ -64,7 +64,10 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     log.info('connected to broker', { url: options.url, sessionPresent: connack.sessionPresent });
     client.subscribe(options.topic, { qos: 1 }, (error) => {
       if (error) log.error('subscribe failed', { error });
-      else markReady();
+      else {
+        log.info('subscribed', { topic: options.topic });
+        markReady();
+      }
     });
   });
   client.on('error', (error) => log.error('broker connection error', { error }));
