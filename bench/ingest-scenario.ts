@@ -42,8 +42,11 @@ export interface ScenarioResult {
   startLagMs: number;
   lost: number;
   duplicates: number;
-  /** Outage only: when Temporal answered again, and how many workflows were started before that. */
-  outage?: { downMs: number; startedWhileDown: number; drainPerSec: number };
+  /**
+   * Outage only: how long Temporal was down, starts that got through while it was stopping, how long after it
+   * answered again the first pending workflow started, and the rate the backlog was then started at.
+   */
+  outage?: { downMs: number; startedWhileDown: number; resumeMs: number; drainPerSec: number };
 }
 
 /** Gives up on a scenario when nothing new was stored or started for this long. */
@@ -184,10 +187,13 @@ function summarize(
   };
   if (outage) {
     const afterReturn = startTimes.filter((at) => at >= outage.backAt);
+    const firstAfter = Math.min(...afterReturn);
     result.outage = {
       downMs: outage.backAt - outage.stoppedAt,
       startedWhileDown: startTimes.filter((at) => at > outage.stoppedAt && at < outage.backAt).length,
-      drainPerSec: afterReturn.length / (Math.max(1, Math.max(...afterReturn) - outage.backAt) / 1000),
+      resumeMs: firstAfter - outage.backAt,
+      // Starts after the first one, over the time they took: the starter's own throughput on a backlog.
+      drainPerSec: (afterReturn.length - 1) / (Math.max(1, Math.max(...afterReturn) - firstAfter) / 1000),
     };
   }
   return result;

@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { createPayloadAcceptor } from '../bridge/accept-payload.js';
 import { startBridge } from '../bridge/mqtt-bridge.js';
 import { createPayloadBatcher } from '../bridge/payload-batcher.js';
+import { holdSessionLock } from '../bridge/session-lock.js';
 import { startWorkflowStarter } from '../bridge/workflow-starter.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
@@ -34,6 +35,13 @@ export async function startBridgeProcess(
 ): Promise<RunningBridgeProcess> {
   const cleanup = new CleanupStack(logStopFailures(logger));
   return cleanup.unwindOnFailure(async () => {
+    // Before anything else: a second bridge on the same broker session would fight the first for it.
+    const lock = await holdSessionLock({
+      databaseUrl: config.DATABASE_URL,
+      session: `'${config.MQTT_CLIENT_ID}' at ${brokerHost(config.MQTT_URL)}`,
+      logger,
+    });
+    cleanup.push('bridge session lock', () => lock.release());
     const { db, temporal } = await bridgeResources(config, logger, cleanup, options.shared);
     const starter = startWorkflowStarter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
     cleanup.push('workflow starter', () => starter.stop());
@@ -63,4 +71,13 @@ export async function startBridgeProcess(
     cleanup.push('bridge', () => bridge.stop());
     return { ready: bridge.ready, client: bridge.client, stop: () => cleanup.runAll() };
   });
+}
+
+/** host:port of the broker URL, without credentials a URL might carry. */
+function brokerHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }

@@ -14,6 +14,8 @@ export interface BridgeOptions {
   logger: Logger;
   /** Messages handled at once; see createOrderedAcks. */
   window: number;
+  /** Seconds between keepalive pings; mqtt.js's 60 by default (tests shorten it). */
+  keepaliveSec?: number;
   /** Called after each handled message; for counters and tests. */
   onHandled?: (acceptance: Acceptance, topic: string) => void;
 }
@@ -47,6 +49,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     username: options.username,
     password: options.password,
     reconnectPeriod: 1000,
+    keepalive: options.keepaliveSec ?? 60,
     connectTimeout: 10_000,
   });
 

@@ -44,8 +44,12 @@ export async function spawnBridge(env: Record<string, string>): Promise<BridgeCh
     child,
     log: () => log,
     exited,
-    async waitUntilSubscribed(timeoutMs = 30_000) {
-      await waitFor(() => subscribed || !running(), { description: 'the bridge to subscribe', timeoutMs });
+    async waitUntilSubscribed(timeoutMs = 90_000) {
+      await waitFor(() => subscribed || !running(), { description: 'the bridge to subscribe', timeoutMs }).catch(
+        (error: unknown) => {
+          throw new Error(`the bridge did not subscribe; its log:\n${log.slice(-4000)}`, { cause: error });
+        },
+      );
       if (!running()) throw new Error(`the bridge exited before subscribing:\n${log}`);
     },
     async stop(graceMs = 15_000) {
