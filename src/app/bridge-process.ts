@@ -4,6 +4,7 @@ import { startBridge } from '../bridge/mqtt-bridge.js';
 import { brokerTlsOptions } from '../bridge/broker-tls.js';
 import { startBrokerWatch } from '../bridge/broker-watch.js';
 import { createPayloadBatcher } from '../bridge/payload-batcher.js';
+import { holdSessionLock } from '../bridge/session-lock.js';
 import { startWorkflowStarter } from '../bridge/workflow-starter.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
@@ -37,6 +38,13 @@ export async function startBridgeProcess(
 ): Promise<RunningBridgeProcess> {
   const cleanup = new CleanupStack(logStopFailures(logger));
   return cleanup.unwindOnFailure(async () => {
+    // Before anything else: a second bridge on the same broker session would fight the first for it.
+    const lock = await holdSessionLock({
+      databaseUrl: config.DATABASE_URL,
+      session: `'${config.MQTT_CLIENT_ID}' at ${brokerHost(config.MQTT_URL)}`,
+      logger,
+    });
+    cleanup.push('bridge session lock', () => lock.release());
     const keyring = await loadRetentionKeyring(config, logger);
     const { db, temporal } = await bridgeResources(config, logger, cleanup, options.shared);
     const starter = startWorkflowStarter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
@@ -82,4 +90,13 @@ export async function startBridgeProcess(
     cleanup.push('broker watch', () => watch.stop());
     return { ready: bridge.ready, client: bridge.client, stop: () => cleanup.runAll() };
   });
+}
+
+/** host:port of the broker URL, without credentials a URL might carry. */
+function brokerHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }

@@ -16,6 +16,8 @@ export interface BridgeOptions {
   logger: Logger;
   /** Messages handled at once; see createOrderedAcks. */
   window: number;
+  /** Seconds between keepalive pings; mqtt.js's 60 by default (tests shorten it). */
+  keepaliveSec?: number;
   /** Called after each handled message; for counters and tests. */
   onHandled?: (acceptance: Acceptance, topic: string) => void;
 }
@@ -50,6 +52,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     username: options.username,
     password: options.password,
     reconnectPeriod: 1000,
+    keepalive: options.keepaliveSec ?? 60,
     connectTimeout: 10_000,
   });
 
@@ -67,7 +70,10 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     log.info('connected to broker', { url: options.url, sessionPresent: connack.sessionPresent });
     client.subscribe(options.topic, { qos: 1 }, (error) => {
       if (error) log.error('subscribe failed', { error });
-      else markReady();
+      else {
+        log.info('subscribed', { topic: options.topic });
+        markReady();
+      }
     });
   });
   client.on('error', (error) => log.error('broker connection error', { error }));

@@ -1,12 +1,17 @@
 import type { Database } from '../db/client.js';
 import { rawPayloads } from '../db/schema.js';
 
-type PayloadRow = typeof rawPayloads.$inferInsert & { sha256: string };
+/** Payload bytes per INSERT: far below PostgreSQL's 1 GiB message limit, and one buffer of this size at most. */
+const DEFAULT_MAX_BATCH_BYTES = 128 * 1024 * 1024;
+
+type PayloadRow = typeof rawPayloads.$inferInsert & { sha256: string; bytes: Buffer };
 
 export interface PayloadBatcherOptions {
   db: Database;
   /** A batch is written once it holds this many rows… */
   maxRows: number;
+  /** …or once its rows hold this many payload bytes (default 128 MiB)… */
+  maxBytes?: number;
   /** …or this long after its first row arrived, whichever comes first. */
   flushAfterMs: number;
   /** Called after each committed batch that inserted rows: the starter loop has work. */
@@ -15,11 +20,14 @@ export interface PayloadBatcherOptions {
 
 /**
  * Writes payload rows with one multi-row `INSERT … ON CONFLICT DO NOTHING` per batch, so a burst costs one
- * round trip per batch instead of one per message. Resolves each row's promise once its batch committed
+ * round trip per batch instead of one per message. A batch is also cut by bytes: PostgreSQL refuses a protocol
+ * message over 1 GiB, which 64 large zips in one INSERT would exceed, and the bind message is one buffer. Resolves each row's promise once its batch committed
  * ('duplicate' when its bytes were stored before); rejects them all when the batch failed.
  */
 export function createPayloadBatcher(options: PayloadBatcherOptions) {
   let pending: { row: PayloadRow; resolve: (stored: boolean) => void; reject: (error: unknown) => void }[] = [];
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BATCH_BYTES;
+  let pendingBytes = 0;
   let timer: NodeJS.Timeout | undefined;
 
   const flush = async () => {
@@ -27,6 +35,7 @@ export function createPayloadBatcher(options: PayloadBatcherOptions) {
     timer = undefined;
     const batch = pending;
     pending = [];
+    pendingBytes = 0;
     if (batch.length === 0) return;
     try {
       const inserted = await options.db
@@ -47,7 +56,8 @@ export function createPayloadBatcher(options: PayloadBatcherOptions) {
     store(row: PayloadRow): Promise<'stored' | 'duplicate'> {
       return new Promise((resolve, reject) => {
         pending.push({ row, resolve: (stored) => resolve(stored ? 'stored' : 'duplicate'), reject });
-        if (pending.length >= options.maxRows) void flush();
+        pendingBytes += row.bytes.length;
+        if (pending.length >= options.maxRows || pendingBytes >= maxBytes) void flush();
         else timer ??= setTimeout(() => void flush(), options.flushAfterMs);
       });
     },

@@ -30,8 +30,11 @@ export interface RunningWorkflowStarter {
   stop(): Promise<void>;
 }
 
-/** Backoff while Temporal (or the database) fails: ingestion goes on meanwhile, the rows wait in the table. */
-const RETRY_DELAYS_MS = [200, 500, 1000, 2000, 5000];
+/**
+ * Backoff while Temporal (or the database) fails: ingestion goes on meanwhile, the rows wait in the table. Capped
+ * at 2 s, so a returning Temporal gets its backlog promptly; a failed round costs one refused call per row.
+ */
+const RETRY_DELAYS_MS = [200, 500, 1000, 2000];
 
 /**
  * Starts the GradeSubmission workflow of every payload row still pending, then marks it started: the outbox
@@ -63,7 +66,7 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
         failures = 0;
         if (claimed < batchSize) await nap(options.idlePollMs ?? 1000);
       } catch (error) {
-        const delay = RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] ?? 5000;
+        const delay = RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] ?? 2000;
         failures += 1;
         log.warn('could not start pending workflows; retrying', { error, attempt: failures, delay });
         await sleep(delay);

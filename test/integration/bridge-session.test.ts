@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { connectDatabase } from '../../src/db/client.js';
+import { spawnBridge, type BridgeChild } from '../support/bridge-child.js';
+import { mqttTestEnv, requireEnv } from '../support/env.js';
+import { createFreshDatabase } from '../support/fresh-database.js';
+import { fakeZip, publishFromLanes, writePayloadFiles } from '../support/publish-loops.js';
+import { waitFor } from '../support/wait-for.js';
+
+// Two clients with one id make the broker drop each in turn; the second bridge must refuse, not fight.
+describe('a second bridge on the same MQTT session', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  });
+
+  it('refuses to start with a clear error while the first runs, and starts once the first was killed', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const database = await createFreshDatabase(requireEnv('DATABASE_URL'));
+    cleanups.push(() => database.drop());
+    const mqtt = mqttTestEnv();
+    const env = {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'),
+      TEMPORAL_TASK_QUEUE: `bridge-session-${suffix}`,
+      MQTT_URL: mqtt.url,
+      MQTT_USERNAME: mqtt.username,
+      MQTT_PASSWORD: mqtt.password,
+      MQTT_TOPIC: `submissions-${suffix}`,
+      MQTT_CLIENT_ID: `bridge-${suffix}`,
+    };
+    const first: BridgeChild = await spawnBridge(env);
+    cleanups.push(() => first.kill());
+    await first.waitUntilSubscribed();
+
+    const second = await spawnBridge(env);
+    cleanups.push(() => second.kill());
+    const exit = await Promise.race([
+      second.exited,
+      // Its start (tsx, config, the lock) can take a while on a loaded 2-core machine.
+      new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 90_000).unref()),
+    ]);
+    assert.deepEqual(
+      exit,
+      { code: 1, signal: null },
+      `the second bridge exits with an error; its log:\n${second.log()}`,
+    );
+    assert.match(second.log(), new RegExp(`already consumes the MQTT session 'bridge-${suffix}'`));
+
+    // The first was not disturbed: it still takes every message, each started once.
+    const payloads = Array.from({ length: 40 }, fakeZip);
+    await publishFromLanes({ ...mqtt, topic: env.MQTT_TOPIC }, await writePayloadFiles(payloads.slice(0, 20)), 4);
+    const handle = connectDatabase(database.url, { maxConnections: 1 });
+    cleanups.push(() => handle.close());
+    const stored = async () =>
+      (await handle.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM raw_payloads')).rows[0]?.n;
+    await waitFor(async () => (await stored()) === 20, { timeoutMs: 30_000, description: '20 stored' });
+
+    // A crashed bridge frees the session at once: its successor starts and drains what waited at the broker.
+    await first.kill();
+    await publishFromLanes({ ...mqtt, topic: env.MQTT_TOPIC }, await writePayloadFiles(payloads.slice(20)), 4);
+    const third = await spawnBridge(env);
+    cleanups.push(() => third.stop());
+    await third.waitUntilSubscribed();
+    await waitFor(async () => (await stored()) === 40, { timeoutMs: 30_000, description: '40 stored' });
+
+    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+    cleanups.push(() => connection.close());
+    const temporal = new Client({ connection });
+    const executions = await waitFor(
+      async () => {
+        const { count } = await temporal.workflow.count(`TaskQueue = "${env.TEMPORAL_TASK_QUEUE}"`);
+        return count >= 40 ? count : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, description: '40 executions' },
+    );
+    assert.equal(executions, 40);
+    await third.stop();
+  });
+});
