@@ -109,7 +109,9 @@ describe('database failures are told without their values', () => {
       MQTT_URL: requireEnv('MQTT_URL'),
       MQTT_USERNAME: requireEnv('MQTT_USERNAME'),
       MQTT_PASSWORD: requireEnv('MQTT_PASSWORD'),
-      MQTT_TOPIC: `submissions-${suffix}`,
+      MQTT_PUBLISHER_USERNAME: requireEnv('MQTT_PUBLISHER_USERNAME'),
+      MQTT_PUBLISHER_PASSWORD: requireEnv('MQTT_PUBLISHER_PASSWORD'),
+      MQTT_TOPIC: `submissions/${suffix}`,
       MQTT_CLIENT_ID: `greengrader-bridge-${suffix}`,
     });
     const lines: string[] = [];
@@ -122,8 +124,8 @@ describe('database failures are told without their values', () => {
       // Stored uncompressed, as a zip's STORE entries are: the bytes carry the student's line as it is.
       const payload = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from(`${STUDENT} ${suffix}`)]);
       const publisher = await mqtt.connectAsync(config.MQTT_URL, {
-        username: config.MQTT_USERNAME,
-        password: config.MQTT_PASSWORD,
+        username: config.MQTT_PUBLISHER_USERNAME,
+        password: config.MQTT_PUBLISHER_PASSWORD,
         clientId: `publisher-${suffix}`,
       });
       try {

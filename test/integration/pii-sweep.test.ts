@@ -12,14 +12,11 @@ import { readZipSafely } from '../../src/submission/read-zip-safely.js';
 import { pseudonymOf } from '../../src/submission/pseudonym.js';
 import { requireEnv } from '../support/env.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
-import { findNeedles, textsOfZip, type SearchedText } from '../support/pii-search.js';
+import { findNeedles, textsOfStoredZips, textsOfTables, textsOfZip } from '../support/pii-search.js';
 import { buildPiiSubmissionZip, EXTENSION_DUE_DATE, PII_STUDENTS } from '../support/pii-submission.js';
 import { emptyKeyring } from '../../src/submission/sealed-bytes.js';
 
 const KEY = 'pii-sweep test pseudonym key';
-// raw_payloads still holds the original bytes until the retention work (issue 10, item 2) deletes them
-// once the anonymised copy is stored; until then it is left out of the sweep on purpose.
-const UNSWEPT_TABLES = new Set(['raw_payloads']);
 
 /** Every spelling the sweep looks for; the search folds case, accents and escapes itself. */
 const NEEDLES = [
@@ -115,33 +112,3 @@ void describe('PII sweep: a stored submission holds no trace of its students', (
     );
   });
 });
-
-/** Every row of every table but the unswept ones, as JSON text (bytea renders as hex there). */
-async function textsOfTables(database: DatabaseHandle): Promise<SearchedText[]> {
-  const { rows: tables } = await database.pool.query<{ name: string }>(
-    `select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
-  );
-  const texts: SearchedText[] = [];
-  for (const { name } of tables) {
-    if (UNSWEPT_TABLES.has(name)) continue;
-    const { rows } = await database.pool.query<{ row: string }>(`select row_to_json(t)::text as row from "${name}" t`);
-    texts.push(...rows.map(({ row }, index) => ({ where: `${name} row ${index}`, text: row })));
-  }
-  return texts;
-}
-
-/** Every bytea column of the swept tables, unzipped recursively. */
-async function textsOfStoredZips(database: DatabaseHandle): Promise<SearchedText[]> {
-  const { rows: columns } = await database.pool.query<{ table: string; column: string }>(
-    `select table_name as table, column_name as column from information_schema.columns where table_schema = 'public' and data_type = 'bytea'`,
-  );
-  const texts: SearchedText[] = [];
-  for (const { table, column } of columns) {
-    if (UNSWEPT_TABLES.has(table)) continue;
-    const { rows } = await database.pool.query<{ bytes: Buffer }>(`select "${column}" as bytes from "${table}"`);
-    for (const [index, { bytes }] of rows.entries()) {
-      texts.push(...(await textsOfZip(new Uint8Array(bytes), `${table}.${column} row ${index}`)));
-    }
-  }
-  return texts;
-}

@@ -13,15 +13,30 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import type { Database } from '../../src/db/client.js';
 import { gradingRuns } from '../../src/db/schema.js';
 import type { AutograderExecutor } from '../../src/executors/executor.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.js';
+import { createTemporalLogger } from '../../src/observability/temporal-logger.js';
 import { workflowsPath } from '../../src/workers/orchestrator-worker.js';
 import { kubernetesNodeName, type NodeKind } from '../../src/workers/node-worker.js';
 import { createFreshDatabase } from './fresh-database.js';
 import { requireEnv } from './env.js';
 import { waitFor } from './wait-for.js';
 
-// Worker state changes at INFO drown the test report; warnings and errors still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+/** Lines of Temporal's runtime logger (activity context loggers, worker lifecycle) as our JSON lines, for a test. */
+export const temporalLogTaps = new Set<(line: string) => void>();
+const warnings = new DefaultLogger('WARN');
+const tapped = createTemporalLogger(
+  createLogger({}, (line) => {
+    for (const tap of temporalLogTaps) tap(line);
+  }),
+  'DEBUG',
+);
+// Worker state changes at INFO drown the test report; warnings and errors still show. Taps see every line.
+Runtime.install({
+  logger: new DefaultLogger('TRACE', (entry) => {
+    if (temporalLogTaps.size > 0) tapped.log(entry.level, entry.message, entry.meta);
+    warnings.log(entry.level, entry.message, entry.meta);
+  }),
+});
 
 let bundle: Promise<WorkflowBundle> | undefined;
 /** Webpack takes seconds: one workflow bundle per test process. */
@@ -39,6 +54,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Carbon providers for the orchestrator (typed fakes in tests); default: from the configuration. */
   carbonProviders?: CarbonProvider[];
+  /** Where the stack's components log; default nowhere. */
+  logger?: Logger;
 }
 
 export interface GradingStack {
@@ -110,9 +127,10 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
   return cleanup.unwindOnFailure(async () => {
     const shared = await openSharedResources(config, cleanup);
     const { db, temporal } = shared;
-    const carbon = await loadCarbonSetup(config, silentLogger, options.carbonProviders);
+    const logger = options.logger ?? silentLogger;
+    const carbon = await loadCarbonSetup(config, logger, options.carbonProviders);
     const startOrchestratorWorker = async () =>
-      startOrchestrator(config, silentLogger, { shared, carbon, workflowBundle: await workflowBundle() });
+      startOrchestrator(config, logger, { shared, carbon, workflowBundle: await workflowBundle() });
     let orchestrator = await startOrchestratorWorker();
     const nodes: RunningNode[] = [];
     // Workers stop together, as a process shutdown stops them; a test may already have stopped one.
@@ -134,12 +152,12 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
           ? `${kubernetesNodeName(nodeConfig.K8S_REGION, nodeConfig.K8S_ZONE || undefined)}-${config.NODE_NAME}`
           : undefined);
       const start = kubernetes ? startK8sRegionWorker : startNodeWorker;
-      const node = await start(nodeConfig, silentLogger, { shared, executor, checkInIntervalMs: 1000, nodeName });
+      const node = await start(nodeConfig, logger, { shared, executor, checkInIntervalMs: 1000, nodeName });
       nodes.push(node);
       return node;
     };
     for (let i = 0; i < (options.nodes ?? 1); i++) await startNode();
-    const bridge = options.bridge === false ? null : await startBridgeProcess(config, silentLogger, { shared });
+    const bridge = options.bridge === false ? null : await startBridgeProcess(config, logger, { shared });
     if (bridge) {
       cleanup.push('bridge', () => bridge.stop());
       await bridge.ready;

@@ -1,4 +1,5 @@
 // Looks for personal data in stored text however it is spelt: escaped, accented, NFC or NFD, any case.
+import type pg from 'pg';
 import { readZipSafely } from '../../src/submission/read-zip-safely.js';
 import { decodeText } from '../../src/submission/text-codec.js';
 
@@ -56,4 +57,33 @@ export function findNeedles(texts: readonly SearchedText[], needles: readonly st
     for (const needle of folded) if (haystack.includes(needle)) found.push(`${needle} in ${where}`);
   }
   return found;
+}
+
+/** Every row of every table, as JSON text (bytea renders as hex there). */
+export async function textsOfTables(database: { pool: pg.Pool }): Promise<SearchedText[]> {
+  const { rows: tables } = await database.pool.query<{ name: string }>(
+    `select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+  );
+  const texts: SearchedText[] = [];
+  for (const { name } of tables) {
+    const { rows } = await database.pool.query<{ row: string }>(`select row_to_json(t)::text as row from "${name}" t`);
+    texts.push(...rows.map(({ row }, index) => ({ where: `${name} row ${index}`, text: row })));
+  }
+  return texts;
+}
+
+/** Every bytea column, unzipped recursively (a null column, such as a dropped original, is skipped). */
+export async function textsOfStoredZips(database: { pool: pg.Pool }): Promise<SearchedText[]> {
+  const { rows: columns } = await database.pool.query<{ table: string; column: string }>(
+    `select table_name as table, column_name as column from information_schema.columns where table_schema = 'public' and data_type = 'bytea'`,
+  );
+  const texts: SearchedText[] = [];
+  for (const { table, column } of columns) {
+    const { rows } = await database.pool.query<{ bytes: Buffer | null }>(`select "${column}" as bytes from "${table}"`);
+    for (const [index, { bytes }] of rows.entries()) {
+      if (bytes === null) continue;
+      texts.push(...(await textsOfZip(new Uint8Array(bytes), `${table}.${column} row ${index}`)));
+    }
+  }
+  return texts;
 }
