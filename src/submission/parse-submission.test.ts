@@ -93,7 +93,10 @@ void describe('parseSubmission', () => {
     files.set('__MACOSX/gradescope_data/._alice_student_hw1.py', new Uint8Array([0]));
     const parsed = await parseSubmission(await writeZip(files), options);
     assert.equal(parsed.warnings.length, 1);
-    assert.match(parsed.warnings[0] ?? '', /^Ignored entry #[0-9a-f]{8} \(\.py\): it is outside the submission's root\.$/);
+    assert.match(
+      parsed.warnings[0] ?? '',
+      /^Ignored entry #[0-9a-f]{8} \(\.py\): it is outside the submission's root\.$/,
+    );
     assert.doesNotMatch(parsed.warnings[0] ?? '', /alice/i);
   });
 
