@@ -55,8 +55,8 @@ describe('a bridge whose database is down', () => {
     try {
       await bridge.ready;
       const publisher = await mqtt.connectAsync(config.MQTT_URL, {
-        username: config.MQTT_USERNAME,
-        password: config.MQTT_PASSWORD,
+        username: config.MQTT_PUBLISHER_USERNAME,
+        password: config.MQTT_PUBLISHER_PASSWORD,
         clientId: `keepalive-${randomUUID().slice(0, 8)}`,
       });
       await Promise.all(payloads.map((bytes) => publisher.publishAsync(config.MQTT_TOPIC, bytes, { qos: 1 })));

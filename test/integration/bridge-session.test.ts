@@ -26,9 +26,9 @@ describe('a second bridge on the same MQTT session', () => {
       TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'),
       TEMPORAL_TASK_QUEUE: `bridge-session-${suffix}`,
       MQTT_URL: mqtt.url,
-      MQTT_USERNAME: mqtt.username,
-      MQTT_PASSWORD: mqtt.password,
-      MQTT_TOPIC: `submissions-${suffix}`,
+      MQTT_USERNAME: mqtt.bridge.username,
+      MQTT_PASSWORD: mqtt.bridge.password,
+      MQTT_TOPIC: `submissions/${suffix}`,
       MQTT_CLIENT_ID: `bridge-${suffix}`,
     };
     const first: BridgeChild = await spawnBridge(env);
@@ -51,7 +51,11 @@ describe('a second bridge on the same MQTT session', () => {
 
     // The first was not disturbed: it still takes every message, each started once.
     const payloads = Array.from({ length: 40 }, fakeZip);
-    await publishFromLanes({ ...mqtt, topic: env.MQTT_TOPIC }, await writePayloadFiles(payloads.slice(0, 20)), 4);
+    await publishFromLanes(
+      { url: mqtt.url, ...mqtt.publisher, topic: env.MQTT_TOPIC },
+      await writePayloadFiles(payloads.slice(0, 20)),
+      4,
+    );
     const handle = connectDatabase(database.url, { maxConnections: 1 });
     cleanups.push(() => handle.close());
     const stored = async () =>
@@ -60,7 +64,11 @@ describe('a second bridge on the same MQTT session', () => {
 
     // A crashed bridge frees the session at once: its successor starts and drains what waited at the broker.
     await first.kill();
-    await publishFromLanes({ ...mqtt, topic: env.MQTT_TOPIC }, await writePayloadFiles(payloads.slice(20)), 4);
+    await publishFromLanes(
+      { url: mqtt.url, ...mqtt.publisher, topic: env.MQTT_TOPIC },
+      await writePayloadFiles(payloads.slice(20)),
+      4,
+    );
     const third = await spawnBridge(env);
     cleanups.push(() => third.stop());
     await third.waitUntilSubscribed();

@@ -25,12 +25,12 @@ async function bridgeSetting(temporalAddress: string) {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_TASK_QUEUE: `ingest-outage-${suffix}`,
     MQTT_URL: mqtt.url,
-    MQTT_USERNAME: mqtt.username,
-    MQTT_PASSWORD: mqtt.password,
-    MQTT_TOPIC: `submissions-${suffix}`,
+    MQTT_USERNAME: mqtt.bridge.username,
+    MQTT_PASSWORD: mqtt.bridge.password,
+    MQTT_TOPIC: `submissions/${suffix}`,
     MQTT_CLIENT_ID: `bridge-${suffix}`,
   };
-  const broker = { ...mqtt, topic: env.MQTT_TOPIC };
+  const broker = { url: mqtt.url, ...mqtt.publisher, topic: env.MQTT_TOPIC };
   return { database, env, broker };
 }
 

@@ -25,7 +25,11 @@ export function requireEnv(name: TestEnvName): string {
   return value;
 }
 
-/** Connection details of the MQTT broker the harness started. */
-export function mqttTestEnv(): { url: string; username: string; password: string } {
-  return { url: requireEnv('MQTT_URL'), username: requireEnv('MQTT_USERNAME'), password: requireEnv('MQTT_PASSWORD') };
+/** The harness's MQTT broker: its URL, the bridge's subscribe-only login and the hook's publish-only one. */
+export function mqttTestEnv() {
+  return {
+    url: requireEnv('MQTT_URL'),
+    bridge: { username: requireEnv('MQTT_USERNAME'), password: requireEnv('MQTT_PASSWORD') },
+    publisher: { username: requireEnv('MQTT_PUBLISHER_USERNAME'), password: requireEnv('MQTT_PUBLISHER_PASSWORD') },
+  };
 }

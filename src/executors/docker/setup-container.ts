@@ -11,6 +11,13 @@ export interface BuildLimits {
 /** Defaults of IMAGE_BUILD_MEMORY_BYTES, IMAGE_BUILD_NANO_CPUS and IMAGE_BUILD_PIDS_LIMIT. */
 export const DEFAULT_BUILD_LIMITS: BuildLimits = { memoryBytes: 2 * 1024 ** 3, nanoCpus: 1e9, pidsLimit: 512 };
 
+/** What a shell (bash, dash, busybox) prints when the kernel refuses it a process. */
+const FORK_REFUSED = /\bfork: (?:retry: )?Resource temporarily unavailable|\bcan't fork|\bCannot fork/i;
+
+function processLimitReason(limits: BuildLimits): string {
+  return `setup.sh reached the image build's process limit of ${limits.pidsLimit} (a fork bomb?); raise IMAGE_BUILD_PIDS_LIMIT if it needs more`;
+}
+
 /** A setup run that failed, with why in one line and what setup.sh printed. */
 export interface SetupFailure {
   reason: string;
@@ -42,6 +49,8 @@ export async function runSetupContainer(
       await exited.catch(() => undefined);
       return { reason: stopped, log: log.text() };
     }
+    // The twice-a-second sample can miss a bomb that dies out between two samples; the shell's own complaint cannot.
+    if (FORK_REFUSED.test(log.text())) return { reason: processLimitReason(limits), log: log.text() };
     const state = (await container.inspect()).State;
     if (state.OOMKilled) {
       return {
@@ -77,9 +86,7 @@ async function watchSetup(
       (stats) => stats.pids_stats?.current ?? 0,
       () => 0,
     );
-    if (pids >= limits.pidsLimit) {
-      return `setup.sh reached the image build's process limit of ${limits.pidsLimit} (a fork bomb?); raise IMAGE_BUILD_PIDS_LIMIT if it needs more`;
-    }
+    if (pids >= limits.pidsLimit) return processLimitReason(limits);
     await Promise.race([exited.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
   }
   return null;
