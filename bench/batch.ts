@@ -68,7 +68,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     env: {
       NODE_MAX_CONCURRENT_RUNS: String(CORES),
       GRADER_NANO_CPUS: '1000000000',
-      GRADER_TIMEOUT_SEC: String(Math.max(60, CPU_SEC * 10)),
+      // Generous: on a shared machine a CPU-bound grader gets a fraction of a core; a timeout would not be queueing.
+      GRADER_TIMEOUT_SEC: String(Math.max(120, CPU_SEC * 40)),
       PLACEMENT_POLICY: 'immediate-home',
       ...scenario.env,
     },

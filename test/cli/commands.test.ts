@@ -45,7 +45,8 @@ describe('the greengrader CLI over a graded submission', () => {
     const human = await runCli(['status', String(SUBMISSION_ID)], env);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /Submission 209522918: Homework 1: Calculator/);
-    assert.match(human.stdout, /^1\s+ingest\s+completed\s+graded\s+10\s+10\s/m);
+    // The fixture's dates are in 2023: ingested today, after its late due date, the run is in the regrade lane.
+    assert.match(human.stdout, /^1\s+ingest\s+completed\s+regrade\s+graded\s+10\s+10\s/m);
     assert.ok(human.stdout.includes(ingestWorkflowId(sha256)));
 
     const status = await runCliJson<SubmissionStatus>(['status', String(SUBMISSION_ID)], env);
@@ -68,6 +69,8 @@ describe('the greengrader CLI over a graded submission', () => {
     assert.equal(run.state, 'completed');
     assert.equal(run.outcome, 'graded');
     assert.equal(run.score, 10);
+    assert.equal(run.lane, 'regrade');
+    assert.equal(run.waitingForSlot, false);
     assert.equal(run.nodeName, stack.nodes[0]?.nodeName);
     assert.match(run.receivedAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     assert.ok(run.turnaroundTimeMs !== null && run.turnaroundTimeMs > 0);
@@ -79,11 +82,11 @@ describe('the greengrader CLI over a graded submission', () => {
     const [header, row] = human.stdout.trimEnd().split('\n');
     assert.match(
       header ?? '',
-      /^SUBMISSION\s+ASSIGNMENT\s+STORED\s+RUNS\s+LATEST\s+OUTCOME\s+SCORE\s+GRADESCOPE\s+NODE$/,
+      /^SUBMISSION\s+ASSIGNMENT\s+STORED\s+RUNS\s+LATEST\s+LANE\s+OUTCOME\s+SCORE\s+GRADESCOPE\s+NODE$/,
     );
     assert.match(
       row ?? '',
-      /^\s*209522918\s+3634596 Homework 1: Calculator\s+.*\s+1\s+ingest completed\s+graded\s+10\s+10\s/,
+      /^\s*209522918\s+3634596 Homework 1: Calculator\s+.*\s+1\s+ingest completed\s+regrade\s+graded\s+10\s+10\s/,
     );
 
     const list = await runCliJson<SubmissionList>(['list'], env);
