@@ -168,6 +168,8 @@ async function kubernetesSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
         zone,
         labelKeys: { region: config.K8S_REGION_LABEL, zone: config.K8S_ZONE_LABEL },
         unschedulableTimeoutSec: config.K8S_UNSCHEDULABLE_TIMEOUT_SEC,
+        diskLimitBytes: config.GRADER_DISK_LIMIT_BYTES,
+        readOnlyRootFilesystem: config.K8S_GRADER_READ_ONLY_ROOT,
       }),
   };
 }

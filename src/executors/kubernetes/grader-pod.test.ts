@@ -62,6 +62,19 @@ describe('the grader pod', () => {
     assert.deepEqual(container?.resources?.requests, container?.resources?.limits);
   });
 
+  it('has a read-only root and writes only to a 1 GiB scratch emptyDir, unless the grader opts out', () => {
+    assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
+    assert.deepEqual(spec?.volumes?.find((volume) => volume.name === 'scratch')?.emptyDir, {
+      sizeLimit: String(1024 ** 3),
+    });
+    const scratch = container?.volumeMounts
+      ?.filter((mount) => mount.name === 'scratch')
+      .map((mount) => mount.mountPath);
+    assert.deepEqual(scratch, ['/autograder', '/tmp', '/var/tmp', '/root', '/home', '/run']);
+    const writable = buildGraderPod(job, Buffer.from('payload'), { ...options, readOnlyRootFilesystem: false });
+    assert.equal(writable.pod.spec?.containers[0]?.securityContext?.readOnlyRootFilesystem, false);
+  });
+
   it('names the image in the registry with the Docker executor tag scheme', () => {
     assert.equal(image, `registry.example.edu/gg/assignment-12:${'ab'.repeat(8)}`);
     assert.equal(container?.image, image);

@@ -8,6 +8,9 @@ import { ANNOTATIONS, LABELS, MANAGED_BY, runNames } from './run-names.js';
 
 export const GRADER_CONTAINER = 'grader';
 
+/** Folders the grader may write to, each a subPath of the one size-limited scratch emptyDir. HOME is /root. */
+const WRITABLE = ['/autograder', '/tmp', '/var/tmp', '/root', '/home', '/run'];
+
 /** The pod of one run and the Secret holding its submission, ready to create. */
 export interface GraderPodSpec {
   pod: V1Pod;
@@ -103,12 +106,25 @@ export function buildGraderPod(job: AutograderJob, payload: Buffer, options: Res
             capabilities: { drop: ['ALL'] }, // root in the container keeps no kernel privileges
             allowPrivilegeEscalation: false, // setuid binaries cannot regain them
             privileged: false,
+            // Where the grader allows it (options.readOnlyRootFilesystem): the image cannot be changed or grow.
+            readOnlyRootFilesystem: options.readOnlyRootFilesystem,
           },
-          volumeMounts: [{ name: 'input', mountPath: INPUT_DIR, readOnly: true }],
+          volumeMounts: [
+            { name: 'input', mountPath: INPUT_DIR, readOnly: true },
+            ...WRITABLE.map((path) => ({
+              name: 'scratch',
+              mountPath: path,
+              subPath: path.slice(1).replace(/\//g, '-'),
+            })),
+          ],
         },
       ],
-      // Readable by an image's non-root user too; the grader sees the submission anyway.
-      volumes: [{ name: 'input', secret: { secretName: names.secret, defaultMode: 0o444 } }],
+      volumes: [
+        // Readable by an image's non-root user too; the grader sees the submission anyway.
+        { name: 'input', secret: { secretName: names.secret, defaultMode: 0o444 } },
+        // One volume for all writable folders: the kubelet evicts the pod once they hold more than sizeLimit.
+        { name: 'scratch', emptyDir: { sizeLimit: String(options.diskLimitBytes) } },
+      ],
     },
   };
   const secret: V1Secret = {

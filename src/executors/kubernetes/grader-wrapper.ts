@@ -1,5 +1,6 @@
 import type { GraderLimits } from '../executor.js';
 import { parseChildCpuMs } from '../cpu-times.js';
+import { PRISTINE_AUTOGRADER } from '../docker/grader-sandbox.js';
 
 /** Where the submission Secret is mounted (read-only); the wrapper unpacks it into /autograder. */
 export const INPUT_DIR = '/greengrader/input';
@@ -33,8 +34,11 @@ export function graderWrapperScript(limits: GraderLimits): string {
   const d = '/tmp/.greengrader';
   const trailerStart = `printf '\\n%s\\n' '${BEGIN}'`;
   return [
-    `mkdir -p ${d} /autograder/submission /autograder/results && chmod 777 /autograder/results`,
-    `if ! tar -xzf ${INPUT_DIR}/${INPUT_KEY} -C /autograder 2>${d}/input-error; then`,
+    // /autograder is an empty scratch folder: fill it from the image's pristine copy (ensureAssignmentImage).
+    `mkdir -p ${d} && : > ${d}/input-error`,
+    `cp -a ${PRISTINE_AUTOGRADER}/. /autograder/ 2>${d}/input-error`,
+    'mkdir -p /autograder/submission /autograder/results && chmod 777 /autograder/results',
+    `if [ -s ${d}/input-error ] || ! tar -xzf ${INPUT_DIR}/${INPUT_KEY} -C /autograder 2>>${d}/input-error; then`,
     `  ${trailerStart}; echo "stage=input"; echo "error=$(head -c 500 ${d}/input-error | tr '\\n' ' ')"`,
     `  echo '${END}'; exit ${INPUT_FAILED_EXIT}`,
     'fi',

@@ -39,6 +39,17 @@ export interface KubernetesExecutorOptions {
   labelKeys?: TopologyLabelKeys;
   /** Limits come from the job (CPU, memory); ephemeral storage is a cluster concern. Default 4 GiB (the original's). */
   ephemeralStorageBytes?: number;
+  /**
+   * `sizeLimit` of the pod's scratch emptyDir, which holds every folder the grader writes (/autograder, /tmp,
+   * /var/tmp, HOME=/root, /home, /run); over it the kubelet evicts the pod. Default 1 GiB, the Docker cap
+   * (GRADER_DISK_LIMIT_BYTES). Keep it within `ephemeralStorageBytes`.
+   */
+  diskLimitBytes?: number;
+  /**
+   * Default true: the image is read-only and only the scratch folders are writable. Set false for a grader that
+   * must write elsewhere at run time (e.g. `pip install` into /usr/local) — K8S_GRADER_READ_ONLY_ROOT=false.
+   */
+  readOnlyRootFilesystem?: boolean;
   requests?: GraderRequests;
   /** A pod still unbound this long after creation fails with PodUnschedulableError. Default 120 s. */
   unschedulableTimeoutSec?: number;
@@ -71,6 +82,8 @@ export function resolveOptions(options: KubernetesExecutorOptions): ResolvedKube
     imagePullSecrets: options.imagePullSecrets ?? [],
     labelKeys: options.labelKeys ?? defaultLabelKeys,
     ephemeralStorageBytes: options.ephemeralStorageBytes ?? 4 * 1024 ** 3,
+    diskLimitBytes: options.diskLimitBytes ?? 1024 ** 3,
+    readOnlyRootFilesystem: options.readOnlyRootFilesystem ?? true,
     requests: options.requests ?? {},
     unschedulableTimeoutSec: options.unschedulableTimeoutSec ?? 120,
     startupAllowanceSec: options.startupAllowanceSec ?? 300,
