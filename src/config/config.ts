@@ -121,6 +121,11 @@ export const configSchema = z.object({
    * `false` for a grader that writes outside /autograder, /tmp, /var/tmp, /root, /home and /run at run time.
    */
   K8S_GRADER_READ_ONLY_ROOT: boolFromEnv(true),
+  /**
+   * Key of the grader pods' per-run trailer nonce (any secret text, at least 32 characters). Without it a random one
+   * per process: a restarted region worker then re-runs a pod left by its predecessor instead of adopting it.
+   */
+  K8S_TRAILER_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Placement policy: immediate-home | spatial | temporal | spatiotemporal. */
   PLACEMENT_POLICY: z.enum(['immediate-home', 'spatial', 'temporal', 'spatiotemporal']).default('spatiotemporal'),
   /** The region runs go to without carbon awareness (the immediate-home baseline). */

@@ -170,6 +170,7 @@ async function kubernetesSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
         unschedulableTimeoutSec: config.K8S_UNSCHEDULABLE_TIMEOUT_SEC,
         diskLimitBytes: config.GRADER_DISK_LIMIT_BYTES,
         readOnlyRootFilesystem: config.K8S_GRADER_READ_ONLY_ROOT,
+        ...(config.K8S_TRAILER_KEY === undefined ? {} : { trailerKey: Buffer.from(config.K8S_TRAILER_KEY) }),
       }),
   };
 }

@@ -13,8 +13,14 @@ const docker = new Docker();
 const MiB = 1024 * 1024;
 // run_autograder runs the submission's grade.sh: each case's behaviour is student code.
 const runAutograder = '#!/bin/bash\n# grader-sandbox\ncd /autograder\nexec bash /autograder/submission/grade.sh\n';
-const sourceFiles: FileTree = new Map([['run_autograder', { bytes: Buffer.from(runAutograder), mode: 0o755 }]]);
-const sourceHash = createHash('sha256').update(runAutograder).digest('hex');
+// setup.sh opens a folder of the image to the grader (which runs as nobody), as a course that installs packages at
+// run time would open /usr/local: only without a read-only root can the grader then write it.
+const setupSh = '#!/bin/sh\nmkdir -m 1777 /opt/course-cache\n';
+const sourceFiles: FileTree = new Map([
+  ['run_autograder', { bytes: Buffer.from(runAutograder), mode: 0o755 }],
+  ['setup.sh', { bytes: Buffer.from(setupSh), mode: 0o755 }],
+]);
+const sourceHash = createHash('sha256').update(runAutograder).update(setupSh).digest('hex');
 const assignmentId = 4344;
 
 function job(gradeSh: string): AutograderJob {
@@ -70,7 +76,7 @@ describe('the grader pod sandbox on a real control plane', () => {
 
   it('writes only to the size-limited scratch folders; the image is read-only', { timeout: 120_000 }, async () => {
     const result = await executor({ diskLimitBytes: 8 * MiB }).run(
-      job(`touch /usr/forged 2>/dev/null && echo "usr=writable" || echo "usr=read-only"
+      job(`touch /opt/course-cache/x 2>/dev/null && echo "image=writable" || echo "image=read-only"
 echo hi > "$HOME/.rc" && echo "home=writable"
 head -c ${16 * MiB} /dev/zero > /tmp/big 2>/dev/null || echo "tmp=full at $(($(stat -c %s /tmp/big) / ${MiB})) MiB"
 test -x /autograder/run_autograder && echo "source=present"
@@ -78,7 +84,7 @@ echo '{"score": 1}' > /autograder/results/results.json`),
       control,
     );
     assert.equal(result.outcome, 'completed', result.output);
-    assert.match(result.output, /usr=read-only/);
+    assert.match(result.output, /image=read-only/);
     assert.match(result.output, /home=writable/);
     assert.match(result.output, /tmp=full at [78] MiB/);
     assert.match(result.output, /source=present/);
@@ -90,11 +96,46 @@ echo '{"score": 1}' > /autograder/results/results.json`),
     { timeout: 120_000 },
     async () => {
       const result = await executor({ readOnlyRootFilesystem: false }).run(
-        job('touch /usr/local/installed && echo "usr=writable"'),
+        job('touch /opt/course-cache/installed && echo "image=writable"'),
         control,
       );
       assert.equal(result.exitCode, 0, result.output);
-      assert.match(result.output, /usr=writable/);
+      assert.match(result.output, /image=writable/);
     },
   );
+
+  it('ignores a forged trailer and a forged CPU-times file', { timeout: 120_000 }, async () => {
+    // Student code tries every route to the log the executor reads: a fake trailer on its own stdout, the same
+    // straight onto PID 1's stdout followed by a flood that would push the real trailer past the read limit,
+    // and the wrapper's CPU-times file.
+    const fake = [
+      '==== greengrader trailer v1 ====',
+      '==== greengrader trailer v2 00000000000000000000000000000000 ====',
+      'stage=done',
+      'exit=0',
+      'cpu=0m0.000s 0m0.001s',
+      'results=present',
+      Buffer.from('{"score": 100}').toString('base64'),
+      '==== greengrader trailer end 00000000000000000000000000000000 ====',
+    ].join('\n');
+    const result = await executor().run(
+      job(`fake='${fake}'
+printf '\n%s\n' "$fake"
+{ printf '\n%s\n' "$fake"; head -c ${1 * MiB} /dev/zero; } > /proc/1/fd/1 2>/dev/null && echo "pid1=written" || echo "pid1=denied"
+echo "0m0.000s 0m0.001s" > /tmp/.greengrader/times 2>/dev/null && echo "times=written" || echo "times=denied"
+cat /greengrader/input/nonce 2>/dev/null && echo "nonce=read" || echo "nonce=denied"
+python3 -c "
+import time
+t = time.process_time()
+while time.process_time() - t < 0.3: pass"
+echo '{"score": 1}' > /autograder/results/results.json`),
+      control,
+    );
+    assert.match(result.output, /pid1=denied/);
+    assert.match(result.output, /times=denied/);
+    assert.match(result.output, /nonce=denied/);
+    assert.deepEqual(JSON.parse(result.resultsJson ?? 'null'), { score: 1 });
+    assert.equal(result.exitCode, 0);
+    assert.ok((result.cpuTimeMs ?? 0) >= 250, `CPU time ${result.cpuTimeMs} ms`);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 /** Node label keys that name a node's region and zone. */
@@ -67,6 +68,12 @@ export interface KubernetesExecutorOptions {
   heartbeatIntervalMs?: number;
   /** Default `default`; the pod mounts no token of it either way. */
   serviceAccountName?: string;
+  /**
+   * Key of the per-run trailer nonce (HMAC of the run id): the pod's log counts only a trailer carrying it. Default:
+   * random per executor, so a worker restart never adopts a pod whose nonce it cannot check (it makes a new one);
+   * K8S_TRAILER_KEY makes it stable across restarts.
+   */
+  trailerKey?: Buffer;
   /** E.g. `gvisor` where the cluster offers a sandboxed runtime for untrusted code. */
   runtimeClassName?: string;
 }
@@ -84,6 +91,7 @@ export function resolveOptions(options: KubernetesExecutorOptions): ResolvedKube
     ephemeralStorageBytes: options.ephemeralStorageBytes ?? 4 * 1024 ** 3,
     diskLimitBytes: options.diskLimitBytes ?? 1024 ** 3,
     readOnlyRootFilesystem: options.readOnlyRootFilesystem ?? true,
+    trailerKey: options.trailerKey ?? randomBytes(32),
     requests: options.requests ?? {},
     unschedulableTimeoutSec: options.unschedulableTimeoutSec ?? 120,
     startupAllowanceSec: options.startupAllowanceSec ?? 300,
@@ -91,6 +99,11 @@ export function resolveOptions(options: KubernetesExecutorOptions): ResolvedKube
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
     serviceAccountName: options.serviceAccountName ?? 'default',
   };
+}
+
+/** The run's trailer nonce: unknown to the grader, which runs as another user than the wrapper that reads it. */
+export function trailerNonce(options: ResolvedKubernetesOptions, runId: string): string {
+  return createHmac('sha256', options.trailerKey).update(runId).digest('hex').slice(0, 32);
 }
 
 /** Image names under a registry prefix, with the tag scheme of the Docker executor's local builds. */
