@@ -67,7 +67,10 @@ export const configSchema = z.object({
   GRADER_PIDS_LIMIT: intFromEnv(256),
   GRADER_STDOUT_MAX_BYTES: intFromEnv(1 * MiB),
   GRADER_RESULTS_MAX_BYTES: intFromEnv(1 * MiB),
-  /** Bytes each writable folder of a Docker grader holds (/autograder, /tmp, HOME…); a full one gives ENOSPC. */
+  /**
+   * Bytes each writable folder of a Docker grader holds (/autograder, /tmp, HOME…); a full one gives ENOSPC. On
+   * Kubernetes: the sizeLimit of the scratch emptyDir holding all of them (over it, the pod is evicted).
+   */
   GRADER_DISK_LIMIT_BYTES: intFromEnv(1024 * MiB),
   /** Open files per grader process (the `nofile` ulimit). */
   GRADER_NOFILE_LIMIT: intFromEnv(4096),
@@ -113,6 +116,16 @@ export const configSchema = z.object({
   K8S_ZONE_LABEL: z.string().default('topology.kubernetes.io/zone'),
   /** A pod no node of the region takes within this long fails the run on this region (another is tried). */
   K8S_UNSCHEDULABLE_TIMEOUT_SEC: intFromEnv(120),
+  /**
+   * Grader pods get a read-only root filesystem, writing only to a scratch emptyDir of GRADER_DISK_LIMIT_BYTES.
+   * `false` for a grader that writes outside /autograder, /tmp, /var/tmp, /root, /home and /run at run time.
+   */
+  K8S_GRADER_READ_ONLY_ROOT: boolFromEnv(true),
+  /**
+   * Key of the grader pods' per-run trailer nonce (any secret text, at least 32 characters). Without it a random one
+   * per process: a restarted region worker then re-runs a pod left by its predecessor instead of adopting it.
+   */
+  K8S_TRAILER_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Placement policy: immediate-home | spatial | temporal | spatiotemporal. */
   PLACEMENT_POLICY: z.enum(['immediate-home', 'spatial', 'temporal', 'spatiotemporal']).default('spatiotemporal'),
   /** The region runs go to without carbon awareness (the immediate-home baseline). */

@@ -8,6 +8,7 @@ import { DockerExecutor } from '../executors/docker/docker-executor.js';
 import type { AutograderExecutor } from '../executors/executor.js';
 import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.js';
 import { loadKubeConfig, type KubeConfigSource } from '../executors/kubernetes/kube-config.js';
+import { ensureGraderNetworkPolicy, GRADER_NETWORK_POLICY } from '../executors/kubernetes/network-policy.js';
 import { registryImageNamer } from '../executors/kubernetes/options.js';
 import { removeLeftoverContainers } from '../executors/docker/remove-leftover-containers.js';
 import type { Logger } from '../observability/logger.js';
@@ -60,7 +61,7 @@ interface NodeSetup {
 export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNodeWorker> {
   const { config, db } = deps;
   const kind = deps.kind ?? 'docker';
-  const setup = kind === 'kubernetes' ? kubernetesSetup(deps) : await dockerSetup(deps);
+  const setup = kind === 'kubernetes' ? await kubernetesSetup(deps) : await dockerSetup(deps);
   const { nodeName, hardware, maxConcurrentRuns, executor } = setup;
   const log = deps.logger.child({ node: nodeName });
   const taskQueue = nodeTaskQueue(nodeName);
@@ -131,15 +132,18 @@ async function dockerSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
  * A Kubernetes region as one candidate, named `k8s-REGION[.ZONE]`. Its row describes the region, not a machine:
  * cpu model `kubernetes`, cores = capacity (`K8S_MAX_CONCURRENT_RUNS`), clock 0, one socket, memory = capacity ×
  * the grader's memory limit, no IP or cache. A retry adopts or removes what an earlier attempt left, so there is
- * nothing to sweep at start.
+ * nothing to sweep at start. It does not start unless its grader pods are behind the deny-all NetworkPolicy.
  */
-function kubernetesSetup(deps: NodeWorkerDeps): NodeSetup {
+async function kubernetesSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
   const { config } = deps;
   const region = config.K8S_REGION;
   if (!region) throw new ConfigError('a Kubernetes worker needs K8S_REGION (--k8s-region REGION)');
   const zone = config.K8S_ZONE || undefined;
   const capacity = config.K8S_MAX_CONCURRENT_RUNS;
   if (capacity < 1) throw new ConfigError('K8S_MAX_CONCURRENT_RUNS must be at least 1');
+  const kubeConfig = loadKubeConfig(kubeConfigSource(config));
+  const policy = await ensureGraderNetworkPolicy(kubeConfig, config.K8S_NAMESPACE);
+  deps.logger.info('grader network policy', { namespace: config.K8S_NAMESPACE, name: GRADER_NETWORK_POLICY, policy });
   return {
     nodeName: deps.nodeName ?? kubernetesNodeName(region, zone),
     region,
@@ -157,13 +161,16 @@ function kubernetesSetup(deps: NodeWorkerDeps): NodeSetup {
     executor:
       deps.executor ??
       new KubernetesExecutor({
-        kubeConfig: loadKubeConfig(kubeConfigSource(config)),
+        kubeConfig,
         namespace: config.K8S_NAMESPACE,
         imageFor: registryImageNamer(config.K8S_IMAGE_REGISTRY),
         region,
         zone,
         labelKeys: { region: config.K8S_REGION_LABEL, zone: config.K8S_ZONE_LABEL },
         unschedulableTimeoutSec: config.K8S_UNSCHEDULABLE_TIMEOUT_SEC,
+        diskLimitBytes: config.GRADER_DISK_LIMIT_BYTES,
+        readOnlyRootFilesystem: config.K8S_GRADER_READ_ONLY_ROOT,
+        ...(config.K8S_TRAILER_KEY === undefined ? {} : { trailerKey: Buffer.from(config.K8S_TRAILER_KEY) }),
       }),
   };
 }

@@ -3,7 +3,7 @@ import type { AutograderExecution, ExecutionPlacement, GraderLimits } from '../e
 import { isForbidden, PodFailedError } from './errors.js';
 import { GRADER_CONTAINER } from './grader-pod.js';
 import { maxLogBytes, parseGraderLog } from './grader-wrapper.js';
-import type { ResolvedKubernetesOptions } from './options.js';
+import { trailerNonce, type ResolvedKubernetesOptions } from './options.js';
 import { graderStatus, type PodEnd, type PodTimeline } from './wait-for-pod.js';
 
 /** Where the pod actually ran. */
@@ -28,6 +28,7 @@ export async function collectExecution(
   end: PodEnd,
   limits: GraderLimits,
   options: ResolvedKubernetesOptions,
+  runId: string,
 ): Promise<Omit<KubernetesExecution, 'pod' | 'imageTag' | 'imageBuildMs' | 'imageReadyAt'>> {
   const { pod } = end;
   const name = pod.metadata?.name ?? '';
@@ -44,7 +45,7 @@ export async function collectExecution(
     throw new PodFailedError(name, 'did not start within activeDeadlineSeconds');
   }
   const log = await readLog(api, options.namespace, name, maxLogBytes(limits));
-  const { output, outputTruncated, trailer } = parseGraderLog(log, limits);
+  const { output, outputTruncated, trailer } = parseGraderLog(log, limits, trailerNonce(options, runId));
   if (trailer?.stage === 'input') throw new PodFailedError(name, `could not unpack the submission: ${trailer.error}`);
   const timedOut = end.kind === 'overran' || deadlineExceeded || trailer?.timedOut === true;
   const oomKilled = terminated?.reason === 'OOMKilled';

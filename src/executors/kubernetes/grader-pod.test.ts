@@ -52,7 +52,8 @@ describe('the grader pod', () => {
     assert.equal(spec?.restartPolicy, 'Never');
     assert.equal(spec?.automountServiceAccountToken, false);
     assert.equal(spec?.activeDeadlineSeconds, 600 + 300);
-    assert.deepEqual(container?.securityContext?.capabilities, { drop: ['ALL'] });
+    // The root wrapper keeps these to run the grader as nobody, who has none.
+    assert.deepEqual(container?.securityContext?.capabilities, { drop: ['ALL'], add: ['SETUID', 'SETGID', 'KILL'] });
     assert.equal(container?.securityContext?.allowPrivilegeEscalation, false);
     assert.deepEqual(container?.resources?.limits, {
       cpu: '1500m',
@@ -60,6 +61,19 @@ describe('the grader pod', () => {
       'ephemeral-storage': String(4 * 1024 ** 3),
     });
     assert.deepEqual(container?.resources?.requests, container?.resources?.limits);
+  });
+
+  it('has a read-only root and writes only to a 1 GiB scratch emptyDir, unless the grader opts out', () => {
+    assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
+    assert.deepEqual(spec?.volumes?.find((volume) => volume.name === 'scratch')?.emptyDir, {
+      sizeLimit: String(1024 ** 3),
+    });
+    const scratch = container?.volumeMounts
+      ?.filter((mount) => mount.name === 'scratch')
+      .map((mount) => mount.mountPath);
+    assert.deepEqual(scratch, ['/autograder', '/tmp', '/var/tmp', '/root', '/home', '/run']);
+    const writable = buildGraderPod(job, Buffer.from('payload'), { ...options, readOnlyRootFilesystem: false });
+    assert.equal(writable.pod.spec?.containers[0]?.securityContext?.readOnlyRootFilesystem, false);
   });
 
   it('names the image in the registry with the Docker executor tag scheme', () => {

@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import type { V1OwnerReference, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { AutograderJob } from '../executor.js';
-import { graderWrapperScript, INPUT_DIR, INPUT_KEY } from './grader-wrapper.js';
-import type { ResolvedKubernetesOptions } from './options.js';
+import { graderWrapperScript, INPUT_DIR, INPUT_KEY, NONCE_KEY } from './grader-wrapper.js';
+import { trailerNonce, type ResolvedKubernetesOptions } from './options.js';
 import { ANNOTATIONS, LABELS, MANAGED_BY, runNames } from './run-names.js';
 
 export const GRADER_CONTAINER = 'grader';
+
+/** Folders the grader may write to, each a subPath of the one size-limited scratch emptyDir. HOME is /root. */
+const WRITABLE = ['/autograder', '/tmp', '/var/tmp', '/root', '/home', '/run'];
 
 /** The pod of one run and the Secret holding its submission, ready to create. */
 export interface GraderPodSpec {
@@ -40,6 +43,7 @@ export function buildGraderPod(job: AutograderJob, payload: Buffer, options: Res
     [LABELS.assignment]: String(job.assignmentId),
   };
   const submissionId = submissionIdOf(job.metadataJson);
+  const nonce = trailerNonce(options, job.runId);
   const zoneTerm =
     options.zone === undefined ? [] : [{ key: options.labelKeys.zone, operator: 'In', values: [options.zone] }];
   const pod: V1Pod = {
@@ -100,15 +104,40 @@ export function buildGraderPod(job: AutograderJob, payload: Buffer, options: Res
             },
           },
           securityContext: {
-            capabilities: { drop: ['ALL'] }, // root in the container keeps no kernel privileges
+            // The root wrapper keeps only what it needs to run the grader as `nobody` and to signal it; the grader
+            // loses even these when it changes user.
+            capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID', 'KILL'] },
             allowPrivilegeEscalation: false, // setuid binaries cannot regain them
             privileged: false,
+            // Where the grader allows it (options.readOnlyRootFilesystem): the image cannot be changed or grow.
+            readOnlyRootFilesystem: options.readOnlyRootFilesystem,
           },
-          volumeMounts: [{ name: 'input', mountPath: INPUT_DIR, readOnly: true }],
+          volumeMounts: [
+            { name: 'input', mountPath: INPUT_DIR, readOnly: true },
+            ...WRITABLE.map((path) => ({
+              name: 'scratch',
+              mountPath: path,
+              subPath: path.slice(1).replace(/\//g, '-'),
+            })),
+          ],
         },
       ],
-      // Readable by an image's non-root user too; the grader sees the submission anyway.
-      volumes: [{ name: 'input', secret: { secretName: names.secret, defaultMode: 0o444 } }],
+      volumes: [
+        // Readable by an image's non-root user too; the grader sees the submission anyway.
+        // The nonce is the wrapper's (root) alone; the grader runs as `nobody`.
+        {
+          name: 'input',
+          secret: {
+            secretName: names.secret,
+            items: [
+              { key: INPUT_KEY, path: INPUT_KEY, mode: 0o444 },
+              { key: NONCE_KEY, path: NONCE_KEY, mode: 0o400 },
+            ],
+          },
+        },
+        // One volume for all writable folders: the kubelet evicts the pod once they hold more than sizeLimit.
+        { name: 'scratch', emptyDir: { sizeLimit: String(options.diskLimitBytes) } },
+      ],
     },
   };
   const secret: V1Secret = {
@@ -116,11 +145,12 @@ export function buildGraderPod(job: AutograderJob, payload: Buffer, options: Res
     kind: 'Secret',
     type: 'Opaque',
     metadata: { name: names.secret, namespace: options.namespace, labels },
-    data: { [INPUT_KEY]: payload.toString('base64') },
+    data: { [INPUT_KEY]: payload.toString('base64'), [NONCE_KEY]: Buffer.from(nonce).toString('base64') },
   };
   const specHash = createHash('sha256')
     .update(JSON.stringify(pod.spec))
     .update(createHash('sha256').update(payload).digest('hex'))
+    .update(nonce) // a pod made with another executor's key has a nonce we cannot check: never adopt it
     .digest('hex')
     .slice(0, 32);
   pod.metadata = { ...pod.metadata, annotations: { ...pod.metadata?.annotations, [ANNOTATIONS.specHash]: specHash } };

@@ -1,12 +1,18 @@
 import type { GraderLimits } from '../executor.js';
 import { parseChildCpuMs } from '../cpu-times.js';
+import { PRISTINE_AUTOGRADER } from '../docker/grader-sandbox.js';
 
 /** Where the submission Secret is mounted (read-only); the wrapper unpacks it into /autograder. */
 export const INPUT_DIR = '/greengrader/input';
 export const INPUT_KEY = 'payload.tgz';
+/** The run's trailer nonce, readable by root (the wrapper) only. */
+export const NONCE_KEY = 'nonce';
+/** The grader runs as this user, so it cannot touch PID 1's stdout, the nonce or the wrapper's files. */
+const GRADER_UID = 65534;
 
-const BEGIN = '==== greengrader trailer v1 ====';
-const END = '==== greengrader trailer end ====';
+// Each carries the run's nonce: a trailer the grader prints itself cannot, so it is not taken for ours.
+const begin = (nonce: string): string => `==== greengrader trailer v2 ${nonce} ====`;
+const end = (nonce: string): string => `==== greengrader trailer end ${nonce} ====`;
 // Wrapper exit code when the input could not be unpacked: an infrastructure fault, not the grader's.
 const INPUT_FAILED_EXIT = 121;
 // After the in-pod timeout's TERM, a grader that ignores it gets KILL this much later.
@@ -28,22 +34,33 @@ const DRAIN_STEP_SEC = 0.02;
  * cannot keep the pod alive; whatever escaped the group (setsid) gets a short drain and then `kill -9 -1`. The
  * capped copy is written unbuffered (`stdbuf -o0` where coreutils has it) so such a kill loses no kept output.
  * The trailer comes after the grader's output has ended, so the last trailer in the log is ours.
+ *
+ * The trailer cannot be forged: the wrapper (root) reads the run's nonce from a root-only file of the Secret and
+ * runs the grader as `nobody` (setpriv), which cannot read that file, open PID 1's stdout (/proc/1/fd/1) or the
+ * wrapper's 0700 folder (CPU times, dropped bytes); only a trailer carrying the nonce counts.
  */
 export function graderWrapperScript(limits: GraderLimits): string {
   const d = '/tmp/.greengrader';
-  const trailerStart = `printf '\\n%s\\n' '${BEGIN}'`;
+  const trailerStart = `printf '\\n%s\\n' "==== greengrader trailer v2 $n ===="`;
+  const trailerEnd = `echo "==== greengrader trailer end $n ===="`;
   return [
-    `mkdir -p ${d} /autograder/submission /autograder/results && chmod 777 /autograder/results`,
-    `if ! tar -xzf ${INPUT_DIR}/${INPUT_KEY} -C /autograder 2>${d}/input-error; then`,
+    `n=$(cat ${INPUT_DIR}/${NONCE_KEY})`,
+    // /autograder is an empty scratch folder: fill it from the image's pristine copy (ensureAssignmentImage).
+    `mkdir -p ${d} && chmod 700 ${d} && : > ${d}/input-error`,
+    `cp -a ${PRISTINE_AUTOGRADER}/. /autograder/ 2>${d}/input-error`,
+    'mkdir -p /autograder/submission /autograder/results && chmod 777 /autograder/results',
+    `if [ -s ${d}/input-error ] || ! tar -xzf ${INPUT_DIR}/${INPUT_KEY} -C /autograder 2>>${d}/input-error; then`,
     `  ${trailerStart}; echo "stage=input"; echo "error=$(head -c 500 ${d}/input-error | tr '\\n' ' ')"`,
-    `  echo '${END}'; exit ${INPUT_FAILED_EXIT}`,
+    `  ${trailerEnd}; exit ${INPUT_FAILED_EXIT}`,
     'fi',
+    // The grader (as nobody) may write all of /autograder and the scratch folders, as it could as root.
+    'chmod -R a+rwX /autograder && chmod 1777 /tmp /var/tmp /root /home /run 2>/dev/null',
     'cd /autograder',
     `mkfifo ${d}/output`,
     "cap=head; command -v stdbuf >/dev/null 2>&1 && cap='stdbuf -o0 head'",
     `{ $cap -c ${limits.outputMaxBytes}; wc -c > ${d}/dropped; : > ${d}/drained; } < ${d}/output &`,
     's=$(date +%s%3N)',
-    `timeout -k ${KILL_AFTER_SEC} ${limits.timeoutSec} /autograder/run_autograder > ${d}/output 2>&1 &`,
+    `timeout -k ${KILL_AFTER_SEC} ${limits.timeoutSec} setpriv --reuid=${GRADER_UID} --regid=${GRADER_UID} --clear-groups /autograder/run_autograder > ${d}/output 2>&1 &`,
     't=$!',
     'wait $t; code=$?',
     'e=$(date +%s%3N)',
@@ -61,7 +78,7 @@ export function graderWrapperScript(limits: GraderLimits): string {
     'if [ -f /autograder/results/results.json ]; then',
     `  echo "results=present"; head -c ${limits.resultsMaxBytes + 1} /autograder/results/results.json | base64`,
     'else echo "results=absent"; fi',
-    `echo '${END}'`,
+    trailerEnd,
     'exit $code',
   ].join('\n');
 }
@@ -92,10 +109,12 @@ export type Trailer =
 export function parseGraderLog(
   log: string,
   limits: GraderLimits,
+  nonce: string,
 ): { output: string; outputTruncated: boolean; trailer: Trailer | null } {
+  const BEGIN = begin(nonce);
   const start = log.lastIndexOf(`\n${BEGIN}\n`);
-  const end = log.indexOf(`\n${END}`, start);
-  if (start === -1 || end === -1) {
+  const stop = log.indexOf(`\n${end(nonce)}`, start);
+  if (start === -1 || stop === -1) {
     // No trailer: the container was killed (OOM of PID 1, deletion) before its end; keep what it printed.
     const bytes = Buffer.from(log);
     const truncated = bytes.length > limits.outputMaxBytes;
@@ -105,7 +124,7 @@ export function parseGraderLog(
       trailer: null,
     };
   }
-  const lines = log.slice(start + BEGIN.length + 2, end).split('\n');
+  const lines = log.slice(start + BEGIN.length + 2, stop).split('\n');
   const fields = new Map<string, string>();
   let resultLines: string[] = [];
   for (const [index, line] of lines.entries()) {

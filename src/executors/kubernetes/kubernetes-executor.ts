@@ -48,7 +48,7 @@ export class KubernetesExecutor implements AutograderExecutor {
         timeline,
       });
       control.heartbeat('collecting results');
-      const collected = await collectExecution(this.api, end, job.limits, this.options);
+      const collected = await collectExecution(this.api, end, job.limits, this.options, job.runId);
       timeline.collectedAt = new Date();
       return {
         ...collected,

@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 /** Node label keys that name a node's region and zone. */
@@ -39,6 +40,17 @@ export interface KubernetesExecutorOptions {
   labelKeys?: TopologyLabelKeys;
   /** Limits come from the job (CPU, memory); ephemeral storage is a cluster concern. Default 4 GiB (the original's). */
   ephemeralStorageBytes?: number;
+  /**
+   * `sizeLimit` of the pod's scratch emptyDir, which holds every folder the grader writes (/autograder, /tmp,
+   * /var/tmp, HOME=/root, /home, /run); over it the kubelet evicts the pod. Default 1 GiB, the Docker cap
+   * (GRADER_DISK_LIMIT_BYTES). Keep it within `ephemeralStorageBytes`.
+   */
+  diskLimitBytes?: number;
+  /**
+   * Default true: the image is read-only and only the scratch folders are writable. Set false for a grader that
+   * must write elsewhere at run time (e.g. `pip install` into /usr/local) — K8S_GRADER_READ_ONLY_ROOT=false.
+   */
+  readOnlyRootFilesystem?: boolean;
   requests?: GraderRequests;
   /** A pod still unbound this long after creation fails with PodUnschedulableError. Default 120 s. */
   unschedulableTimeoutSec?: number;
@@ -56,6 +68,12 @@ export interface KubernetesExecutorOptions {
   heartbeatIntervalMs?: number;
   /** Default `default`; the pod mounts no token of it either way. */
   serviceAccountName?: string;
+  /**
+   * Key of the per-run trailer nonce (HMAC of the run id): the pod's log counts only a trailer carrying it. Default:
+   * random per executor, so a worker restart never adopts a pod whose nonce it cannot check (it makes a new one);
+   * K8S_TRAILER_KEY makes it stable across restarts.
+   */
+  trailerKey?: Buffer;
   /** E.g. `gvisor` where the cluster offers a sandboxed runtime for untrusted code. */
   runtimeClassName?: string;
 }
@@ -71,6 +89,9 @@ export function resolveOptions(options: KubernetesExecutorOptions): ResolvedKube
     imagePullSecrets: options.imagePullSecrets ?? [],
     labelKeys: options.labelKeys ?? defaultLabelKeys,
     ephemeralStorageBytes: options.ephemeralStorageBytes ?? 4 * 1024 ** 3,
+    diskLimitBytes: options.diskLimitBytes ?? 1024 ** 3,
+    readOnlyRootFilesystem: options.readOnlyRootFilesystem ?? true,
+    trailerKey: options.trailerKey ?? randomBytes(32),
     requests: options.requests ?? {},
     unschedulableTimeoutSec: options.unschedulableTimeoutSec ?? 120,
     startupAllowanceSec: options.startupAllowanceSec ?? 300,
@@ -78,6 +99,11 @@ export function resolveOptions(options: KubernetesExecutorOptions): ResolvedKube
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
     serviceAccountName: options.serviceAccountName ?? 'default',
   };
+}
+
+/** The run's trailer nonce: unknown to the grader, which runs as another user than the wrapper that reads it. */
+export function trailerNonce(options: ResolvedKubernetesOptions, runId: string): string {
+  return createHmac('sha256', options.trailerKey).update(runId).digest('hex').slice(0, 32);
 }
 
 /** Image names under a registry prefix, with the tag scheme of the Docker executor's local builds. */

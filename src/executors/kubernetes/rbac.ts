@@ -9,7 +9,7 @@ import type {
 /** What a cluster admin applies once so the executor can run as a least-privilege ServiceAccount. */
 export interface ExecutorRbac {
   serviceAccount: V1ServiceAccount;
-  /** Pods, their logs and the input Secrets, in the grading namespace only. */
+  /** Pods, their logs, the input Secrets and the grader NetworkPolicy, in the grading namespace only. */
   role: V1Role;
   roleBinding: V1RoleBinding;
   /** `get` on nodes (never list or watch): reads the labels of the node a pod ran on. Optional: without it the
@@ -21,7 +21,8 @@ export interface ExecutorRbac {
 /**
  * The executor's identity: create/get/list/watch/delete pods (list finds an earlier attempt's pods by label, watch
  * follows one), get pods/log (the results route), create/delete Secrets (never get or list: it cannot read other
- * Secrets, not even its own), and get nodes.
+ * Secrets, not even its own), get/create networkpolicies (the worker ensures the grader pods' deny-all policy at
+ * start; never update or delete: an operator's own policy of that name stays as it is), and get nodes.
  */
 export function executorRbac(namespace: string, serviceAccount = 'greengrader-executor'): ExecutorRbac {
   const subject = { kind: 'ServiceAccount', name: serviceAccount, namespace };
@@ -37,6 +38,7 @@ export function executorRbac(namespace: string, serviceAccount = 'greengrader-ex
         { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
         { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
         { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete'] },
+        { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'create'] },
       ],
     },
     roleBinding: {

@@ -88,12 +88,17 @@ export class PodRunner {
         CapAdd: security?.capabilities?.add,
         SecurityOpt: security?.allowPrivilegeEscalation === false ? ['no-new-privileges'] : [],
         ReadonlyRootfs: security?.readOnlyRootFilesystem ?? false,
+        // Secret mounts are Docker volumes so files can be copied in under a read-only root (Docker refuses
+        // copies onto a read-only rootfs, not into a volume); emptyDirs are tmpfs capped at their sizeLimit, one
+        // per mount (a real kubelet counts all subPaths of one emptyDir together).
+        Mounts: files.map(({ mountPath }) => ({ Type: 'volume' as const, Source: '', Target: mountPath })),
+        Tmpfs: this.emptyDirMounts(),
         LogConfig: { Type: 'json-file', Config: {} }, // what /containerLogs reads
       },
     });
     this.container = container;
     if (this.deleted) return this.removeContainer();
-    if (files.length > 0) await container.putArchive(await packTar(files), { path: '/' });
+    for (const { mountPath, entries } of files) await container.putArchive(await packTar(entries), { path: mountPath });
     // Observed at once: a pod deleted while it starts removes the container, and this wait then rejects.
     const exited = container.wait({ condition: 'next-exit' }).catch(() => undefined);
     await container.start();
@@ -156,7 +161,7 @@ export class PodRunner {
   }
 
   private async removeContainer(): Promise<void> {
-    await this.container?.remove({ force: true }).catch(() => undefined);
+    await this.container?.remove({ force: true, v: true }).catch(() => undefined);
   }
 
   private containerStatus(state: V1ContainerStatus['state'], ready = false): V1ContainerStatus {
@@ -186,25 +191,38 @@ export class PodRunner {
   }
 
   /** Secret volumes as files to copy in; a Secret not there yet is waited for, as a kubelet retries the mount. */
-  private async secretFiles(): Promise<TarEntry[]> {
-    const entries: TarEntry[] = [];
+  private async secretFiles(): Promise<{ mountPath: string; entries: TarEntry[] }[]> {
+    const mounts: { mountPath: string; entries: TarEntry[] }[] = [];
     const main = this.pod.spec?.containers[0];
     for (const mount of main?.volumeMounts ?? []) {
       const source = this.pod.spec?.volumes?.find((volume) => volume.name === mount.name)?.secret;
       if (!source?.secretName) continue;
       const data = await this.waitForSecret(source.secretName);
       if (data === undefined) return [];
-      const dir = mount.mountPath.replace(/^\/+|\/+$/g, '');
-      entries.push({ path: dir, directory: true, mode: 0o755 });
+      const entries: TarEntry[] = [];
       const items = source.items ?? Object.keys(data).map((key) => ({ key, path: key, mode: undefined }));
       for (const item of items) {
         const value = data[item.key];
         if (value === undefined) continue;
         const mode = item.mode ?? source.defaultMode ?? 0o644;
-        entries.push({ path: `${dir}/${item.path}`, bytes: Buffer.from(value, 'base64'), mode });
+        entries.push({ path: item.path, bytes: Buffer.from(value, 'base64'), mode });
       }
+      mounts.push({ mountPath: mount.mountPath, entries });
     }
-    return entries;
+    return mounts;
+  }
+
+  /** emptyDir mounts as Docker tmpfs options, world-writable as a kubelet makes them. */
+  private emptyDirMounts(): Record<string, string> {
+    const main = this.pod.spec?.containers[0];
+    const tmpfs: Record<string, string> = {};
+    for (const mount of main?.volumeMounts ?? []) {
+      const source = this.pod.spec?.volumes?.find((volume) => volume.name === mount.name)?.emptyDir;
+      if (source === undefined) continue;
+      const size = source.sizeLimit === undefined ? '' : `,size=${parseQuantity(source.sizeLimit)}`;
+      tmpfs[mount.mountPath] = `rw,exec,mode=1777${size}`;
+    }
+    return tmpfs;
   }
 
   private async waitForSecret(name: string): Promise<Record<string, string> | undefined> {

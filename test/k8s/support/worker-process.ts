@@ -16,6 +16,8 @@ export interface WorkerInput {
   token: string;
   namespace: string;
   region: string;
+  /** The executor's trailer key (hex): the restarted worker must share it to adopt the pod. */
+  trailerKeyHex: string;
   job: Omit<AutograderJob, 'sourceFiles' | 'submissionFiles'> & {
     sourceFiles: SerializedTree;
     submissionFiles: SerializedTree;
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
     namespace: input.namespace,
     imageFor: assignmentImageTag,
     region: input.region,
+    trailerKey: Buffer.from(input.trailerKeyHex, 'hex'),
   });
   const job: AutograderJob = {
     ...input.job,
