@@ -7,19 +7,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
 import { startGradingStack, temporalLogTaps, type GradingStack } from '../support/grading-stack.js';
 import { findNeedles, textsOfStoredZips, textsOfTables, textsOfZip, type SearchedText } from '../support/pii-search.js';
-import { buildPiiSubmissionZip, EXTENSION_DUE_DATE, PII_STUDENTS } from '../support/pii-submission.js';
+import { buildPiiSubmissionZip, PII_NEEDLES } from '../support/pii-submission.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
-
-const NEEDLES = [
-  ...PII_STUDENTS.flatMap((student) => [
-    ...student.name.split(' '),
-    student.email,
-    student.email.split('@')[0] ?? '',
-    student.sid,
-    String(student.id),
-  ]),
-  EXTENSION_DUE_DATE.slice(0, 10),
-];
 
 /** A history or memo as text, payloads decoded: JSON alone would show their bytes as numbered fields. */
 function asText(value: unknown): string {
@@ -72,8 +61,8 @@ void describe('PII sweep end to end: published, stored, graded and recorded', ()
       logLines.some((line) => line.includes(file.sha256)),
       'the logs follow this submission',
     );
-    assert.deepEqual(findNeedles(texts, NEEDLES), []);
+    assert.deepEqual(findNeedles(texts, PII_NEEDLES), []);
     // The same sweep finds the students in what was published, or it would prove nothing.
-    assert.ok(findNeedles(await textsOfZip(zip, 'published zip'), NEEDLES).length > 30);
+    assert.ok(findNeedles(await textsOfZip(zip, 'published zip'), PII_NEEDLES).length > 30);
   });
 });

@@ -94,3 +94,15 @@ export async function buildPiiSubmissionZip(): Promise<Uint8Array> {
     },
   });
 }
+
+/** Every identity of the sweep's students, as the sweeps look for them (the search folds case, accents, escapes). */
+export const PII_NEEDLES: readonly string[] = [
+  ...PII_STUDENTS.flatMap((student) => [
+    ...student.name.split(' '),
+    student.email,
+    student.email.split('@')[0] ?? '',
+    student.sid,
+    String(student.id),
+  ]),
+  EXTENSION_DUE_DATE.slice(0, 10),
+];
