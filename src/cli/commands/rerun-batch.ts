@@ -210,10 +210,15 @@ async function waitWithProgress(
     const line = current.counts === null ? 'opening the batch' : describeCounts(current);
     if (line !== last) writeProgress(`${new Date().toISOString().slice(11, 19)}  ${line}`);
     last = line;
-    if (closed) return current;
+    if (closed) break;
     await Promise.race([result, sleep(PROGRESS_INTERVAL_MS)]);
     current = await describeBatch(db, handle, view, view.action);
   }
+  // The batch may have closed while the last view was being read: read it once more, after the close.
+  const final = await describeBatch(db, handle, view, view.action);
+  const line = describeCounts(final);
+  if (line !== last) writeProgress(`${new Date().toISOString().slice(11, 19)}  ${line}`);
+  return final;
 }
 
 function describeAction(view: RerunBatchOutput): string {
