@@ -1,0 +1,143 @@
+// Where and when a run goes: plan with a fresh forecast, wait for the greener hour, then claim a slot or queue.
+import { ActivityFailure, condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { NODE_GONE_ERROR, NODES_EXHAUSTED_ERROR, type GradingStatus, type Placement } from '../shared/grading-types.js';
+import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
+import { LANE } from '../shared/search-attributes.js';
+import { carbon, placement, slots } from './activity-proxies.js';
+import { applicationFailureMessage, setState } from './grading-state.js';
+
+/**
+ * Before 882aeb4 a plan starting within 1 s of now started at once. Runs planned by that code replay with it (see
+ * test/workflows/histories/waited-before-never-early.json); drop the branch once no such run can still be open.
+ */
+const NEVER_EARLY_PATCH = 'never-early-start';
+const LEGACY_START_TOLERANCE_MS = 1000;
+/**
+ * Busy is not dead: a run claims a free slot (or queues in its lane until one is free) instead of being sent to a
+ * full node, gives the slot back as soon as its grader ends, and a live node that did not pick it up in time gets
+ * it again. Before this patch runs claimed their node directly (claimNode) and a pickup timeout failed the node.
+ */
+const SLOT_QUEUE_PATCH = 'queue-for-slot';
+/**
+ * Waiting for a slot: a signal wakes the run when one comes free (the releasing or claiming activity sends it to
+ * the runs first in line), so the timer is only a safety net for a lost signal or a node that just joined; it
+ * backs off to a minute so a long queue costs the database a few cheap queries a second, not a storm.
+ */
+const SLOT_POLL_FIRST_MS = 2_000;
+const SLOT_POLL_MAX_MS = 60_000;
+/** A run's part in the slot queue: whether it claims through the queue, and whether a freed slot woke it. */
+export interface QueueState {
+  active: boolean;
+  woken: boolean;
+}
+
+/**
+ * Plans (node, start) with a fresh forecast, sleeps on a durable timer until the start or the next
+ * forecast refresh, re-plans when it wakes, and claims the node once the start has come. Returns null
+ * when every live node already failed the run, 'node-gone' when the planned node vanished meanwhile.
+ */
+export async function planAndWait(
+  runId: string,
+  excludeNodes: string[],
+  status: GradingStatus,
+  queue: QueueState,
+): Promise<Placement | 'node-gone' | null> {
+  for (;;) {
+    setState(status, 'planning');
+    let context: PlanningContext;
+    try {
+      context = await placement.preparePlanning({ runId, excludeNodes, expedite: status.expedited });
+    } catch (error) {
+      if (applicationFailureMessage(error, NODES_EXHAUSTED_ERROR) !== null) return null;
+      throw error;
+    }
+    const plan = await placement.choosePlacement({ runId, context, forecast: await forecastInOrder(context) });
+    status.policy = plan.policy;
+    status.nodeName = plan.nodeName;
+    status.plannedStartAt = new Date(plan.startMs).toISOString();
+    status.expectedIntensityGCo2PerKwh = plan.expectedIntensityGCo2PerKwh;
+    // Never early: a plan's start is where the cleaner window begins; re-planning on waking starts it now.
+    const toleranceMs = patched(NEVER_EARLY_PATCH) ? 0 : LEGACY_START_TOLERANCE_MS;
+    if (status.expedited || plan.startMs <= Date.now() + toleranceMs) break;
+
+    setState(status, 'waiting');
+    await condition(() => status.expedited, wakeAfterMs(plan));
+  }
+  setState(status, 'placing');
+  if (patched(SLOT_QUEUE_PATCH)) return queueForSlot(runId, excludeNodes, status, queue);
+  try {
+    return await placement.claimNode({ runId, nodeName: status.nodeName ?? '' });
+  } catch (error) {
+    const gone = applicationFailureMessage(error, NODE_GONE_ERROR);
+    if (gone === null) throw error;
+    status.lastError = gone;
+    return 'node-gone';
+  }
+}
+
+/**
+ * Claims a slot on the planned node (or a node of its region) once one is free; until then the run is `queued` in
+ * its lane. Returns 'node-gone' when the planned node stopped checking in, to plan again.
+ */
+async function queueForSlot(
+  runId: string,
+  excludeNodes: string[],
+  status: GradingStatus,
+  queue: QueueState,
+): Promise<Placement | 'node-gone'> {
+  queue.active = true;
+  let pollMs = SLOT_POLL_FIRST_MS;
+  for (;;) {
+    queue.woken = false;
+    let claim;
+    try {
+      claim = await slots.claimSlot({ runId, nodeName: status.nodeName ?? '', excludeNodes });
+    } catch (error) {
+      const gone = applicationFailureMessage(error, NODE_GONE_ERROR);
+      if (gone === null) throw error;
+      status.lastError = gone;
+      return 'node-gone';
+    }
+    if (status.lane !== claim.lane) {
+      status.lane = claim.lane;
+      upsertSearchAttributes([{ key: LANE, value: claim.lane }]);
+    }
+    if (claim.kind === 'claimed') {
+      status.queuePosition = null;
+      return claim.placement;
+    }
+    // Only a change is written: each upsert is an event in the run's history.
+    if (status.state !== 'queued' || status.queuePosition !== claim.position) {
+      status.queuePosition = claim.position;
+      setState(status, 'queued');
+    }
+    const woken = await condition(() => queue.woken, pollMs);
+    pollMs = woken ? SLOT_POLL_FIRST_MS : Math.min(pollMs * 2, SLOT_POLL_MAX_MS);
+  }
+}
+
+/** Until the planned start, or the next forecast refresh if that comes first (workflow time is durable). */
+function wakeAfterMs(plan: RunPlan): number {
+  const wakeAt = plan.nextPlanningMs === null ? plan.startMs : Math.min(plan.startMs, plan.nextPlanningMs);
+  return Math.max(wakeAt - Date.now(), 1);
+}
+
+/** Asks each configured provider in turn; with none answering, the run goes ahead carbon-agnostic. */
+async function forecastInOrder(context: PlanningContext): Promise<ForecastOutcome> {
+  const attempts: ForecastOutcome['attempts'] = [];
+  for (const provider of context.providers) {
+    try {
+      const set = await carbon.forecastCarbon({ provider, request: context.forecastRequest });
+      attempts.push({ provider, ok: true, failure: null, error: null });
+      return { provider, forecasts: set.forecasts, missing: set.missing, attempts, reason: null };
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      attempts.push({ provider, ok: false, failure: 'unexpected', error: error.cause?.message ?? error.message });
+    }
+  }
+  const reason =
+    context.providers.length === 0
+      ? 'no carbon provider configured'
+      : `every carbon provider failed: ${attempts.map((a) => `${a.provider} (${a.error})`).join('; ')}`;
+  return { provider: null, forecasts: [], missing: [], attempts, reason };
+}
