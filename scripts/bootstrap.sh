@@ -7,6 +7,8 @@
 #   version, else built with `go install` into .tools/bin
 #   Temporal time-skipping test server (workflow tests): io.temporal:temporal-test-server from Maven Central with
 #   its dependencies, cached per version in ~/.cache/greengrader/temporal-test-server/<version>/ behind a launcher
+#   Mosquitto's client-id-guard plugin: built with gcc against mosquitto-dev's headers (pinned to the installed
+#   mosquitto) into ~/.cache/greengrader/mosquitto-plugin/<sha256 of its source>/ by build-mosquitto-plugin.sh
 set -euo pipefail
 
 # The one pin of the Temporal CLI; scripts/with-services.ts uses whatever this script installed.
@@ -16,7 +18,7 @@ TEMPORAL_CLI_PACKAGE=github.com/temporalio/cli/cmd/temporal
 TEMPORAL_TEST_SERVER_VERSION=1.38.0
 # Debian stable's own versions, unpinned: the tests only need what bookworm ships.
 APT_PACKAGES=(ca-certificates debian-archive-keyring postgresql mosquitto mosquitto-clients docker.io debootstrap docker-compose chromium
-  openjdk-17-jre-headless maven)
+  openjdk-17-jre-headless maven gcc)
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STARTED=$EPOCHREALTIME
@@ -47,6 +49,24 @@ if ((${#missing[@]} > 0)); then
   INSTALLED+=("apt: ${missing[*]}")
 fi
 dpkg-query -W -f='${Package} ${Version}\n' "${APT_PACKAGES[@]}" | sed 's/^/[bootstrap]   /' >&2
+
+# --- Mosquitto plugin headers --------------------------------------------------------------------------------
+# The plugin is built against the broker that loads it: the headers' version must be the installed mosquitto's.
+mosquitto_version=$(dpkg-query -W -f='${Version}' mosquitto)
+header_packages=()
+for package in mosquitto-dev libmosquitto-dev; do
+  [[ "$(dpkg-query -W -f='${Status} ${Version}' "$package" 2>/dev/null || true)" == "install ok installed $mosquitto_version" ]] ||
+    header_packages+=("$package=$mosquitto_version")
+done
+if ((${#header_packages[@]} > 0)); then
+  [[ $EUID -eq 0 ]] || die "missing apt packages (${header_packages[*]}): run this script as root"
+  log "apt-get install ${header_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${header_packages[@]}" >/dev/null
+  INSTALLED+=("apt: ${header_packages[*]}")
+fi
+log "  mosquitto client-id-guard plugin: $("$REPO/scripts/build-mosquitto-plugin.sh")"
 
 # --- npm dependencies ----------------------------------------------------------------------------------------
 # npm ci rewrites node_modules/.package-lock.json, so it is newer than package-lock.json after every install.

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import {
   defaultBaseImage,
   ensureBaseImage,
+  resolveClientIdGuardPlugin,
   ensureDockerEngine,
   resolveTemporalCli,
   startMosquitto,
@@ -49,6 +50,9 @@ export async function startTestServices(
   });
 
   const mosquitto = timed('mosquitto', async () => {
+    // Tests that start their own Mosquitto load the same plugin instead of each running the build script.
+    const clientIdGuardPlugin = await resolveClientIdGuardPlugin(env);
+    vars.GG_MOSQUITTO_CLIENT_ID_GUARD = clientIdGuardPlugin;
     const logins = ['MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_PUBLISHER_USERNAME', 'MQTT_PUBLISHER_PASSWORD'] as const;
     if (env.MQTT_URL) {
       for (const name of logins) vars[name] = env[name] ?? '';
@@ -67,6 +71,7 @@ export async function startTestServices(
       accounts,
       persistence: false,
       maxPayloadBytes: loadConfig({}).MAX_PAYLOAD_BYTES,
+      clientIdGuardPlugin,
     });
     cleanup.push('mosquitto', broker.stop);
     Object.assign(vars, {

@@ -1,4 +1,5 @@
 export { ensureBaseImage, defaultBaseImage } from './base-image.js';
+export { resolveClientIdGuardPlugin } from './client-id-guard-plugin.js';
 export { ensureDockerEngine } from './docker-engine.js';
 export { freePort } from './free-port.js';
 export { startMosquitto, type RunningMosquitto } from './mosquitto.js';

@@ -28,6 +28,8 @@ export interface MosquittoConfigOptions {
   listeners: string[];
   passwordFile: string;
   aclFile: string;
+  /** deploy/mosquitto/client-id-guard: refuses `clientId` to every login but `username`. */
+  clientIdGuard: { plugin: string; clientId: string; username: string };
   topic: string;
   maxPayloadBytes: number;
   maxQueuedMessages?: number;
@@ -46,6 +48,11 @@ export function renderConfig(options: MosquittoConfigOptions): string {
     'allow_anonymous false',
     `password_file ${options.passwordFile}`,
     `acl_file ${options.aclFile}`,
+    // Mosquitto 2.0 cannot bind a client id to a login; this plugin refuses the bridge's id to the other logins
+    // and defers everything else to password_file (checked on 2.0.11: a wrong password is still refused).
+    `plugin ${options.clientIdGuard.plugin}`,
+    `plugin_opt_client_id ${options.clientIdGuard.clientId}`,
+    `plugin_opt_username ${options.clientIdGuard.username}`,
     `max_queued_messages ${options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES}`,
     `max_queued_bytes ${MAX_QUEUED_BYTES}`,
     `max_inflight_messages ${MAX_INFLIGHT_MESSAGES}`,

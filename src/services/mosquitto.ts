@@ -2,6 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import type { BrokerAccounts } from '../shared/broker-accounts.js';
+import { resolveClientIdGuardPlugin } from './client-id-guard-plugin.js';
 import { requireExecutable } from './find-executable.js';
 import { freePort } from './free-port.js';
 import { renderAcl, renderConfig } from './mosquitto-config.js';
@@ -30,6 +31,11 @@ export interface MosquittoOptions {
   tls?: { port?: number; certFile: string; keyFile: string };
   /** How long to wait for the listener; default 10 s. */
   startTimeoutMs?: number;
+  /**
+   * The built client-id-guard.so that keeps `accounts.bridgeClientId` for the bridge's login; default
+   * $GG_MOSQUITTO_CLIENT_ID_GUARD, else scripts/build-mosquitto-plugin.sh builds it (see client-id-guard-plugin.ts).
+   */
+  clientIdGuardPlugin?: string;
 }
 
 export interface RunningMosquitto extends RunningService {
@@ -48,7 +54,10 @@ export interface RunningMosquitto extends RunningService {
   kill: () => Promise<void>;
 }
 
-/** Starts a mosquitto broker on 127.0.0.1 as a child process, with the two logins and their ACL. */
+/**
+ * Starts a mosquitto broker on 127.0.0.1 as a child process, with the two logins, their ACL and the plugin that
+ * reserves the bridge's client id for the bridge's login.
+ */
 export async function startMosquitto(options: MosquittoOptions): Promise<RunningMosquitto> {
   const dir = path.resolve(options.dir);
   const port = options.port ?? (await freePort());
@@ -64,7 +73,21 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Running
       `the bridge and the publisher need different broker logins, both are "${bridge.username}"`,
     );
   }
+  // Each of these ends up as a value on a mosquitto.conf line.
+  for (const [what, value] of Object.entries({
+    'bridge username': bridge.username,
+    'publisher username': publisher.username,
+    'bridge client id': options.accounts.bridgeClientId,
+  })) {
+    if (value === '' || /\s/.test(value)) {
+      throw new ServiceStartError(
+        `the ${what} must be non-empty and without spaces or line breaks, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
   const tlsPort = options.tls === undefined ? undefined : (options.tls.port ?? (await freePort()));
+  // Without it the publisher's login could take over the bridge's session: no guard, no broker.
+  const clientIdGuardPlugin = options.clientIdGuardPlugin ?? (await resolveClientIdGuardPlugin());
 
   await mkdir(dir, { recursive: true });
   await runCommand(mosquittoPasswd, ['-b', '-c', passwordFile, bridge.username, bridge.password]);
@@ -82,6 +105,11 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Running
     listeners,
     passwordFile,
     aclFile,
+    clientIdGuard: {
+      plugin: clientIdGuardPlugin,
+      clientId: options.accounts.bridgeClientId,
+      username: bridge.username,
+    },
     topic: options.accounts.topic,
     maxPayloadBytes: options.maxPayloadBytes,
     maxQueuedMessages: options.maxQueuedMessages,
