@@ -83,6 +83,7 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
         startedAt: execution.startedAt?.toISOString() ?? null,
         finishedAt: execution.finishedAt?.toISOString() ?? null,
         cpuTimeMs: execution.cpuTimeMs,
+        ...(execution.resultsRefusal === undefined ? {} : { resultsRefusal: execution.resultsRefusal }),
       };
     },
   };

@@ -89,6 +89,9 @@ function judge(execution: ExecutionSummary, resultsJson: string | null, truncate
   if (execution.outcome === 'build-failed') {
     return { ...empty, outcome: 'build-failed', reason: 'assignment image build failed (see output)' };
   }
+  if (execution.resultsRefusal !== undefined) {
+    return { ...empty, outcome: 'invalid-results', reason: execution.resultsRefusal };
+  }
   // Before the null check: an oversized results.json is refused unread, so it is both null and truncated.
   if (truncated) {
     return {

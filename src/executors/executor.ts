@@ -46,6 +46,11 @@ export interface AutograderExecution {
   outputTruncated: boolean;
   resultsJson: string | null;
   resultsTruncated: boolean;
+  /**
+   * Why results.json was refused unread: not a regular file (a FIFO, device or symlink would block or leave the
+   * results folder) or over GRADER_RESULTS_MAX_BYTES. Absent when it was read or missing.
+   */
+  resultsRefusal?: string;
   /** Absent where the node itself is the place (Docker). */
   placement?: ExecutionPlacement;
 }

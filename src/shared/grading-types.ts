@@ -84,6 +84,8 @@ export interface ExecutionSummary {
   startedAt: string | null;
   finishedAt: string | null;
   cpuTimeMs: number | null;
+  /** AutograderExecution.resultsRefusal: a fixed sentence with sizes, never the file's content. */
+  resultsRefusal?: string;
 }
 
 export interface GradingStatus {

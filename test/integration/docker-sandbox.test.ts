@@ -87,7 +87,27 @@ truncate -s 1G /autograder/results/results.json; echo "1G exit $?"`),
     assert.equal(result.resultsJson, null);
     assert.equal(result.resultsTruncated, true);
     assert.match(result.output, /results\.json is 1073741824 bytes, over the 4096-byte cap: refused unread/);
+    assert.equal(result.resultsRefusal, 'results.json is larger than 4096 bytes (1073741824 bytes): refused unread');
     assert.ok(Date.now() - started < 30_000, `refused in ${Date.now() - started} ms`);
+  });
+
+  it('refuses a results.json that is a FIFO or a symlink to a device at once, well before the timeout', async () => {
+    for (const make of [
+      'mkfifo /autograder/results/results.json',
+      'ln -s /dev/zero /autograder/results/results.json',
+    ]) {
+      const started = Date.now();
+      const result = await executor().run(job(`${make} && echo "made"`), control);
+      const elapsedMs = Date.now() - started;
+      assert.match(result.output, /made/, make);
+      assert.equal(result.resultsJson, null, make);
+      assert.equal(
+        result.resultsRefusal,
+        'results.json is not a regular file (a FIFO, device or symlink): refused unread',
+        make,
+      );
+      assert.ok(elapsedMs < limits.timeoutSec * 1000, `${make}: refused after ${elapsedMs} ms`);
+    }
   });
 
   it('measures CPU time from the engine: a forged CPU-times file and a forged trailer change nothing', async () => {

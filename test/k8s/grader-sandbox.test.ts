@@ -138,4 +138,41 @@ echo '{"score": 1}' > /autograder/results/results.json`),
     assert.equal(result.exitCode, 0);
     assert.ok((result.cpuTimeMs ?? 0) >= 250, `CPU time ${result.cpuTimeMs} ms`);
   });
+  it('refuses a results.json that is a FIFO at once, well before the run timeout', { timeout: 120_000 }, async () => {
+    // Without the check the wrapper's `head` waits for a writer that never comes, until the pod's deadline.
+    const fifo = job('mkfifo /autograder/results/results.json && echo "fifo=made"');
+    const started = Date.now();
+    const result = await executor().run(fifo, control);
+    const elapsedMs = Date.now() - started;
+    assert.match(result.output, /fifo=made/);
+    assert.equal(result.outcome, 'completed', result.output);
+    assert.equal(result.resultsJson, null);
+    assert.equal(
+      result.resultsRefusal,
+      'results.json is not a regular file (a FIFO, device or symlink): refused unread',
+    );
+    assert.ok(elapsedMs < fifo.limits.timeoutSec * 1000, `refused after ${elapsedMs} ms`);
+  });
+
+  it('refuses a results.json that is a symlink out of the results folder', { timeout: 120_000 }, async () => {
+    // The wrapper reads as root: followed, the link would copy the root-only trailer nonce into the results.
+    const result = await executor().run(
+      job('ln -s /greengrader/input/nonce /autograder/results/results.json'),
+      control,
+    );
+    assert.equal(result.outcome, 'completed', result.output);
+    assert.equal(result.resultsJson, null);
+    assert.equal(
+      result.resultsRefusal,
+      'results.json is not a regular file (a FIFO, device or symlink): refused unread',
+    );
+  });
+
+  it('refuses a sparse results.json over its cap by its size, unread', { timeout: 120_000 }, async () => {
+    const result = await executor().run(job('truncate -s 1M /autograder/results/results.json'), control);
+    assert.equal(result.outcome, 'completed', result.output);
+    assert.equal(result.resultsJson, null);
+    assert.equal(result.resultsTruncated, true);
+    assert.equal(result.resultsRefusal, 'results.json is larger than 4096 bytes (1048576 bytes): refused unread');
+  });
 });

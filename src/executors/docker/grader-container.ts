@@ -143,12 +143,17 @@ function resultsFields(results: ResultsFile, output: CappedBuffer, maxBytes: num
     case 'absent':
       return empty(output);
     case 'not-a-file':
-      return { ...empty(output), output: note('results.json is not a regular file: ignored') };
+      return {
+        ...empty(output),
+        output: note('results.json is not a regular file: ignored'),
+        resultsRefusal: 'results.json is not a regular file (a FIFO, device or symlink): refused unread',
+      };
     case 'too-large':
       return {
         ...empty(output),
         output: note(`results.json is ${results.sizeBytes} bytes, over the ${maxBytes}-byte cap: refused unread`),
         resultsTruncated: true,
+        resultsRefusal: `results.json is larger than ${maxBytes} bytes (${results.sizeBytes} bytes): refused unread`,
       };
     case 'read':
       return {

@@ -59,6 +59,7 @@ export async function collectExecution(
     outputTruncated,
     resultsJson: trailer?.resultsJson ?? null,
     resultsTruncated: trailer?.resultsTruncated ?? false,
+    ...(trailer?.resultsRefusal == null ? {} : { resultsRefusal: trailer.resultsRefusal }),
     placement: await readPlacement(api, pod.spec?.nodeName ?? '', options),
   };
 }

@@ -51,8 +51,24 @@ describe('parseGraderLog', () => {
       cpuTimeMs: 300,
       resultsJson: '{"s":1}',
       resultsTruncated: false,
+      resultsRefusal: null,
       timedOut: false,
     });
+  });
+
+  it('reports a results.json refused unread: not a regular file, or over the cap by its size', () => {
+    const refused = (body: string) =>
+      parseGraderLog(trailer(done).replace('results=absent', body), limits, nonce).trailer;
+    const special = refused('results=not-regular');
+    assert.equal(special?.stage === 'done' && special.resultsJson, null);
+    assert.match(String(special?.stage === 'done' && special.resultsRefusal), /^results\.json is not a regular file/);
+    const large = refused('resultsSize=1099511627776\nresults=too-large');
+    assert.equal(large?.stage === 'done' && large.resultsJson, null);
+    assert.equal(large?.stage === 'done' && large.resultsTruncated, true);
+    assert.match(
+      String(large?.stage === 'done' && large.resultsRefusal),
+      /^results\.json is larger than 8 bytes \(1099511627776 bytes\)/,
+    );
   });
 
   it('trusts only the last trailer, so a grader printing a fake one changes nothing', () => {

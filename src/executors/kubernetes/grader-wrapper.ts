@@ -13,6 +13,7 @@ const GRADER_UID = 65534;
 // Each carries the run's nonce: a trailer the grader prints itself cannot, so it is not taken for ours.
 const begin = (nonce: string): string => `==== greengrader trailer v2 ${nonce} ====`;
 const end = (nonce: string): string => `==== greengrader trailer end ${nonce} ====`;
+const RESULTS_FILE = '/autograder/results/results.json';
 // Wrapper exit code when the input could not be unpacked: an infrastructure fault, not the grader's.
 const INPUT_FAILED_EXIT = 121;
 // After the in-pod timeout's TERM, a grader that ignores it gets KILL this much later.
@@ -75,9 +76,14 @@ export function graderWrapperScript(limits: GraderLimits): string {
     'echo "finishedMs=$e"',
     `echo "dropped=$(tr -d ' ' < ${d}/dropped 2>/dev/null)"`,
     `echo "cpu=$(sed -n 2p ${d}/times)"`,
-    'if [ -f /autograder/results/results.json ]; then',
-    `  echo "results=present"; head -c ${limits.resultsMaxBytes + 1} /autograder/results/results.json | base64`,
-    'else echo "results=absent"; fi',
+    // Only a regular file, its size checked before a byte is read: a FIFO would block `head` until the pod's
+    // deadline, a device or a symlink (to /dev/zero, or out of the results folder) is not the grader's output,
+    // a sparse 1 TB file would stream for hours. Nothing can swap it now: `kill -9 -1` above ended every writer.
+    `r=${RESULTS_FILE}`,
+    'if [ -L "$r" ] || { [ -e "$r" ] && [ ! -f "$r" ]; }; then echo "results=not-regular"',
+    'elif [ ! -e "$r" ]; then echo "results=absent"',
+    `elif z=$(stat -c %s "$r") && [ "$z" -gt ${limits.resultsMaxBytes} ]; then echo "resultsSize=$z"; echo "results=too-large"`,
+    `else echo "results=present"; head -c ${limits.resultsMaxBytes + 1} "$r" | base64; fi`,
     trailerEnd,
     'exit $code',
   ].join('\n');
@@ -101,6 +107,8 @@ export type Trailer =
       cpuTimeMs: number | null;
       resultsJson: string | null;
       resultsTruncated: boolean;
+      /** Why results.json was refused unread (see AutograderExecution.resultsRefusal); null when read or absent. */
+      resultsRefusal: string | null;
       /** The in-pod `timeout` ended the grader. */
       timedOut: boolean;
     };
@@ -144,7 +152,9 @@ export function parseGraderLog(
   const exitCode = integerOrNull(fields.get('exit'));
   const startedMs = integerOrNull(fields.get('startedMs'));
   const finishedMs = integerOrNull(fields.get('finishedMs'));
-  const results = fields.get('results') === 'present' ? Buffer.from(resultLines.join(''), 'base64') : null;
+  const resultsState = fields.get('results');
+  const results = resultsState === 'present' ? Buffer.from(resultLines.join(''), 'base64') : null;
+  const resultsSize = integerOrNull(fields.get('resultsSize'));
   const ranFullTimeout =
     startedMs !== null && finishedMs !== null && finishedMs - startedMs >= limits.timeoutSec * 1000;
   const outputTruncated = (integerOrNull(fields.get('dropped')) ?? 0) > 0;
@@ -160,11 +170,20 @@ export function parseGraderLog(
       // parseChildCpuMs reads the second line of `times` (the children's); the first is the shell's own.
       cpuTimeMs: parseChildCpuMs(`self\n${fields.get('cpu') ?? ''}`),
       resultsJson: results === null ? null : results.subarray(0, limits.resultsMaxBytes).toString('utf8'),
-      resultsTruncated: results !== null && results.length > limits.resultsMaxBytes,
+      resultsTruncated: resultsState === 'too-large' || (results !== null && results.length > limits.resultsMaxBytes),
+      resultsRefusal: resultsRefusal(resultsState, resultsSize, limits.resultsMaxBytes),
       // 124: `timeout` sent TERM; 137: it had to send KILL. Either only after the full timeout.
       timedOut: (exitCode === 124 || exitCode === 137) && ranFullTimeout,
     },
   };
+}
+
+function resultsRefusal(state: string | undefined, sizeBytes: number | null, maxBytes: number): string | null {
+  if (state === 'not-regular') return 'results.json is not a regular file (a FIFO, device or symlink): refused unread';
+  if (state === 'too-large') {
+    return `results.json is larger than ${maxBytes} bytes (${sizeBytes ?? 'unknown'} bytes): refused unread`;
+  }
+  return null;
 }
 
 function integerOrNull(text: string | undefined): number | null {
