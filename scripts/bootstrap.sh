@@ -35,19 +35,23 @@ command -v node >/dev/null || die "node is missing: install Node.js 20.3 or newe
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 3) ? 0 : 1)' ||
   die "node $(node --version) is too old: install Node.js 20.3 or newer"
 
+# Installs the given apt packages (NAME or NAME=VERSION), if any; only root may.
+apt_install() {
+  (($# > 0)) || return 0
+  [[ $EUID -eq 0 ]] || die "missing apt packages ($*): run this script as root"
+  log "apt-get install $*"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  INSTALLED+=("apt: $*")
+}
+
 # --- apt packages --------------------------------------------------------------------------------------------
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" == "install ok installed" ]] || missing+=("$package")
 done
-if ((${#missing[@]} > 0)); then
-  [[ $EUID -eq 0 ]] || die "missing apt packages (${missing[*]}): run this script as root"
-  log "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  INSTALLED+=("apt: ${missing[*]}")
-fi
+apt_install "${missing[@]}"
 dpkg-query -W -f='${Package} ${Version}\n' "${APT_PACKAGES[@]}" | sed 's/^/[bootstrap]   /' >&2
 
 # --- Mosquitto plugin headers --------------------------------------------------------------------------------
@@ -58,14 +62,7 @@ for package in mosquitto-dev libmosquitto-dev; do
   [[ "$(dpkg-query -W -f='${Status} ${Version}' "$package" 2>/dev/null || true)" == "install ok installed $mosquitto_version" ]] ||
     header_packages+=("$package=$mosquitto_version")
 done
-if ((${#header_packages[@]} > 0)); then
-  [[ $EUID -eq 0 ]] || die "missing apt packages (${header_packages[*]}): run this script as root"
-  log "apt-get install ${header_packages[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${header_packages[@]}" >/dev/null
-  INSTALLED+=("apt: ${header_packages[*]}")
-fi
+apt_install "${header_packages[@]}"
 log "  mosquitto client-id-guard plugin: $("$REPO/scripts/build-mosquitto-plugin.sh")"
 
 # --- npm dependencies ----------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * Starts what the environment does not already provide (PostgreSQL unless DATABASE_URL, Mosquitto unless
  * MQTT_URL, a Temporal dev server unless TEMPORAL_ADDRESS, the Docker engine and the base image), runs CMD with
  * DATABASE_URL, MQTT_URL, MQTT_USERNAME/MQTT_PASSWORD (the bridge's login), MQTT_PUBLISHER_USERNAME/MQTT_PUBLISHER_PASSWORD,
- * TEMPORAL_ADDRESS, TEMPORAL_CLI and GG_TEST_BASE_IMAGE set,
+ * TEMPORAL_ADDRESS, TEMPORAL_CLI, GG_TEST_BASE_IMAGE and GG_MOSQUITTO_CLIENT_ID_GUARD (the built Mosquitto plugin) set,
  * stops everything it started but the machine-wide Docker engine, and exits with CMD's exit code. A `node --test`
  * command without file arguments gets every src/**\/*.test.ts and test/**\/*.test.ts appended.
  * GG_KEEP_SERVICE_DIR=1 keeps the service directory (data and logs) for a post-mortem.
