@@ -151,7 +151,10 @@ async function queueRow(tx: Transaction, request: ClaimRequest) {
   return inserted;
 }
 
-/** Slots each live node of the region has left (negative when over-committed by an older release). */
+/**
+ * Claims each live node of the region can still take: its slots plus its prefetch (runs whose containers it
+ * prepares while the slots' graders run). Negative when over-committed by an older release.
+ */
 async function freeSlotsIn(tx: Transaction, region: string, liveSince: Date) {
   const held = tx
     .select({ nodeName: runSlotClaims.nodeName, count: sql<number>`count(*)::int`.as('held') })
@@ -160,7 +163,10 @@ async function freeSlotsIn(tx: Transaction, region: string, liveSince: Date) {
     .groupBy(runSlotClaims.nodeName)
     .as('held');
   const rows = await tx
-    .select({ name: nodes.name, free: sql<number>`${nodes.maxConcurrentRuns} - coalesce(${held.count}, 0)` })
+    .select({
+      name: nodes.name,
+      free: sql<number>`${nodes.maxConcurrentRuns} + ${nodes.prefetchRuns} - coalesce(${held.count}, 0)`,
+    })
     .from(nodes)
     .leftJoin(held, eq(held.nodeName, nodes.name))
     .where(and(eq(nodes.region, region), gt(nodes.lastSeenAt, liveSince)))

@@ -35,6 +35,7 @@ describe('the Docker executor', () => {
       buildTimeoutSec: 120,
       buildLimits: { memoryBytes: 512 * 1024 * 1024, nanoCpus: 1_000_000_000, pidsLimit: 128 },
       sandbox: { diskLimitBytes: 64 * 1024 * 1024, nofileLimit: 256 },
+      graderSlots: 2,
     });
   });
   after(async () => {

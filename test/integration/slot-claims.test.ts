@@ -36,7 +36,7 @@ describe('slot claims', () => {
     await a.db.execute(sql`truncate run_slot_claims, grading_runs, raw_payloads, nodes cascade`);
   });
 
-  async function addNode(name: string, slots: number, lastSeenAt = new Date()) {
+  async function addNode(name: string, slots: number, lastSeenAt = new Date(), prefetchRuns = 0) {
     await a.db.insert(nodes).values({
       name,
       taskQueue: `q-${name}`,
@@ -48,6 +48,7 @@ describe('slot claims', () => {
       region: REGION,
       zone: 'a',
       maxConcurrentRuns: slots,
+      prefetchRuns,
       lastSeenAt,
     });
   }
@@ -115,6 +116,19 @@ describe('slot claims', () => {
       [1, 2, 3, 4],
       'each queued run knows its place',
     );
+  });
+
+  it('gives a node with prefetch its slots plus its prefetch in claims, and queues the rest', async () => {
+    await addNode('n1', 2, new Date(), 2);
+    const runs = await Promise.all(Array.from({ length: 7 }, () => addRun()));
+    const outcomes = await Promise.all(runs.map((run, i) => claim(i % 2 ? a : b, run, 'live')));
+    assert.equal(outcomes.filter((outcome) => outcome.kind === 'claimed').length, 4);
+    assert.equal(await held('n1'), 4);
+    const claimedRun = runs[outcomes.findIndex((outcome) => outcome.kind === 'claimed')] ?? '';
+    await releaseClaim(a.db, claimedRun);
+    const waitingRun = runs[outcomes.findIndex((outcome) => outcome.kind === 'queued' && outcome.position === 1)];
+    assert.equal((await claim(a, waitingRun ?? '', 'live')).kind, 'claimed', 'a freed claim goes to the first in line');
+    assert.equal(await held('n1'), 4);
   });
 
   it('lets a live run queued behind 50 regrades take the next free slot before them', async () => {
