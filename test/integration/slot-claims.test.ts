@@ -131,6 +131,16 @@ describe('slot claims', () => {
     assert.equal(await held('n1'), 4);
   });
 
+  it('sends a run to a node with an idle slot before another node’s prefetch', async () => {
+    await addNode('n1', 1, new Date(), 1);
+    const busy = await addRun();
+    assert.deepEqual(await claim(a, busy, 'live'), { kind: 'claimed', nodeName: 'n1', wake: [] });
+    await addNode('n2', 1, new Date(), 1);
+    const next = await addRun();
+    const outcome = await claim(a, next, 'live', 'n1');
+    assert.equal(outcome.kind === 'claimed' ? outcome.nodeName : outcome.kind, 'n2', 'n1’s slot is busy, n2’s idles');
+  });
+
   it('lets a live run queued behind 50 regrades take the next free slot before them', async () => {
     await addNode('n1', 2);
     const busy = [await addRun(), await addRun()];
