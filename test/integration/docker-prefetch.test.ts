@@ -5,21 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import type { AutograderExecution, ExecutionControl, GraderLimits } from '../../src/executors/executor.js';
-import { DockerExecutor } from '../../src/executors/docker/docker-executor.js';
+import type { DockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { NODE_LABEL, RUN_LABEL } from '../../src/executors/docker/grader-container.js';
-import { requireEnv } from '../support/env.js';
 import { graderJob } from '../support/grader-job.js';
+import { testDockerExecutor, testGraderLimits } from '../support/test-docker-executor.js';
 
 const docker = new Docker();
 const nodeName = `prefetch-test-${randomUUID().slice(0, 8)}`;
-const limits: GraderLimits = {
-  timeoutSec: 60,
-  memoryBytes: 64 * 1024 * 1024,
-  nanoCpus: 1_000_000_000,
-  pidsLimit: 64,
-  outputMaxBytes: 4096,
-  resultsMaxBytes: 4096,
-};
+const limits: GraderLimits = testGraderLimits({ timeoutSec: 60 });
 /** Prints when the grader itself started and ended (host and container share the kernel's clock). */
 const TIMED_GRADER = [
   'echo "start $(date +%s%N)"',
@@ -56,15 +49,7 @@ describe('prefetched runs on a Docker node', () => {
   let executor: DockerExecutor;
 
   before(async () => {
-    executor = new DockerExecutor(docker, {
-      nodeName,
-      baseImage: requireEnv('GG_TEST_BASE_IMAGE'),
-      buildNetworkMode: 'none',
-      buildTimeoutSec: 120,
-      buildLimits: { memoryBytes: 512 * 1024 * 1024, nanoCpus: 1_000_000_000, pidsLimit: 128 },
-      sandbox: { diskLimitBytes: 64 * 1024 * 1024, nofileLimit: 256 },
-      graderSlots: 1,
-    });
+    executor = testDockerExecutor(docker, nodeName, { graderSlots: 1 });
     // The image is built once up front, so both runs below reach their grader step together.
     const warm = await executor.run(graderJob(TIMED_GRADER, limits), {
       heartbeat: () => undefined,
