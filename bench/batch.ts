@@ -49,6 +49,10 @@ interface Result {
   /** Runs each node graded. */
   perNode: Record<string, number>;
   maxQueueWaitSec: number;
+  /** Mean time a node's slot stood empty between one grader ending and the next starting: the per-run handoff. */
+  meanHandoffSec: number;
+  /** Mean time from a grader's end to its run's recorded result (reading figures, storing, the workflow). */
+  meanExitToRecordedSec: number;
 }
 
 async function publishBurst(stack: GradingStack, count: number, label: string): Promise<string[]> {
@@ -117,6 +121,9 @@ async function runScenario(scenario: Scenario): Promise<Result> {
         );
       }
     }
+    const exitToRecorded = rows.flatMap((row) =>
+      row.containerFinishedAt && row.recordedAt ? [row.recordedAt.getTime() - row.containerFinishedAt.getTime()] : [],
+    );
     return {
       scenario: scenario.name,
       runs: rows.length,
@@ -129,10 +136,43 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       maxQueueWaitSec: Math.max(
         ...rows.map((row) => ((row.placedAt?.getTime() ?? 0) - row.receivedAt.getTime()) / 1000),
       ),
+      meanHandoffSec: mean(handoffGapsMs(rows, CORES)) / 1000,
+      meanExitToRecordedSec: mean(exitToRecorded) / 1000,
     };
   } finally {
     await stack.stop();
   }
+}
+
+function mean(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/**
+ * Per node, for each grader that started once its node's slots were all in use: how long after the latest grader
+ * end before it the slot stood empty. A node whose next run is ready starts it at once (about 0).
+ */
+function handoffGapsMs(
+  rows: { nodeName: string | null; containerStartedAt: Date | null; containerFinishedAt: Date | null }[],
+  slots: number,
+): number[] {
+  const byNode = new Map<string, { start: number; end: number }[]>();
+  for (const row of rows) {
+    if (!row.containerStartedAt || !row.containerFinishedAt) continue;
+    const spans = byNode.get(row.nodeName ?? '-') ?? [];
+    spans.push({ start: row.containerStartedAt.getTime(), end: row.containerFinishedAt.getTime() });
+    byNode.set(row.nodeName ?? '-', spans);
+  }
+  const gaps: number[] = [];
+  for (const spans of byNode.values()) {
+    spans.sort((a, b) => a.start - b.start);
+    spans.forEach((span, i) => {
+      if (i < slots) return;
+      const before = spans.filter((other) => other.end <= span.start).map((other) => other.end);
+      if (before.length > 0) gaps.push(span.start - Math.max(...before));
+    });
+  }
+  return gaps;
 }
 
 function formatTable(results: Result[]): string {
@@ -144,6 +184,8 @@ function formatTable(results: Result[]): string {
     'ideal s',
     'ratio',
     'longest queue wait s',
+    'handoff s',
+    'exit→recorded s',
     'per node',
   ];
   const rows = results.map((r) => [
@@ -154,6 +196,8 @@ function formatTable(results: Result[]): string {
     r.idealSec.toFixed(1),
     r.ratio.toFixed(3),
     r.maxQueueWaitSec.toFixed(1),
+    r.meanHandoffSec.toFixed(2),
+    r.meanExitToRecordedSec.toFixed(2),
     Object.values(r.perNode).join(' + '),
   ]);
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));

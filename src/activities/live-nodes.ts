@@ -14,6 +14,7 @@ const nodeColumns = {
   region: nodes.region,
   zone: nodes.zone,
   maxConcurrentRuns: nodes.maxConcurrentRuns,
+  prefetchRuns: nodes.prefetchRuns,
 };
 
 export interface LiveNode {
@@ -24,6 +25,8 @@ export interface LiveNode {
   region: string;
   zone: string;
   maxConcurrentRuns: number;
+  /** Runs it takes beyond its slots; they wait on the node for a slot. */
+  prefetchRuns: number;
   activeRuns: number;
 }
 

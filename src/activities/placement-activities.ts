@@ -37,7 +37,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         kind: candidateKind[node.kind],
         region: node.region,
         zone: carbonZone(node.region),
-        freeSlots: node.maxConcurrentRuns - node.activeRuns,
+        freeSlots: node.maxConcurrentRuns + node.prefetchRuns - node.activeRuns,
       }));
       // Home: the least busy node of the home region; without one, the least busy node anywhere.
       const byFreeSlots = [...candidates].sort((a, b) => b.freeSlots - a.freeSlots);

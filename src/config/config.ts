@@ -91,6 +91,11 @@ export const configSchema = z.object({
   NODE_ZONE: z.string().default('local'),
   /** Concurrent grading containers per node; 0 means one per CPU core. */
   NODE_MAX_CONCURRENT_RUNS: intFromEnv(0),
+  /**
+   * Runs a Docker node takes beyond its slots, to prepare their containers while the slots' graders run so each
+   * starts the instant a slot frees; -1 means as many as its slots, 0 turns prefetching off.
+   */
+  NODE_PREFETCH_RUNS: z.coerce.number().int().min(-1).default(-1),
   /** How long a run waits in a node's queue before the workflow gives that node up and tries another. */
   NODE_PICKUP_TIMEOUT_SEC: intFromEnv(300),
   /** Priority lanes: of the runs waiting for a slot, live ones get this many slots for each regrade's weight. */

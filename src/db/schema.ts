@@ -176,6 +176,8 @@ export const nodes = pgTable(
     region: text('region').notNull(),
     zone: text('zone').notNull(),
     maxConcurrentRuns: integer('max_concurrent_runs').notNull(),
+    /** Runs it takes beyond its slots: their containers are prepared and start when a slot frees (claims count both). */
+    prefetchRuns: integer('prefetch_runs').notNull().default(0),
     registeredAt: timestamp('registered_at', { withTimezone: true }).notNull().defaultNow(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
   },

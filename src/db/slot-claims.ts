@@ -59,7 +59,10 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
     const before = ahead?.count ?? 0;
     if (before >= freeSlots) return { kind: 'queued', position: before + 1, freeSlots };
 
-    const node = free.find((n) => n.name === request.preferredNode.name) ?? free[0];
+    // A slot that idles now beats a prefetch place behind a busy one: a node that just joined gets work at once.
+    const preferred = (n: { name: string }) => n.name === request.preferredNode.name;
+    const node =
+      free.find((n) => preferred(n) && n.idle > 0) ?? free.find((n) => n.idle > 0) ?? free.find(preferred) ?? free[0];
     if (!node) throw new Error('free slots counted but no node holds them');
     await tx
       .update(runSlotClaims)
@@ -151,7 +154,11 @@ async function queueRow(tx: Transaction, request: ClaimRequest) {
   return inserted;
 }
 
-/** Slots each live node of the region has left (negative when over-committed by an older release). */
+/**
+ * Claims each live node of the region can still take (`free`): its slots plus its prefetch (runs whose containers
+ * it prepares while the slots' graders run), and how many of its slots idle (`idle`). Negative when over-committed
+ * by an older release.
+ */
 async function freeSlotsIn(tx: Transaction, region: string, liveSince: Date) {
   const held = tx
     .select({ nodeName: runSlotClaims.nodeName, count: sql<number>`count(*)::int`.as('held') })
@@ -160,12 +167,16 @@ async function freeSlotsIn(tx: Transaction, region: string, liveSince: Date) {
     .groupBy(runSlotClaims.nodeName)
     .as('held');
   const rows = await tx
-    .select({ name: nodes.name, free: sql<number>`${nodes.maxConcurrentRuns} - coalesce(${held.count}, 0)` })
+    .select({
+      name: nodes.name,
+      free: sql<number>`${nodes.maxConcurrentRuns} + ${nodes.prefetchRuns} - coalesce(${held.count}, 0)`,
+      idle: sql<number>`${nodes.maxConcurrentRuns} - coalesce(${held.count}, 0)`,
+    })
     .from(nodes)
     .leftJoin(held, eq(held.nodeName, nodes.name))
     .where(and(eq(nodes.region, region), gt(nodes.lastSeenAt, liveSince)))
-    .orderBy(sql`2 desc`, nodes.name);
-  return rows.map((row) => ({ name: row.name, free: Number(row.free) }));
+    .orderBy(sql`3 desc`, sql`2 desc`, nodes.name);
+  return rows.map((row) => ({ name: row.name, free: Number(row.free), idle: Number(row.idle) }));
 }
 
 /** Workflow ids of the first `limit` runs waiting in the region, in claim order. */

@@ -12,6 +12,8 @@ export interface NodeIdentity {
   region: string;
   zone: string;
   maxConcurrentRuns: number;
+  /** Runs it takes beyond its slots (claims = slots + prefetch; only the slots' graders run at once). */
+  prefetchRuns: number;
 }
 
 /** Upserts the node row now and refreshes `last_seen_at` until stopped: placement only picks live nodes. */

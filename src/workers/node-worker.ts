@@ -51,6 +51,8 @@ interface NodeSetup {
   zone: string;
   hardware: NodeHardware;
   maxConcurrentRuns: number;
+  /** Runs taken beyond the slots, their containers prepared while the slots' graders run (Docker only). */
+  prefetchRuns: number;
   executor: AutograderExecutor;
 }
 
@@ -62,7 +64,7 @@ export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNod
   const { config, db } = deps;
   const kind = deps.kind ?? 'docker';
   const setup = kind === 'kubernetes' ? await kubernetesSetup(deps) : await dockerSetup(deps);
-  const { nodeName, hardware, maxConcurrentRuns, executor } = setup;
+  const { nodeName, hardware, maxConcurrentRuns, prefetchRuns, executor } = setup;
   const log = deps.logger.child({ node: nodeName });
   const taskQueue = nodeTaskQueue(nodeName);
   const worker = await Worker.create({
@@ -70,17 +72,18 @@ export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNod
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue,
     activities: createNodeActivities(db, executor, config),
-    // One task per slot: a run that claimed a slot on this node is picked up at once, never left in the queue.
-    maxConcurrentActivityTaskExecutions: maxConcurrentRuns,
+    // One task per claim (slots + prefetch): a run that claimed this node is picked up at once, never left in the
+    // queue; the executor's own grader slots keep the graders running at once to maxConcurrentRuns.
+    maxConcurrentActivityTaskExecutions: maxConcurrentRuns + prefetchRuns,
     interceptors: { activity: [redactActivityErrors] },
   });
   const registration = await registerNode(
     db,
-    { name: nodeName, kind, taskQueue, region: setup.region, zone: setup.zone, maxConcurrentRuns },
+    { name: nodeName, kind, taskQueue, region: setup.region, zone: setup.zone, maxConcurrentRuns, prefetchRuns },
     hardware,
     { checkInIntervalMs: deps.checkInIntervalMs ?? (config.NODE_LIVENESS_SEC * 1000) / 3, logger: log },
   );
-  log.info('node worker registered', { kind, taskQueue, maxConcurrentRuns, ...hardware });
+  log.info('node worker registered', { kind, taskQueue, maxConcurrentRuns, prefetchRuns, ...hardware });
   return {
     nodeName,
     worker,
@@ -105,12 +108,20 @@ async function dockerSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
     deps.logger.child({ node: nodeName }).warn('removed containers left by an earlier crash', { containers: swept });
   }
   const hardware = detectNodeHardware();
+  const maxConcurrentRuns = config.NODE_MAX_CONCURRENT_RUNS || hardware.cores;
+  // An injected executor (tests) has no grader slots of its own: it gets no prefetched runs to hold back.
+  const prefetchRuns = deps.executor
+    ? 0
+    : config.NODE_PREFETCH_RUNS === -1
+      ? maxConcurrentRuns
+      : config.NODE_PREFETCH_RUNS;
   return {
     nodeName,
     region: config.NODE_REGION,
     zone: config.NODE_ZONE,
     hardware,
-    maxConcurrentRuns: config.NODE_MAX_CONCURRENT_RUNS || hardware.cores,
+    maxConcurrentRuns,
+    prefetchRuns,
     executor:
       deps.executor ??
       new DockerExecutor(docker, {
@@ -124,6 +135,7 @@ async function dockerSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
           pidsLimit: config.IMAGE_BUILD_PIDS_LIMIT,
         },
         sandbox: { diskLimitBytes: config.GRADER_DISK_LIMIT_BYTES, nofileLimit: config.GRADER_NOFILE_LIMIT },
+        graderSlots: maxConcurrentRuns,
       }),
   };
 }
@@ -158,6 +170,8 @@ async function kubernetesSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
       memoryBytes: capacity * config.GRADER_MEMORY_BYTES,
     },
     maxConcurrentRuns: capacity,
+    // Pods wait for the cluster's scheduler, not for a slot here: nothing to prepare ahead.
+    prefetchRuns: 0,
     executor:
       deps.executor ??
       new KubernetesExecutor({

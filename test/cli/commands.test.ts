@@ -97,17 +97,17 @@ describe('the greengrader CLI over a graded submission', () => {
     assert.deepEqual(filtered.submissions, []);
   });
 
-  it('nodes shows the live node and its capacity', async () => {
+  it('nodes shows the live node and its capacity (slots + prefetch)', async () => {
     const human = await runCli(['nodes'], env);
     assert.equal(human.code, 0, human.stderr);
     const nodeName = stack.nodes[0]?.nodeName ?? '';
-    assert.match(human.stdout, new RegExp(`^${nodeName}\\s+yes\\s+local/local\\s+0/2\\s`, 'm'));
+    assert.match(human.stdout, new RegExp(`^${nodeName}\\s+yes\\s+local/local\\s+0/2\\+2\\s`, 'm'));
 
     const list = await runCliJson<NodeList>(['nodes'], env);
     assert.equal(list.livenessSec, stack.config.NODE_LIVENESS_SEC);
     assert.deepEqual(
-      list.nodes.map((n) => [n.name, n.live, n.maxConcurrentRuns, n.activeRuns]),
-      [[nodeName, true, 2, 0]],
+      list.nodes.map((n) => [n.name, n.live, n.maxConcurrentRuns, n.prefetchRuns, n.activeRuns]),
+      [[nodeName, true, 2, 2, 0]],
     );
   });
 

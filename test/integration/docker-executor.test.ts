@@ -3,22 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import type { AutograderJob, ExecutionControl, GraderLimits } from '../../src/executors/executor.js';
-import { DockerExecutor } from '../../src/executors/docker/docker-executor.js';
+import type { DockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { NODE_LABEL } from '../../src/executors/docker/grader-container.js';
 import { removeLeftoverContainers } from '../../src/executors/docker/remove-leftover-containers.js';
 import { requireEnv } from '../support/env.js';
 import { graderJob, jobWithSetup } from '../support/grader-job.js';
+import { testDockerExecutor, testGraderLimits } from '../support/test-docker-executor.js';
 
 const docker = new Docker();
 const nodeName = `exec-test-${randomUUID().slice(0, 8)}`;
-const limits: GraderLimits = {
-  timeoutSec: 5,
-  memoryBytes: 64 * 1024 * 1024,
-  nanoCpus: 1_000_000_000,
-  pidsLimit: 64,
-  outputMaxBytes: 4096,
-  resultsMaxBytes: 4096,
-};
+const limits: GraderLimits = testGraderLimits();
 
 const job = (script: string, overrides: Partial<AutograderJob> = {}): AutograderJob =>
   graderJob(script, limits, overrides);
@@ -28,14 +22,7 @@ const control: ExecutionControl = { heartbeat: () => undefined, abortSignal: new
 describe('the Docker executor', () => {
   let executor: DockerExecutor;
   before(() => {
-    executor = new DockerExecutor(docker, {
-      nodeName,
-      baseImage: requireEnv('GG_TEST_BASE_IMAGE'),
-      buildNetworkMode: 'none',
-      buildTimeoutSec: 120,
-      buildLimits: { memoryBytes: 512 * 1024 * 1024, nanoCpus: 1_000_000_000, pidsLimit: 128 },
-      sandbox: { diskLimitBytes: 64 * 1024 * 1024, nofileLimit: 256 },
-    });
+    executor = testDockerExecutor(docker, nodeName);
   });
   after(async () => {
     const left = await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${nodeName}`] } });

@@ -32,6 +32,7 @@ function executor(overrides: Partial<DockerExecutorOptions> = {}): DockerExecuto
     buildTimeoutSec: 60,
     buildLimits: { memoryBytes: 256 * MiB, nanoCpus: 1_000_000_000, pidsLimit: 64 },
     sandbox: { diskLimitBytes: GiB, nofileLimit: 256 }, // the default cap
+    graderSlots: 2,
     ...overrides,
   });
 }

@@ -36,7 +36,7 @@ describe('slot claims', () => {
     await a.db.execute(sql`truncate run_slot_claims, grading_runs, raw_payloads, nodes cascade`);
   });
 
-  async function addNode(name: string, slots: number, lastSeenAt = new Date()) {
+  async function addNode(name: string, slots: number, lastSeenAt = new Date(), prefetchRuns = 0) {
     await a.db.insert(nodes).values({
       name,
       taskQueue: `q-${name}`,
@@ -48,6 +48,7 @@ describe('slot claims', () => {
       region: REGION,
       zone: 'a',
       maxConcurrentRuns: slots,
+      prefetchRuns,
       lastSeenAt,
     });
   }
@@ -115,6 +116,29 @@ describe('slot claims', () => {
       [1, 2, 3, 4],
       'each queued run knows its place',
     );
+  });
+
+  it('gives a node with prefetch its slots plus its prefetch in claims, and queues the rest', async () => {
+    await addNode('n1', 2, new Date(), 2);
+    const runs = await Promise.all(Array.from({ length: 7 }, () => addRun()));
+    const outcomes = await Promise.all(runs.map((run, i) => claim(i % 2 ? a : b, run, 'live')));
+    assert.equal(outcomes.filter((outcome) => outcome.kind === 'claimed').length, 4);
+    assert.equal(await held('n1'), 4);
+    const claimedRun = runs[outcomes.findIndex((outcome) => outcome.kind === 'claimed')] ?? '';
+    await releaseClaim(a.db, claimedRun);
+    const waitingRun = runs[outcomes.findIndex((outcome) => outcome.kind === 'queued' && outcome.position === 1)];
+    assert.equal((await claim(a, waitingRun ?? '', 'live')).kind, 'claimed', 'a freed claim goes to the first in line');
+    assert.equal(await held('n1'), 4);
+  });
+
+  it('sends a run to a node with an idle slot before another node’s prefetch', async () => {
+    await addNode('n1', 1, new Date(), 1);
+    const busy = await addRun();
+    assert.deepEqual(await claim(a, busy, 'live'), { kind: 'claimed', nodeName: 'n1', wake: [] });
+    await addNode('n2', 1, new Date(), 1);
+    const next = await addRun();
+    const outcome = await claim(a, next, 'live', 'n1');
+    assert.equal(outcome.kind === 'claimed' ? outcome.nodeName : outcome.kind, 'n2', 'n1’s slot is busy, n2’s idles');
   });
 
   it('lets a live run queued behind 50 regrades take the next free slot before them', async () => {

@@ -25,7 +25,11 @@ function renderNodes(list: NodeList, nowMs: number): string {
     { header: 'NAME', cell: (n) => n.name },
     { header: 'LIVE', cell: (n) => (n.live ? 'yes' : 'no') },
     { header: 'REGION/ZONE', cell: (n) => `${n.region}/${n.zone}` },
-    { header: 'RUNS', cell: (n) => `${n.activeRuns}/${n.maxConcurrentRuns}`, align: 'right' },
+    {
+      header: 'RUNS',
+      cell: (n) => `${n.activeRuns}/${n.maxConcurrentRuns}${n.prefetchRuns > 0 ? `+${n.prefetchRuns}` : ''}`,
+      align: 'right',
+    },
     { header: 'CORES', cell: (n) => String(n.cores), align: 'right' },
     { header: 'MEMORY', cell: (n) => formatBytes(n.memoryBytes), align: 'right' },
     { header: 'LAST SEEN', cell: (n) => formatAge(n.lastSeenAt, nowMs) },

@@ -17,6 +17,8 @@ interface NodeView {
   cacheBytes: number | null;
   memoryBytes: number;
   maxConcurrentRuns: number;
+  /** Runs it takes beyond its slots (prepared while the slots' graders run): claims may reach slots + prefetch. */
+  prefetchRuns: number;
   /** Runs placed on or running on the node now (what placement counts as its load). */
   activeRuns: number;
   registeredAt: string;
@@ -50,6 +52,7 @@ export async function listNodes(db: Database, livenessSec: number, nowMs = Date.
       cacheBytes: nodes.cacheBytes,
       memoryBytes: nodes.memoryBytes,
       maxConcurrentRuns: nodes.maxConcurrentRuns,
+      prefetchRuns: nodes.prefetchRuns,
       activeRuns: sql<number>`coalesce(${active.count}, 0)`.mapWith(Number),
       registeredAt: nodes.registeredAt,
       lastSeenAt: nodes.lastSeenAt,

@@ -3,6 +3,7 @@ import type { AutograderExecution, AutograderExecutor, AutograderJob, ExecutionC
 import { ensureAssignmentImage, ImageBuildError } from './assignment-image.js';
 import { runGraderContainer } from './grader-container.js';
 import type { GraderSandbox } from './grader-sandbox.js';
+import { GraderSlots } from './grader-slots.js';
 import type { BuildLimits } from './setup-container.js';
 
 export interface DockerExecutorOptions {
@@ -12,16 +13,21 @@ export interface DockerExecutorOptions {
   buildTimeoutSec: number;
   buildLimits: BuildLimits;
   sandbox: GraderSandbox;
+  /** Graders that may run at once (NODE_MAX_CONCURRENT_RUNS); runs beyond it prepare their container and wait. */
+  graderSlots: number;
 }
 
 /** Runs graders on the local Docker engine: build (or reuse) the assignment image, then one container. */
 export class DockerExecutor implements AutograderExecutor {
   readonly kind = 'docker' as const;
+  private readonly slots: GraderSlots;
 
   constructor(
     private readonly docker: Docker,
     private readonly options: DockerExecutorOptions,
-  ) {}
+  ) {
+    this.slots = new GraderSlots(options.graderSlots);
+  }
 
   async run(job: AutograderJob, control: ExecutionControl): Promise<AutograderExecution> {
     control.heartbeat('building image');
@@ -68,6 +74,7 @@ export class DockerExecutor implements AutograderExecutor {
       job,
       this.options.nodeName,
       this.options.sandbox,
+      this.slots,
       control,
     );
     return { ...ran, imageTag: image.tag, imageBuildMs: image.buildMs, imageReadyAt };

@@ -7,10 +7,11 @@ import { CappedBuffer } from './capped-buffer.js';
 import { containerCpuMs } from './container-cpu.js';
 import { runInContainer } from './container-exec.js';
 import { graderHostConfig, PRISTINE_AUTOGRADER, type GraderSandbox } from './grader-sandbox.js';
+import type { GraderSlots } from './grader-slots.js';
 import { readResultsFile, type ResultsFile } from './results-file.js';
 
 export const NODE_LABEL = 'greengrader.node';
-const RUN_LABEL = 'greengrader.run';
+export const RUN_LABEL = 'greengrader.run';
 
 /** Thrown when the assignment's own files do not fit in the grader's disk cap: every node would fail the same. */
 class SandboxSetupError extends NonRetryableExecutorError {
@@ -27,7 +28,8 @@ export type ContainerOutcome = Omit<AutograderExecution, 'imageTag' | 'imageBuil
  * Runs `run_autograder` once in a locked-down container and always removes the container. The container idles
  * (PID 1 is docker-init over `sleep`) while the node runs each step in it: fill /autograder, run the grader,
  * read its CPU time from the engine and its results.json with a size check. So the container is still there
- * when its figures are read, and nothing the grader writes decides them.
+ * when its figures are read, and nothing the grader writes decides them. Only the grader itself holds one of the
+ * node's `slots`: a prefetched run prepares its container while the slots are busy and starts the instant one frees.
  */
 export async function runGraderContainer(
   docker: Docker,
@@ -35,6 +37,7 @@ export async function runGraderContainer(
   job: AutograderJob,
   nodeName: string,
   sandbox: GraderSandbox,
+  slots: GraderSlots,
   control: ExecutionControl,
 ): Promise<ContainerOutcome> {
   const { limits } = job;
@@ -52,15 +55,16 @@ export async function runGraderContainer(
     await fillAutograder(docker, container, job, control);
     if (stop.reason() === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
 
+    const leaveSlot = await waitForSlot(slots, control);
     const output = new CappedBuffer(limits.outputMaxBytes);
     const deadline = Date.now() + limits.timeoutSec * 1000;
     let cpuAtStop: number | null = null;
     const startedAt = new Date();
-    const exitCode = await runInContainer(
-      docker,
-      container,
-      ['/bin/sh', '-c', 'cd /autograder && exec ./run_autograder'],
-      {
+    let exitCode: number | null;
+    let finishedAt: Date;
+    try {
+      control.heartbeat('running');
+      exitCode = await runInContainer(docker, container, ['/bin/sh', '-c', 'cd /autograder && exec ./run_autograder'], {
         output,
         tickMs: 500,
         onTick: async () => {
@@ -69,9 +73,12 @@ export async function runGraderContainer(
           cpuAtStop = await containerCpuMs(container).catch(() => null);
           await stop('timeout');
         },
-      },
-    );
-    const finishedAt = new Date();
+      });
+      finishedAt = new Date();
+    } finally {
+      // The grader is done: the next run on this node starts now, while this one's figures are read.
+      leaveSlot();
+    }
     if (stop.reason() === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
     if (stop.reason() === 'timeout') {
       return { ...empty(output), outcome: 'timeout', exitCode: null, startedAt, finishedAt, cpuTimeMs: cpuAtStop };
@@ -93,6 +100,18 @@ export async function runGraderContainer(
     stop.dispose();
     // Removal is retried once: a container must not outlive its run. Leftovers are swept at node start.
     await container.remove({ force: true }).catch(() => container.remove({ force: true }).catch(() => undefined));
+  }
+}
+
+/** Waits for one of the node's grader slots, heartbeating so a long wait is not taken for a dead worker. */
+async function waitForSlot(slots: GraderSlots, control: ExecutionControl): Promise<() => void> {
+  if (slots.inUse < slots.size) return slots.enter(control.abortSignal);
+  control.heartbeat('waiting for a slot');
+  const beat = setInterval(() => control.heartbeat('waiting for a slot'), 5000);
+  try {
+    return await slots.enter(control.abortSignal);
+  } finally {
+    clearInterval(beat);
   }
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE "nodes" ADD COLUMN "prefetch_runs" integer DEFAULT 0 NOT NULL;
