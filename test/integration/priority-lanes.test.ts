@@ -90,6 +90,28 @@ describe('a live submission behind 50 queued regrades', () => {
       (row) => row.startedAt !== null && row.startedAt.getTime() <= (liveRow.startedAt?.getTime() ?? 0),
     );
     assert.deepEqual(startedBefore, [], 'regrades queued before the live one started before it');
+
+    // `greengrader expedite` on the last regrade, still queued: it takes a slot before every other waiting one.
+    const lastId = regradeIds.at(-1) ?? '';
+    const waiting = (await claimsOf(stack, regradeIds)).filter((row) => row.claimedAt === null);
+    assert.ok(waiting.some((row) => row.workflowId === lastId) && waiting.length >= 10, `${waiting.length} waiting`);
+    const expedite = await runCli(['expedite', String(base + 49)], cliEnvOf(stack.config));
+    assert.equal(expedite.code, 0, expedite.stderr);
+    assert.match(expedite.stdout, new RegExp(`expedited ${lastId} \\(queued\\)`));
+    const signalledAt = new Date();
+    await stack.waitForRun(lastId, (run) => run.containerStartedAt !== null, 60_000);
+    const rowsNow = await claimsOf(
+      stack,
+      waiting.map((row) => row.workflowId),
+    );
+    const expedited = rowsNow.find((row) => row.workflowId === lastId);
+    assert.ok(expedited?.claimedAt);
+    // At most the one slot already being handed out as the signal arrived may go to another run.
+    const overtook = rowsNow.filter(
+      (row) =>
+        row.workflowId !== lastId && row.claimedAt !== null && row.claimedAt < (expedited.claimedAt ?? signalledAt),
+    );
+    assert.ok(overtook.length <= 1, `${overtook.length} waiting regrades claimed a slot before the expedited one`);
   });
 });
 
