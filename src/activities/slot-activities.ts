@@ -55,9 +55,15 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
   return {
     /**
      * Claims a slot for the run on its planned node (or another live node of the same region when that one is
-     * full), or queues it in its lane. Throws a non-retryable NodeGone when the planned node stopped checking in.
+     * full), or queues it in its lane; an expedited run goes to the head of the queue (workflows from before the
+     * field never send it). Throws a non-retryable NodeGone when the planned node stopped checking in.
      */
-    async claimSlot(input: { runId: string; nodeName: string; excludeNodes: string[] }): Promise<SlotClaim> {
+    async claimSlot(input: {
+      runId: string;
+      nodeName: string;
+      excludeNodes: string[];
+      expedite?: boolean;
+    }): Promise<SlotClaim> {
       const [planned] = await db
         .select({ name: nodes.name, region: nodes.region })
         .from(nodes)
@@ -73,7 +79,12 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
         preferredNode: planned,
         excludeNodes: input.excludeNodes,
         liveSince: liveSince(),
+        expedite: input.expedite === true,
       });
+      // The run row says expedited too (dashboard, status), also when the signal came after its planning.
+      if (input.expedite === true) {
+        await db.update(gradingRuns).set({ expedited: true }).where(eq(gradingRuns.id, input.runId));
+      }
       if (outcome.kind === 'queued') return { kind: 'queued', lane, position: outcome.position };
       const node = await findLiveNode(db, config.NODE_LIVENESS_SEC, outcome.nodeName);
       if (!node) {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBridgeCommand } from './commands/bridge.js';
+import { registerExpediteCommand } from './commands/expedite.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerK8sRbacCommand } from './commands/k8s-rbac.js';
 import { registerListCommand } from './commands/list.js';
@@ -32,6 +33,7 @@ export function createProgram(): Command {
   registerWorkerCommand(program);
   registerSubmitCommand(program);
   registerRerunCommand(program);
+  registerExpediteCommand(program);
   registerExportCommand(program);
   registerStatusCommand(program);
   registerListCommand(program);

@@ -284,6 +284,8 @@ export const runSlotClaims = pgTable(
     /** The region of the planned node: a queued run may take a slot on any live node of that region. */
     region: text('region').notNull(),
     queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Set when the run was expedited while it still had a slot to claim: it goes ahead of every waiting run. */
+    expeditedAt: timestamp('expedited_at', { withTimezone: true }),
     nodeName: text('node_name'),
     startsAt: timestamp('starts_at', { withTimezone: true }),
     releasedAt: timestamp('released_at', { withTimezone: true }),

@@ -23,6 +23,8 @@ export interface ClaimRequest {
   excludeNodes: readonly string[];
   /** Nodes that checked in since then are live. */
   liveSince: Date;
+  /** A person is waiting for this run (the expedite signal): it goes to the head of the queue. */
+  expedite?: boolean;
 }
 
 export type ClaimOutcome =
@@ -51,9 +53,8 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
         and(
           waiting(),
           eq(runSlotClaims.region, region),
-          // Compared in the database: a JS Date would drop the microseconds of queued_at.
-          sql`(${runSlotClaims.queueTag}, ${runSlotClaims.queuedAt}, ${runSlotClaims.runId}) <
-            (select c.queue_tag, c.queued_at, c.run_id from run_slot_claims c where c.run_id = ${row.runId})`,
+          // Compared in the database: a JS Date would drop the microseconds of queued_at and expedited_at.
+          sql`(${claimOrder()}) < (select ${claimOrder('c')} from run_slot_claims c where c.run_id = ${row.runId})`,
         ),
       );
     const before = ahead?.count ?? 0;
@@ -123,17 +124,24 @@ export async function waitersForFreeSlots(db: Database, region: string, liveSinc
 /**
  * The run's queue row, created on its first claim with a start tag after the lane's last one and the virtual
  * clock (start-time fair queueing: no lane starves, each gets slots in proportion to its weight). A run queued
- * again after a node failed it keeps its tag, so it keeps its place.
+ * again after a node failed it keeps its tag, so it keeps its place. An expedited request marks a waiting run
+ * expedited once (its first expedite keeps its place among other expedited runs).
  */
 async function queueRow(tx: Transaction, request: ClaimRequest) {
   const region = request.preferredNode.region;
   const [existing] = await tx.select().from(runSlotClaims).where(eq(runSlotClaims.runId, request.runId));
   if (existing) {
     const requeue = existing.releasedAt !== null;
-    if (!requeue && (existing.nodeName !== null || existing.region === region)) return existing;
+    if (!requeue && existing.nodeName !== null) return existing;
+    const expedite = request.expedite === true && existing.expeditedAt === null;
+    if (!requeue && !expedite && existing.region === region) return existing;
     const [updated] = await tx
       .update(runSlotClaims)
-      .set({ region, ...(requeue ? { nodeName: null, startsAt: null, releasedAt: null } : {}) })
+      .set({
+        region,
+        ...(requeue ? { nodeName: null, startsAt: null, releasedAt: null } : {}),
+        ...(expedite ? { expeditedAt: sql`now()` } : {}),
+      })
       .where(eq(runSlotClaims.runId, request.runId))
       .returning();
     if (!updated) throw new Error(`queue row of run ${request.runId} vanished`);
@@ -148,7 +156,13 @@ async function queueRow(tx: Transaction, request: ClaimRequest) {
   const queueTag = Math.max(clock?.virtual ?? 0, clock?.lane ?? 0) + 1 / request.laneWeight;
   const [inserted] = await tx
     .insert(runSlotClaims)
-    .values({ runId: request.runId, lane: request.lane, queueTag, region })
+    .values({
+      runId: request.runId,
+      lane: request.lane,
+      queueTag,
+      region,
+      ...(request.expedite === true ? { expeditedAt: sql`now()` } : {}),
+    })
     .returning();
   if (!inserted) throw new Error(`could not queue run ${request.runId}`);
   return inserted;
@@ -187,9 +201,29 @@ async function nextInLine(tx: Transaction, region: string, limit: number): Promi
     .from(runSlotClaims)
     .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
     .where(and(waiting(), eq(runSlotClaims.region, region)))
-    .orderBy(runSlotClaims.queueTag, runSlotClaims.queuedAt, runSlotClaims.runId)
+    .orderBy(claimOrder())
     .limit(limit);
   return rows.map((row) => row.workflowId);
+}
+
+/**
+ * The order in which waiting runs claim free slots (a column list for ORDER BY or a row comparison): expedited runs first, in the order they were
+ * expedited (a person is waiting for each); then the smallest start tag (the lanes' weighted-fair order); ties by
+ * arrival, then run id, so the order is total.
+ */
+function claimOrder(table = 'run_slot_claims') {
+  const column = (name: string) => sql`${sql.identifier(table)}.${sql.identifier(name)}`;
+  const expeditedAt = column('expedited_at');
+  return sql.join(
+    [
+      sql`${expeditedAt} is null`,
+      sql`coalesce(${expeditedAt}, '-infinity'::timestamptz)`,
+      column('queue_tag'),
+      column('queued_at'),
+      column('run_id'),
+    ],
+    sql`, `,
+  );
 }
 
 function waiting() {

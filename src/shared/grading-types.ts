@@ -25,6 +25,18 @@ export interface GradeSubmissionInput {
   trigger: RunTrigger;
   /** When the payload arrived at the bridge, ISO-8601; turnaround is measured from here. */
   receivedAt: string;
+  /** Set only by the workflow itself when a long wait for a slot continues as a new run: where it stood. */
+  resume?: QueueContinuation;
+}
+
+/** A run's state carried across continue-as-new while it waits for a slot (its history stays bounded). */
+interface QueueContinuation {
+  runId: string;
+  stored: StoredSubmissionRef;
+  excludeNodes: string[];
+  /** Pickups each node missed in a row, as [node, count] pairs. */
+  missedPickups: [string, number][];
+  status: GradingStatus;
 }
 
 export interface GradeSubmissionResult {

@@ -1,17 +1,16 @@
 import {
   ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
+  makeContinueAsNewFunc,
   defineQuery,
   defineSignal,
   isCancellation,
   patched,
   setHandler,
-  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { TimeoutType } from '@temporalio/common';
 import {
   CANCELLED_REASON,
   INVALID_SUBMISSION_ERROR,
@@ -20,7 +19,7 @@ import {
   type GradeSubmissionInput,
   type GradeSubmissionResult,
   type GradingStatus,
-  type Placement,
+  type StoredSubmissionRef,
 } from '../shared/grading-types.js';
 import {
   ASSIGNMENT_ID,
@@ -32,7 +31,8 @@ import {
 } from '../shared/search-attributes.js';
 import { central, nodeActivities, slots } from './activity-proxies.js';
 import { applicationFailureMessage, setState } from './grading-state.js';
-import { planAndWait, type QueueState } from './plan-and-wait.js';
+import { describeFailure, describeNodeFailure, isPickupTimeout } from './node-failures.js';
+import { CONTINUE_AS_NEW, planAndWait, queueForSlot, type QueueState } from './plan-and-wait.js';
 
 export const gradingStatusQuery = defineQuery<GradingStatus>('gradingStatus');
 /** Run now: a person is waiting for this grade. Ends any wait for a greener hour. */
@@ -57,7 +57,8 @@ const MAX_PICKUPS_MISSED = 3;
 
 /** One grading journey: store, plan where and when, wait for a greener hour, run on the chosen node, record. */
 export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Promise<GradeSubmissionResult> {
-  const status: GradingStatus = {
+  const { resume, ...submission } = input;
+  const status: GradingStatus = resume?.status ?? {
     state: 'storing',
     runId: null,
     nodeName: null,
@@ -72,13 +73,13 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   setHandler(expediteSignal, () => {
     status.expedited = true;
   });
-  const queue: QueueState = { woken: false, active: false };
+  const queue: QueueState = { woken: false, active: resume !== undefined };
   setHandler(slotFreedSignal, () => {
     queue.woken = true;
   });
-  setState(status, 'storing');
+  if (resume === undefined) setState(status, 'storing');
 
-  const runId = await central.openRun({ workflowId: workflowInfo().workflowId, ...input });
+  const runId = resume?.runId ?? (await central.openRun({ workflowId: workflowInfo().workflowId, ...submission }));
   status.runId = runId;
   const finish = (result: Omit<GradeSubmissionResult, 'runId'>): GradeSubmissionResult => {
     setState(status, result.state);
@@ -86,28 +87,44 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   };
 
   try {
-    let stored;
-    try {
-      stored = await central.storeSubmission({ payloadSha256: input.payloadSha256, runId });
-    } catch (error) {
-      const reason = applicationFailureMessage(error, INVALID_SUBMISSION_ERROR);
-      if (reason === null) throw error;
-      status.lastError = reason;
-      return finish({ state: 'rejected', outcome: null, score: null, nodeName: null, reason });
+    let stored: StoredSubmissionRef;
+    if (resume !== undefined) {
+      stored = resume.stored;
+    } else {
+      try {
+        stored = await central.storeSubmission({ payloadSha256: input.payloadSha256, runId });
+      } catch (error) {
+        const reason = applicationFailureMessage(error, INVALID_SUBMISSION_ERROR);
+        if (reason === null) throw error;
+        status.lastError = reason;
+        return finish({ state: 'rejected', outcome: null, score: null, nodeName: null, reason });
+      }
+      upsertSearchAttributes([
+        { key: GRADESCOPE_SUBMISSION_ID, value: stored.gradescopeSubmissionId },
+        { key: ASSIGNMENT_ID, value: stored.assignmentId },
+        { key: COURSE_ID, value: stored.courseId },
+      ]);
     }
 
-    upsertSearchAttributes([
-      { key: GRADESCOPE_SUBMISSION_ID, value: stored.gradescopeSubmissionId },
-      { key: ASSIGNMENT_ID, value: stored.assignmentId },
-      { key: COURSE_ID, value: stored.courseId },
-    ]);
-
-    const excludeNodes: string[] = [];
-    const missedPickups = new Map<string, number>();
+    const excludeNodes: string[] = resume?.excludeNodes ?? [];
+    const missedPickups = new Map<string, number>(resume?.missedPickups ?? []);
+    // A run continued as new was queued for a slot: it goes straight back to its place in the queue.
+    let resumeQueue = resume !== undefined;
     let execution: ExecutionSummary | null = null;
     while (execution === null) {
-      const chosen =
-        excludeNodes.length < MAX_NODES_TRIED ? await planAndWait(runId, excludeNodes, status, queue) : null;
+      const chosen = resumeQueue
+        ? await queueForSlot(runId, excludeNodes, status, queue)
+        : excludeNodes.length < MAX_NODES_TRIED
+          ? await planAndWait(runId, excludeNodes, status, queue)
+          : null;
+      resumeQueue = false;
+      if (chosen === CONTINUE_AS_NEW) {
+        // The queue row keeps the run's place; the search attributes and the memo go along.
+        const { memo, typedSearchAttributes } = workflowInfo();
+        const carried = { runId, stored, excludeNodes, missedPickups: [...missedPickups], status };
+        const next = makeContinueAsNewFunc<typeof gradeSubmissionWorkflow>({ memo, typedSearchAttributes });
+        return await next({ ...submission, resume: carried });
+      }
       if (chosen === null) {
         const reason = `no node could run it (tried ${excludeNodes.join(', ') || 'none'}); last error: ${status.lastError}`;
         await central.failRun({ runId, reason });
@@ -154,6 +171,7 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     }
     return finish({ ...result, state: 'completed' });
   } catch (error) {
+    if (error instanceof ContinueAsNew) throw error;
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() => central.failRun({ runId, reason: CANCELLED_REASON }));
     } else if (patched(FAIL_ROW_ON_FAILURE_PATCH)) {
@@ -174,25 +192,4 @@ async function markFailed(runId: string, error: unknown): Promise<void> {
   } catch (failRunError) {
     if (!(failRunError instanceof ActivityFailure)) throw failRunError;
   }
-}
-
-function describeFailure(error: unknown): string {
-  if (error instanceof ActivityFailure) return `${error.activityType} failed: ${error.cause?.message ?? error.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
-
-function isPickupTimeout(error: ActivityFailure): boolean {
-  return error.cause instanceof TimeoutFailure && error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
-}
-
-function describeNodeFailure(chosen: Placement, error: ActivityFailure): string {
-  const cause = error.cause;
-  if (cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
-    return `node ${chosen.nodeName} did not pick the run up within ${chosen.pickupTimeoutSec} s`;
-  }
-  // Non-retryable (an unschedulable pod, a missing image, a submission too large): one attempt, then the next node.
-  if (cause instanceof ApplicationFailure && cause.nonRetryable) {
-    return `node ${chosen.nodeName} cannot run it: ${cause.message}`;
-  }
-  return `node ${chosen.nodeName} failed ${chosen.maxAttempts} attempts: ${cause?.message ?? error.message}`;
 }

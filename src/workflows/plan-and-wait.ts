@@ -1,5 +1,5 @@
 // Where and when a run goes: plan with a fresh forecast, wait for the greener hour, then claim a slot or queue.
-import { ActivityFailure, condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, condition, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { NODE_GONE_ERROR, NODES_EXHAUSTED_ERROR, type GradingStatus, type Placement } from '../shared/grading-types.js';
 import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
 import { LANE } from '../shared/search-attributes.js';
@@ -25,6 +25,16 @@ const SLOT_QUEUE_PATCH = 'queue-for-slot';
  */
 const SLOT_POLL_FIRST_MS = 2_000;
 const SLOT_POLL_MAX_MS = 60_000;
+/**
+ * A long wait in the queue grows the history by ~10 events per poll or wake-up (timer, workflow task, claimSlot,
+ * memo). Past this many events (or when the server suggests it) the run continues as new with its state, so a
+ * run queued for days behind thousands of slot releases never nears Temporal's history limits.
+ */
+export const QUEUE_WAIT_MAX_HISTORY_EVENTS = 1_000;
+const BOUNDED_QUEUE_WAIT_PATCH = 'continue-as-new-while-queued';
+/** What planAndWait returns when the run should continue as a new run (its queue row keeps its place). */
+export const CONTINUE_AS_NEW = 'continue-as-new';
+
 /** A run's part in the slot queue: whether it claims through the queue, and whether a freed slot woke it. */
 export interface QueueState {
   active: boolean;
@@ -41,7 +51,7 @@ export async function planAndWait(
   excludeNodes: string[],
   status: GradingStatus,
   queue: QueueState,
-): Promise<Placement | 'node-gone' | null> {
+): Promise<Placement | 'node-gone' | typeof CONTINUE_AS_NEW | null> {
   for (;;) {
     setState(status, 'planning');
     let context: PlanningContext;
@@ -77,21 +87,27 @@ export async function planAndWait(
 
 /**
  * Claims a slot on the planned node (or a node of its region) once one is free; until then the run is `queued` in
- * its lane. Returns 'node-gone' when the planned node stopped checking in, to plan again.
+ * its lane. Returns 'node-gone' when the planned node stopped checking in, to plan again, and CONTINUE_AS_NEW when
+ * its history grew too long while waiting. Exported for a run continued as new: it goes straight back to the queue.
  */
-async function queueForSlot(
+export async function queueForSlot(
   runId: string,
   excludeNodes: string[],
   status: GradingStatus,
   queue: QueueState,
-): Promise<Placement | 'node-gone'> {
+): Promise<Placement | 'node-gone' | typeof CONTINUE_AS_NEW> {
   queue.active = true;
   let pollMs = SLOT_POLL_FIRST_MS;
   for (;;) {
     queue.woken = false;
     let claim;
     try {
-      claim = await slots.claimSlot({ runId, nodeName: status.nodeName ?? '', excludeNodes });
+      claim = await slots.claimSlot({
+        runId,
+        nodeName: status.nodeName ?? '',
+        excludeNodes,
+        expedite: status.expedited,
+      });
     } catch (error) {
       const gone = applicationFailureMessage(error, NODE_GONE_ERROR);
       if (gone === null) throw error;
@@ -111,9 +127,19 @@ async function queueForSlot(
       status.queuePosition = claim.position;
       setState(status, 'queued');
     }
-    const woken = await condition(() => queue.woken, pollMs);
+    // An expedite signal that came while queued wakes the run too: its claim moves it to the head of the queue.
+    const expeditedWhenQueued = status.expedited;
+    const woken = await condition(() => queue.woken || status.expedited !== expeditedWhenQueued, pollMs);
     pollMs = woken ? SLOT_POLL_FIRST_MS : Math.min(pollMs * 2, SLOT_POLL_MAX_MS);
+    if (historyTooLong()) return CONTINUE_AS_NEW;
   }
+}
+
+/** Checked between waits; the patch keeps runs that waited long before it replaying as they ran. */
+function historyTooLong(): boolean {
+  const info = workflowInfo();
+  const tooLong = info.continueAsNewSuggested || info.historyLength >= QUEUE_WAIT_MAX_HISTORY_EVENTS;
+  return tooLong && patched(BOUNDED_QUEUE_WAIT_PATCH);
 }
 
 /** Until the planned start, or the next forecast refresh if that comes first (workflow time is durable). */

@@ -6,7 +6,7 @@ import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { gradingRuns, nodes, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
-import { claimOrQueue, releaseClaim, type ClaimOutcome } from '../../src/db/slot-claims.js';
+import { claimOrQueue, releaseClaim, waitersForFreeSlots, type ClaimOutcome } from '../../src/db/slot-claims.js';
 import type { RunLane } from '../../src/shared/lanes.js';
 import { requireEnv } from '../support/env.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
@@ -53,6 +53,15 @@ describe('slot claims', () => {
     });
   }
 
+  async function workflowIdOf(runId: string): Promise<string> {
+    const [row] = await a.db
+      .select({ workflowId: gradingRuns.workflowId })
+      .from(gradingRuns)
+      .where(eq(gradingRuns.id, runId));
+    assert.ok(row);
+    return row.workflowId;
+  }
+
   async function addRun(): Promise<string> {
     const sha256 = randomUUID();
     await a.db.insert(rawPayloads).values({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' });
@@ -64,8 +73,15 @@ describe('slot claims', () => {
     return row.id;
   }
 
-  const claim = (handle: DatabaseHandle, runId: string, lane: RunLane, node = 'n1'): Promise<ClaimOutcome> =>
+  const claim = (
+    handle: DatabaseHandle,
+    runId: string,
+    lane: RunLane,
+    node = 'n1',
+    expedite = false,
+  ): Promise<ClaimOutcome> =>
     claimOrQueue(handle.db, {
+      expedite,
       runId,
       lane,
       laneWeight: WEIGHTS[lane],
@@ -197,5 +213,40 @@ describe('slot claims', () => {
     const again = await claim(a, third, 'regrade');
     assert.equal(again.kind, 'queued', 'a newcomer does not jump the queue');
     assert.equal((await claim(a, first, 'regrade')).kind, 'claimed', 'the requeued run keeps its early tag');
+  });
+
+  it('puts an expedited queued run at the head of the queue, ahead of both lanes, expedited ones in turn', async () => {
+    await addNode('n1', 1);
+    const busy = await addRun();
+    assert.equal((await claim(a, busy, 'live')).kind, 'claimed');
+    const lives = [await addRun(), await addRun(), await addRun()];
+    for (const run of lives) assert.equal((await claim(a, run, 'live')).kind, 'queued');
+    const regrades = [await addRun(), await addRun()];
+    for (const run of regrades) assert.equal((await claim(a, run, 'regrade')).kind, 'queued');
+    const [lastRegrade, firstRegrade] = [regrades[1] ?? '', regrades[0] ?? ''];
+
+    // The last regrade is expedited while queued: it becomes first in line, then the other regrade after it.
+    assert.deepEqual(await claim(a, lastRegrade, 'regrade', 'n1', true), { kind: 'queued', position: 1, freeSlots: 0 });
+    assert.deepEqual(await claim(a, firstRegrade, 'regrade', 'n1', true), {
+      kind: 'queued',
+      position: 2,
+      freeSlots: 0,
+    });
+    // Asking again (the poll) keeps the first expedite's place.
+    assert.deepEqual(await claim(a, lastRegrade, 'regrade', 'n1', true), { kind: 'queued', position: 1, freeSlots: 0 });
+
+    await releaseClaim(a.db, busy);
+    // The freed slot's wake-up goes to the expedited run, and the live runs asking first do not get it.
+    assert.deepEqual(await waitersForFreeSlots(a.db, REGION, new Date(Date.now() - 30_000)), [
+      await workflowIdOf(lastRegrade),
+    ]);
+    for (const run of lives) assert.equal((await claim(a, run, 'live')).kind, 'queued');
+    assert.equal((await claim(a, lastRegrade, 'regrade')).kind, 'claimed');
+    await releaseClaim(a.db, lastRegrade);
+    assert.equal((await claim(a, lives[0] ?? '', 'live')).kind, 'queued', 'the second expedited run is next');
+    assert.equal((await claim(a, firstRegrade, 'regrade')).kind, 'claimed');
+    await releaseClaim(a.db, firstRegrade);
+    // Then the lanes' own order again.
+    assert.equal((await claim(a, lives[0] ?? '', 'live')).kind, 'claimed');
   });
 });

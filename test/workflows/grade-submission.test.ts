@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CancelledFailure } from '@temporalio/common';
+import type proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-import type { GradingStatus } from '../../src/shared/grading-types.js';
+import { SLOT_FREED_SIGNAL, type GradeSubmissionResult, type GradingStatus } from '../../src/shared/grading-types.js';
+import { QUEUE_WAIT_MAX_HISTORY_EVENTS } from '../../src/workflows/plan-and-wait.js';
 import type { ForecastOutcome, PlanningContext } from '../../src/shared/placement-types.js';
 import type { FakeActivities } from './support/fake-activities.js';
 import { addSearchAttributes, bundleWorkflows, runScenario, startRig } from './support/run-scenario.js';
@@ -289,4 +291,67 @@ describe('GradeSubmission in virtual time', () => {
     assert.equal(result.score, 10);
     assert.equal(fakes.callsOf('accountCarbon').length, 1);
   });
+
+  it('claims at once when expedited while queued, asking for the head of the queue', async () => {
+    const scenario = { nodes: ['alpha'], queuedClaims: 1_000, expeditedClaims: true, lane: 'regrade' as const };
+    const { result, fakes } = await runScenario(rig, scenario, async (scenarioRun) => {
+      await scenarioRun.reached('queued');
+      await scenarioRun.handle.signal('expedite');
+      return { result: (await scenarioRun.handle.result()) as GradeSubmissionResult, fakes: scenarioRun.fakes };
+    });
+    assert.equal(result.state, 'completed');
+    const claims = fakes.callsOf('claimSlot');
+    assert.deepEqual(
+      claims.map((call) => (call.input as { expedite: boolean }).expedite),
+      [false, true],
+    );
+    // Woken by the signal, not by the first poll 2 s (of workflow time) later.
+    const gapMs = (claims[1]?.atMs ?? Infinity) - (claims[0]?.atMs ?? 0);
+    assert.ok(gapMs < 2_000, `the expedited claim came ${gapMs} ms after the first`);
+  });
+
+  it('keeps each history bounded while a run waits behind 500 slot releases, by continuing as new', async () => {
+    const releases = 500;
+    const scenario = { nodes: ['alpha'], queuedClaims: releases, lane: 'regrade' as const };
+    const { result, fakes, runs, status } = await runScenario(rig, scenario, async (scenarioRun) => {
+      const { handle } = scenarioRun;
+      await scenarioRun.reached('queued');
+      // Each release wakes the run (signals arriving together wake it once); polls cover the rest.
+      for (let i = 0; i < releases; i++) await handle.signal(SLOT_FREED_SIGNAL);
+      const final = (await handle.result()) as GradeSubmissionResult;
+      return {
+        result: final,
+        fakes: scenarioRun.fakes,
+        runs: await historiesOfChain(handle.workflowId),
+        status: await handle.query<GradingStatus>('gradingStatus'),
+      };
+    });
+    assert.equal(result.state, 'completed');
+    assert.equal(fakes.callsOf('claimSlot').length, releases + 1);
+    assert.equal(fakes.callsOf('openRun').length, 1, 'a continued run does not open a second run row');
+    assert.equal(fakes.callsOf('storeSubmission').length, 1);
+    assert.equal(fakes.callsOf('runAutograder').length, 1);
+    assert.ok(runs.length >= 2, `${runs.length} run(s): the wait continued as new`);
+    const longest = Math.max(...runs);
+    // One more wait's events may land past the check.
+    assert.ok(longest <= QUEUE_WAIT_MAX_HISTORY_EVENTS + 40, `history lengths ${runs.join(', ')}`);
+    assert.equal(status.lane, 'regrade', 'the state carried over');
+    assert.equal(status.queuePosition, null);
+  });
 });
+
+/** History lengths of a workflow's runs along its continue-as-new chain, from the latest back to the first. */
+async function historiesOfChain(workflowId: string): Promise<number[]> {
+  const lengths: number[] = [];
+  let runId: string | null | undefined = (await env.client.workflow.getHandle(workflowId).describe()).runId;
+  // Bounded: a chain longer than this means the bound did not hold.
+  for (let i = 0; runId && i < 50; i++) {
+    const history: proto.temporal.api.history.v1.IHistory = await env.client.workflow
+      .getHandle(workflowId, runId)
+      .fetchHistory();
+    const events = history.events ?? [];
+    lengths.push(events.length);
+    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+  }
+  return lengths;
+}

@@ -67,6 +67,8 @@ export interface Scenario {
   runAutograder?: (nodeName: string) => ExecutionSummary;
   /** claimSlot answers `queued` (all nodes busy) this many times before it claims; default 0. */
   queuedClaims?: number;
+  /** An expedited claim takes the slot at once, as the head of the queue does; default false. */
+  expeditedClaims?: boolean;
   /** The lane claimSlot reports; default live. */
   lane?: 'live' | 'regrade';
   /** Nodes releaseSlot reports as still checking in (busy, not dead); default none. */
@@ -192,7 +194,8 @@ export function createFakeActivities(prefix: string, scenario: Scenario): FakeAc
       claims += 1;
       scenario.claimNode?.(input.nodeName, claims);
       const lane = scenario.lane ?? 'live';
-      if (claims <= (scenario.queuedClaims ?? 0)) {
+      const jumps = scenario.expeditedClaims === true && input.expedite === true;
+      if (!jumps && claims <= (scenario.queuedClaims ?? 0)) {
         return { kind: 'queued', lane, position: (scenario.queuedClaims ?? 0) - claims + 1 };
       }
       return { kind: 'claimed', lane, placement: placementOn(input.nodeName) };

@@ -1,0 +1,1 @@
+ALTER TABLE "run_slot_claims" ADD COLUMN "expedited_at" timestamp with time zone;
