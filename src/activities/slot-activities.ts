@@ -4,6 +4,7 @@ import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, nodes, submissions } from '../db/schema.js';
+import { createPostgresLedger } from '../db/reservations.js';
 import { claimOrQueue, releaseClaim, waitersForFreeSlots } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { NODE_GONE_ERROR, type Placement, type SlotClaim } from '../shared/grading-types.js';
@@ -21,6 +22,7 @@ export type WakeWaiters = (workflowIds: readonly string[]) => Promise<void>;
 export function createSlotActivities(db: Database, config: Config, regions: RegionsConfig, wake: WakeWaiters) {
   const liveSince = () => new Date(Date.now() - config.NODE_LIVENESS_SEC * 1000);
   const weights: Record<RunLane, number> = { live: config.LANE_WEIGHT_LIVE, regrade: config.LANE_WEIGHT_REGRADE };
+  const ledger = createPostgresLedger(db);
 
   async function laneOfRun(runId: string): Promise<RunLane> {
     const [run] = await db
@@ -93,6 +95,8 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
           placedAt: new Date(),
         })
         .where(eq(gradingRuns.id, input.runId));
+      // The reservation becomes the running claim: it now covers the run from its real start.
+      await ledger.start(input.runId, Date.now());
       await wakeQuietly(input.runId, outcome.wake);
       const placement: Placement = placementFor(config, node);
       return { kind: 'claimed', lane, placement };

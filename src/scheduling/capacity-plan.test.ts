@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ZoneForecast } from '../carbon/provider.js';
-import { CAPACITY_BUCKET_MS, bucketOf, bucketSpan, type Occupancy, planWithCapacity } from './capacity-plan.js';
+import { CAPACITY_BUCKET_MS, bucketOf, bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
+import { planWithCapacity } from './capacity-plan.js';
 import { type PlacementCandidate, type PlacementInput, planPlacement } from './policies.js';
 
 const HOUR = 3_600_000;

@@ -3,6 +3,7 @@
 // and a candidate with capacity c takes at most c runs per bucket, so runs planned for one bucket can all run
 // at once when they wake.
 import { meanIntensityOver } from '../carbon/intensity-series.js';
+import { CAPACITY_BUCKET_MS, bucketOf, bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
 import {
   BUILT_IN_POLICIES,
   planPlacement,
@@ -14,21 +15,8 @@ import {
 import type { ReservedSlot } from './reservation-ledger.js';
 import { isBetter } from './window-search.js';
 
-/** 5 min: most graders run 1–3 min, so a run rarely holds a slot for more than two buckets. */
-export const CAPACITY_BUCKET_MS = 5 * 60_000;
-
-/** Reserved runs per candidate id and bucket index (see `bucketOf`); a missing entry is 0. */
-export type Occupancy = ReadonlyMap<string, ReadonlyMap<number, number>>;
-
-export const bucketOf = (ms: number): number => Math.floor(ms / CAPACITY_BUCKET_MS);
-
-/** The first and last bucket a run starting at `startMs` touches. */
-export function bucketSpan(startMs: number, durationMs: number): { first: number; last: number } {
-  return { first: bucketOf(startMs), last: bucketOf(startMs + Math.max(durationMs, 1) - 1) };
-}
-
 /** Whether every bucket the run touches on the candidate still has room. */
-export function fits(candidate: PlacementCandidate, occupancy: Occupancy, startMs: number, durationMs: number) {
+function fits(candidate: PlacementCandidate, occupancy: Occupancy, startMs: number, durationMs: number) {
   if (candidate.capacity === undefined) return true;
   const used = occupancy.get(candidate.id);
   const { first, last } = bucketSpan(startMs, durationMs);

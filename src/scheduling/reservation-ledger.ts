@@ -1,7 +1,7 @@
 // The book of (candidate, start window) reservations that capacity-aware planning reads and writes. One
 // interface, two implementations: PostgreSQL for the product (src/db/reservations.ts), memory for the
 // year-long simulation (bench/memory-ledger.ts). Declarations only.
-import type { Occupancy } from './capacity-plan.js';
+import type { Occupancy } from '../shared/capacity-buckets.js';
 
 /** Where and when a run is booked; a run holds at most one reservation. */
 export interface ReservedSlot {
@@ -10,7 +10,7 @@ export interface ReservedSlot {
   durationMs: number;
 }
 
-export interface ReserveRequest {
+interface ReserveRequest {
   runId: string;
   /** Candidates whose occupancy `choose` needs (the run's earlier reservation is never counted). */
   candidateIds: readonly string[];
