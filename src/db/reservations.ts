@@ -1,7 +1,7 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
 // time. Every booking change runs in one transaction holding a transaction-scoped advisory lock per candidate it
 // reads or writes (taken in id order, so two transactions never wait on each other in a cycle).
-import { and, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { ReservationLedger, ReservedSlot } from '../scheduling/reservation-ledger.js';
 import { bucketOf, bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
 import type { RunState } from '../shared/run-state.js';
@@ -124,4 +124,19 @@ async function unbook(tx: Transaction, row: ReservationRow) {
     .where(span);
   await tx.delete(capacityBuckets).where(and(span, lte(capacityBuckets.reserved, 0)));
   await tx.delete(runReservations).where(eq(runReservations.runId, row.runId));
+}
+
+/**
+ * Workflows of the runs waiting for a later start on the candidate, earliest first: when a run there ends before
+ * its estimate, they are woken to plan again and may take the room it left.
+ */
+export async function runsWaitingOn(db: Database, candidateId: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ workflowId: gradingRuns.workflowId })
+    .from(runReservations)
+    .innerJoin(gradingRuns, eq(gradingRuns.id, runReservations.runId))
+    .where(and(eq(runReservations.candidateId, candidateId), isNull(runReservations.startedAt)))
+    .orderBy(asc(runReservations.startAt))
+    .limit(limit);
+  return rows.map((row) => row.workflowId);
 }

@@ -10,7 +10,7 @@ export interface ReservedSlot {
   durationMs: number;
 }
 
-interface ReserveRequest {
+export interface ReserveRequest {
   runId: string;
   /** Candidates whose occupancy `choose` needs (the run's earlier reservation is never counted). */
   candidateIds: readonly string[];

@@ -25,6 +25,12 @@ const SLOT_QUEUE_PATCH = 'queue-for-slot';
  */
 const SLOT_POLL_FIRST_MS = 2_000;
 const SLOT_POLL_MAX_MS = 60_000;
+/**
+ * A run waiting for a later start because its node was booked (reservations over time) is woken by the same
+ * slot-freed signal when a run there ends early, and plans again: estimates are long, so the room often frees
+ * before the reserved start. Before this patch only an expedite ended the wait early.
+ */
+const REPLAN_ON_FREED_ROOM_PATCH = 'replan-on-freed-room';
 /** A run's part in the slot queue: whether it claims through the queue, and whether a freed slot woke it. */
 export interface QueueState {
   active: boolean;
@@ -61,7 +67,9 @@ export async function planAndWait(
     if (status.expedited || plan.startMs <= Date.now() + toleranceMs) break;
 
     setState(status, 'waiting');
-    await condition(() => status.expedited, wakeAfterMs(plan));
+    const wakeOnFreedRoom = patched(REPLAN_ON_FREED_ROOM_PATCH);
+    queue.woken = false;
+    await condition(() => status.expedited || (wakeOnFreedRoom && queue.woken), wakeAfterMs(plan));
   }
   setState(status, 'placing');
   if (patched(SLOT_QUEUE_PATCH)) return queueForSlot(runId, excludeNodes, status, queue);
