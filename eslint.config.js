@@ -29,7 +29,7 @@ const sideEffectModules = [
 const layers = {
   shared: { may: [], typeOnly: ['carbon', 'scheduling'] },
   config: { may: ['shared'] },
-  db: { may: ['shared'] },
+  db: { may: ['shared'], typeOnly: ['scheduling'] },
   submission: { may: ['shared'] },
   executors: { may: ['shared'] },
   services: { may: ['shared'] },

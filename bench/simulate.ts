@@ -4,6 +4,7 @@ import type { ForecastModel } from '../src/carbon/forecast-models.js';
 import { HOUR_MS, meanIntensityOver } from '../src/carbon/intensity-series.js';
 import type { ZoneTrace } from '../src/carbon/trace-file.js';
 import { createTraceProvider } from '../src/carbon/trace-provider.js';
+import { planWithCapacity } from '../src/scheduling/capacity-plan.js';
 import { computeDeadline } from '../src/scheduling/deadline.js';
 import { estimateDuration } from '../src/scheduling/duration-estimate.js';
 import {
@@ -16,11 +17,12 @@ import { nextPlanningMs } from '../src/scheduling/replan.js';
 import type { Submission } from './arrivals.js';
 import { CompletionQueue } from './completion-queue.js';
 import { HourlyForecasts, perfectForecast } from './forecast-cache.js';
+import { MemoryLedger } from './memory-ledger.js';
 
 export interface SimSetting {
   name: string;
   title: string;
-  /** Every candidate is also, in turn, the home. */
+  /** Every candidate is also, in turn, the home. A candidate's `capacity` (runs at once) is unlimited when unset. */
   candidates: PlacementCandidate[];
 }
 
@@ -60,8 +62,12 @@ interface HomeTotals {
   /** Same policies with the true future and the true run time: the limit of each policy class. */
   oracleGCo2: Record<OracleKind, number>;
   fallbacks: Record<string, number>;
-  /** planPlacement calls, re-plans included. */
+  /** Plans made (through the capacity planner and the ledger), re-plans included. */
   plans: Record<string, number>;
+  /** Runs whose plan starts after their deadline because no usable candidate had room before it. */
+  deadlineMisses: Record<string, number>;
+  /** Per policy and candidate: most runs any capacity bucket held (compare with the candidate's capacity). */
+  peakLoad: Record<string, Record<string, number>>;
 }
 
 interface SlackTotals {
@@ -105,9 +111,17 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       oracleGCo2: { spatial: 0, temporal: 0, spatiotemporal: 0 },
       fallbacks: perPolicy(input.policies, () => 0),
       plans: perPolicy(input.policies, () => 0),
+      deadlineMisses: perPolicy(input.policies, () => 0),
       queues: perPolicy(input.policies, () => new CompletionQueue()),
     })),
+    // One fleet per world the runs share: per policy, and per home too unless the policy's plans are shared.
+    ledgers: new Map<string, MemoryLedger>(),
   }));
+  const ledgerOf = (ledgers: Map<string, MemoryLedger>, key: string) => {
+    let ledger = ledgers.get(key);
+    if (!ledger) ledgers.set(key, (ledger = new MemoryLedger()));
+    return ledger;
+  };
 
   for (const sub of input.submissions) {
     const { receivedMs, durationMs, assignmentId } = sub;
@@ -125,6 +139,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
     await hourly.prepare(receivedMs, receivedMs + maxSlackMs);
     const truth = traces.map((trace) => perfectForecast(trace, receivedMs, receivedMs + maxSlackMs + durationMs));
     for (const slack of state) {
+      for (const ledger of slack.ledgers.values()) ledger.forget(receivedMs);
       const deadlineMs =
         input.dueGraceMs === null
           ? receivedMs + slack.slackMs
@@ -132,7 +147,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               { receivedMs, dueMs: sub.dueMs, lateDueMs: sub.lateDueMs },
               { maxDelayMs: slack.slackMs, dueGraceMs: input.dueGraceMs },
             ).deadlineMs;
-      const shared = new Map<string, { grams: number; plans: number; fallback: boolean }>();
+      const shared = new Map<string, { grams: number; plans: number; fallback: boolean; missed: boolean }>();
       for (const totals of slack.homes) {
         const base = { candidates, homeCandidateId: totals.home, deadlineMs };
         for (const policy of input.policies) {
@@ -143,8 +158,15 @@ export async function simulate(input: SimInput): Promise<SimResult> {
             queue.flush(receivedMs);
             const { estimatedDurationMs } = estimateDuration(queue.history.get(assignmentId) ?? []);
             const request = { ...base, policy, estimatedDurationMs };
+            const ledger = ledgerOf(slack.ledgers, sharable ? policy : `${totals.home}/${policy}`);
+            const runId = String(sub.id);
+            const candidateIds = candidates.map((c) => c.id);
+            const reserve = (nowMs: number) =>
+              ledger.reserve({ runId, candidateIds, fromMs: nowMs }, (occupancy) =>
+                planWithCapacity({ ...request, nowMs, forecasts: hourly.at(nowMs) }, occupancy),
+              );
             let nowMs = receivedMs;
-            let plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
+            let plan = await reserve(nowMs);
             let plans = 1;
             for (
               let next = nextPlanningMs(plan, nowMs);
@@ -152,7 +174,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               next = nextPlanningMs(plan, nowMs)
             ) {
               nowMs = next;
-              plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
+              plan = await reserve(nowMs);
               plans += 1;
             }
             queue.push({ endMs: plan.startMs + durationMs, assignmentId, durationMs });
@@ -160,12 +182,14 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               grams: emitted(plan.candidate.zone, plan.startMs),
               plans,
               fallback: plan.fallbackReason !== null,
+              missed: plan.deadlineMissed,
             };
             if (sharable) shared.set(policy, outcome);
           }
           totals.emissionsGCo2[policy]! += outcome.grams;
           totals.plans[policy]! += outcome.plans;
           if (outcome.fallback) totals.fallbacks[policy]! += 1;
+          if (outcome.missed) totals.deadlineMisses[policy]! += 1;
         }
         for (const kind of ORACLE_KINDS) {
           const sharable = !input.exactHomes && BUILT_IN_POLICIES[kind].movesAcrossCandidates;
@@ -174,7 +198,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
             const request = { ...base, policy: kind, nowMs: receivedMs, estimatedDurationMs: durationMs };
             const plan = planPlacement({ ...request, forecasts: truth });
             grams = emitted(plan.candidate.zone, plan.startMs);
-            if (sharable) shared.set(`oracle:${kind}`, { grams, plans: 1, fallback: false });
+            if (sharable) shared.set(`oracle:${kind}`, { grams, plans: 1, fallback: false, missed: false });
           }
           totals.oracleGCo2[kind] += grams;
         }
@@ -188,7 +212,16 @@ export async function simulate(input: SimInput): Promise<SimResult> {
     staticGCo2ByZone,
     slacks: state.map((slack) => ({
       slackMs: slack.slackMs,
-      homes: slack.homes.map(({ queues: _queues, ...totals }) => totals),
+      homes: slack.homes.map(({ queues: _queues, ...totals }) => ({
+        ...totals,
+        peakLoad: Object.fromEntries(
+          input.policies.map((policy) => {
+            const sharable = !input.exactHomes && BUILT_IN_POLICIES[policy].movesAcrossCandidates;
+            const ledger = slack.ledgers.get(sharable ? policy : `${totals.home}/${policy}`);
+            return [policy, Object.fromEntries(ledger?.peakLoad ?? [])];
+          }),
+        ),
+      })),
     })),
     elapsedSec: Math.round((performance.now() - startedMs) / 100) / 10,
   };

@@ -5,11 +5,14 @@ import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
+import { createPostgresLedger } from '../db/reservations.js';
 import { recordDirectClaim } from '../db/slot-claims.js';
 import { computeDeadline } from '../scheduling/deadline.js';
 import { estimateDuration } from '../scheduling/duration-estimate.js';
-import { planPlacement, type PlacementCandidate } from '../scheduling/policies.js';
+import { planWithCapacity } from '../scheduling/capacity-plan.js';
+import type { PlacementCandidate, PlacementInput } from '../scheduling/policies.js';
 import { nextPlanningMs } from '../scheduling/replan.js';
+import type { Occupancy } from '../shared/capacity-buckets.js';
 import type { ExecutorKind } from '../shared/executor-kind.js';
 import { NODE_GONE_ERROR, type Placement } from '../shared/grading-types.js';
 import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
@@ -22,8 +25,12 @@ const candidateKind: Record<ExecutorKind, PlacementCandidate['kind']> = {
   kubernetes: 'k8s-region',
 };
 
+/** What an expedited run plans against: nothing, since a person is waiting (its booking still counts for others). */
+const NO_OCCUPANCY: Occupancy = new Map();
+
 export function createPlacementActivities(db: Database, config: Config, regions: RegionsConfig) {
   const carbonZone = (region: string) => resolveRegion(regions, region)?.entry.zone ?? `unmapped:${region}`;
+  const ledger = createPostgresLedger(db);
   return {
     /** Gathers candidates, home, deadline and expected duration for one planning round. */
     async preparePlanning(input: {
@@ -38,6 +45,8 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         region: node.region,
         zone: carbonZone(node.region),
         freeSlots: node.maxConcurrentRuns + node.prefetchRuns - node.activeRuns,
+        // A Docker node's NODE_MAX_CONCURRENT_RUNS, or a Kubernetes region's quota (its worker registers it).
+        capacity: node.maxConcurrentRuns,
       }));
       // Home: the least busy node of the home region; without one, the least busy node anywhere.
       const byFreeSlots = [...candidates].sort((a, b) => b.freeSlots - a.freeSlots);
@@ -103,7 +112,10 @@ export function createPlacementActivities(db: Database, config: Config, regions:
       };
     },
 
-    /** Applies the configured policy to the forecast and records the plan on the run. */
+    /**
+     * Applies the configured policy to the forecast within the candidates' capacity over time, reserves the chosen
+     * (candidate, start) in place of the run's earlier reservation, and records the plan on the run.
+     */
     async choosePlacement(input: {
       runId: string;
       context: PlanningContext;
@@ -111,7 +123,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
     }): Promise<RunPlan> {
       const { context, forecast } = input;
       const nowMs = Date.now();
-      const plan = planPlacement({
+      const request: PlacementInput = {
         policy: context.policy,
         candidates: context.candidates,
         homeCandidateId: context.homeCandidateId,
@@ -119,7 +131,12 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         deadlineMs: context.deadlineMs,
         estimatedDurationMs: context.estimatedDurationMs,
         forecasts: forecast.forecasts,
-      });
+      };
+      const expedited = context.deadlineRule === 'expedited';
+      const plan = await ledger.reserve(
+        { runId: input.runId, candidateIds: context.candidates.map((c) => c.id), fromMs: nowMs },
+        (occupancy) => planWithCapacity(request, expedited ? NO_OCCUPANCY : occupancy),
+      );
       // When every provider failed, that is the cause; the policy's own fallback only restates it.
       const fallbackReason = forecast.reason ?? plan.fallbackReason;
       await db
@@ -129,6 +146,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
           plannedStartAt: new Date(plan.startMs),
           plannedIntensityGCo2PerKwh: plan.expectedIntensityGCo2PerKwh,
           carbonZone: plan.candidate.zone,
+          deadlineMissed: plan.deadlineMissed,
           plan: {
             ...plan,
             plannedAt: new Date(nowMs).toISOString(),
@@ -175,6 +193,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
           placedAt: new Date(),
         })
         .where(eq(gradingRuns.id, input.runId));
+      await ledger.start(input.runId, Date.now());
       // Its slot counts on the node like a queued claim's, and is released on the same paths.
       await recordDirectClaim(db, {
         runId: input.runId,

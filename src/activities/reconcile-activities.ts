@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } 
 import { and, asc, eq, lt, notInArray } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns } from '../db/schema.js';
+import { releaseReservationsOfFinishedRuns } from '../db/reservations.js';
 import { releaseClaim, releaseClaimsOfFinishedRuns } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { countReconciledRun, type ReconciledWorkflowStatus } from '../observability/metrics.js';
@@ -56,7 +57,12 @@ export function createReconcileActivities(db: Database, temporal: Client, option
 
   return {
     /** Marks failed every unfinished run row (older than the grace period) whose workflow is closed or unknown. */
-    async reconcileRuns(): Promise<{ checked: number; fixed: ReconciledRun[]; releasedClaims: number }> {
+    async reconcileRuns(): Promise<{
+      checked: number;
+      fixed: ReconciledRun[];
+      releasedClaims: number;
+      releasedReservations: number;
+    }> {
       const rows = await db
         .select({ id: gradingRuns.id, workflowId: gradingRuns.workflowId, state: gradingRuns.state })
         .from(gradingRuns)
@@ -95,7 +101,9 @@ export function createReconcileActivities(db: Database, temporal: Client, option
       }
       // A claim left held by a run that ended before claims were released on every path.
       const releasedClaims = await releaseClaimsOfFinishedRuns(db, FINAL_STATES);
-      return { checked: rows.length, fixed, releasedClaims };
+      // Likewise a reservation over time: a finished run must not hold capacity in later plans.
+      const releasedReservations = await releaseReservationsOfFinishedRuns(db, FINAL_STATES);
+      return { checked: rows.length, fixed, releasedClaims, releasedReservations };
     },
   };
 }

@@ -4,12 +4,16 @@ import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, nodes, submissions } from '../db/schema.js';
+import { createPostgresLedger, runsWaitingOn } from '../db/reservations.js';
 import { claimOrQueue, releaseClaim, waitersForFreeSlots } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { NODE_GONE_ERROR, type Placement, type SlotClaim } from '../shared/grading-types.js';
 import { laneOf, type RunLane } from '../shared/lanes.js';
 import { findLiveNode } from './live-nodes.js';
 import { placementFor } from './placement-timeouts.js';
+
+/** Waiting runs woken per release: a few re-plans are cheap, and the first of them takes the freed room. */
+const WAKE_PLANNED_MAX = 4;
 
 /** Tells waiting workflows that a slot may be theirs (a signal); a workflow that is gone is no error. */
 export type WakeWaiters = (workflowIds: readonly string[]) => Promise<void>;
@@ -21,6 +25,7 @@ export type WakeWaiters = (workflowIds: readonly string[]) => Promise<void>;
 export function createSlotActivities(db: Database, config: Config, regions: RegionsConfig, wake: WakeWaiters) {
   const liveSince = () => new Date(Date.now() - config.NODE_LIVENESS_SEC * 1000);
   const weights: Record<RunLane, number> = { live: config.LANE_WEIGHT_LIVE, regrade: config.LANE_WEIGHT_REGRADE };
+  const ledger = createPostgresLedger(db);
 
   async function laneOfRun(runId: string): Promise<RunLane> {
     const [run] = await db
@@ -104,6 +109,8 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
           placedAt: new Date(),
         })
         .where(eq(gradingRuns.id, input.runId));
+      // The reservation becomes the running claim: it now covers the run from its real start.
+      await ledger.start(input.runId, Date.now());
       await wakeQuietly(input.runId, outcome.wake);
       const placement: Placement = placementFor(config, node);
       return { kind: 'claimed', lane, placement };
@@ -115,7 +122,10 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
      */
     async releaseSlot(input: { runId: string; nodeName: string }): Promise<{ nodeLive: boolean }> {
       const region = await releaseClaim(db, input.runId);
-      if (region !== null) await wakeQuietly(input.runId, await waitersForFreeSlots(db, region, liveSince()));
+      const queued = region === null ? [] : await waitersForFreeSlots(db, region, liveSince());
+      // Runs rarely take their whole estimate: those waiting for a later start on this node plan again now.
+      const planned = await runsWaitingOn(db, input.nodeName, WAKE_PLANNED_MAX);
+      await wakeQuietly(input.runId, [...new Set([...queued, ...planned])]);
       return { nodeLive: (await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName)) !== null };
     },
   };

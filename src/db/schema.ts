@@ -243,6 +243,8 @@ export const gradingRuns = pgTable(
     /** The last plan in full: candidates, forecast provider and attempts, notes, fallback reason. */
     plan: jsonb('plan'),
     expedited: boolean('expedited').notNull().default(false),
+    /** The last plan starts after the deadline: no usable candidate had room before it (see run_reservations). */
+    deadlineMissed: boolean('deadline_missed').notNull().default(false),
     // Carbon receipt of the run (see src/carbon/accounting.ts for the model).
     energyKwh: doublePrecision('energy_kwh'),
     emissionsGCo2: doublePrecision('emissions_g_co2'),
@@ -302,6 +304,46 @@ export const runSlotClaims = pgTable(
       .where(sql`${t.nodeName} is not null and ${t.releasedAt} is null`),
     // The lanes' last tags and the virtual clock (max tag of claimed runs).
     index('run_slot_claims_lane_tag_idx').on(t.lane, t.queueTag),
+  ],
+);
+
+/**
+ * A run's booked (candidate, start window): what its plan holds on the candidate's capacity over time. Replaced
+ * when the run is planned again, moved to the real start when it claims its slot, deleted when it leaves the node
+ * or the plan. Its buckets are counted in `capacity_buckets`.
+ */
+export const runReservations = pgTable(
+  'run_reservations',
+  {
+    runId: uuid('run_id')
+      .primaryKey()
+      .references(() => gradingRuns.id, { onDelete: 'cascade' }),
+    /** The planned node (a Docker node, or a Kubernetes region's worker). */
+    candidateId: text('candidate_id').notNull(),
+    startAt: timestamp('start_at', { withTimezone: true }).notNull(),
+    /** The estimated duration the reservation covers. */
+    durationMs: integer('duration_ms').notNull(),
+    /** Capacity buckets (epoch ms / bucket length, see src/scheduling/capacity-plan.ts) it occupies, inclusive. */
+    firstBucket: bigint('first_bucket', { mode: 'number' }).notNull(),
+    lastBucket: bigint('last_bucket', { mode: 'number' }).notNull(),
+    reservedAt: timestamp('reserved_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Set when the run claimed its slot: the reservation then covers the run as it really started. */
+    startedAt: timestamp('started_at', { withTimezone: true }),
+  },
+  (t) => [index('run_reservations_candidate_idx').on(t.candidateId, t.lastBucket)],
+);
+
+/** How many reservations occupy each (candidate, bucket); a row at 0 is deleted. */
+export const capacityBuckets = pgTable(
+  'capacity_buckets',
+  {
+    candidateId: text('candidate_id').notNull(),
+    bucket: bigint('bucket', { mode: 'number' }).notNull(),
+    reserved: integer('reserved').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.candidateId, t.bucket] }),
+    check('capacity_buckets_reserved_check', sql`${t.reserved} >= 0`),
   ],
 );
 

@@ -2,6 +2,7 @@ import { and, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { RunState } from '../shared/run-state.js';
 import type { RunLane } from '../shared/lanes.js';
 import type { Database } from './client.js';
+import { releaseReservation } from './reservations.js';
 import { gradingRuns, nodes, runSlotClaims } from './schema.js';
 
 /**
@@ -74,11 +75,12 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
 }
 
 /**
- * Gives the run's slot (or its place in the queue) back; idempotent. Needs no lock: a claim racing with it at
- * worst sees one slot fewer. Returns the region of the run's claim (null when it never queued), so the caller
- * can wake the runs next in line there.
+ * Gives the run's slot (or its place in the queue) back, and its reservation over time with it; idempotent. Needs
+ * no lock: a claim racing with it at worst sees one slot fewer. Returns the region of the run's claim (null when
+ * it never queued), so the caller can wake the runs next in line there.
  */
 export async function releaseClaim(db: Database, runId: string): Promise<string | null> {
+  await releaseReservation(db, runId);
   const [released] = await db
     .update(runSlotClaims)
     .set({ releasedAt: sql`now()` })

@@ -12,6 +12,8 @@ export interface PlacementCandidate {
   zone: string;
   /** Runs it can take now; a candidate with none is skipped by the moving policies. */
   freeSlots: number;
+  /** Concurrent runs it holds over time (reservations, see capacity-plan.ts); undefined = unlimited. */
+  capacity?: number;
 }
 
 /** What a policy may do: move the run to another candidate, delay it within its slack, or both. */

@@ -34,7 +34,12 @@ export const QUEUE_WAIT_MAX_HISTORY_EVENTS = 1_000;
 const BOUNDED_QUEUE_WAIT_PATCH = 'continue-as-new-while-queued';
 /** What planAndWait returns when the run should continue as a new run (its queue row keeps its place). */
 export const CONTINUE_AS_NEW = 'continue-as-new';
-
+/**
+ * A run waiting for a later start because its node was booked (reservations over time) is woken by the same
+ * slot-freed signal when a run there ends early, and plans again: estimates are long, so the room often frees
+ * before the reserved start. Before this patch only an expedite ended the wait early.
+ */
+const REPLAN_ON_FREED_ROOM_PATCH = 'replan-on-freed-room';
 /** A run's part in the slot queue: whether it claims through the queue, and whether a freed slot woke it. */
 export interface QueueState {
   active: boolean;
@@ -71,7 +76,9 @@ export async function planAndWait(
     if (status.expedited || plan.startMs <= Date.now() + toleranceMs) break;
 
     setState(status, 'waiting');
-    await condition(() => status.expedited, wakeAfterMs(plan));
+    const wakeOnFreedRoom = patched(REPLAN_ON_FREED_ROOM_PATCH);
+    queue.woken = false;
+    await condition(() => status.expedited || (wakeOnFreedRoom && queue.woken), wakeAfterMs(plan));
   }
   setState(status, 'placing');
   if (patched(SLOT_QUEUE_PATCH)) return queueForSlot(runId, excludeNodes, status, queue);

@@ -79,9 +79,13 @@ function renderStatus(status: SubmissionStatus): string {
   return blocks.join('\n\n');
 }
 
-/** When the container started, else when the plan means to start it (a run waiting for a greener hour). */
+/**
+ * When the container started, else when the plan means to start it (a run waiting for a greener hour), marked
+ * when capacity pushed the plan past the deadline.
+ */
 function startOf(run: RunView): string {
-  if (run.containerStartedAt !== null) return formatTime(run.containerStartedAt);
-  if (run.plannedStartAt !== null) return `planned ${formatTime(run.plannedStartAt)}`;
+  const late = run.deadlineMissed ? ' (after its deadline: no room)' : '';
+  if (run.containerStartedAt !== null) return `${formatTime(run.containerStartedAt)}${late}`;
+  if (run.plannedStartAt !== null) return `planned ${formatTime(run.plannedStartAt)}${late}`;
   return NONE;
 }

@@ -23,6 +23,8 @@ export interface RunView {
   expedited: boolean;
   receivedAt: string;
   plannedStartAt: string | null;
+  /** The plan starts after the deadline: no usable node had room before it. */
+  deadlineMissed: boolean;
   placedAt: string | null;
   containerStartedAt: string | null;
   containerFinishedAt: string | null;
@@ -59,6 +61,7 @@ export const runColumns = {
   expedited: gradingRuns.expedited,
   receivedAt: gradingRuns.receivedAt,
   plannedStartAt: gradingRuns.plannedStartAt,
+  deadlineMissed: gradingRuns.deadlineMissed,
   placedAt: gradingRuns.placedAt,
   containerStartedAt: gradingRuns.containerStartedAt,
   containerFinishedAt: gradingRuns.containerFinishedAt,

@@ -1,0 +1,143 @@
+// Placement under finite capacity over time. Pure: the ledger (PostgreSQL or memory) hands in the occupancy and
+// books what this returns. Time is cut into buckets; a run occupies every bucket its estimated duration touches,
+// and a candidate with capacity c takes at most c runs per bucket, so runs planned for one bucket can all run
+// at once when they wake.
+import { meanIntensityOver } from '../carbon/intensity-series.js';
+import { CAPACITY_BUCKET_MS, bucketOf, bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
+import {
+  BUILT_IN_POLICIES,
+  planPlacement,
+  type PlacementCandidate,
+  type PlacementInput,
+  type PlacementPlan,
+  type PlacementPolicy,
+} from './policies.js';
+import type { ReservedSlot } from './reservation-ledger.js';
+import { isBetter } from './window-search.js';
+
+/** Whether every bucket the run touches on the candidate still has room. */
+function fits(candidate: PlacementCandidate, occupancy: Occupancy, startMs: number, durationMs: number) {
+  if (candidate.capacity === undefined) return true;
+  const used = occupancy.get(candidate.id);
+  const { first, last } = bucketSpan(startMs, durationMs);
+  for (let bucket = first; bucket <= last; bucket += 1) {
+    if ((used?.get(bucket) ?? 0) >= candidate.capacity) return false;
+  }
+  return true;
+}
+
+export interface CapacityPlan extends PlacementPlan, ReservedSlot {
+  /** The start is after the deadline because no candidate the policy may use had room before it. */
+  deadlineMissed: boolean;
+}
+
+interface Option {
+  candidate: PlacementCandidate;
+  startMs: number;
+  mean: number | null;
+}
+
+/**
+ * The policy's plan when its slot has room; otherwise the best feasible (candidate, start) the policy allows:
+ * within the slack for delaying policies, else the earliest start with room (a full home makes `immediate-home`
+ * wait). With no feasible start by the deadline, the earliest one after it, with the miss recorded.
+ */
+export function planWithCapacity(
+  input: PlacementInput,
+  occupancy: Occupancy,
+  policies: Readonly<Record<string, PlacementPolicy>> = BUILT_IN_POLICIES,
+): CapacityPlan {
+  const base = planPlacement(input, policies);
+  const durationMs = input.estimatedDurationMs;
+  if (fits(base.candidate, occupancy, base.startMs, durationMs)) return finish(input, base, base.candidate.id);
+
+  const policy = policies[input.policy] as PlacementPolicy;
+  const home = input.candidates.find((c) => c.id === input.homeCandidateId) as PlacementCandidate;
+  const usable = (policy.movesAcrossCandidates ? input.candidates : [home]).filter((c) => c.capacity !== 0);
+  if (usable.length === 0) throw new Error(`no candidate the ${policy.name} policy may use has any capacity`);
+  const eligible = usable.includes(home) ? [home, ...usable.filter((c) => c !== home)] : usable;
+  const meanOf = intensityLookup(input, durationMs);
+  const { nowMs } = input;
+  const latestMs = policy.delaysWithinSlack ? Math.max(nowMs, input.deadlineMs) : nowMs;
+
+  let best: Option | null = null;
+  const offer = (startMs: number) => {
+    for (const candidate of eligible) {
+      if (!fits(candidate, occupancy, startMs, durationMs)) continue;
+      const option = { candidate, startMs, mean: meanOf(candidate.zone, startMs) };
+      if (best === null || better(option, best)) best = option;
+    }
+  };
+  offer(nowMs);
+  for (let bucket = bucketOf(nowMs) + 1; bucket * CAPACITY_BUCKET_MS <= latestMs; bucket += 1) {
+    offer(bucket * CAPACITY_BUCKET_MS);
+  }
+  // Past the last occupied bucket every candidate is empty, so this ends.
+  const horizon = lastOccupiedBucket(occupancy, eligible) + 1;
+  for (let bucket = bucketOf(latestMs) + 1; best === null && bucket <= horizon; bucket += 1) {
+    offer(bucket * CAPACITY_BUCKET_MS);
+  }
+  const chosen = best as Option | null;
+  if (chosen === null) throw new Error('capacity search found no start although the horizon is free');
+  const notes = [
+    ...base.notes,
+    `capacity: ${base.candidate.id} is full at ${new Date(base.startMs).toISOString()}; took the best slot with room`,
+  ];
+  const plan: PlacementPlan = {
+    ...base,
+    candidate: chosen.candidate,
+    startMs: chosen.startMs,
+    delayMs: chosen.startMs - nowMs,
+    expectedIntensityGCo2PerKwh: chosen.mean,
+    basis: chosen.mean === null ? null : basisOf(input),
+    notes,
+  };
+  return finish(input, plan, chosen.candidate.id);
+}
+
+function finish(input: PlacementInput, plan: PlacementPlan, candidateId: string): CapacityPlan {
+  const deadlineMissed = plan.startMs > Math.max(input.deadlineMs, input.nowMs);
+  if (deadlineMissed) {
+    const lateMin = Math.round((plan.startMs - input.deadlineMs) / 60_000);
+    plan.notes.push(`no room before the deadline on any usable candidate: starts ${lateMin} min after it`);
+  }
+  return { ...plan, candidateId, durationMs: input.estimatedDurationMs, deadlineMissed };
+}
+
+/** A known mean beats an unknown one; lower means win, then earlier starts; exact ties keep the earlier offer. */
+function better(option: Option, best: Option): boolean {
+  if (option.mean === null || best.mean === null) {
+    if (option.mean !== best.mean) return option.mean !== null;
+    return option.startMs < best.startMs;
+  }
+  return isBetter(option.mean, option.startMs, best.mean, best.startMs);
+}
+
+/** The same forecast choice as planPlacement: the home zone's basis, one forecast per zone. */
+function basisOf(input: PlacementInput) {
+  const home = input.candidates.find((c) => c.id === input.homeCandidateId);
+  return (input.forecasts.find((f) => f.zone === home?.zone) ?? input.forecasts[0])?.basis ?? null;
+}
+
+function intensityLookup(input: PlacementInput, durationMs: number) {
+  const basis = basisOf(input);
+  const cache = new Map<string, number | null>();
+  return (zone: string, startMs: number): number | null => {
+    const key = `${zone}@${startMs}`;
+    let mean = cache.get(key);
+    if (mean === undefined) {
+      const forecast = input.forecasts.find((f) => f.zone === zone && f.basis === basis);
+      mean = forecast ? meanIntensityOver(forecast, startMs, startMs + durationMs) : null;
+      cache.set(key, mean);
+    }
+    return mean;
+  };
+}
+
+function lastOccupiedBucket(occupancy: Occupancy, candidates: readonly PlacementCandidate[]): number {
+  let last = -Infinity;
+  for (const candidate of candidates) {
+    for (const bucket of occupancy.get(candidate.id)?.keys() ?? []) last = Math.max(last, bucket);
+  }
+  return last;
+}

@@ -1,0 +1,32 @@
+// The book of (candidate, start window) reservations that capacity-aware planning reads and writes. One
+// interface, two implementations: PostgreSQL for the product (src/db/reservations.ts), memory for the
+// year-long simulation (bench/memory-ledger.ts). Declarations only.
+import type { Occupancy } from '../shared/capacity-buckets.js';
+
+/** Where and when a run is booked; a run holds at most one reservation. */
+export interface ReservedSlot {
+  candidateId: string;
+  startMs: number;
+  durationMs: number;
+}
+
+export interface ReserveRequest {
+  runId: string;
+  /** Candidates whose occupancy `choose` needs (the run's earlier reservation is never counted). */
+  candidateIds: readonly string[];
+  /** Occupancy before this instant is not read: no plan starts in the past. */
+  fromMs: number;
+}
+
+export interface ReservationLedger {
+  /**
+   * Atomically: reads the candidates' occupancy, lets `choose` (the pure planner) pick a slot from it and books
+   * that slot in place of the run's earlier reservation. No other reservation of these candidates can be booked
+   * in between, so the slot `choose` saw free is still free; two racing plans get two different slots.
+   */
+  reserve<P extends ReservedSlot>(request: ReserveRequest, choose: (occupancy: Occupancy) => P): Promise<P>;
+  /** The run started at `startMs`: its reservation now covers the run as it really is (no capacity check). */
+  start(runId: string, startMs: number): Promise<void>;
+  /** The run ended, failed or left the plan: frees its buckets. Idempotent. */
+  release(runId: string): Promise<void>;
+}

@@ -1,0 +1,240 @@
+// Reservations over time in a real PostgreSQL, through the real placement activity: races for the last slot,
+// expediting, and a burst that must never put more runs in a bucket than the candidate holds.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { eq, sql } from 'drizzle-orm';
+import { createPlacementActivities } from '../../src/activities/placement-activities.js';
+import type { ZoneForecast } from '../../src/carbon/provider.js';
+import { loadRegionsConfig } from '../../src/carbon/regions.js';
+import { loadConfig } from '../../src/config/config.js';
+import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { releaseReservation } from '../../src/db/reservations.js';
+import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
+import type { PlacementCandidate } from '../../src/scheduling/policies.js';
+import { CAPACITY_BUCKET_MS, bucketSpan } from '../../src/shared/capacity-buckets.js';
+import type { ForecastOutcome, PlanningContext, RunPlan } from '../../src/shared/placement-types.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+
+const HOUR = 3_600_000;
+const MIN = 60_000;
+
+describe('reservations over time', () => {
+  let database: MigratedDatabase;
+  let other: DatabaseHandle;
+  let first: ReturnType<typeof createPlacementActivities>;
+  let second: ReturnType<typeof createPlacementActivities>;
+
+  before(async () => {
+    database = await createMigratedDatabase();
+    // A second pool: the racing activities run on separate connections, as two workers would.
+    other = connectDatabase(database.url, { maxConnections: 4 });
+    const config = loadConfig({ DATABASE_URL: database.url });
+    const regions = await loadRegionsConfig();
+    first = createPlacementActivities(database.db, config, regions);
+    second = createPlacementActivities(other.db, config, regions);
+  });
+
+  after(async () => {
+    await other?.close();
+    await database?.drop();
+  });
+
+  beforeEach(async () => {
+    await database.db.execute(sql`truncate capacity_buckets, run_reservations, grading_runs, raw_payloads cascade`);
+  });
+
+  async function addRuns(count: number): Promise<string[]> {
+    const rows = Array.from({ length: count }, () => randomUUID());
+    await database.db
+      .insert(rawPayloads)
+      .values(rows.map((sha256) => ({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' })));
+    const runs = await database.db
+      .insert(gradingRuns)
+      .values(
+        rows.map((sha256) => ({
+          workflowId: `wf-${sha256}`,
+          payloadSha256: sha256,
+          trigger: 'ingest' as const,
+          receivedAt: new Date(),
+        })),
+      )
+      .returning({ id: gradingRuns.id });
+    return runs.map((run) => run.id);
+  }
+
+  /** Hourly forecast from the current hour: `values[i]` holds in hour i. */
+  function forecastOf(zone: string, values: number[]): ZoneForecast {
+    const startMs = Math.floor(Date.now() / HOUR) * HOUR;
+    return {
+      zone,
+      basis: 'average',
+      source: 'test',
+      issuedAtMs: startMs,
+      startMs,
+      stepMs: HOUR,
+      valuesGCo2PerKwh: values,
+    };
+  }
+  const outcome = (forecasts: ZoneForecast[]): ForecastOutcome => ({
+    provider: 'test',
+    forecasts,
+    missing: [],
+    attempts: [],
+    reason: null,
+  });
+  const node = (id: string, zone: string, capacity: number): PlacementCandidate => ({
+    id,
+    kind: 'docker-node',
+    region: 'us-west',
+    zone,
+    freeSlots: capacity,
+    capacity,
+  });
+  function context(overrides: Partial<PlanningContext>): PlanningContext {
+    return {
+      policy: 'temporal',
+      candidates: [node('n1', 'ZA', 1)],
+      homeCandidateId: 'n1',
+      deadlineMs: Date.now() + 6 * HOUR,
+      deadlineRule: 'max-delay',
+      estimatedDurationMs: 5 * MIN,
+      providers: ['test'],
+      forecastRequest: { zones: ['ZA'], fromMs: 0, toMs: 0, runDurationMs: 5 * MIN, homeZone: 'ZA' },
+      refreshMs: HOUR,
+      ...overrides,
+    };
+  }
+  const hourStart = (hours: number) => Math.floor(Date.now() / HOUR) * HOUR + hours * HOUR;
+
+  /** Runs per (candidate, bucket), recomputed from the reservation rows themselves. */
+  async function bucketLoad(): Promise<Map<string, number>> {
+    const rows = await database.db.select().from(runReservations);
+    const load = new Map<string, number>();
+    for (const row of rows) {
+      for (let bucket = row.firstBucket; bucket <= row.lastBucket; bucket += 1) {
+        const key = `${row.candidateId}@${bucket}`;
+        load.set(key, (load.get(key) ?? 0) + 1);
+      }
+    }
+    return load;
+  }
+
+  it('two plans racing for the last slot at the green hour: one gets it, the other the next best', async () => {
+    // Hour 3 is the greenest; in its 12 buckets 11 are already taken by other runs.
+    const values = [400, 400, 300, 100, 200, 400, 400, 400];
+    const filler = await addRuns(11);
+    const forecast = outcome([forecastOf('ZA', values)]);
+    for (const runId of filler) await first.choosePlacement({ runId, context: context({}), forecast });
+    const [a, b] = await addRuns(2);
+    assert.ok(a && b);
+    const [planA, planB] = await Promise.all([
+      first.choosePlacement({ runId: a, context: context({}), forecast }),
+      second.choosePlacement({ runId: b, context: context({}), forecast }),
+    ]);
+    const intensities = [planA.expectedIntensityGCo2PerKwh, planB.expectedIntensityGCo2PerKwh].sort();
+    assert.deepEqual(intensities, [100, 200], 'one gets the last green slot, the other the next best hour');
+    const starts = [planA.startMs, planB.startMs].sort((x, y) => x - y);
+    assert.ok(starts[0]! >= hourStart(3) && starts[0]! < hourStart(4));
+    assert.equal(starts[1], hourStart(4));
+    for (const [key, count] of await bucketLoad()) assert.ok(count <= 1, `${key} holds ${count} runs`);
+  });
+
+  it('an expedited run gives its future reservation back at once', async () => {
+    const values = [400, 400, 100, 400, 400, 400, 400];
+    const forecast = outcome([forecastOf('ZA', values)]);
+    const planningContext = context({ estimatedDurationMs: HOUR });
+    const [waiting, later] = await addRuns(2);
+    assert.ok(waiting && later);
+    const planned = await first.choosePlacement({ runId: waiting, context: planningContext, forecast });
+    assert.equal(planned.startMs, hourStart(2));
+
+    const now = Date.now();
+    const expedited = context({ deadlineMs: now, deadlineRule: 'expedited', estimatedDurationMs: HOUR });
+    const rushed = await first.choosePlacement({ runId: waiting, context: expedited, forecast });
+    assert.ok(rushed.startMs <= Date.now() && rushed.startMs >= now);
+    const [row] = await database.db.select().from(runReservations).where(eq(runReservations.runId, waiting));
+    assert.equal(row?.firstBucket, bucketSpan(rushed.startMs, HOUR).first, 'the reservation moved to now');
+    // The green hour it held is free again: the next run takes it whole.
+    const next = await first.choosePlacement({ runId: later, context: planningContext, forecast });
+    assert.equal(next.startMs, hourStart(2));
+  });
+
+  it('a plan with no room before its deadline starts at the earliest slot after it, and the miss is on the run', async () => {
+    const forecast = outcome([forecastOf('ZA', [300, 300, 300])]);
+    const runs = await addRuns(3);
+    const tight = context({
+      policy: 'immediate-home',
+      deadlineMs: Date.now() + 30 * MIN,
+      estimatedDurationMs: 15 * MIN,
+    });
+    const plans: RunPlan[] = [];
+    for (const runId of runs) plans.push(await first.choosePlacement({ runId, context: tight, forecast }));
+    const missed = await database.db
+      .select({ id: gradingRuns.id, missed: gradingRuns.deadlineMissed })
+      .from(gradingRuns)
+      .where(eq(gradingRuns.deadlineMissed, true));
+    assert.deepEqual(
+      missed.map((row) => row.id),
+      [runs[2]],
+      'the first starts now, the second after it within 30 min, the third only after the deadline',
+    );
+    assert.ok(plans[2]!.startMs > tight.deadlineMs);
+    assert.ok(
+      plans.every((plan, i) => i === 0 || plan.startMs >= plans[i - 1]!.startMs + 15 * MIN - CAPACITY_BUCKET_MS),
+    );
+  });
+
+  it('a 500-run burst never puts more runs in a bucket than a node holds, and every deadline holds', async () => {
+    // Three nodes of 3 slots: 9 runs per 5-min bucket, 648 in the 6 h slack, for 500 runs of up to 5 min.
+    const candidates = [node('n1', 'ZA', 3), node('n2', 'ZB', 3), node('n3', 'ZC', 3)];
+    const forecast = outcome([
+      forecastOf('ZA', [300, 250, 100, 150, 300, 300, 300, 300]),
+      forecastOf('ZB', [200, 200, 200, 120, 90, 200, 200, 200]),
+      forecastOf('ZC', [350, 80, 350, 350, 350, 350, 350, 350]),
+    ]);
+    const runs = await addRuns(500);
+    const deadlineMs = Date.now() + 6 * HOUR;
+    const policies = ['spatiotemporal', 'temporal', 'immediate-home', 'spatial'];
+    const planOne = (runId: string, index: number) =>
+      (index % 2 === 0 ? first : second).choosePlacement({
+        runId,
+        context: context({
+          policy: policies[index % policies.length]!,
+          candidates,
+          homeCandidateId: candidates[index % 3]!.id,
+          deadlineMs,
+          estimatedDurationMs: (2 + (index % 4)) * MIN,
+        }),
+        forecast,
+      });
+    // Eight planners at a time on two pools; a tenth of the runs plan again (a re-plan moves the reservation),
+    // and a twentieth leave (released), as waking and finishing runs do meanwhile.
+    const queue = runs.map((runId, index) => ({ runId, index }));
+    const worker = async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+        await planOne(item.runId, item.index);
+        if (item.index % 10 === 0) await planOne(item.runId, item.index + 1);
+        if (item.index % 20 === 5) await releaseReservation(database.db, item.runId);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+
+    const load = await bucketLoad();
+    const peak = Math.max(...load.values());
+    assert.ok(peak <= 3, `a bucket holds ${peak} runs on a 3-slot node`);
+    const counted = await database.db.execute<{ candidate_id: string; bucket: string; reserved: number }>(
+      sql`select candidate_id, bucket, reserved from capacity_buckets`,
+    );
+    const ledger = new Map(counted.rows.map((row) => [`${row.candidate_id}@${row.bucket}`, row.reserved]));
+    assert.deepEqual(ledger, load, 'the bucket counts match the reservations');
+    const reserved = await database.db.select().from(runReservations);
+    assert.equal(reserved.length, 500 - 25);
+    assert.ok(reserved.every((row) => row.startAt.getTime() <= deadlineMs));
+    const [misses] = await database.db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(gradingRuns)
+      .where(eq(gradingRuns.deadlineMissed, true));
+    assert.equal(misses?.count, 0);
+  });
+});
