@@ -1,6 +1,7 @@
 // One throwaway Compose project over the repository's docker-compose.yml, for the compose test.
 import { execFile } from 'node:child_process';
 import { findExecutable } from '../../src/services/find-executable.js';
+import { runCommand } from '../../src/services/run-command.js';
 import { ComposeMissingError } from './compose-cli.js';
 
 export interface ComposeProjectOptions {
@@ -51,8 +52,16 @@ export async function composeProject(options: ComposeProjectOptions): Promise<Co
     name: options.name,
     run,
     async containerId(service) {
-      const id = (await run(['ps', '-q', service], 30_000)).trim().split('\n')[0];
-      return id === '' ? undefined : id;
+      // The labels Compose puts on every container: one `docker ps` instead of a second Python start-up.
+      const labels = [`com.docker.compose.project=${options.name}`, `com.docker.compose.service=${service}`];
+      const { stdout } = await runCommand('docker', [
+        'ps',
+        '--all',
+        '--quiet',
+        ...labels.flatMap((l) => ['--filter', `label=${l}`]),
+      ]);
+      const id = stdout.trim().split('\n')[0];
+      return id === '' || id === undefined ? undefined : id;
     },
   };
 }
