@@ -32,4 +32,6 @@ step prettier npx prettier --check .
 step knip npx knip
 # The Kubernetes control plane the k8s tests run (built from the Go module proxy; cached, ~0.3 s when present).
 step k8s bash scripts/build-k8s.sh
+# The Temporal server and SQL tool of the compose test's stand-in images (Go module proxy; cached like k8s).
+step temporal bash scripts/build-temporal-server.sh
 step test npm test

@@ -59,7 +59,9 @@ describe('docker-compose.yml', () => {
     const known = new Set(Object.keys(configSchema.shape));
     for (const name of Object.keys(greengraderCommands)) {
       const environment = config.services[name]?.environment ?? {};
-      for (const key of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'MQTT_URL', 'MQTT_USERNAME', 'MQTT_PASSWORD']) {
+      // MQTT_CLIENT_ID: the bridge's id is a secret (deploy/mosquitto/README.md), so .env must reach it.
+      const keys = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'MQTT_URL', 'MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_CLIENT_ID'];
+      for (const key of keys) {
         assert.ok(environment[key], `${name} sets ${key}`);
       }
       const unknown = Object.keys(environment).filter((key) => !known.has(key));

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { inArray } from 'drizzle-orm';
+import pg from 'pg';
+import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { gradingRuns } from '../../src/db/schema.js';
+import { runCommand } from '../../src/services/run-command.js';
+import { ingestWorkflowId } from '../../src/shared/grading-types.js';
+import { buildGradescopeZip } from '../support/gradescope-zip.js';
+import { mosquittoPub, writeZipFile } from '../support/publish.js';
+import { waitFor } from '../support/wait-for.js';
+import { prepareComposeStack, type ComposeEndpoints, type ComposeStack } from './compose-stack.js';
+
+/** Restarted one after another while submissions keep coming (issue 13). */
+const restartOrder = ['mosquitto', 'postgres', 'temporal', 'orchestrator', 'node'] as const;
+
+// Cold: stand-in images (apt), greengrader's image (npm ci) and possibly the Temporal server (go build).
+describe('docker-compose.yml, up for real on stand-in images', { timeout: 90 * 60_000 }, () => {
+  let stack: ComposeStack | undefined;
+  let endpoints: ComposeEndpoints | undefined;
+  let database: DatabaseHandle | undefined;
+  let temporal: { connection: Connection; client: Client } | undefined;
+  let failed = false;
+  /** Any failure: after() then prints the services' own logs, which say why. */
+  const noting =
+    <C, R>(body: (t: C) => Promise<R>) =>
+    async (t: C): Promise<R> => {
+      try {
+        return await body(t);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    };
+
+  before(async () => {
+    const prepared = (stack = await prepareComposeStack());
+    const up = (endpoints = await noting(() => prepared.up())(undefined));
+    database = connectDatabase(up.databaseUrl, { maxConnections: 2 });
+    const connection = await Connection.connect({ address: up.temporalAddress });
+    temporal = { connection, client: new Client({ connection, namespace: 'default' }) };
+  });
+  after(async () => {
+    if (failed && stack) await printLogs(stack);
+    await temporal?.connection.close();
+    await database?.close();
+    await stack?.down();
+  });
+
+  /** Publishes a zip of its own (a distinct hostname.txt) until the broker accepts it, as the hook would retry. */
+  async function publish(label: string): Promise<string> {
+    assert.ok(endpoints);
+    const file = await writeZipFile(await buildGradescopeZip({ hostname: `compose-${label}\n` }));
+    const broker = endpoints.publisher;
+    await waitFor(() => mosquittoPub(broker, file.path).then(() => true), {
+      description: `the broker accepting ${label}`,
+      timeoutMs: 90_000,
+      intervalMs: 1_000,
+    });
+    return ingestWorkflowId(file.sha256);
+  }
+
+  async function finalRuns(workflowIds: string[]) {
+    assert.ok(database);
+    return database.db.select().from(gradingRuns).where(inArray(gradingRuns.workflowId, workflowIds));
+  }
+
+  async function waitForGraded(workflowIds: string[], timeoutMs: number) {
+    return waitFor(
+      async () => {
+        const runs = await finalRuns(workflowIds);
+        const done = runs.filter((run) => ['completed', 'failed', 'rejected'].includes(run.state));
+        return done.length === workflowIds.length ? runs : undefined;
+      },
+      {
+        description: `${String(workflowIds.length)} runs final in the compose PostgreSQL`,
+        timeoutMs,
+        intervalMs: 1_000,
+      },
+    );
+  }
+
+  it(
+    'brings every service up: the long-running ones healthy or running, the one-shot setup ones exited 0',
+    noting(async (t: TestContext) => {
+      assert.ok(stack);
+      t.diagnostic(
+        `stand-ins: ${stack.standIns.map((s) => `${s.tag} ${s.status} ${s.seconds.toFixed(1)}s`).join(', ')}`,
+      );
+      const state = async (service: string) => {
+        const id = await stack?.project.containerId(service);
+        assert.ok(id, `${service} has a container`);
+        const format = '{{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}';
+        return (await runCommand('docker', ['inspect', '--format', format, id])).stdout.trim();
+      };
+      for (const service of ['postgres', 'temporal', 'mosquitto'])
+        assert.equal(await state(service), 'running 0 healthy');
+      for (const service of ['temporal-schema', 'temporal-namespace']) assert.equal(await state(service), 'exited 0');
+      for (const service of ['bridge', 'orchestrator', 'node']) assert.equal(await state(service), 'running 0');
+    }),
+  );
+
+  it(
+    'grades a zip published with the hook’s login, through Temporal persisted in PostgreSQL',
+    noting(async () => {
+      assert.ok(stack && temporal && endpoints);
+      // Until its first subscription the broker has no session for the bridge and would drop a publish.
+      await waitFor(async () => (await stack?.logs('bridge'))?.includes('"subscribed"'), {
+        description: 'the bridge subscribed',
+        timeoutMs: 120_000,
+        intervalMs: 1_000,
+      });
+      const workflowId = await publish('first');
+      const [run] = await waitForGraded([workflowId], 180_000);
+      assert.equal(run?.state, 'completed', run?.failureReason ?? '');
+      assert.equal(run.outcome, 'graded');
+      assert.equal(run.score, 10);
+
+      const handle = temporal.client.workflow.getHandle(workflowId);
+      await handle.result();
+      assert.equal((await handle.describe()).status.name, 'COMPLETED');
+      // The closed workflow is a row in Temporal's PostgreSQL visibility database (2 = completed), not in SQLite.
+      const visibility = new pg.Client({ connectionString: endpoints.temporalVisibilityUrl });
+      await visibility.connect();
+      try {
+        const rows = await waitFor(
+          async () => {
+            const result = await visibility.query<{ status: number }>(
+              'SELECT status FROM executions_visibility WHERE workflow_id = $1',
+              [workflowId],
+            );
+            return result.rows[0]?.status === 2 ? result.rows : undefined;
+          },
+          { description: `${workflowId} closed in temporal_visibility`, timeoutMs: 30_000, intervalMs: 500 },
+        );
+        assert.equal(rows.length, 1);
+      } finally {
+        await visibility.end();
+      }
+    }),
+  );
+
+  it(
+    'loses no submission while the broker, PostgreSQL, Temporal, the orchestrator and the node restart in turn',
+    noting(async (t: TestContext) => {
+      assert.ok(stack);
+      const project = stack.project;
+      const workflowIds: string[] = [];
+      for (const service of restartOrder) {
+        const startedAt = Date.now();
+        workflowIds.push(await publish(`${service}-before`));
+        // One publish races the restart: it lands before, during (retried until accepted) or just after it.
+        const [, during] = await Promise.all([
+          project.run(['restart', service], 180_000),
+          publish(`${service}-during`),
+        ]);
+        workflowIds.push(during, await publish(`${service}-after`));
+        t.diagnostic(`${service}: restarted with 3 publishes in ${String(Date.now() - startedAt)} ms`);
+      }
+      const runs = await waitForGraded(workflowIds, 300_000);
+      assert.equal(new Set(runs.map((run) => run.workflowId)).size, workflowIds.length, 'one run per submission');
+      for (const run of runs) {
+        assert.equal(run.state, 'completed', `${run.workflowId}: ${run.failureReason ?? ''}`);
+        assert.equal(run.outcome, 'graded', run.workflowId);
+      }
+    }),
+  );
+});
+
+async function printLogs(stack: ComposeStack): Promise<void> {
+  for (const service of [
+    'temporal-schema',
+    'temporal',
+    'temporal-namespace',
+    'mosquitto',
+    'bridge',
+    'orchestrator',
+    'node',
+  ]) {
+    const lines = await stack.logs(service, 40).catch((error: unknown) => String(error));
+    process.stderr.write(`\n--- docker-compose logs ${service} (last 40) ---\n${lines}`);
+  }
+}
