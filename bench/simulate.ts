@@ -14,14 +14,21 @@ import {
 } from '../src/scheduling/policies.js';
 import { nextPlanningMs } from '../src/scheduling/replan.js';
 import type { Submission } from './arrivals.js';
+import { HourlyUsage } from './capacity.js';
 import { CompletionQueue } from './completion-queue.js';
 import { HourlyForecasts, perfectForecast } from './forecast-cache.js';
+
+/** A placement candidate with the room the benchmark gives it. */
+export interface BenchCandidate extends PlacementCandidate {
+  /** Runs it can hold at once; undefined: unlimited. */
+  capacity?: number;
+}
 
 export interface SimSetting {
   name: string;
   title: string;
   /** Every candidate is also, in turn, the home. */
-  candidates: PlacementCandidate[];
+  candidates: BenchCandidate[];
 }
 
 /** One unit of benchmark work: a setting, some of its homes, and how to replay them. */
@@ -62,11 +69,17 @@ interface HomeTotals {
   fallbacks: Record<string, number>;
   /** planPlacement calls, re-plans included. */
   plans: Record<string, number>;
+  /** Wall time spent in planPlacement, ms. */
+  planMs: Record<string, number>;
+  /** Runs that started after their deadline. */
+  missedDeadlines: Record<string, number>;
 }
 
 interface SlackTotals {
   slackMs: number;
   homes: HomeTotals[];
+  /** Per policy and candidate: max over homes and clock hours of runs at once ÷ capacity (null: unlimited). */
+  peakUtilisation: Record<string, Record<string, number | null>>;
 }
 
 export interface SimResult {
@@ -105,8 +118,12 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       oracleGCo2: { spatial: 0, temporal: 0, spatiotemporal: 0 },
       fallbacks: perPolicy(input.policies, () => 0),
       plans: perPolicy(input.policies, () => 0),
+      planMs: perPolicy(input.policies, () => 0),
+      missedDeadlines: perPolicy(input.policies, () => 0),
       queues: perPolicy(input.policies, () => new CompletionQueue()),
     })),
+    /** Per policy, usage by home (policies that move across candidates share one, keyed ''). */
+    usage: perPolicy(input.policies, () => new Map<string, HourlyUsage>()),
   }));
 
   for (const sub of input.submissions) {
@@ -132,7 +149,10 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               { receivedMs, dueMs: sub.dueMs, lateDueMs: sub.lateDueMs },
               { maxDelayMs: slack.slackMs, dueGraceMs: input.dueGraceMs },
             ).deadlineMs;
-      const shared = new Map<string, { grams: number; plans: number; fallback: boolean }>();
+      const shared = new Map<
+        string,
+        { grams: number; plans: number; planMs: number; fallback: boolean; missedDeadline?: boolean }
+      >();
       for (const totals of slack.homes) {
         const base = { candidates, homeCandidateId: totals.home, deadlineMs };
         for (const policy of input.policies) {
@@ -144,7 +164,9 @@ export async function simulate(input: SimInput): Promise<SimResult> {
             const { estimatedDurationMs } = estimateDuration(queue.history.get(assignmentId) ?? []);
             const request = { ...base, policy, estimatedDurationMs };
             let nowMs = receivedMs;
+            const planStartedMs = performance.now();
             let plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
+            let planMs = performance.now() - planStartedMs;
             let plans = 1;
             for (
               let next = nextPlanningMs(plan, nowMs);
@@ -152,19 +174,29 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               next = nextPlanningMs(plan, nowMs)
             ) {
               nowMs = next;
+              const replanStartedMs = performance.now();
               plan = planPlacement({ ...request, nowMs, forecasts: hourly.at(nowMs) });
+              planMs += performance.now() - replanStartedMs;
               plans += 1;
             }
             queue.push({ endMs: plan.startMs + durationMs, assignmentId, durationMs });
+            const usageKey = sharable ? '' : totals.home;
+            const usage = slack.usage[policy]!;
+            if (!usage.has(usageKey)) usage.set(usageKey, new HourlyUsage());
+            usage.get(usageKey)!.add(plan.candidate.id, plan.startMs, durationMs);
             outcome = {
               grams: emitted(plan.candidate.zone, plan.startMs),
               plans,
+              planMs,
               fallback: plan.fallbackReason !== null,
+              missedDeadline: plan.startMs > deadlineMs,
             };
             if (sharable) shared.set(policy, outcome);
           }
           totals.emissionsGCo2[policy]! += outcome.grams;
           totals.plans[policy]! += outcome.plans;
+          totals.planMs[policy]! += outcome.planMs;
+          if (outcome.missedDeadline ?? false) totals.missedDeadlines[policy]! += 1;
           if (outcome.fallback) totals.fallbacks[policy]! += 1;
         }
         for (const kind of ORACLE_KINDS) {
@@ -174,7 +206,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
             const request = { ...base, policy: kind, nowMs: receivedMs, estimatedDurationMs: durationMs };
             const plan = planPlacement({ ...request, forecasts: truth });
             grams = emitted(plan.candidate.zone, plan.startMs);
-            if (sharable) shared.set(`oracle:${kind}`, { grams, plans: 1, fallback: false });
+            if (sharable) shared.set(`oracle:${kind}`, { grams, plans: 1, planMs: 0, fallback: false });
           }
           totals.oracleGCo2[kind] += grams;
         }
@@ -189,7 +221,23 @@ export async function simulate(input: SimInput): Promise<SimResult> {
     slacks: state.map((slack) => ({
       slackMs: slack.slackMs,
       homes: slack.homes.map(({ queues: _queues, ...totals }) => totals),
+      peakUtilisation: Object.fromEntries(
+        Object.entries(slack.usage).map(([policy, byHome]) => [
+          policy,
+          Object.fromEntries(
+            candidates.map((c) => [
+              c.id,
+              maxOrNull([...byHome.values()].map((u) => u.peakUtilisation(c.id, c.capacity))),
+            ]),
+          ),
+        ]),
+      ),
     })),
     elapsedSec: Math.round((performance.now() - startedMs) / 100) / 10,
   };
+}
+
+function maxOrNull(values: readonly (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : Math.max(...known);
 }

@@ -1,0 +1,23 @@
+// The slow reference for the constrained oracle: one LP with every (run, slot) column of each stretch of
+// overlapping windows, no pricing. The fast oracle must reach the same optimum.
+import type { ConstrainedOracleInput } from '../../bench/constrained-oracle.js';
+import { solveTransportationLp } from '../../bench/oracle-lp.js';
+import { slotsOfRun } from '../../bench/oracle-slots.js';
+import { HOUR_MS } from '../../src/carbon/intensity-series.js';
+
+/** Least total emissions, or `null` when no schedule fits. */
+export async function optimumByFullLp(input: ConstrainedOracleInput): Promise<number | null> {
+  const n = input.candidates.length;
+  const options = input.runs.map((run) =>
+    slotsOfRun(run, input.candidates, input.grids).map((slot) => ({
+      key: slot.hour * n + slot.candidateIndex,
+      cost: slot.gCo2,
+    })),
+  );
+  if (options.some((runOptions) => runOptions.length === 0)) return null;
+  const capacityOf = (key: number) => input.capacity(input.candidates[key % n]!.id, Math.floor(key / n) * HOUR_MS);
+  const scale = Math.max(Number.MIN_VALUE, ...options.flat().map((option) => option.cost));
+  const solution = await solveTransportationLp(options, capacityOf, scale);
+  if (solution === null) return null;
+  return solution.picks.reduce((sum, at, run) => sum + options[run]![at]!.cost, 0);
+}
