@@ -4,7 +4,7 @@ import { estimateEnergy, type PowerModel } from '../src/carbon/accounting.js';
 import type { ZoneTrace } from '../src/carbon/trace-file.js';
 import type { Submission } from './arrivals.js';
 import { HourlyUsage, hourlyStartBudget } from './capacity.js';
-import { constrainedOptimum } from './constrained-oracle.js';
+import { type ConstrainedOracleInput, constrainedOptimum } from './constrained-oracle.js';
 import type { SimSetting } from './simulate.js';
 
 export interface ConstrainedOracleTotals {
@@ -18,6 +18,33 @@ export interface ConstrainedOracleTotals {
   elapsedSec: number;
 }
 
+/** The oracle's problem for one setting and slack: the runs, the candidates' traces and their hourly budgets. */
+export function oracleInput(
+  setting: SimSetting,
+  submissions: readonly Submission[],
+  traces: ReadonlyMap<string, ZoneTrace>,
+  slackMs: number,
+  power: PowerModel,
+): ConstrainedOracleInput {
+  const concurrency = new Map(setting.candidates.map((c) => [c.id, c.capacity]));
+  const budget = hourlyStartBudget(submissions, slackMs);
+  return {
+    runs: submissions.map((s) => ({
+      id: s.id,
+      earliestStartMs: s.receivedMs,
+      latestStartMs: s.receivedMs + slackMs,
+      durationMs: s.durationMs,
+      energyKwh: estimateEnergy(
+        { cpuTimeSec: s.cpuTimeSec, wallTimeSec: s.durationMs / 1000, memoryGb: s.memoryGb },
+        power,
+      ).energyKwh,
+    })),
+    candidates: setting.candidates,
+    grids: traces,
+    capacity: (candidateId, hourStartMs) => budget(concurrency.get(candidateId), hourStartMs),
+  };
+}
+
 export async function constrainedOracleTotals(
   setting: SimSetting,
   submissions: readonly Submission[],
@@ -25,28 +52,10 @@ export async function constrainedOracleTotals(
   slacksMs: readonly number[],
   power: PowerModel,
 ): Promise<ConstrainedOracleTotals[]> {
-  const concurrency = new Map(setting.candidates.map((c) => [c.id, c.capacity]));
-  const energies = submissions.map(
-    (s) =>
-      estimateEnergy({ cpuTimeSec: s.cpuTimeSec, wallTimeSec: s.durationMs / 1000, memoryGb: s.memoryGb }, power)
-        .energyKwh,
-  );
   const out: ConstrainedOracleTotals[] = [];
   for (const slackMs of slacksMs) {
     const startedMs = performance.now();
-    const budget = hourlyStartBudget(submissions, slackMs);
-    const optimum = await constrainedOptimum({
-      runs: submissions.map((s, index) => ({
-        id: s.id,
-        earliestStartMs: s.receivedMs,
-        latestStartMs: s.receivedMs + slackMs,
-        durationMs: s.durationMs,
-        energyKwh: energies[index]!,
-      })),
-      candidates: setting.candidates,
-      grids: traces,
-      capacity: (candidateId, hourStartMs) => budget(concurrency.get(candidateId), hourStartMs),
-    });
+    const optimum = await constrainedOptimum(oracleInput(setting, submissions, traces, slackMs, power));
     const usage = new HourlyUsage();
     optimum.assignments.forEach((a, index) => usage.add(a.candidateId, a.startMs, submissions[index]!.durationMs));
     out.push({

@@ -8,7 +8,7 @@ import {
 import { createRng, type Rng } from '../../bench/rng.js';
 import { HOUR_MS, type IntensityGrid } from '../../src/carbon/intensity-series.js';
 import { planPlacement } from '../../src/scheduling/policies.js';
-import { optimumByFullLp } from './full-lp-oracle.js';
+import { optimumByFullLp } from '../../bench/full-lp-oracle.js';
 import { optimumByEnumeration, greedySchedule } from './oracle-baselines.js';
 
 const T0 = Date.UTC(2023, 0, 2);

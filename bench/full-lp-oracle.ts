@@ -1,9 +1,9 @@
-// The slow reference for the constrained oracle: one LP with every (run, slot) column of each stretch of
-// overlapping windows, no pricing. The fast oracle must reach the same optimum.
-import type { ConstrainedOracleInput } from '../../bench/constrained-oracle.js';
-import { solveTransportationLp } from '../../bench/oracle-lp.js';
-import { slotsOfRun } from '../../bench/oracle-slots.js';
-import { HOUR_MS } from '../../src/carbon/intensity-series.js';
+// The slow reference for the constrained oracle: one LP with every (run, slot) column, no pricing and no
+// decomposition. The fast oracle must reach the same optimum (test/bench) in a fraction of the time (bench:oracle).
+import type { ConstrainedOracleInput } from './constrained-oracle.js';
+import { solveTransportationLp } from './oracle-lp.js';
+import { slotsOfRun } from './oracle-slots.js';
+import { HOUR_MS } from '../src/carbon/intensity-series.js';
 
 /** Least total emissions, or `null` when no schedule fits. */
 export async function optimumByFullLp(input: ConstrainedOracleInput): Promise<number | null> {
