@@ -16,7 +16,7 @@ export async function optimumByFullLp(input: ConstrainedOracleInput): Promise<nu
   );
   if (options.some((runOptions) => runOptions.length === 0)) return null;
   const capacityOf = (key: number) => input.capacity(input.candidates[key % n]!.id, Math.floor(key / n) * HOUR_MS);
-  const scale = Math.max(Number.MIN_VALUE, ...options.flat().map((option) => option.cost));
+  const scale = options.flat().reduce((max, option) => Math.max(max, option.cost), Number.MIN_VALUE);
   const solution = await solveTransportationLp(options, capacityOf, scale);
   if (solution === null) return null;
   return solution.picks.reduce((sum, at, run) => sum + options[run]![at]!.cost, 0);
