@@ -79,7 +79,10 @@ export async function constrainedOptimum(input: ConstrainedOracleInput): Promise
   for (let grew = true; grew; rounds += 1) {
     if (rounds === MAX_ROUNDS) throw new Error(`pricing did not settle in ${MAX_ROUNDS} rounds`);
     grew = false;
-    const components = linkedComponents(slotsByRun, offered, capacityOf);
+    const { components, binding } = linkedComponents(slotsByRun, offered, capacityOf);
+    // Only over-full slots get a row: each belongs to one component, so its price is one number, and every
+    // other slot prices at 0 (its offers cannot overfill it), which the optimality argument above needs.
+    const rowCapacity = (key: number) => (binding.has(key) ? capacityOf(key) : Infinity);
     stats = { components: components.length, lpComponents: 0, largestLpColumns: 0 };
     for (const members of components) {
       const memo = members.map((index) => `${index}:${offered[index]}`).join(',');
@@ -89,7 +92,7 @@ export async function constrainedOptimum(input: ConstrainedOracleInput): Promise
         if (cheapestFit(options, capacityOf)) {
           result = { picks: members.map(() => 0), duals: options.map((o) => o[0]!.cost), lp: false, columns: 0 };
         } else {
-          const lp = await solveTransportationLp(options, capacityOf, scale);
+          const lp = await solveTransportationLp(options, rowCapacity, scale);
           if (lp === null) {
             if (members.every((index) => offered[index] === slotsByRun[index]!.keys.length)) {
               throw infeasible(runs, members);
@@ -185,14 +188,14 @@ function cheapestFit(options: readonly LpOption[][], capacityOf: (key: number) =
 }
 
 /**
- * Runs grouped by shared constrained slots (offered by more runs than they hold), each group sorted. A run whose
+ * Runs grouped by shared binding slots (offered by more runs than they hold), each group sorted. A run whose
  * offers touch no such slot is a group of its own.
  */
 function linkedComponents(
   slotsByRun: readonly RunSlots[],
   offered: readonly number[],
   capacityOf: (key: number) => number,
-): number[][] {
+): { components: number[][]; binding: Set<number> } {
   const demand = new Map<number, number>();
   slotsByRun.forEach((slots, index) => {
     for (let i = 0; i < offered[index]!; i += 1) demand.set(slots.keys[i]!, (demand.get(slots.keys[i]!) ?? 0) + 1);
@@ -203,10 +206,12 @@ function linkedComponents(
     return x;
   };
   const firstRunOfSlot = new Map<number, number>();
+  const binding = new Set<number>();
   slotsByRun.forEach((slots, index) => {
     for (let i = 0; i < offered[index]!; i += 1) {
       const key = slots.keys[i]!;
       if (capacityOf(key) >= (demand.get(key) ?? 0)) continue;
+      binding.add(key);
       const first = firstRunOfSlot.get(key);
       if (first === undefined) firstRunOfSlot.set(key, index);
       else parent[find(index)] = find(first);
@@ -219,7 +224,7 @@ function linkedComponents(
     if (group) group.push(index);
     else groups.set(root, [index]);
   });
-  return [...groups.values()];
+  return { components: [...groups.values()], binding };
 }
 
 function infeasible(runs: readonly OracleRun[], members: readonly number[]): InfeasibleScheduleError {
