@@ -7,10 +7,15 @@
 // static region in hindsight, and the share of the oracle's saving. The oracle plans with the same candidates and
 // deadline but sees the true intensities and the true run time (the physical limit). Waiting runs are planned
 // again at each hourly forecast refresh, as the workflow does; `plan-once` shows the policy without that.
-// `due-date-rule` applies the deadline rule's due-date cap (1 h grace) on top of the slack. Capacity is not
-// modelled: every candidate always has a free slot.
+// `due-date-rule` applies the deadline rule's due-date cap (1 h grace) on top of the slack.
 //
-// Options: --json, --seed=N, --model=<forecast model>, --exact-homes (plan the moving policies for every home too
+// Capacity (bench/settings.ts): each setting also runs with finite capacity (candidates carry `capacity`, runs at
+// once): the 11 zones with the deadline-hour peak ≈ 3× each zone's capacity, and the 3 regions with
+// Nautilus-like quotas. For those the exact capacity-constrained oracle (bench/constrained-oracle.ts) is solved
+// per slack, and the tables add the share of its saving, deadline misses and peak utilisation per candidate;
+// docs/carbon-capacity.png charts the share. The replay itself places runs as simulate.ts does.
+//
+// Options: --quick (headline tables only, 3 homes per setting), --json, --seed=N, --model=<forecast model>, --exact-homes (plan the moving policies for every home too
 // instead of once per submission; they see the home only in exact ties, and the totals come out identical).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -22,7 +27,10 @@ import { loadRegionsConfig } from '../src/carbon/regions.js';
 import { loadTraceDirectory, tracesDirFromEnv } from '../src/carbon/trace-file.js';
 import { DEFAULT_DEADLINE_SETTINGS } from '../src/scheduling/deadline.js';
 import type { PolicyName } from '../src/scheduling/policies.js';
-import { savingsChartSvg } from './chart.js';
+import { generateSubmissions } from './arrivals.js';
+import { constrainedFractionChartSvg, savingsChartSvg } from './chart.js';
+import { type ConstrainedOracleTotals, constrainedOracleTotals } from './constrained-oracle-job.js';
+import { createRng } from './rng.js';
 import { forecastMaeTable, formatMaeTable } from './mae-table.js';
 import { runJobs } from './run-jobs.js';
 import { US_TRACE_ZONES, buildSettings } from './settings.js';
@@ -41,6 +49,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '2023' },
     model: { type: 'string', default: DEFAULT_FORECAST_MODEL },
     'exact-homes': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
   },
 });
 if (!(args.model in forecastModels)) throw new Error(`unknown forecast model ${args.model}`);
@@ -48,31 +57,48 @@ const model = args.model as ForecastModelName;
 const seed = Number(args.seed);
 const startedAt = Date.now();
 const tracesDir = tracesDirFromEnv(process.env);
-const [us11, original3] = buildSettings(await loadRegionsConfig());
-if (!us11 || !original3) throw new Error('benchmark settings missing');
+const submissions = generateSubmissions(createRng(seed));
+const settings = buildSettings(await loadRegionsConfig(), submissions);
+const [us11] = settings;
+if (!us11) throw new Error('benchmark settings missing');
 
-const ids = (setting: typeof us11) => setting.candidates.map((c) => c.id);
+const ids = (setting: typeof us11) => setting.candidates.map((c) => c.id).slice(0, args.quick ? 3 : undefined);
 const exactHomes = args['exact-homes'];
 const headline = { slacksMs: SLACKS_MS, policies: ALL_POLICIES, dueGraceMs: null, replan: true, exactHomes };
 const variant = {
   slacksMs: [6 * HOUR_MS, 24 * HOUR_MS],
   policies: ['immediate-home', 'spatiotemporal'] as PolicyName[],
 };
-const jobs: SimJob[] = [
-  { variant: 'headline', setting: us11, homeIds: ids(us11), ...headline },
-  { variant: 'headline', setting: original3, homeIds: ids(original3), ...headline },
-  {
-    variant: 'due-date-rule',
-    setting: us11,
-    homeIds: ids(us11),
-    ...headline,
-    ...variant,
-    dueGraceMs: DEFAULT_DEADLINE_SETTINGS.dueGraceMs,
-  },
-  { variant: 'plan-once', setting: us11, homeIds: ids(us11), ...headline, ...variant, replan: false },
-];
+const jobs: SimJob[] = settings.map((setting) => ({
+  variant: 'headline',
+  setting,
+  homeIds: ids(setting),
+  ...headline,
+}));
+if (!args.quick) {
+  jobs.push(
+    {
+      variant: 'due-date-rule',
+      setting: us11,
+      homeIds: ids(us11),
+      ...headline,
+      ...variant,
+      dueGraceMs: DEFAULT_DEADLINE_SETTINGS.dueGraceMs,
+    },
+    { variant: 'plan-once', setting: us11, homeIds: ids(us11), ...headline, ...variant, replan: false },
+  );
+}
 const running = runJobs(jobs.map((job): WorkerInput => ({ job, seed, model, tracesDir })));
-const maeRows = forecastMaeTable(await loadTraceDirectory(tracesDir, US_TRACE_ZONES));
+const traces = await loadTraceDirectory(tracesDir, US_TRACE_ZONES);
+const maeRows = forecastMaeTable(traces);
+// The constrained oracles run on this thread while the workers replay.
+const constrained = new Map<string, ConstrainedOracleTotals[]>();
+for (const setting of settings.filter((s) => s.candidates.some((c) => c.capacity !== undefined))) {
+  constrained.set(
+    setting.name,
+    await constrainedOracleTotals(setting, submissions, traces, SLACKS_MS, DEFAULT_POWER_MODEL),
+  );
+}
 const results = await running;
 
 const groups = new Map<string, SimResult[]>();
@@ -80,13 +106,18 @@ for (const result of results) {
   const key = `${result.job.variant}/${result.job.setting.name}`;
   groups.set(key, [...(groups.get(key) ?? []), result]);
 }
-const summaries = [...groups.values()].map(summarize);
+const summaries = [...groups.values()].map((group) =>
+  summarize(group, group[0]?.job.variant === 'headline' ? constrained.get(group[0].job.setting.name) : undefined),
+);
 const headlines = summaries.filter((summary) => summary.variant === 'headline');
 await mkdir(new URL('./out/', import.meta.url), { recursive: true });
 const chartSvg = savingsChartSvg(headlines);
 const chartUrl = new URL('./out/carbon.png', import.meta.url);
 await writeFile(new URL('./out/carbon.svg', import.meta.url), chartSvg);
 await writeFile(chartUrl, new Resvg(chartSvg).render().asPng());
+const capacityChartUrl = new URL('../docs/carbon-capacity.png', import.meta.url);
+const capacitySvg = constrainedFractionChartSvg(headlines.filter((summary) => constrained.has(summary.name)));
+await writeFile(capacityChartUrl, new Resvg(capacitySvg).render().asPng());
 
 const meta = {
   seed,
@@ -103,6 +134,20 @@ const meta = {
   tracesDir,
   dueGraceHoursInDueDateVariant: DEFAULT_DEADLINE_SETTINGS.dueGraceMs / HOUR_MS,
   chart: chartUrl.pathname,
+  capacityChart: capacityChartUrl.pathname,
+  quick: args.quick,
+  constrainedOracle: Object.fromEntries(
+    [...constrained].map(([name, totals]) => [
+      name,
+      totals.map(({ slackMs, lpComponents, largestLpColumns, rounds, elapsedSec }) => ({
+        slackHours: slackMs / HOUR_MS,
+        lpComponents,
+        largestLpColumns,
+        rounds,
+        elapsedSec,
+      })),
+    ]),
+  ),
   threads: availableParallelism(),
   elapsedSec: Math.round((Date.now() - startedAt) / 100) / 10,
 };
@@ -116,5 +161,14 @@ if (args.json) {
   console.log(
     `jobs: ${results.map((r) => `${r.job.variant}/${r.job.setting.name}/${r.job.homeIds.length} homes ${r.elapsedSec} s`).join(', ')}`,
   );
-  console.log(`\nchart: ${meta.chart}   elapsed: ${meta.elapsedSec} s on ${meta.threads} threads`);
+  for (const [name, totals] of Object.entries(meta.constrainedOracle)) {
+    const parts = totals.map(
+      (t) =>
+        `${t.slackHours} h: ${t.elapsedSec} s, ${t.rounds} rounds, ${t.lpComponents} LPs (≤ ${t.largestLpColumns} columns)`,
+    );
+    console.log(`constrained oracle ${name}: ${parts.join('; ')}`);
+  }
+  console.log(
+    `\ncharts: ${meta.chart}, ${meta.capacityChart}   elapsed: ${meta.elapsedSec} s on ${meta.threads} threads`,
+  );
 }

@@ -59,14 +59,3 @@ export function slotsOfRun(
   });
   return slots;
 }
-
-/** The slot the unconstrained optimum takes: lowest emissions, then earliest start, then candidate order. */
-export function cheapestSlot(slots: readonly Slot[]): Slot | undefined {
-  let best: Slot | undefined;
-  for (const slot of slots) {
-    if (best === undefined || slot.gCo2 < best.gCo2 || (slot.gCo2 === best.gCo2 && slot.startMs < best.startMs)) {
-      best = slot;
-    }
-  }
-  return best;
-}

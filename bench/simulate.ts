@@ -15,15 +15,22 @@ import {
 } from '../src/scheduling/policies.js';
 import { nextPlanningMs } from '../src/scheduling/replan.js';
 import type { Submission } from './arrivals.js';
+import { HourlyUsage } from './capacity.js';
 import { CompletionQueue } from './completion-queue.js';
 import { HourlyForecasts, perfectForecast } from './forecast-cache.js';
 import { MemoryLedger } from './memory-ledger.js';
+
+/** A placement candidate with the room the benchmark gives it. */
+export interface BenchCandidate extends PlacementCandidate {
+  /** Runs it can hold at once; undefined: unlimited. */
+  capacity?: number;
+}
 
 export interface SimSetting {
   name: string;
   title: string;
   /** Every candidate is also, in turn, the home. A candidate's `capacity` (runs at once) is unlimited when unset. */
-  candidates: PlacementCandidate[];
+  candidates: BenchCandidate[];
 }
 
 /** One unit of benchmark work: a setting, some of its homes, and how to replay them. */
@@ -68,11 +75,15 @@ interface HomeTotals {
   deadlineMisses: Record<string, number>;
   /** Per policy and candidate: most runs any capacity bucket held (compare with the candidate's capacity). */
   peakLoad: Record<string, Record<string, number>>;
+  /** Wall time spent planning (capacity planner and ledger), ms. */
+  planMs: Record<string, number>;
 }
 
 interface SlackTotals {
   slackMs: number;
   homes: HomeTotals[];
+  /** Per policy and candidate: max over homes and clock hours of runs at once ÷ capacity (null: unlimited). */
+  peakUtilisation: Record<string, Record<string, number | null>>;
 }
 
 export interface SimResult {
@@ -112,10 +123,13 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       fallbacks: perPolicy(input.policies, () => 0),
       plans: perPolicy(input.policies, () => 0),
       deadlineMisses: perPolicy(input.policies, () => 0),
+      planMs: perPolicy(input.policies, () => 0),
       queues: perPolicy(input.policies, () => new CompletionQueue()),
     })),
     // One fleet per world the runs share: per policy, and per home too unless the policy's plans are shared.
     ledgers: new Map<string, MemoryLedger>(),
+    /** Per policy, usage by home (policies that move across candidates share one, keyed ''). */
+    usage: perPolicy(input.policies, () => new Map<string, HourlyUsage>()),
   }));
   const ledgerOf = (ledgers: Map<string, MemoryLedger>, key: string) => {
     let ledger = ledgers.get(key);
@@ -147,7 +161,10 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               { receivedMs, dueMs: sub.dueMs, lateDueMs: sub.lateDueMs },
               { maxDelayMs: slack.slackMs, dueGraceMs: input.dueGraceMs },
             ).deadlineMs;
-      const shared = new Map<string, { grams: number; plans: number; fallback: boolean; missed: boolean }>();
+      const shared = new Map<
+        string,
+        { grams: number; plans: number; planMs: number; fallback: boolean; missed: boolean }
+      >();
       for (const totals of slack.homes) {
         const base = { candidates, homeCandidateId: totals.home, deadlineMs };
         for (const policy of input.policies) {
@@ -166,7 +183,9 @@ export async function simulate(input: SimInput): Promise<SimResult> {
                 planWithCapacity({ ...request, nowMs, forecasts: hourly.at(nowMs) }, occupancy),
               );
             let nowMs = receivedMs;
+            const planStartedMs = performance.now();
             let plan = await reserve(nowMs);
+            let planMs = performance.now() - planStartedMs;
             let plans = 1;
             for (
               let next = nextPlanningMs(plan, nowMs);
@@ -174,20 +193,28 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               next = nextPlanningMs(plan, nowMs)
             ) {
               nowMs = next;
+              const replanStartedMs = performance.now();
               plan = await reserve(nowMs);
+              planMs += performance.now() - replanStartedMs;
               plans += 1;
             }
             queue.push({ endMs: plan.startMs + durationMs, assignmentId, durationMs });
+            const usageKey = sharable ? '' : totals.home;
+            const usage = slack.usage[policy]!;
+            if (!usage.has(usageKey)) usage.set(usageKey, new HourlyUsage());
+            usage.get(usageKey)!.add(plan.candidate.id, plan.startMs, durationMs);
             outcome = {
               grams: emitted(plan.candidate.zone, plan.startMs),
               plans,
+              planMs,
               fallback: plan.fallbackReason !== null,
-              missed: plan.deadlineMissed,
+              missed: plan.deadlineMissed || plan.startMs > deadlineMs,
             };
             if (sharable) shared.set(policy, outcome);
           }
           totals.emissionsGCo2[policy]! += outcome.grams;
           totals.plans[policy]! += outcome.plans;
+          totals.planMs[policy]! += outcome.planMs;
           if (outcome.fallback) totals.fallbacks[policy]! += 1;
           if (outcome.missed) totals.deadlineMisses[policy]! += 1;
         }
@@ -198,7 +225,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
             const request = { ...base, policy: kind, nowMs: receivedMs, estimatedDurationMs: durationMs };
             const plan = planPlacement({ ...request, forecasts: truth });
             grams = emitted(plan.candidate.zone, plan.startMs);
-            if (sharable) shared.set(`oracle:${kind}`, { grams, plans: 1, fallback: false, missed: false });
+            if (sharable) shared.set(`oracle:${kind}`, { grams, plans: 1, planMs: 0, fallback: false, missed: false });
           }
           totals.oracleGCo2[kind] += grams;
         }
@@ -222,7 +249,23 @@ export async function simulate(input: SimInput): Promise<SimResult> {
           }),
         ),
       })),
+      peakUtilisation: Object.fromEntries(
+        Object.entries(slack.usage).map(([policy, byHome]) => [
+          policy,
+          Object.fromEntries(
+            candidates.map((c) => [
+              c.id,
+              maxOrNull([...byHome.values()].map((u) => u.peakUtilisation(c.id, c.capacity))),
+            ]),
+          ),
+        ]),
+      ),
     })),
     elapsedSec: Math.round((performance.now() - startedMs) / 100) / 10,
   };
+}
+
+function maxOrNull(values: readonly (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : Math.max(...known);
 }

@@ -1,5 +1,6 @@
 // Turns per-home totals into the figures the benchmark reports: savings vs home, vs the best static region in
 // hindsight, and as a fraction of the oracle's saving. Means are over homes.
+import type { ConstrainedOracleTotals } from './constrained-oracle-job.js';
 import type { OracleKind, SimResult } from './simulate.js';
 
 export interface PolicySummary {
@@ -16,7 +17,16 @@ export interface PolicySummary {
   /** The oracle of the policy's own class (spatial, temporal or spatiotemporal with the true future). */
   ownClassOracleSavingVsHomePct: number | null;
   fractionOfOwnClassOraclePct: number | null;
+  /** Saving of the exact optimum under the setting's capacity (the unconstrained oracle where unlimited). */
+  constrainedOracleSavingVsHomePct: number;
+  fractionOfConstrainedOraclePct: number | null;
+  /** Runs that started after their deadline, summed over homes. */
+  deadlineMisses: number;
+  /** Per candidate: max over homes and clock hours of runs at once ÷ capacity; null where unlimited. */
+  peakUtilisation: Record<string, number | null>;
   plansPerRun: number;
+  /** Wall time in planPlacement per run, re-plans included (ms). */
+  planMsPerRun: number;
   fallbackRuns: number;
   perHome: { home: string; emissionsKgCo2: number; savingVsHomePct: number }[];
 }
@@ -39,8 +49,14 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(
 const pct = (fraction: number) => Math.round(fraction * 10_000) / 100;
 const kg = (grams: number) => Math.round(grams) / 1000;
 
-/** Merges the results of one variant and setting (jobs may have split its homes) into one summary. */
-export function summarize(results: readonly SimResult[]): SettingSummary {
+/**
+ * Merges the results of one variant and setting (jobs may have split its homes) into one summary. `constrained`:
+ * the capacity-constrained oracle per slack; without it (unlimited capacity) it equals the unconstrained oracle.
+ */
+export function summarize(
+  results: readonly SimResult[],
+  constrained?: readonly ConstrainedOracleTotals[],
+): SettingSummary {
   const first = results[0];
   if (!first) throw new Error('nothing to summarize');
   const staticByZone = first.staticGCo2ByZone;
@@ -54,6 +70,20 @@ export function summarize(results: readonly SimResult[]): SettingSummary {
     const homes = results.flatMap((result) => result.slacks[slackIndex]?.homes ?? []);
     const homeG = (h: (typeof homes)[number]) => h.emissionsGCo2['immediate-home'] ?? NaN;
     const oracleSaving = mean(homes.map((h) => 1 - h.oracleGCo2.spatiotemporal / homeG(h)));
+    const limit = constrained?.find((c) => c.slackMs === slackMs);
+    if (constrained && !limit) throw new Error(`no constrained oracle for slack ${slackMs} ms`);
+    const constrainedG = (h: (typeof homes)[number]) => limit?.totalGCo2 ?? h.oracleGCo2.spatiotemporal;
+    const constrainedSaving = mean(homes.map((h) => 1 - constrainedG(h) / homeG(h)));
+    const peaks = (policy: string) => {
+      const out: Record<string, number | null> = {};
+      for (const result of results) {
+        for (const [id, value] of Object.entries(result.slacks[slackIndex]?.peakUtilisation[policy] ?? {})) {
+          const known = out[id];
+          out[id] = value === null ? (known ?? null) : Math.max(known ?? 0, value);
+        }
+      }
+      return out;
+    };
     for (const policy of first.job.policies) {
       const saving = mean(homes.map((h) => 1 - (h.emissionsGCo2[policy] ?? NaN) / homeG(h)));
       const ownClass: OracleKind | null = policy === 'immediate-home' ? null : policy;
@@ -68,7 +98,12 @@ export function summarize(results: readonly SimResult[]): SettingSummary {
         fractionOfOraclePct: oracleSaving > 0 ? pct(saving / oracleSaving) : null,
         ownClassOracleSavingVsHomePct: ownSaving === null ? null : pct(ownSaving),
         fractionOfOwnClassOraclePct: ownSaving !== null && ownSaving > 0 ? pct(saving / ownSaving) : null,
+        constrainedOracleSavingVsHomePct: pct(constrainedSaving),
+        fractionOfConstrainedOraclePct: constrainedSaving > 0 ? pct(saving / constrainedSaving) : null,
+        deadlineMisses: homes.reduce((sum, h) => sum + (h.deadlineMisses[policy] ?? 0), 0),
+        peakUtilisation: peaks(policy),
         plansPerRun: Math.round((mean(homes.map((h) => h.plans[policy] ?? 0)) / first.submissions) * 100) / 100,
+        planMsPerRun: Math.round((mean(homes.map((h) => h.planMs[policy] ?? 0)) / first.submissions) * 1000) / 1000,
         fallbackRuns: homes.reduce((sum, h) => sum + (h.fallbacks[policy] ?? 0), 0),
         perHome: homes.map((h) => ({
           home: h.home,
@@ -87,7 +122,12 @@ export function summarize(results: readonly SimResult[]): SettingSummary {
       fractionOfOraclePct: 100,
       ownClassOracleSavingVsHomePct: null,
       fractionOfOwnClassOraclePct: null,
+      constrainedOracleSavingVsHomePct: pct(constrainedSaving),
+      fractionOfConstrainedOraclePct: constrainedSaving > 0 ? pct(oracleSaving / constrainedSaving) : null,
+      deadlineMisses: 0,
+      peakUtilisation: {},
       plansPerRun: 1,
+      planMsPerRun: 0,
       fallbackRuns: 0,
       perHome: homes.map((h) => ({
         home: h.home,
@@ -95,6 +135,31 @@ export function summarize(results: readonly SimResult[]): SettingSummary {
         savingVsHomePct: pct(1 - h.oracleGCo2.spatiotemporal / homeG(h)),
       })),
     });
+    if (limit) {
+      rows.push({
+        slackHours: slackMs / 3_600_000,
+        policy: 'constrained oracle',
+        emissionsKgCo2: kg(limit.totalGCo2),
+        savingVsHomePct: pct(constrainedSaving),
+        savingVsBestStaticPct: pct(1 - limit.totalGCo2 / bestStaticG),
+        oracleSavingVsHomePct: pct(oracleSaving),
+        fractionOfOraclePct: oracleSaving > 0 ? pct(constrainedSaving / oracleSaving) : null,
+        ownClassOracleSavingVsHomePct: null,
+        fractionOfOwnClassOraclePct: null,
+        constrainedOracleSavingVsHomePct: pct(constrainedSaving),
+        fractionOfConstrainedOraclePct: 100,
+        deadlineMisses: 0,
+        peakUtilisation: limit.peakUtilisation,
+        plansPerRun: 1,
+        planMsPerRun: 0,
+        fallbackRuns: 0,
+        perHome: homes.map((h) => ({
+          home: h.home,
+          emissionsKgCo2: kg(limit.totalGCo2),
+          savingVsHomePct: pct(1 - limit.totalGCo2 / homeG(h)),
+        })),
+      });
+    }
   });
   return {
     variant: first.job.variant,

@@ -10,7 +10,12 @@ const HEADERS = [
   'oracle vs home',
   'of oracle',
   'of own-class oracle',
+  'constrained vs home',
+  'of constrained',
+  'missed',
+  'peak util',
   'plans/run',
+  'plan ms/run',
 ];
 
 function percent(value: number | null): string {
@@ -26,9 +31,22 @@ function cells(row: PolicySummary): string[] {
     percent(row.savingVsBestStaticPct),
     percent(row.oracleSavingVsHomePct),
     percent(row.fractionOfOraclePct),
-    row.policy === 'oracle' ? '-' : percent(row.fractionOfOwnClassOraclePct),
+    row.policy.endsWith('oracle') ? '-' : percent(row.fractionOfOwnClassOraclePct),
+    percent(row.constrainedOracleSavingVsHomePct),
+    percent(row.fractionOfConstrainedOraclePct),
+    String(row.deadlineMisses),
+    peak(row.peakUtilisation),
     row.plansPerRun.toFixed(2),
+    row.planMsPerRun.toFixed(3),
   ];
+}
+
+/** The busiest candidate's peak, e.g. `2.43 US-CAL-CISO`; `-` where every candidate is unlimited. */
+function peak(byCandidate: Record<string, number | null>): string {
+  const known = Object.entries(byCandidate).filter((entry): entry is [string, number] => entry[1] !== null);
+  if (known.length === 0) return '-';
+  const [id, value] = known.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return `${value.toFixed(2)} ${id}`;
 }
 
 export function formatTable(summary: SettingSummary): string {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  type ConstrainedOptimum,
   type ConstrainedOracleInput,
   InfeasibleScheduleError,
   constrainedOptimum,
@@ -8,6 +9,7 @@ import {
 import { createRng, type Rng } from '../../bench/rng.js';
 import { HOUR_MS, type IntensityGrid } from '../../src/carbon/intensity-series.js';
 import { planPlacement } from '../../src/scheduling/policies.js';
+import { optimumByFullLp } from '../../bench/full-lp-oracle.js';
 import { optimumByEnumeration, greedySchedule } from './oracle-baselines.js';
 
 const T0 = Date.UTC(2023, 0, 2);
@@ -53,6 +55,7 @@ describe('constrained oracle', () => {
       ],
     );
     assert.equal(optimum.lpComponents, 1);
+    assert.equal(await optimumByFullLp(input), 550);
     const unlimited = await constrainedOptimum({ ...input, capacity: () => Infinity });
     assert.equal(unlimited.totalGCo2, 400);
     assert.equal(unlimited.lpComponents, 0);
@@ -74,19 +77,21 @@ describe('constrained oracle', () => {
     let infeasible = 0;
     for (let trial = 0; trial < 60; trial += 1) {
       const input = randomInstance(rng, { runs: 4, candidates: 2, hours: 8, maxSlackHours: 2, maxCapacity: 1 });
-      const expected = optimumByEnumeration(input);
-      if (expected === null) {
-        infeasible += 1;
-        await assert.rejects(constrainedOptimum(input), InfeasibleScheduleError);
-        continue;
-      }
-      const optimum = await constrainedOptimum(input);
-      assert.ok(
-        Math.abs(optimum.totalGCo2 - expected) <= 1e-9 * expected,
-        `trial ${trial}: ${optimum.totalGCo2} vs ${expected}`,
-      );
+      if ((await matchesReference(input, optimumByEnumeration(input), `trial ${trial}`)) === null) infeasible += 1;
     }
     assert.ok(infeasible > 0 && infeasible < 60, `a mix of feasible and infeasible instances (${infeasible})`);
+  });
+
+  test('equals one LP over every column (no pricing) on 12 random 150-run instances under tight capacity', async () => {
+    const rng = createRng(19);
+    let priced = 0;
+    for (let trial = 0; trial < 12; trial += 1) {
+      const input = randomInstance(rng, { runs: 150, candidates: 3, hours: 40, maxSlackHours: 8, maxCapacity: 4 });
+      const optimum = await matchesReference(input, await optimumByFullLp(input), `trial ${trial}`);
+      if (optimum !== null && optimum.rounds > 1) priced += 1;
+    }
+    // The instances must exercise the pricing loop, not only first-round answers.
+    assert.ok(priced >= 6, `instances that needed more than one pricing round (${priced})`);
   });
 
   test('is never worse than a feasible greedy schedule, in any run order, on 40 random 40-run instances', async () => {
@@ -156,6 +161,21 @@ describe('constrained oracle', () => {
     }
   });
 });
+
+/** Asserts the oracle reaches the reference optimum, or refuses where it is `null` (infeasible). */
+async function matchesReference(
+  input: ConstrainedOracleInput,
+  expected: number | null,
+  label: string,
+): Promise<ConstrainedOptimum | null> {
+  if (expected === null) {
+    await assert.rejects(constrainedOptimum(input), InfeasibleScheduleError);
+    return null;
+  }
+  const optimum = await constrainedOptimum(input);
+  assert.ok(Math.abs(optimum.totalGCo2 - expected) <= 1e-9 * expected, `${label}: ${optimum.totalGCo2} vs ${expected}`);
+  return optimum;
+}
 
 interface Shape {
   runs: number;

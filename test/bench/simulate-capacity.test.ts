@@ -17,14 +17,14 @@ const POLICIES: PolicyName[] = ['immediate-home', 'spatial', 'temporal', 'spatio
 
 describe('simulation under capacity', () => {
   test('a deadline week through 3 regions of 2 slots: never over capacity, misses counted', async () => {
-    const original = buildSettings(await loadRegionsConfig()).find((s) => s.name === 'original-3-regions');
+    // The first 2,000 submissions of the year: the first due-date bursts of Winter term.
+    const submissions = generateSubmissions(createRng(2023)).slice(0, 2000);
+    const original = buildSettings(await loadRegionsConfig(), submissions).find((s) => s.name === 'original-3-regions');
     assert.ok(original);
     const traces = await loadTraceDirectory(
       tracesDirFromEnv(process.env),
       original.candidates.map((c) => c.zone),
     );
-    // The first 2,000 submissions of the year: the first due-date bursts of Winter term.
-    const submissions = generateSubmissions(createRng(2023)).slice(0, 2000);
     const run = (setting: SimSetting) =>
       simulate({
         variant: 'test',

@@ -1,0 +1,74 @@
+// The capacity-constrained oracle for one benchmark setting: the year's runs with their true energy and run time,
+// deadline = arrival + slack, each candidate's concurrency turned into hourly starts (bench/capacity.ts).
+import { estimateEnergy, type PowerModel } from '../src/carbon/accounting.js';
+import type { ZoneTrace } from '../src/carbon/trace-file.js';
+import type { Submission } from './arrivals.js';
+import { HourlyUsage, hourlyStartBudget } from './capacity.js';
+import { type ConstrainedOracleInput, constrainedOptimum } from './constrained-oracle.js';
+import type { SimSetting } from './simulate.js';
+
+export interface ConstrainedOracleTotals {
+  slackMs: number;
+  totalGCo2: number;
+  /** Per candidate: max over clock hours of runs at once ÷ capacity, on the oracle's schedule. */
+  peakUtilisation: Record<string, number | null>;
+  lpComponents: number;
+  largestLpColumns: number;
+  rounds: number;
+  elapsedSec: number;
+}
+
+/** The oracle's problem for one setting and slack: the runs, the candidates' traces and their hourly budgets. */
+export function oracleInput(
+  setting: SimSetting,
+  submissions: readonly Submission[],
+  traces: ReadonlyMap<string, ZoneTrace>,
+  slackMs: number,
+  power: PowerModel,
+): ConstrainedOracleInput {
+  const concurrency = new Map(setting.candidates.map((c) => [c.id, c.capacity]));
+  const budget = hourlyStartBudget(submissions, slackMs);
+  return {
+    runs: submissions.map((s) => ({
+      id: s.id,
+      earliestStartMs: s.receivedMs,
+      latestStartMs: s.receivedMs + slackMs,
+      durationMs: s.durationMs,
+      energyKwh: estimateEnergy(
+        { cpuTimeSec: s.cpuTimeSec, wallTimeSec: s.durationMs / 1000, memoryGb: s.memoryGb },
+        power,
+      ).energyKwh,
+    })),
+    candidates: setting.candidates,
+    grids: traces,
+    capacity: (candidateId, hourStartMs) => budget(concurrency.get(candidateId), hourStartMs),
+  };
+}
+
+export async function constrainedOracleTotals(
+  setting: SimSetting,
+  submissions: readonly Submission[],
+  traces: ReadonlyMap<string, ZoneTrace>,
+  slacksMs: readonly number[],
+  power: PowerModel,
+): Promise<ConstrainedOracleTotals[]> {
+  const out: ConstrainedOracleTotals[] = [];
+  for (const slackMs of slacksMs) {
+    const startedMs = performance.now();
+    const optimum = await constrainedOptimum(oracleInput(setting, submissions, traces, slackMs, power));
+    const usage = new HourlyUsage();
+    optimum.assignments.forEach((a, index) => usage.add(a.candidateId, a.startMs, submissions[index]!.durationMs));
+    out.push({
+      slackMs,
+      totalGCo2: optimum.totalGCo2,
+      peakUtilisation: Object.fromEntries(
+        setting.candidates.map((c) => [c.id, usage.peakUtilisation(c.id, c.capacity)]),
+      ),
+      lpComponents: optimum.lpComponents,
+      largestLpColumns: optimum.largestLpColumns,
+      rounds: optimum.rounds,
+      elapsedSec: Math.round((performance.now() - startedMs) / 100) / 10,
+    });
+  }
+  return out;
+}
