@@ -193,6 +193,8 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               next = nextPlanningMs(plan, nowMs)
             ) {
               nowMs = next;
+              // A run placed after its deadline (no room before it) re-plans past the slack prepared up front.
+              await hourly.prepare(receivedMs, nowMs);
               const replanStartedMs = performance.now();
               plan = await reserve(nowMs);
               planMs += performance.now() - replanStartedMs;

@@ -45,8 +45,10 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         region: node.region,
         zone: carbonZone(node.region),
         freeSlots: node.maxConcurrentRuns + node.prefetchRuns - node.activeRuns,
-        // A Docker node's NODE_MAX_CONCURRENT_RUNS, or a Kubernetes region's quota (its worker registers it).
-        capacity: node.maxConcurrentRuns,
+        // A Docker node's NODE_MAX_CONCURRENT_RUNS, or a Kubernetes region's quota (its worker registers it),
+        // plus the runs a Docker node prepares while its graders run: they start the instant a grader ends, so
+        // booking only the slots would hold each next run back until a run ends and re-open the handoff gap.
+        capacity: node.maxConcurrentRuns + node.prefetchRuns,
       }));
       // Home: the least busy node of the home region; without one, the least busy node anywhere.
       const byFreeSlots = [...candidates].sort((a, b) => b.freeSlots - a.freeSlots);
@@ -162,10 +164,12 @@ export function createPlacementActivities(db: Database, config: Config, regions:
           },
         })
         .where(eq(gradingRuns.id, input.runId));
+      // Waiting only for room: claim now and wait in the lane queue (see CapacityPlan.waitsOnlyForRoom).
+      const startMs = plan.waitsOnlyForRoom ? nowMs : plan.startMs;
       return {
         nodeName: plan.candidate.id,
-        startMs: plan.startMs,
-        nextPlanningMs: nextPlanningMs(plan, nowMs, context.refreshMs),
+        startMs,
+        nextPlanningMs: nextPlanningMs({ ...plan, startMs }, nowMs, context.refreshMs),
         policy: plan.policy,
         expectedIntensityGCo2PerKwh: plan.expectedIntensityGCo2PerKwh,
         fallbackReason,

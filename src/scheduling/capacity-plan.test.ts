@@ -76,6 +76,7 @@ describe('planWithCapacity', () => {
     assert.equal(plan.startMs, T0 + 3 * HOUR);
     assert.equal(plan.expectedIntensityGCo2PerKwh, 150);
     assert.equal(plan.deadlineMissed, false);
+    assert.equal(plan.waitsOnlyForRoom, false, 'a green-hour start is the policy choice, not a wait for room');
     assert.match(plan.notes.join('\n'), /capacity: a is full/);
   });
 
@@ -97,6 +98,8 @@ describe('planWithCapacity', () => {
     const busy = occupied([{ id: 'a', fromMs: T0, toMs: T0 + 20 * MIN }]);
     const plan = planWithCapacity(input({ policy: 'immediate-home' }), busy);
     assert.deepEqual([plan.candidateId, plan.startMs, plan.deadlineMissed], ['a', T0 + 20 * MIN, false]);
+    // The policy wanted now: the product waits in the lane queue rather than in booking order.
+    assert.equal(plan.waitsOnlyForRoom, true);
   });
 
   it('with no room before the deadline, takes the earliest start after it and records the miss', () => {

@@ -29,6 +29,12 @@ function fits(candidate: PlacementCandidate, occupancy: Occupancy, startMs: numb
 export interface CapacityPlan extends PlacementPlan, ReservedSlot {
   /** The start is after the deadline because no candidate the policy may use had room before it. */
   deadlineMissed: boolean;
+  /**
+   * The policy itself would start now and only a full candidate moved the start later. The product then waits
+   * in the slot queue, whose lanes order the waiters (a live run before queued regrades), instead of sleeping to
+   * this start in booking order; the reservation still holds the feasible slot until the run claims.
+   */
+  waitsOnlyForRoom: boolean;
 }
 
 interface Option {
@@ -49,7 +55,7 @@ export function planWithCapacity(
 ): CapacityPlan {
   const base = planPlacement(input, policies);
   const durationMs = input.estimatedDurationMs;
-  if (fits(base.candidate, occupancy, base.startMs, durationMs)) return finish(input, base, base.candidate.id);
+  if (fits(base.candidate, occupancy, base.startMs, durationMs)) return finish(input, base, base.candidate.id, false);
 
   const policy = policies[input.policy] as PlacementPolicy;
   const home = input.candidates.find((c) => c.id === input.homeCandidateId) as PlacementCandidate;
@@ -92,16 +98,21 @@ export function planWithCapacity(
     basis: chosen.mean === null ? null : basisOf(input),
     notes,
   };
-  return finish(input, plan, chosen.candidate.id);
+  return finish(input, plan, chosen.candidate.id, base.startMs <= nowMs && chosen.startMs > nowMs);
 }
 
-function finish(input: PlacementInput, plan: PlacementPlan, candidateId: string): CapacityPlan {
+function finish(
+  input: PlacementInput,
+  plan: PlacementPlan,
+  candidateId: string,
+  waitsOnlyForRoom: boolean,
+): CapacityPlan {
   const deadlineMissed = plan.startMs > Math.max(input.deadlineMs, input.nowMs);
   if (deadlineMissed) {
     const lateMin = Math.round((plan.startMs - input.deadlineMs) / 60_000);
     plan.notes.push(`no room before the deadline on any usable candidate: starts ${lateMin} min after it`);
   }
-  return { ...plan, candidateId, durationMs: input.estimatedDurationMs, deadlineMissed };
+  return { ...plan, candidateId, durationMs: input.estimatedDurationMs, deadlineMissed, waitsOnlyForRoom };
 }
 
 /** A known mean beats an unknown one; lower means win, then earlier starts; exact ties keep the earlier offer. */
