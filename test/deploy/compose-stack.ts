@@ -16,7 +16,7 @@ import { ensureStandInImages, type StandInResult } from './stand-in-images.js';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Every service but temporal-ui, which has no stand-in (see stand-ins/README.md). */
-const composeServices = [
+export const composeServices = [
   'postgres',
   'temporal-schema',
   'temporal',

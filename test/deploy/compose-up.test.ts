@@ -10,7 +10,7 @@ import { ingestWorkflowId } from '../../src/shared/grading-types.js';
 import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { mosquittoPub, writeZipFile } from '../support/publish.js';
 import { waitFor } from '../support/wait-for.js';
-import { prepareComposeStack, type ComposeEndpoints, type ComposeStack } from './compose-stack.js';
+import { composeServices, prepareComposeStack, type ComposeEndpoints, type ComposeStack } from './compose-stack.js';
 
 /** Restarted one after another while submissions keep coming (issue 13). */
 const restartOrder = ['mosquitto', 'postgres', 'temporal', 'orchestrator', 'node'] as const;
@@ -169,15 +169,7 @@ describe('docker-compose.yml, up for real on stand-in images', { timeout: 90 * 6
 });
 
 async function printLogs(stack: ComposeStack): Promise<void> {
-  for (const service of [
-    'temporal-schema',
-    'temporal',
-    'temporal-namespace',
-    'mosquitto',
-    'bridge',
-    'orchestrator',
-    'node',
-  ]) {
+  for (const service of composeServices) {
     const lines = await stack.logs(service, 40).catch((error: unknown) => String(error));
     process.stderr.write(`\n--- docker-compose logs ${service} (last 40) ---\n${lines}`);
   }
