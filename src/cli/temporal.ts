@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config/config.js';
 import { CliError } from './errors.js';
 
@@ -7,6 +7,8 @@ const CONNECT_TIMEOUT_SEC = 5;
 
 /** Runs `action` with a Temporal client that is closed afterwards; an unreachable server is a one-line CliError. */
 export async function withTemporal<T>(config: Config, action: (client: Client) => Promise<T>): Promise<T> {
+  // Loaded on use: the client weighs half a second at the start of every command, and most never need it.
+  const { Client, Connection } = await import('@temporalio/client');
   let connection: Connection;
   try {
     connection = await Connection.connect({

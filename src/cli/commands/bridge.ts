@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startBridgeProcess } from '../../app/bridge-process.js';
 import { untilSignal } from '../../app/until-signal.js';
 import { loadConfig } from '../../config/config.js';
 import { createLogger } from '../../observability/logger.js';
@@ -10,6 +9,8 @@ export function registerBridgeCommand(program: Command): void {
     .description('receive submissions from MQTT and start their workflows (until SIGINT/SIGTERM)')
     .action(async () => {
       const config = loadConfig();
+      // Loaded here, not at the top, so other commands do not pay for the bridge's Temporal client and MQTT.
+      const { startBridgeProcess } = await import('../../app/bridge-process.js');
       const bridge = await startBridgeProcess(config, createLogger({ process: 'bridge' }));
       await untilSignal();
       await bridge.stop();

@@ -1,4 +1,3 @@
-import { dumpYaml } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { executorRbac } from '../../executors/kubernetes/rbac.js';
 import { writeOut } from '../output/write.js';
@@ -13,7 +12,9 @@ export function registerK8sRbacCommand(program: Command): void {
     .description("print the Kubernetes executor's ServiceAccount, Role and bindings as YAML (for kubectl apply)")
     .option('--namespace <namespace>', 'namespace of the grader pods (K8S_NAMESPACE)', 'greengrader')
     .option('--service-account <name>', 'the ServiceAccount the region worker runs as', 'greengrader-executor')
-    .action((options: { namespace: string; serviceAccount: string }) => {
+    .action(async (options: { namespace: string; serviceAccount: string }) => {
+      // Loaded here, not at the top: the Kubernetes client alone takes over a second to load.
+      const { dumpYaml } = await import('@kubernetes/client-node');
       const rbac = executorRbac(options.namespace, options.serviceAccount);
       writeOut(
         Object.values(rbac)

@@ -1,10 +1,5 @@
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowIdReusePolicy } from '@temporalio/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../config/config.js';
 import type { Database } from '../../db/client.js';
@@ -137,14 +132,14 @@ async function startOrAttach(
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       args: [input],
       // Once a batch of this scope has closed, only --again starts another; while one runs, none (below).
-      workflowIdReusePolicy: options.again
-        ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
-        : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdReusePolicy: (options.again ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE') satisfies WorkflowIdReusePolicy,
       // The batch id is in the memo from the start, before the workflow's first task writes its own.
       memo: { regrade: { batchId, state: 'running', total, started: 0, graded: 0, failed: 0, cancelled: 0 } },
     });
     return 'started';
   } catch (error) {
+    // Already loaded by withTemporal (src/cli/temporal.ts loads the client on use): this only names the class.
+    const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     const { status } = await client.workflow.getHandle(error.workflowId).describe();
     return status.name === 'RUNNING' ? 'attached' : 'finished';
@@ -156,6 +151,7 @@ async function cancelBatch(handle: WorkflowHandle, target: BatchScope): Promise<
     const { status } = await handle.describe();
     if (status.name !== 'RUNNING') return 'not-running';
   } catch (error) {
+    const { WorkflowNotFoundError } = await import('@temporalio/client');
     if (error instanceof WorkflowNotFoundError) {
       throw new CliError(`no regrade batch of ${target.scope} ${target.scopeId} (workflow ${handle.workflowId})`);
     }

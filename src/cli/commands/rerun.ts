@@ -1,5 +1,5 @@
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../config/config.js';
@@ -24,6 +24,8 @@ const STATUS_QUERY = 'gradingStatus';
 const EXPEDITE_SIGNAL = 'expedite';
 /** The workflow's signature, for typed handles (the client never imports workflow code). */
 type GradeSubmission = (input: GradeSubmissionInput) => Promise<GradeSubmissionResult>;
+/** As a string, the value of @temporalio/common's enum: naming it needs no Temporal module at start. */
+const REJECT_DUPLICATE: WorkflowIdReusePolicy = 'REJECT_DUPLICATE';
 /** How often `--wait` asks the workflow where it stands. */
 const PROGRESS_INTERVAL_MS = 1000;
 
@@ -124,7 +126,7 @@ async function startRerun(
     workflowId,
     taskQueue,
     args,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    workflowIdReusePolicy: REJECT_DUPLICATE,
   };
   if (!expedite) return client.workflow.start<GradeSubmission>(GRADE_SUBMISSION_WORKFLOW, options);
   // Signal and start in one call, so the run never plans a wait it would at once be told to skip.
@@ -153,6 +155,8 @@ async function waitWithProgress(handle: WorkflowHandle<GradeSubmission>): Promis
   try {
     return await result;
   } catch (error) {
+    // Already loaded by withTemporal: this only names the class.
+    const { WorkflowFailedError } = await import('@temporalio/client');
     if (error instanceof WorkflowFailedError) {
       throw new CliError(`workflow ${handle.workflowId} failed: ${error.cause?.message ?? error.message}`, 1, {
         cause: error,

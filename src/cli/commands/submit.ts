@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { brokerTlsOptions } from '../../bridge/broker-tls.js';
-import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { checkPayload } from '../../bridge/payload-checks.js';
 import { loadConfig, type Config } from '../../config/config.js';
 import { ingestWorkflowId } from '../../shared/grading-types.js';
@@ -106,8 +106,10 @@ async function checkSubmissionZip(
 
 /** Publishes at QoS 1 and resolves once the broker acknowledged (PUBACK), as `mosquitto_pub -q 1` does. */
 async function publish(config: Config, bytes: Buffer): Promise<void> {
-  let client: mqtt.MqttClient;
+  let client: MqttClient;
   const tls = await brokerTlsOptions(config.MQTT_CA_FILE);
+  // Loaded on use, so the other commands do not pay for the MQTT client at start.
+  const { default: mqtt } = await import('mqtt');
   try {
     client = await mqtt.connectAsync(
       config.MQTT_URL,

@@ -1,9 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { installTemporalLogging } from '../../app/temporal-logging.js';
 import { createLogger } from '../../observability/logger.js';
 import { parsePort } from '../arguments.js';
-import { runUp } from '../up/run-up.js';
 import { DEFAULT_UP_REGION } from '../up/carbon-region.js';
 import { DEFAULT_UP_PORTS } from '../up/up-options.js';
 
@@ -43,6 +41,11 @@ export function registerUpCommand(program: Command): void {
     .option('--temporal-port <port>', 'gRPC port of the Temporal dev server', parsePort, DEFAULT_UP_PORTS.temporalPort)
     .option('--temporal-ui-port <port>', 'port of the Temporal Web UI', parsePort, DEFAULT_UP_PORTS.temporalUiPort)
     .action(async (flags: UpFlags) => {
+      // Loaded here, not at the top: Temporal's worker and the services weigh seconds at every other command's start.
+      const [{ installTemporalLogging }, { runUp }] = await Promise.all([
+        import('../../app/temporal-logging.js'),
+        import('../up/run-up.js'),
+      ]);
       const logger = createLogger({ process: 'up' });
       installTemporalLogging(logger);
       await runUp({ ...flags, dataDir: path.resolve(process.env.GG_DATA_DIR || '.data') }, logger, firstInterrupt());

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { startK8sRegionWorker, startNodeWorker } from '../../app/node-worker.js';
-import { startOrchestrator } from '../../app/orchestrator.js';
-import { installTemporalLogging } from '../../app/temporal-logging.js';
 import { untilSignal } from '../../app/until-signal.js';
 import { loadConfig } from '../../config/config.js';
 import { createLogger } from '../../observability/logger.js';
@@ -31,6 +28,13 @@ export function registerWorkerCommand(program: Command): void {
         ...(options.node !== undefined ? { NODE_NAME: options.node } : {}),
         ...(options.k8sRegion !== undefined ? { K8S_REGION: options.k8sRegion, K8S_ZONE: options.k8sZone ?? '' } : {}),
       });
+      // Loaded here, not at the top: Temporal's worker and the executors weigh seconds at every other command's start.
+      const [{ startK8sRegionWorker, startNodeWorker }, { startOrchestrator }, { installTemporalLogging }] =
+        await Promise.all([
+          import('../../app/node-worker.js'),
+          import('../../app/orchestrator.js'),
+          import('../../app/temporal-logging.js'),
+        ]);
       const logger = createLogger({ process: options.orchestrator ? 'orchestrator' : 'node' });
       installTemporalLogging(logger);
       const start = options.orchestrator
