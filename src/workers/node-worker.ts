@@ -6,10 +6,7 @@ import { ConfigError, type Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { DockerExecutor } from '../executors/docker/docker-executor.js';
 import type { AutograderExecutor } from '../executors/executor.js';
-import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.js';
-import { loadKubeConfig, type KubeConfigSource } from '../executors/kubernetes/kube-config.js';
-import { ensureGraderNetworkPolicy, GRADER_NETWORK_POLICY } from '../executors/kubernetes/network-policy.js';
-import { registryImageNamer } from '../executors/kubernetes/options.js';
+import type { KubeConfigSource } from '../executors/kubernetes/kube-config.js';
 import { removeLeftoverContainers } from '../executors/docker/remove-leftover-containers.js';
 import type { Logger } from '../observability/logger.js';
 import type { ExecutorKind } from '../shared/executor-kind.js';
@@ -153,6 +150,15 @@ async function kubernetesSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
   const zone = config.K8S_ZONE || undefined;
   const capacity = config.K8S_MAX_CONCURRENT_RUNS;
   if (capacity < 1) throw new ConfigError('K8S_MAX_CONCURRENT_RUNS must be at least 1');
+  // Loaded here, not at the top: the Kubernetes client takes over a second of CPU to load, which every Docker
+  // node, `up` and the CLI would pay at start for nothing.
+  const [{ KubernetesExecutor }, { loadKubeConfig }, { ensureGraderNetworkPolicy, GRADER_NETWORK_POLICY }, options] =
+    await Promise.all([
+      import('../executors/kubernetes/kubernetes-executor.js'),
+      import('../executors/kubernetes/kube-config.js'),
+      import('../executors/kubernetes/network-policy.js'),
+      import('../executors/kubernetes/options.js'),
+    ]);
   const kubeConfig = loadKubeConfig(kubeConfigSource(config));
   const policy = await ensureGraderNetworkPolicy(kubeConfig, config.K8S_NAMESPACE);
   deps.logger.info('grader network policy', { namespace: config.K8S_NAMESPACE, name: GRADER_NETWORK_POLICY, policy });
@@ -177,7 +183,7 @@ async function kubernetesSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
       new KubernetesExecutor({
         kubeConfig,
         namespace: config.K8S_NAMESPACE,
-        imageFor: registryImageNamer(config.K8S_IMAGE_REGISTRY),
+        imageFor: options.registryImageNamer(config.K8S_IMAGE_REGISTRY),
         region,
         zone,
         labelKeys: { region: config.K8S_REGION_LABEL, zone: config.K8S_ZONE_LABEL },
