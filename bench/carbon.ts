@@ -16,7 +16,9 @@
 // docs/carbon-capacity.png charts the share. The replay itself places runs as simulate.ts does.
 //
 // Options: --quick (headline tables only, 3 homes per setting), --json, --seed=N, --model=<forecast model>, --exact-homes (plan the moving policies for every home too
-// instead of once per submission; they see the home only in exact ties, and the totals come out identical).
+// instead of once per submission; they see the home only in exact ties, and the totals come out identical),
+// --settings=a,b (only these settings' headline tables; the charts then go to bench/out/ only, docs/ keeps the full
+// run's), --slacks=0,1 (hours; default 0,1,6,24).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -40,7 +42,7 @@ import { summarize } from './summarize.js';
 import { formatTable } from './table.js';
 
 const HOUR_MS = 3_600_000;
-const SLACKS_MS = [0, 1, 6, 24].map((hours) => hours * HOUR_MS);
+const DEFAULT_SLACK_HOURS = '0,1,6,24';
 const ALL_POLICIES: PolicyName[] = ['immediate-home', 'spatial', 'temporal', 'spatiotemporal'];
 
 const { values: args } = parseArgs({
@@ -50,6 +52,8 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: DEFAULT_FORECAST_MODEL },
     'exact-homes': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    settings: { type: 'string' },
+    slacks: { type: 'string', default: DEFAULT_SLACK_HOURS },
   },
 });
 if (!(args.model in forecastModels)) throw new Error(`unknown forecast model ${args.model}`);
@@ -58,9 +62,12 @@ const seed = Number(args.seed);
 const startedAt = Date.now();
 const tracesDir = tracesDirFromEnv(process.env);
 const submissions = generateSubmissions(createRng(seed));
-const settings = buildSettings(await loadRegionsConfig(), submissions);
-const [us11] = settings;
+const allSettings = buildSettings(await loadRegionsConfig(), submissions);
+const [us11] = allSettings;
 if (!us11) throw new Error('benchmark settings missing');
+const settings = selectSettings(allSettings, args.settings);
+const SLACKS_MS = parseSlackHours(args.slacks).map((hours) => hours * HOUR_MS);
+const partial = args.settings !== undefined || args.slacks !== DEFAULT_SLACK_HOURS;
 
 const ids = (setting: typeof us11) => setting.candidates.map((c) => c.id).slice(0, args.quick ? 3 : undefined);
 const exactHomes = args['exact-homes'];
@@ -75,7 +82,7 @@ const jobs: SimJob[] = settings.map((setting) => ({
   homeIds: ids(setting),
   ...headline,
 }));
-if (!args.quick) {
+if (!args.quick && settings.includes(us11)) {
   jobs.push(
     {
       variant: 'due-date-rule',
@@ -115,7 +122,10 @@ const chartSvg = savingsChartSvg(headlines);
 const chartUrl = new URL('./out/carbon.png', import.meta.url);
 await writeFile(new URL('./out/carbon.svg', import.meta.url), chartSvg);
 await writeFile(chartUrl, new Resvg(chartSvg).render().asPng());
-const capacityChartUrl = new URL('../docs/carbon-capacity.png', import.meta.url);
+const capacityChartUrl = new URL(
+  partial ? './out/carbon-capacity.png' : '../docs/carbon-capacity.png',
+  import.meta.url,
+);
 const capacitySvg = constrainedFractionChartSvg(headlines.filter((summary) => constrained.has(summary.name)));
 await writeFile(capacityChartUrl, new Resvg(capacitySvg).render().asPng());
 
@@ -139,8 +149,10 @@ const meta = {
   constrainedOracle: Object.fromEntries(
     [...constrained].map(([name, totals]) => [
       name,
-      totals.map(({ slackMs, lpComponents, largestLpColumns, rounds, elapsedSec }) => ({
+      totals.map(({ slackMs, misses, fractionalRuns, lpComponents, largestLpColumns, rounds, elapsedSec }) => ({
         slackHours: slackMs / HOUR_MS,
+        misses,
+        fractionalRuns,
         lpComponents,
         largestLpColumns,
         rounds,
@@ -164,11 +176,29 @@ if (args.json) {
   for (const [name, totals] of Object.entries(meta.constrainedOracle)) {
     const parts = totals.map(
       (t) =>
-        `${t.slackHours} h: ${t.elapsedSec} s, ${t.rounds} rounds, ${t.lpComponents} LPs (≤ ${t.largestLpColumns} columns)`,
+        `${t.slackHours} h: ${t.misses} misses, ${t.fractionalRuns} split runs, ${t.elapsedSec} s, ${t.rounds} rounds, ${t.lpComponents} LPs (≤ ${t.largestLpColumns} columns)`,
     );
-    console.log(`constrained oracle ${name}: ${parts.join('; ')}`);
+    console.log(`constrained oracle ${name} (misses per replay of the year): ${parts.join('; ')}`);
   }
   console.log(
     `\ncharts: ${meta.chart}, ${meta.capacityChart}   elapsed: ${meta.elapsedSec} s on ${meta.threads} threads`,
   );
+}
+
+function selectSettings<T extends { name: string }>(all: readonly T[], names: string | undefined): T[] {
+  if (names === undefined) return [...all];
+  const wanted = names.split(',').map((name) => name.trim());
+  const unknown = wanted.filter((name) => !all.some((setting) => setting.name === name));
+  if (unknown.length > 0 || wanted.length === 0) {
+    throw new Error(`--settings: unknown ${unknown.join(', ')}; choose from ${all.map((s) => s.name).join(', ')}`);
+  }
+  return all.filter((setting) => wanted.includes(setting.name));
+}
+
+function parseSlackHours(list: string): number[] {
+  const hours = list.split(',').map((part) => Number(part.trim()));
+  if (hours.length === 0 || hours.some((h) => !(h >= 0) || !Number.isFinite(h))) {
+    throw new Error(`--slacks must be hours ≥ 0 separated by commas, got ${list}`);
+  }
+  return hours;
 }
