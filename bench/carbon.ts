@@ -18,7 +18,8 @@
 // Options: --quick (headline tables only, 3 homes per setting), --json, --seed=N, --model=<forecast model>, --exact-homes (plan the moving policies for every home too
 // instead of once per submission; they see the home only in exact ties, and the totals come out identical),
 // --settings=a,b (only these settings' headline tables; the charts then go to bench/out/ only, docs/ keeps the full
-// run's), --slacks=0,1 (hours; default 0,1,6,24).
+// run's), --slacks=0,1 (hours; default 0,1,6,24), --from=2023-01-01 --to=2023-04-01 (only submissions received in
+// that range, for a shorter run; capacities stay sized on the whole year).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -54,6 +55,8 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     settings: { type: 'string' },
     slacks: { type: 'string', default: DEFAULT_SLACK_HOURS },
+    from: { type: 'string' },
+    to: { type: 'string' },
   },
 });
 if (!(args.model in forecastModels)) throw new Error(`unknown forecast model ${args.model}`);
@@ -61,13 +64,17 @@ const model = args.model as ForecastModelName;
 const seed = Number(args.seed);
 const startedAt = Date.now();
 const tracesDir = tracesDirFromEnv(process.env);
-const submissions = generateSubmissions(createRng(seed));
-const allSettings = buildSettings(await loadRegionsConfig(), submissions);
+const yearSubmissions = generateSubmissions(createRng(seed));
+const allSettings = buildSettings(await loadRegionsConfig(), yearSubmissions);
+const receivedRange = parseRange(args.from, args.to);
+const submissions = receivedRange
+  ? yearSubmissions.filter((s) => s.receivedMs >= receivedRange.fromMs && s.receivedMs < receivedRange.toMs)
+  : yearSubmissions;
 const [us11] = allSettings;
 if (!us11) throw new Error('benchmark settings missing');
 const settings = selectSettings(allSettings, args.settings);
 const SLACKS_MS = parseSlackHours(args.slacks).map((hours) => hours * HOUR_MS);
-const partial = args.settings !== undefined || args.slacks !== DEFAULT_SLACK_HOURS;
+const partial = args.settings !== undefined || args.slacks !== DEFAULT_SLACK_HOURS || receivedRange !== undefined;
 
 const ids = (setting: typeof us11) => setting.candidates.map((c) => c.id).slice(0, args.quick ? 3 : undefined);
 const exactHomes = args['exact-homes'];
@@ -95,7 +102,7 @@ if (!args.quick && settings.includes(us11)) {
     { variant: 'plan-once', setting: us11, homeIds: ids(us11), ...headline, ...variant, replan: false },
   );
 }
-const running = runJobs(jobs.map((job): WorkerInput => ({ job, seed, model, tracesDir })));
+const running = runJobs(jobs.map((job): WorkerInput => ({ job, seed, model, tracesDir, receivedRange })));
 const traces = await loadTraceDirectory(tracesDir, US_TRACE_ZONES);
 const maeRows = forecastMaeTable(traces);
 // The constrained oracles run on this thread while the workers replay.
@@ -146,6 +153,8 @@ const meta = {
   chart: chartUrl.pathname,
   capacityChart: capacityChartUrl.pathname,
   quick: args.quick,
+  receivedFrom: args.from ?? null,
+  receivedTo: args.to ?? null,
   constrainedOracle: Object.fromEntries(
     [...constrained].map(([name, totals]) => [
       name,
@@ -201,4 +210,14 @@ function parseSlackHours(list: string): number[] {
     throw new Error(`--slacks must be hours ≥ 0 separated by commas, got ${list}`);
   }
   return hours;
+}
+
+function parseRange(from: string | undefined, to: string | undefined): { fromMs: number; toMs: number } | undefined {
+  if (from === undefined && to === undefined) return undefined;
+  const fromMs = from === undefined ? -Infinity : Date.parse(from);
+  const toMs = to === undefined ? Infinity : Date.parse(to);
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs) || !(fromMs < toMs)) {
+    throw new Error(`--from/--to must be dates with from before to, got ${from ?? '(none)'} and ${to ?? '(none)'}`);
+  }
+  return { fromMs, toMs };
 }
