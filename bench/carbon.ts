@@ -19,7 +19,8 @@
 // instead of once per submission; they see the home only in exact ties, and the totals come out identical),
 // --settings=a,b (only these settings' headline tables; the charts then go to bench/out/ only, docs/ keeps the full
 // run's), --slacks=0,1 (hours; default 0,1,6,24), --from=2023-01-01 --to=2023-04-01 (only submissions received in
-// that range, for a shorter run; capacities stay sized on the whole year).
+// that range, for a shorter run; capacities stay sized on the whole year), --oracle-bucket-minutes=5 (the constrained
+// oracle's capacity bucket; default 60, a clock hour; shorter is a tighter bound and many more columns per run).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -56,6 +57,7 @@ const { values: args } = parseArgs({
     settings: { type: 'string' },
     slacks: { type: 'string', default: DEFAULT_SLACK_HOURS },
     from: { type: 'string' },
+    'oracle-bucket-minutes': { type: 'string', default: '60' },
     to: { type: 'string' },
   },
 });
@@ -74,7 +76,15 @@ const [us11] = allSettings;
 if (!us11) throw new Error('benchmark settings missing');
 const settings = selectSettings(allSettings, args.settings);
 const SLACKS_MS = parseSlackHours(args.slacks).map((hours) => hours * HOUR_MS);
-const partial = args.settings !== undefined || args.slacks !== DEFAULT_SLACK_HOURS || receivedRange !== undefined;
+const oracleBucketMinutes = Number(args['oracle-bucket-minutes']);
+if (!(oracleBucketMinutes > 0) || 60 % oracleBucketMinutes !== 0) {
+  throw new Error(`--oracle-bucket-minutes must divide an hour, got ${args['oracle-bucket-minutes']}`);
+}
+const partial =
+  oracleBucketMinutes !== 60 ||
+  args.settings !== undefined ||
+  args.slacks !== DEFAULT_SLACK_HOURS ||
+  receivedRange !== undefined;
 
 const ids = (setting: typeof us11) => setting.candidates.map((c) => c.id).slice(0, args.quick ? 3 : undefined);
 const exactHomes = args['exact-homes'];
@@ -110,7 +120,14 @@ const constrained = new Map<string, ConstrainedOracleTotals[]>();
 for (const setting of settings.filter((s) => s.candidates.some((c) => c.capacity !== undefined))) {
   constrained.set(
     setting.name,
-    await constrainedOracleTotals(setting, submissions, traces, SLACKS_MS, DEFAULT_POWER_MODEL),
+    await constrainedOracleTotals(
+      setting,
+      submissions,
+      traces,
+      SLACKS_MS,
+      DEFAULT_POWER_MODEL,
+      oracleBucketMinutes * 60_000,
+    ),
   );
 }
 const results = await running;
@@ -153,6 +170,7 @@ const meta = {
   chart: chartUrl.pathname,
   capacityChart: capacityChartUrl.pathname,
   quick: args.quick,
+  oracleBucketMinutes,
   receivedFrom: args.from ?? null,
   receivedTo: args.to ?? null,
   constrainedOracle: Object.fromEntries(

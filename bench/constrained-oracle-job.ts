@@ -29,6 +29,7 @@ export function oracleInput(
   traces: ReadonlyMap<string, ZoneTrace>,
   slackMs: number,
   power: PowerModel,
+  bucketMs?: number,
 ): ConstrainedOracleInput {
   const concurrency = new Map(setting.candidates.map((c) => [c.id, c.capacity ?? Infinity]));
   return {
@@ -45,6 +46,7 @@ export function oracleInput(
     candidates: setting.candidates,
     grids: traces,
     capacity: (candidateId) => concurrency.get(candidateId) ?? Infinity,
+    ...(bucketMs === undefined ? {} : { bucketMs }),
   };
 }
 
@@ -54,11 +56,13 @@ export async function constrainedOracleTotals(
   traces: ReadonlyMap<string, ZoneTrace>,
   slacksMs: readonly number[],
   power: PowerModel,
+  /** Capacity bucket of the oracle; default a clock hour. Shorter buckets tighten the relaxation. */
+  bucketMs?: number,
 ): Promise<ConstrainedOracleTotals[]> {
   const out: ConstrainedOracleTotals[] = [];
   for (const slackMs of slacksMs) {
     const startedMs = performance.now();
-    const optimum = await constrainedOptimum(oracleInput(setting, submissions, traces, slackMs, power));
+    const optimum = await constrainedOptimum(oracleInput(setting, submissions, traces, slackMs, power, bucketMs));
     const usage = new HourlyUsage();
     optimum.assignments.forEach((a, index) => {
       for (const s of a.shares) usage.add(s.candidateId, s.startMs, submissions[index]!.durationMs, s.share);

@@ -76,6 +76,8 @@ describe('constrained oracle', () => {
     const full = await optimumByFullLp(input);
     near(full.totalGCo2, 1000 / 3, 'full LP');
     near(bestWholeRunSchedule(input).totalGCo2, 400, 'best whole-run schedule');
+    // With 10-minute buckets r2 and r3 both need A in 0:40–0:50: one of them goes to B, the whole-run optimum.
+    near((await constrainedOptimum({ ...input, bucketMs: 10 * MIN_MS })).totalGCo2, 400, '10-minute buckets');
     // Two at once in A: all three fit (70 min of 120), every run on A.
     near((await constrainedOptimum({ ...input, capacity: (id) => (id === 'A' ? 2 : 1) })).totalGCo2, 300, 'room');
   });
