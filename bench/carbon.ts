@@ -16,7 +16,11 @@
 // docs/carbon-capacity.png charts the share. The replay itself places runs as simulate.ts does.
 //
 // Options: --quick (headline tables only, 3 homes per setting), --json, --seed=N, --model=<forecast model>, --exact-homes (plan the moving policies for every home too
-// instead of once per submission; they see the home only in exact ties, and the totals come out identical).
+// instead of once per submission; they see the home only in exact ties, and the totals come out identical),
+// --settings=a,b (only these settings' headline tables; the charts then go to bench/out/ only, docs/ keeps the full
+// run's), --slacks=0,1 (hours; default 0,1,6,24), --from=2023-01-01 --to=2023-04-01 (only submissions received in
+// that range, for a shorter run; capacities stay sized on the whole year), --oracle-bucket-minutes=5 (the constrained
+// oracle's capacity bucket; default 60, a clock hour; shorter is a tighter bound and many more columns per run).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -40,7 +44,7 @@ import { summarize } from './summarize.js';
 import { formatTable } from './table.js';
 
 const HOUR_MS = 3_600_000;
-const SLACKS_MS = [0, 1, 6, 24].map((hours) => hours * HOUR_MS);
+const DEFAULT_SLACK_HOURS = '0,1,6,24';
 const ALL_POLICIES: PolicyName[] = ['immediate-home', 'spatial', 'temporal', 'spatiotemporal'];
 
 const { values: args } = parseArgs({
@@ -50,6 +54,11 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: DEFAULT_FORECAST_MODEL },
     'exact-homes': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    settings: { type: 'string' },
+    slacks: { type: 'string', default: DEFAULT_SLACK_HOURS },
+    from: { type: 'string' },
+    'oracle-bucket-minutes': { type: 'string', default: '60' },
+    to: { type: 'string' },
   },
 });
 if (!(args.model in forecastModels)) throw new Error(`unknown forecast model ${args.model}`);
@@ -57,10 +66,25 @@ const model = args.model as ForecastModelName;
 const seed = Number(args.seed);
 const startedAt = Date.now();
 const tracesDir = tracesDirFromEnv(process.env);
-const submissions = generateSubmissions(createRng(seed));
-const settings = buildSettings(await loadRegionsConfig(), submissions);
-const [us11] = settings;
+const yearSubmissions = generateSubmissions(createRng(seed));
+const allSettings = buildSettings(await loadRegionsConfig(), yearSubmissions);
+const receivedRange = parseRange(args.from, args.to);
+const submissions = receivedRange
+  ? yearSubmissions.filter((s) => s.receivedMs >= receivedRange.fromMs && s.receivedMs < receivedRange.toMs)
+  : yearSubmissions;
+const [us11] = allSettings;
 if (!us11) throw new Error('benchmark settings missing');
+const settings = selectSettings(allSettings, args.settings);
+const SLACKS_MS = parseSlackHours(args.slacks).map((hours) => hours * HOUR_MS);
+const oracleBucketMinutes = Number(args['oracle-bucket-minutes']);
+if (!(oracleBucketMinutes > 0) || 60 % oracleBucketMinutes !== 0) {
+  throw new Error(`--oracle-bucket-minutes must divide an hour, got ${args['oracle-bucket-minutes']}`);
+}
+const partial =
+  oracleBucketMinutes !== 60 ||
+  args.settings !== undefined ||
+  args.slacks !== DEFAULT_SLACK_HOURS ||
+  receivedRange !== undefined;
 
 const ids = (setting: typeof us11) => setting.candidates.map((c) => c.id).slice(0, args.quick ? 3 : undefined);
 const exactHomes = args['exact-homes'];
@@ -75,7 +99,7 @@ const jobs: SimJob[] = settings.map((setting) => ({
   homeIds: ids(setting),
   ...headline,
 }));
-if (!args.quick) {
+if (!args.quick && settings.includes(us11)) {
   jobs.push(
     {
       variant: 'due-date-rule',
@@ -88,7 +112,7 @@ if (!args.quick) {
     { variant: 'plan-once', setting: us11, homeIds: ids(us11), ...headline, ...variant, replan: false },
   );
 }
-const running = runJobs(jobs.map((job): WorkerInput => ({ job, seed, model, tracesDir })));
+const running = runJobs(jobs.map((job): WorkerInput => ({ job, seed, model, tracesDir, receivedRange })));
 const traces = await loadTraceDirectory(tracesDir, US_TRACE_ZONES);
 const maeRows = forecastMaeTable(traces);
 // The constrained oracles run on this thread while the workers replay.
@@ -96,7 +120,14 @@ const constrained = new Map<string, ConstrainedOracleTotals[]>();
 for (const setting of settings.filter((s) => s.candidates.some((c) => c.capacity !== undefined))) {
   constrained.set(
     setting.name,
-    await constrainedOracleTotals(setting, submissions, traces, SLACKS_MS, DEFAULT_POWER_MODEL),
+    await constrainedOracleTotals(
+      setting,
+      submissions,
+      traces,
+      SLACKS_MS,
+      DEFAULT_POWER_MODEL,
+      oracleBucketMinutes * 60_000,
+    ),
   );
 }
 const results = await running;
@@ -115,7 +146,10 @@ const chartSvg = savingsChartSvg(headlines);
 const chartUrl = new URL('./out/carbon.png', import.meta.url);
 await writeFile(new URL('./out/carbon.svg', import.meta.url), chartSvg);
 await writeFile(chartUrl, new Resvg(chartSvg).render().asPng());
-const capacityChartUrl = new URL('../docs/carbon-capacity.png', import.meta.url);
+const capacityChartUrl = new URL(
+  partial ? './out/carbon-capacity.png' : '../docs/carbon-capacity.png',
+  import.meta.url,
+);
 const capacitySvg = constrainedFractionChartSvg(headlines.filter((summary) => constrained.has(summary.name)));
 await writeFile(capacityChartUrl, new Resvg(capacitySvg).render().asPng());
 
@@ -136,11 +170,16 @@ const meta = {
   chart: chartUrl.pathname,
   capacityChart: capacityChartUrl.pathname,
   quick: args.quick,
+  oracleBucketMinutes,
+  receivedFrom: args.from ?? null,
+  receivedTo: args.to ?? null,
   constrainedOracle: Object.fromEntries(
     [...constrained].map(([name, totals]) => [
       name,
-      totals.map(({ slackMs, lpComponents, largestLpColumns, rounds, elapsedSec }) => ({
+      totals.map(({ slackMs, misses, fractionalRuns, lpComponents, largestLpColumns, rounds, elapsedSec }) => ({
         slackHours: slackMs / HOUR_MS,
+        misses,
+        fractionalRuns,
         lpComponents,
         largestLpColumns,
         rounds,
@@ -164,11 +203,39 @@ if (args.json) {
   for (const [name, totals] of Object.entries(meta.constrainedOracle)) {
     const parts = totals.map(
       (t) =>
-        `${t.slackHours} h: ${t.elapsedSec} s, ${t.rounds} rounds, ${t.lpComponents} LPs (≤ ${t.largestLpColumns} columns)`,
+        `${t.slackHours} h: ${t.misses} misses, ${t.fractionalRuns} split runs, ${t.elapsedSec} s, ${t.rounds} rounds, ${t.lpComponents} LPs (≤ ${t.largestLpColumns} columns)`,
     );
-    console.log(`constrained oracle ${name}: ${parts.join('; ')}`);
+    console.log(`constrained oracle ${name} (misses per replay of the year): ${parts.join('; ')}`);
   }
   console.log(
     `\ncharts: ${meta.chart}, ${meta.capacityChart}   elapsed: ${meta.elapsedSec} s on ${meta.threads} threads`,
   );
+}
+
+function selectSettings<T extends { name: string }>(all: readonly T[], names: string | undefined): T[] {
+  if (names === undefined) return [...all];
+  const wanted = names.split(',').map((name) => name.trim());
+  const unknown = wanted.filter((name) => !all.some((setting) => setting.name === name));
+  if (unknown.length > 0 || wanted.length === 0) {
+    throw new Error(`--settings: unknown ${unknown.join(', ')}; choose from ${all.map((s) => s.name).join(', ')}`);
+  }
+  return all.filter((setting) => wanted.includes(setting.name));
+}
+
+function parseSlackHours(list: string): number[] {
+  const hours = list.split(',').map((part) => Number(part.trim()));
+  if (hours.length === 0 || hours.some((h) => !(h >= 0) || !Number.isFinite(h))) {
+    throw new Error(`--slacks must be hours ≥ 0 separated by commas, got ${list}`);
+  }
+  return hours;
+}
+
+function parseRange(from: string | undefined, to: string | undefined): { fromMs: number; toMs: number } | undefined {
+  if (from === undefined && to === undefined) return undefined;
+  const fromMs = from === undefined ? -Infinity : Date.parse(from);
+  const toMs = to === undefined ? Infinity : Date.parse(to);
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs) || !(fromMs < toMs)) {
+    throw new Error(`--from/--to must be dates with from before to, got ${from ?? '(none)'} and ${to ?? '(none)'}`);
+  }
+  return { fromMs, toMs };
 }

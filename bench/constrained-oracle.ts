@@ -1,47 +1,66 @@
-// The exact offline optimum under finite capacity: given every run's arrival, deadline, true duration and
-// energy, and each candidate's capacity per clock hour (runs that may start in it), the schedule with the least
-// total emissions.
+// The offline optimum under finite concurrency: given every run's arrival, deadline, true duration and energy, and
+// each candidate's capacity (runs at once), the least total emissions any schedule can reach, and the fewest
+// deadline misses it must accept.
 //
-// Formulation: each run takes one (candidate, hour) slot at its cleanest start in that hour; capacity counts
-// starts per slot. Minimise Σ c[r,s]·x[r,s] subject to Σ_s x[r,s] = 1 per run, Σ_r x[r,s] ≤ cap[s] per slot,
-// x ≥ 0: a transportation problem, whose constraint matrix is totally unimodular, so a simplex vertex is integral
-// and the LP optimum is the integer optimum. HiGHS (bench/oracle-lp.ts) solves it.
+// Formulation (an LP relaxation, stated as such): each run spreads a unit over its columns (bench/oracle-slots.ts:
+// starts on each candidate, with true emissions and the busy time they put into each capacity bucket) plus one
+// "miss" column (start after the deadline, emissions of the first late instant, penalty M, no capacity). Per
+// (candidate, bucket): Σ busy time ÷ bucket length × x ≤ runs at once. A schedule that never runs more than the
+// capacity at once keeps every bucket's busy time within it, and every start is a mix of columns, so every real
+// schedule is feasible here: the LP's emissions are a lower bound (its saving an upper bound) and its misses a
+// lower bound on any real schedule's. Weighted rows make vertices possibly fractional; shares are reported as is.
+// With M = 1000 × the costliest in-window run, misses come first unless avoiding one miss would cost more than a
+// thousand runs' worth of emissions.
 //
-// Speed, still exact (LP duality): the full LP for a year has millions of columns. Each run starts with only its
-// cheapest slot; a slot is constrained only where more runs offer it than it holds, and runs linked through
-// constrained slots form independent components. A component whose runs all fit their cheapest slots is solved
-// as is (duals: u[r] = its cost, slot prices 0); the others go to HiGHS, which returns run duals u[r] and slot
-// prices p[s] ≤ 0. A left-out column's reduced cost c[r,s] − u[r] − p[s] is ≥ c[r,s] − u[r], so only slots
-// cheaper than u[r] can improve the optimum: each run's offered prefix (slots sorted by cost) grows to cover them,
-// and the loop ends when no prefix grows. Then the restricted optimum is primal feasible for the full problem,
-// its duals (p = 0 for slots without a row) are dual feasible, and complementary slackness holds: it is the
-// optimum. A component infeasible on its prefixes widens them; infeasible with every slot offered, it is refused.
+// Speed, still exact (LP duality): each run starts with only its cheapest column (and its miss column); a bucket
+// gets a row only where the runs offering it could overfill it, and runs linked through such rows form independent
+// components. A component whose runs all fit their cheapest columns is solved as is (duals: u[r] = its cost,
+// bucket prices 0); the others go to HiGHS, which returns run duals u[r] and bucket prices p[b] ≤ 0. A left-out
+// column's reduced cost c − u[r] − Σ_b load[b]·p[b] is ≥ c − u[r] (loads ≥ 0), so only columns cheaper than u[r]
+// can improve the optimum: each run's offered prefix grows to cover them, and the loop ends when none grows. Then
+// the restricted optimum is feasible for the full LP, its duals (p = 0 without a row) are dual feasible, and
+// complementary slackness holds: it is the LP's optimum.
 import { HOUR_MS, type IntensityGrid } from '../src/carbon/intensity-series.js';
-import { InfeasibleScheduleError, type LpOption, solveTransportationLp } from './oracle-lp.js';
-import { type OracleCandidate, type OracleRun, slotsOfRun } from './oracle-slots.js';
+import { type LpOption, solveAssignmentLp } from './oracle-lp.js';
+import { type OracleCandidate, type OracleRun, type RunColumns, columnsOfRun } from './oracle-slots.js';
 
-export { InfeasibleScheduleError };
-
-/** Runs candidate `candidateId` can start in the clock hour beginning at `hourStartMs`; `Infinity`: unlimited. */
-type HourlyCapacity = (candidateId: string, hourStartMs: number) => number;
+/** Runs candidate `candidateId` can hold at once in the bucket starting at `bucketStartMs`; `Infinity`: unlimited. */
+type Concurrency = (candidateId: string, bucketStartMs: number) => number;
 
 export interface ConstrainedOracleInput {
   runs: readonly OracleRun[];
   candidates: readonly OracleCandidate[];
   /** True intensities by zone. */
   grids: ReadonlyMap<string, IntensityGrid>;
-  capacity: HourlyCapacity;
+  capacity: Concurrency;
+  /** Length of a capacity bucket; default a clock hour. */
+  bucketMs?: number;
+}
+
+interface OracleShare {
+  candidateId: string;
+  startMs: number;
+  /** Part of the run started here (1 for a whole run). */
+  share: number;
+  /** Emissions of the whole run started here. */
+  gCo2: number;
 }
 
 interface OracleAssignment {
   runId: number;
-  candidateId: string;
-  startMs: number;
+  shares: OracleShare[];
+  /** Part of the run past its deadline. */
+  missedShare: number;
+  /** Σ share × emissions, the late part at its first late instant. */
   gCo2: number;
 }
 
 export interface ConstrainedOptimum {
   totalGCo2: number;
+  /** Σ missed shares: no schedule misses fewer runs. */
+  misses: number;
+  /** Runs split over more than one column. */
+  fractionalRuns: number;
   /** In the order of `input.runs`. */
   assignments: OracleAssignment[];
   /** Independent components of the last round, and how many of them needed the LP. */
@@ -52,60 +71,57 @@ export interface ConstrainedOptimum {
   rounds: number;
 }
 
-/** One run's slots, cheapest first (ties: earlier start, then candidate order), as parallel arrays. */
-interface RunSlots {
-  keys: Int32Array;
-  costs: Float64Array;
-  startsMs: Float64Array;
+interface ComponentSolution {
+  /** Per member: option index (the offered count means the miss column) and share. */
+  shares: { option: number; share: number }[][];
+  duals: number[];
+  lp: boolean;
+  columns: number;
 }
 
 const MAX_ROUNDS = 200;
 /** Relative tolerance of the pricing test, above HiGHS's 1e-10 dual tolerance on costs scaled to ≤ 1. */
 const PRICING_TOLERANCE = 1e-9;
+/** A miss costs this many times the costliest in-window run, on top of its emissions. */
+export const MISS_PENALTY = 1000;
+/** Busy time within this many bucket lengths of a capacity counts as fitting (float sums of loads). */
+const LOAD_TOLERANCE = 1e-9;
 
 export async function constrainedOptimum(input: ConstrainedOracleInput): Promise<ConstrainedOptimum> {
   const { runs, candidates } = input;
   if (new Set(candidates.map((c) => c.id)).size !== candidates.length) {
     throw new RangeError('candidate ids must be unique');
   }
-  const slotsByRun = runs.map((run) => sortedSlots(run, input));
-  const capacityOf = capacityLookup(input);
-  const scale = slotsByRun.reduce((max, s) => Math.max(max, s.costs[s.costs.length - 1] ?? 0), Number.MIN_VALUE);
+  const bucketMs = input.bucketMs ?? HOUR_MS;
+  if (!(bucketMs > 0)) throw new RangeError(`bucket length must be > 0 ms, got ${bucketMs}`);
+  const columnsByRun = runs.map((run) => columnsOfRun(run, candidates, input.grids, bucketMs));
+  const capacityOf = capacityLookup(input, bucketMs);
+  const scale = columnsByRun.reduce((max, c) => Math.max(max, c.costs[c.costs.length - 1]!), Number.MIN_VALUE);
   const offered = runs.map(() => 1);
-  const solved = new Map<string, { picks: number[]; duals: number[]; lp: boolean; columns: number }>();
-  const pick = new Array<number>(runs.length).fill(0);
+  const solved = new Map<string, ComponentSolution>();
+  const chosen: ComponentSolution['shares'] = runs.map(() => []);
   let rounds = 0;
   let stats = { components: 0, lpComponents: 0, largestLpColumns: 0 };
   for (let grew = true; grew; rounds += 1) {
     if (rounds === MAX_ROUNDS) throw new Error(`pricing did not settle in ${MAX_ROUNDS} rounds`);
     grew = false;
-    const { components, binding } = linkedComponents(slotsByRun, offered, capacityOf);
-    // Only over-full slots get a row: each belongs to one component, so its price is one number, and every
-    // other slot prices at 0 (its offers cannot overfill it), which the optimality argument above needs.
+    const { components, binding } = linkedComponents(columnsByRun, offered, capacityOf);
+    // Only buckets that could overfill get a row: each belongs to one component, so its price is one number, and
+    // every other bucket prices at 0, which the optimality argument above needs.
     const rowCapacity = (key: number) => (binding.has(key) ? capacityOf(key) : Infinity);
     stats = { components: components.length, lpComponents: 0, largestLpColumns: 0 };
     for (const members of components) {
       const memo = members.map((index) => `${index}:${offered[index]}`).join(',');
       let result = solved.get(memo);
       if (!result) {
-        const options = members.map((index) => optionsOf(slotsByRun[index]!, offered[index]!));
+        const options = members.map((index) => optionsOf(columnsByRun[index]!, offered[index]!, scale));
         if (cheapestFit(options, capacityOf)) {
-          result = { picks: members.map(() => 0), duals: options.map((o) => o[0]!.cost), lp: false, columns: 0 };
+          const shares = members.map(() => [{ option: 0, share: 1 }]);
+          result = { shares, duals: options.map((o) => o[0]!.cost), lp: false, columns: 0 };
         } else {
-          const lp = await solveTransportationLp(options, rowCapacity, scale);
-          if (lp === null) {
-            if (members.every((index) => offered[index] === slotsByRun[index]!.keys.length)) {
-              throw infeasible(runs, members);
-            }
-            // The restricted problem was too narrow to be feasible: wider offers, then solve again.
-            for (const index of members) {
-              offered[index] = Math.min(slotsByRun[index]!.keys.length, 2 * offered[index]! + 2);
-            }
-            grew = true;
-            continue;
-          }
+          const lp = await solveAssignmentLp(options, rowCapacity, scale);
           const columns = options.reduce((sum, o) => sum + o.length, 0);
-          result = { picks: lp.picks, duals: lp.runDuals, lp: true, columns };
+          result = { shares: lp.shares, duals: lp.runDuals, lp: true, columns };
         }
         solved.set(memo, result);
       }
@@ -114,8 +130,8 @@ export async function constrainedOptimum(input: ConstrainedOracleInput): Promise
         stats.largestLpColumns = Math.max(stats.largestLpColumns, result.columns);
       }
       members.forEach((index, position) => {
-        pick[index] = result.picks[position]!;
-        const costs = slotsByRun[index]!.costs;
+        chosen[index] = result.shares[position]!;
+        const costs = columnsByRun[index]!.costs;
         const dual = result.duals[position]!;
         let prefix = offered[index]!;
         while (prefix < costs.length && costs[prefix]! < dual - PRICING_TOLERANCE * scale) prefix += 1;
@@ -126,44 +142,50 @@ export async function constrainedOptimum(input: ConstrainedOracleInput): Promise
       });
     }
   }
-
-  const assignments = runs.map((run, index): OracleAssignment => {
-    const slots = slotsByRun[index]!;
-    const at = pick[index]!;
-    const key = slots.keys[at]!;
-    const candidate = candidates[key % candidates.length]!;
-    return { runId: run.id, candidateId: candidate.id, startMs: slots.startsMs[at]!, gCo2: slots.costs[at]! };
-  });
-  const totalGCo2 = assignments.reduce((sum, a) => sum + a.gCo2, 0);
-  return { totalGCo2, assignments, rounds, ...stats };
-}
-
-/** A slot's key: hour × candidates + candidate index. */
-function sortedSlots(run: OracleRun, input: ConstrainedOracleInput): RunSlots {
-  const slots = slotsOfRun(run, input.candidates, input.grids);
-  if (slots.length === 0) {
-    throw new InfeasibleScheduleError(`run ${run.id}: no start in its window has the whole run inside the trace`);
-  }
-  slots.sort((a, b) => a.gCo2 - b.gCo2 || a.startMs - b.startMs || a.candidateIndex - b.candidateIndex);
-  const n = input.candidates.length;
+  const assignments = runs.map((run, index) =>
+    assignmentOf(run, columnsByRun[index]!, chosen[index]!, offered[index]!),
+  );
   return {
-    keys: Int32Array.from(slots, (slot) => slot.hour * n + slot.candidateIndex),
-    costs: Float64Array.from(slots, (slot) => slot.gCo2),
-    startsMs: Float64Array.from(slots, (slot) => slot.startMs),
+    totalGCo2: assignments.reduce((sum, a) => sum + a.gCo2, 0),
+    misses: assignments.reduce((sum, a) => sum + a.missedShare, 0),
+    fractionalRuns: assignments.filter((a) => a.shares.length + (a.missedShare > 0 ? 1 : 0) > 1).length,
+    assignments,
+    rounds,
+    ...stats,
   };
+
+  function assignmentOf(
+    run: OracleRun,
+    columns: RunColumns,
+    shares: readonly { option: number; share: number }[],
+    missOption: number,
+  ): OracleAssignment {
+    let missedShare = 0;
+    const placed: OracleShare[] = [];
+    for (const { option, share } of shares) {
+      if (option === missOption) missedShare += share;
+      else {
+        const candidateId = candidates[columns.candidates[option]!]!.id;
+        placed.push({ candidateId, startMs: columns.startsMs[option]!, share, gCo2: columns.costs[option]! });
+      }
+    }
+    const gCo2 = placed.reduce((sum, p) => sum + p.share * p.gCo2, missedShare * columns.lateCost);
+    return { runId: run.id, shares: placed, missedShare, gCo2 };
+  }
 }
 
-function capacityLookup(input: ConstrainedOracleInput): (key: number) => number {
+function capacityLookup(input: ConstrainedOracleInput, bucketMs: number): (key: number) => number {
   const n = input.candidates.length;
   const cache = new Map<number, number>();
   return (key) => {
     let capacity = cache.get(key);
     if (capacity === undefined) {
       const candidateId = input.candidates[key % n]!.id;
-      const hour = Math.floor(key / n);
-      capacity = input.capacity(candidateId, hour * HOUR_MS);
-      if (!(capacity === Infinity || (Number.isInteger(capacity) && capacity >= 0))) {
-        throw new RangeError(`capacity of ${candidateId} at hour ${hour} must be a whole number ≥ 0 or Infinity`);
+      const bucketStartMs = Math.floor(key / n) * bucketMs;
+      capacity = input.capacity(candidateId, bucketStartMs);
+      if (!(capacity >= 0)) {
+        const at = new Date(bucketStartMs).toISOString();
+        throw new RangeError(`capacity of ${candidateId} at ${at} must be a number ≥ 0 or Infinity, got ${capacity}`);
       }
       cache.set(key, capacity);
     }
@@ -171,65 +193,78 @@ function capacityLookup(input: ConstrainedOracleInput): (key: number) => number 
   };
 }
 
-function optionsOf(slots: RunSlots, count: number): LpOption[] {
-  return Array.from({ length: count }, (_, i) => ({ key: slots.keys[i]!, cost: slots.costs[i]! }));
+/** The first `count` columns, then the miss column (charges nothing, so every LP stays feasible). */
+function optionsOf(columns: RunColumns, count: number, scale: number): LpOption[] {
+  const options: LpOption[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const from = columns.chargeOffsets[i]!;
+    const to = columns.chargeOffsets[i + 1]!;
+    options.push({
+      cost: columns.costs[i]!,
+      keys: columns.chargeKeys.subarray(from, to),
+      loads: columns.chargeLoads.subarray(from, to),
+    });
+  }
+  options.push({ cost: columns.lateCost + MISS_PENALTY * scale, keys: [], loads: [] });
+  return options;
 }
 
-/** Every run on its cheapest offered slot stays within capacity. */
+/** Every run on its cheapest offered column stays within capacity. */
 function cheapestFit(options: readonly LpOption[][], capacityOf: (key: number) => number): boolean {
   const used = new Map<number, number>();
   for (const runOptions of options) {
-    const key = runOptions[0]!.key;
-    const count = (used.get(key) ?? 0) + 1;
-    if (count > capacityOf(key)) return false;
-    used.set(key, count);
+    const { keys, loads } = runOptions[0]!;
+    for (let i = 0; i < keys.length; i += 1) {
+      const load = (used.get(keys[i]!) ?? 0) + loads[i]!;
+      if (load > capacityOf(keys[i]!) + LOAD_TOLERANCE) return false;
+      used.set(keys[i]!, load);
+    }
   }
   return true;
 }
 
 /**
- * Runs grouped by shared binding slots (offered by more runs than they hold), each group sorted. A run whose
- * offers touch no such slot is a group of its own.
+ * Runs grouped by shared binding buckets (where the most each offering run could put in exceeds the capacity),
+ * each group sorted. A run whose offers touch no such bucket is a group of its own.
  */
 function linkedComponents(
-  slotsByRun: readonly RunSlots[],
+  columnsByRun: readonly RunColumns[],
   offered: readonly number[],
   capacityOf: (key: number) => number,
 ): { components: number[][]; binding: Set<number> } {
   const demand = new Map<number, number>();
-  slotsByRun.forEach((slots, index) => {
-    for (let i = 0; i < offered[index]!; i += 1) demand.set(slots.keys[i]!, (demand.get(slots.keys[i]!) ?? 0) + 1);
+  const touched = columnsByRun.map((columns, index) => {
+    // A run's shares sum to 1, so it puts at most its largest offered load into a bucket.
+    const most = new Map<number, number>();
+    for (let j = 0; j < columns.chargeOffsets[offered[index]!]!; j += 1) {
+      const key = columns.chargeKeys[j]!;
+      most.set(key, Math.max(most.get(key) ?? 0, columns.chargeLoads[j]!));
+    }
+    for (const [key, load] of most) demand.set(key, (demand.get(key) ?? 0) + load);
+    return [...most.keys()];
   });
-  const parent = slotsByRun.map((_, index) => index);
+  const parent = columnsByRun.map((_, index) => index);
   const find = (x: number): number => {
     while (parent[x] !== x) x = parent[x] = parent[parent[x]!]!;
     return x;
   };
-  const firstRunOfSlot = new Map<number, number>();
+  const firstRunOfBucket = new Map<number, number>();
   const binding = new Set<number>();
-  slotsByRun.forEach((slots, index) => {
-    for (let i = 0; i < offered[index]!; i += 1) {
-      const key = slots.keys[i]!;
-      if (capacityOf(key) >= (demand.get(key) ?? 0)) continue;
+  touched.forEach((keys, index) => {
+    for (const key of keys) {
+      if ((demand.get(key) ?? 0) <= capacityOf(key) + LOAD_TOLERANCE) continue;
       binding.add(key);
-      const first = firstRunOfSlot.get(key);
-      if (first === undefined) firstRunOfSlot.set(key, index);
+      const first = firstRunOfBucket.get(key);
+      if (first === undefined) firstRunOfBucket.set(key, index);
       else parent[find(index)] = find(first);
     }
   });
   const groups = new Map<number, number[]>();
-  slotsByRun.forEach((_, index) => {
+  columnsByRun.forEach((_, index) => {
     const root = find(index);
     const group = groups.get(root);
     if (group) group.push(index);
     else groups.set(root, [index]);
   });
   return { components: [...groups.values()], binding };
-}
-
-function infeasible(runs: readonly OracleRun[], members: readonly number[]): InfeasibleScheduleError {
-  const first = Math.min(...members.map((index) => runs[index]!.earliestStartMs));
-  return new InfeasibleScheduleError(
-    `${members.length} runs arriving from ${new Date(first).toISOString()} do not fit the capacity within their deadlines`,
-  );
 }

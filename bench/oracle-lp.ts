@@ -1,27 +1,21 @@
-// One transportation LP over (run, slot) columns, solved by HiGHS: each run takes exactly one of its offered slots,
-// each capacity-limited slot holds at most its capacity. Returns the integral picks and the duals that let the
-// caller prove columns it left out cannot improve the optimum.
+// One LP over (run, column) variables, solved by HiGHS: each run's columns sum to 1, and each capacity bucket's
+// busy time Σ load·x stays within its capacity. Weighted rows make the optimum possibly fractional: it is an LP
+// relaxation. Returns the values and the duals that let the caller prove left-out columns cannot improve it.
 import * as highsPackage from 'highs';
 import type { Highs } from 'highs';
 
-/** Thrown when no schedule keeps every run inside its window and every slot within capacity. */
-export class InfeasibleScheduleError extends Error {
-  override name = 'InfeasibleScheduleError';
-}
-
-/** A column: the run (row position in the LP) may take slot `key` at cost `cost`. */
+/** A column: run (row position in the LP) takes it at `cost`, charging `loads[i]` to bucket `keys[i]`. */
 export interface LpOption {
-  key: number;
   cost: number;
+  keys: ArrayLike<number>;
+  loads: ArrayLike<number>;
 }
 
 export interface LpSolution {
-  /** Per run, the index into its options of the slot it takes. */
-  picks: number[];
-  /** Per run, the dual of "takes exactly one slot", in cost units. */
+  /** Per run, the options it takes with their share (> 0, summing to 1). */
+  shares: { option: number; share: number }[][];
+  /** Per run, the dual of "its shares sum to 1", in cost units. */
   runDuals: number[];
-  /** Dual (≤ 0) of each capacity row, in cost units; slots without a row price at 0. */
-  slotDuals: Map<number, number>;
 }
 
 // The package's types describe its CommonJS build (default = the whole module); at run time the ES build's
@@ -29,37 +23,46 @@ export interface LpSolution {
 const loadHighs = highsPackage.default as unknown as () => Promise<Highs>;
 let highsRuntime: Promise<Highs> | undefined;
 
+/** Shares below this are solver noise around a zero. */
+const ZERO_SHARE = 1e-9;
+
 /**
- * `null` when infeasible. Costs are divided by `scale` (≥ every cost) so that HiGHS's absolute tolerances,
- * tightened from 1e-7, act as relative ones: slots can differ by a few parts in a billion of the largest cost.
- * Columns have no upper bound (x ≤ 1 follows from the run's row), so a column's reduced cost is cost − duals.
+ * Costs are divided by `scale` (≥ every in-window cost) so that HiGHS's absolute tolerances, tightened from 1e-7,
+ * act as relative ones. Columns have no upper bound (x ≤ 1 follows from the run's row), so a column's reduced cost
+ * is cost − run dual − Σ load · bucket dual, with bucket duals ≤ 0. Buckets where `capacityOf` is Infinity get no
+ * row. The caller keeps the LP feasible (every run has a column that charges nothing).
  */
-export async function solveTransportationLp(
+export async function solveAssignmentLp(
   options: readonly (readonly LpOption[])[],
   capacityOf: (key: number) => number,
   scale: number,
-): Promise<LpSolution | null> {
+): Promise<LpSolution> {
   const highs = await (highsRuntime ??= loadHighs());
-  const slotRows = new Map<number, number>();
+  const bucketRows = new Map<number, number>();
   const rowUpper: number[] = options.map(() => 1);
   const rowLower: number[] = options.map(() => 1);
   const starts = [0];
   const indices: number[] = [];
+  const values: number[] = [];
   const colCost: number[] = [];
   const owner: { run: number; option: number }[] = [];
   options.forEach((runOptions, run) => {
     runOptions.forEach((option, index) => {
       indices.push(run);
-      const capacity = capacityOf(option.key);
-      if (capacity < Infinity) {
-        let row = slotRows.get(option.key);
+      values.push(1);
+      for (let i = 0; i < option.keys.length; i += 1) {
+        const key = option.keys[i]!;
+        const capacity = capacityOf(key);
+        if (capacity === Infinity) continue;
+        let row = bucketRows.get(key);
         if (row === undefined) {
           row = rowUpper.length;
-          slotRows.set(option.key, row);
+          bucketRows.set(key, row);
           rowLower.push(-highs.infinity);
           rowUpper.push(capacity);
         }
         indices.push(row);
+        values.push(option.loads[i]!);
       }
       starts.push(indices.length);
       colCost.push(option.cost / scale);
@@ -74,14 +77,7 @@ export async function solveTransportationLp(
     colUpper: colCost.map(() => highs.infinity),
     rowLower,
     rowUpper,
-    matrix: {
-      format: 'csc' as const,
-      numRows: rowUpper.length,
-      numCols: colCost.length,
-      starts,
-      indices,
-      values: indices.map(() => 1),
-    },
+    matrix: { format: 'csc' as const, numRows: rowUpper.length, numCols: colCost.length, starts, indices, values },
   };
   const solution = highs.withModel(model, (lp) => {
     lp.options.set({
@@ -92,25 +88,14 @@ export async function solveTransportationLp(
     });
     lp.run();
     const status = lp.getModelStatus();
-    if (status === highs.constants.modelStatus.infeasible) return null;
     if (status !== highs.constants.modelStatus.optimal) throw new Error(`HiGHS ended with model status ${status}`);
     const { colValue, rowDual } = lp.getSolution();
     return { colValue: Array.from(colValue), rowDual: Array.from(rowDual) };
   });
-  if (solution === null) return null;
-  const picks: number[] = [];
+  const shares: LpSolution['shares'] = options.map(() => []);
   owner.forEach(({ run, option }, column) => {
-    const value = solution.colValue[column] ?? 0;
-    if (value > 1e-6 && value < 1 - 1e-6) {
-      throw new Error(`LP vertex is fractional (${value}): not a transportation LP`);
-    }
-    if (value >= 0.5) picks[run] = option;
+    const share = solution.colValue[column] ?? 0;
+    if (share > ZERO_SHARE) shares[run]!.push({ option, share });
   });
-  const slotDuals = new Map<number, number>();
-  for (const [key, row] of slotRows) slotDuals.set(key, Math.min(0, (solution.rowDual[row] ?? 0) * scale));
-  return {
-    picks,
-    runDuals: options.map((_, run) => (solution.rowDual[run] ?? 0) * scale),
-    slotDuals,
-  };
+  return { shares, runDuals: options.map((_, run) => (solution.rowDual[run] ?? 0) * scale) };
 }

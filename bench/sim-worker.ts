@@ -12,6 +12,8 @@ export interface WorkerInput {
   seed: number;
   model: ForecastModelName;
   tracesDir: string;
+  /** Only submissions received in [fromMs, toMs) (`--from`/`--to`); the whole year without. */
+  receivedRange?: { fromMs: number; toMs: number };
 }
 
 const input = workerData as WorkerInput;
@@ -19,7 +21,10 @@ const zones = [...new Set(input.job.setting.candidates.map((c) => c.zone))];
 const traces = await loadTraceDirectory(input.tracesDir, zones);
 const result = await simulate({
   ...input.job,
-  submissions: generateSubmissions(createRng(input.seed)),
+  submissions: generateSubmissions(createRng(input.seed)).filter(
+    (s) =>
+      !input.receivedRange || (s.receivedMs >= input.receivedRange.fromMs && s.receivedMs < input.receivedRange.toMs),
+  ),
   traces,
   model: forecastModels[input.model],
   power: DEFAULT_POWER_MODEL,

@@ -20,7 +20,7 @@ export interface PolicySummary {
   /** Saving of the exact optimum under the setting's capacity (the unconstrained oracle where unlimited). */
   constrainedOracleSavingVsHomePct: number;
   fractionOfConstrainedOraclePct: number | null;
-  /** Runs that started after their deadline, summed over homes. */
+  /** Runs that started after their deadline, summed over homes (the constrained oracle: the fewest possible). */
   deadlineMisses: number;
   /** Per candidate: max over homes and clock hours of runs at once ÷ capacity; null where unlimited. */
   peakUtilisation: Record<string, number | null>;
@@ -148,7 +148,8 @@ export function summarize(
         fractionOfOwnClassOraclePct: null,
         constrainedOracleSavingVsHomePct: pct(constrainedSaving),
         fractionOfConstrainedOraclePct: 100,
-        deadlineMisses: 0,
+        // The oracle's schedule is the same for every home; summed over homes like the policies' misses.
+        deadlineMisses: limit.misses * homes.length,
         peakUtilisation: limit.peakUtilisation,
         plansPerRun: 1,
         planMsPerRun: 0,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { generateSubmissions, type Submission } from '../../bench/arrivals.js';
-import { HourlyUsage, hourlyStartBudget, peakHourlyWork } from '../../bench/capacity.js';
+import { generateSubmissions } from '../../bench/arrivals.js';
+import { HourlyUsage, peakHourlyWork } from '../../bench/capacity.js';
 import { createRng } from '../../bench/rng.js';
 import { buildSettings } from '../../bench/settings.js';
 import { loadRegionsConfig } from '../../src/carbon/regions.js';
@@ -9,10 +9,6 @@ import { loadRegionsConfig } from '../../src/carbon/regions.js';
 const HOUR_MS = 3_600_000;
 const T0 = Date.UTC(2023, 0, 2);
 const MIN_MS = 60_000;
-
-function submission(id: number, receivedMs: number, durationMs: number): Submission {
-  return { id, assignmentId: 1, receivedMs, dueMs: 0, lateDueMs: 0, durationMs, cpuTimeSec: 1, memoryGb: 0.75 };
-}
 
 describe('benchmark capacity', () => {
   test('usage splits a run across the clock hours it spans and peaks as runs at once ÷ capacity', () => {
@@ -23,19 +19,9 @@ describe('benchmark capacity', () => {
     assert.equal(usage.peakUtilisation('a', 3), 0.5);
     assert.equal(usage.peakUtilisation('a', undefined), null);
     assert.equal(usage.peakUtilisation('b', 2), 0);
-  });
-
-  test('the hourly start budget is an hour per slot over the mean run time of the runs that can start then', () => {
-    // Hour 0: two 6-min runs may start (mean 6 min); hour 2: one 30-min run; hour 1: nothing can, so the mean of all (14 min).
-    const subs = [submission(0, T0, 6 * MIN_MS), submission(1, T0 + 5 * MIN_MS, 6 * MIN_MS)];
-    subs.push(submission(2, T0 + 2 * HOUR_MS, 30 * MIN_MS));
-    const budget = hourlyStartBudget(subs, 0);
-    assert.equal(budget(2, T0), 20);
-    assert.equal(budget(2, T0 + 2 * HOUR_MS), 4);
-    assert.equal(budget(1, T0 + HOUR_MS), 4);
-    assert.equal(budget(undefined, T0), Infinity);
-    // With 1 h slack the 30-min run can also start in hour 3.
-    assert.equal(hourlyStartBudget(subs, HOUR_MS)(1, T0 + 3 * HOUR_MS), 2);
+    // A share of a run (the oracle's LP may split one) counts its share of the busy time.
+    usage.add('c', T0, 60 * MIN_MS, 0.25);
+    assert.equal(usage.peakUtilisation('c', 1), 0.25);
   });
 
   test('the scarce setting gives each zone a third of the deadline-hour peak; Nautilus quotas follow node counts', async () => {
