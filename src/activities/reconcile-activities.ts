@@ -3,10 +3,11 @@ import { and, asc, eq, lt, notInArray } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns } from '../db/schema.js';
 import { releaseReservationsOfFinishedRuns } from '../db/reservations.js';
-import { releaseClaim, releaseClaimsOfFinishedRuns } from '../db/slot-claims.js';
+import { releaseClaimsOfFinishedRuns } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { countReconciledRun, type ReconciledWorkflowStatus } from '../observability/metrics.js';
 import type { RunState } from '../shared/run-state.js';
+import type { ReleaseSlot } from './slot-release.js';
 
 /** Row states a workflow leaves behind on purpose; any other state means its workflow still owes a result. */
 const FINAL_STATES: RunState[] = ['completed', 'failed', 'rejected'];
@@ -41,7 +42,12 @@ export interface ReconciledRun {
  * Finds run rows whose workflow ended (terminated, timed out, failed before it could say so) or is unknown to
  * Temporal, and marks them failed: such a row would otherwise hold its node's slot for good.
  */
-export function createReconcileActivities(db: Database, temporal: Client, options: Partial<ReconcileOptions> = {}) {
+export function createReconcileActivities(
+  db: Database,
+  temporal: Client,
+  release: ReleaseSlot,
+  options: Partial<ReconcileOptions> = {},
+) {
   const { graceSec, batchSize } = { ...DEFAULTS, ...options };
 
   /** The workflow's status when it is closed; null while it is open; `not_found` when Temporal has no such id. */
@@ -89,7 +95,7 @@ export function createReconcileActivities(db: Database, temporal: Client, option
           .where(and(eq(gradingRuns.id, row.id), notInArray(gradingRuns.state, FINAL_STATES)))
           .returning({ id: gradingRuns.id });
         if (updated.length === 0) continue;
-        await releaseClaim(db, row.id);
+        await release(row.id);
         countReconciledRun(workflowStatus);
         activityLogger({ runId: row.id }).warn('reconciled a run its workflow left unfinished', {
           workflowId: row.workflowId,

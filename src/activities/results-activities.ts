@@ -1,13 +1,13 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
-import { releaseClaim } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { observeGradingDuration } from '../observability/metrics.js';
 import type { ExecutionSummary, GradeSubmissionResult, RunOutcome } from '../shared/grading-types.js';
 import { InvalidSubmissionError, parseResultsJson, scoreOf } from '../submission/index.js';
+import type { ReleaseSlot } from './slot-release.js';
 
-export function createResultsActivities(db: Database) {
+export function createResultsActivities(db: Database, release: ReleaseSlot) {
   return {
     /**
      * Turns what the grader left behind into the recorded result: score, tests, leaderboard,
@@ -49,7 +49,7 @@ export function createResultsActivities(db: Database) {
         })
         .where(eq(gradingRuns.id, input.runId));
       // The run is off its node: a slot still held (the queue's workflows release it earlier) comes free.
-      await releaseClaim(db, input.runId);
+      await release(input.runId);
       observeGradingDuration(verdict.outcome, execution.startedAt, execution.finishedAt);
       activityLogger({ runId: input.runId }).info('results recorded', {
         outcome: verdict.outcome,

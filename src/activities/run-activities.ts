@@ -1,8 +1,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns } from '../db/schema.js';
-import { releaseClaim } from '../db/slot-claims.js';
 import type { RunTrigger } from '../shared/grading-types.js';
+import type { ReleaseSlot } from './slot-release.js';
 
 export interface OpenRunInput {
   workflowId: string;
@@ -11,8 +11,11 @@ export interface OpenRunInput {
   receivedAt: string;
 }
 
-/** The run row is the operator's view of one grading journey; these activities open and close it. */
-export function createRunActivities(db: Database) {
+/**
+ * The run row is the operator's view of one grading journey; these activities open and close it. A run that ends
+ * or leaves its node gives its slot back through `release`, which wakes the runs queued for it.
+ */
+export function createRunActivities(db: Database, release: ReleaseSlot) {
   return {
     /** Opens the run row for this workflow; a retried or replayed call finds the same row. */
     async openRun(input: OpenRunInput): Promise<string> {
@@ -44,7 +47,7 @@ export function createRunActivities(db: Database) {
           recordedAt: sql`now()`,
         })
         .where(eq(gradingRuns.id, input.runId));
-      await releaseClaim(db, input.runId);
+      await release(input.runId);
     },
 
     /**
@@ -62,7 +65,7 @@ export function createRunActivities(db: Database) {
             inArray(gradingRuns.state, ['placed', 'running', 'recording']),
           ),
         );
-      await releaseClaim(db, input.runId);
+      await release(input.runId);
     },
   };
 }

@@ -4,19 +4,14 @@ import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, nodes, submissions } from '../db/schema.js';
-import { createPostgresLedger, runsWaitingOn } from '../db/reservations.js';
-import { claimOrQueue, releaseClaim, waitersForFreeSlots } from '../db/slot-claims.js';
+import { createPostgresLedger } from '../db/reservations.js';
+import { claimOrQueue, releaseClaim } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { NODE_GONE_ERROR, type Placement, type SlotClaim } from '../shared/grading-types.js';
 import { laneOf, type RunLane } from '../shared/lanes.js';
 import { findLiveNode } from './live-nodes.js';
 import { placementFor } from './placement-timeouts.js';
-
-/** Waiting runs woken per release: a few re-plans are cheap, and the first of them takes the freed room. */
-const WAKE_PLANNED_MAX = 4;
-
-/** Tells waiting workflows that a slot may be theirs (a signal); a workflow that is gone is no error. */
-export type WakeWaiters = (workflowIds: readonly string[]) => Promise<void>;
+import { createSlotRelease, type WakeWaiters } from './slot-release.js';
 
 /**
  * The queue for node slots: a run whose start has come claims a slot on a live node of its planned region, or
@@ -26,6 +21,7 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
   const liveSince = () => new Date(Date.now() - config.NODE_LIVENESS_SEC * 1000);
   const weights: Record<RunLane, number> = { live: config.LANE_WEIGHT_LIVE, regrade: config.LANE_WEIGHT_REGRADE };
   const ledger = createPostgresLedger(db);
+  const release = createSlotRelease(db, config, wake);
 
   async function laneOfRun(runId: string): Promise<RunLane> {
     const [run] = await db
@@ -121,11 +117,7 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
      * a live node that did not pick the run up was busy, not dead.
      */
     async releaseSlot(input: { runId: string; nodeName: string }): Promise<{ nodeLive: boolean }> {
-      const region = await releaseClaim(db, input.runId);
-      const queued = region === null ? [] : await waitersForFreeSlots(db, region, liveSince());
-      // Runs rarely take their whole estimate: those waiting for a later start on this node plan again now.
-      const planned = await runsWaitingOn(db, input.nodeName, WAKE_PLANNED_MAX);
-      await wakeQuietly(input.runId, [...new Set([...queued, ...planned])]);
+      await release(input.runId);
       return { nodeLive: (await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName)) !== null };
     },
   };

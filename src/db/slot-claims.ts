@@ -80,18 +80,31 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
  * it never queued), so the caller can wake the runs next in line there.
  */
 export async function releaseClaim(db: Database, runId: string): Promise<string | null> {
-  await releaseReservation(db, runId);
-  const [released] = await db
-    .update(runSlotClaims)
-    .set({ releasedAt: sql`now()` })
-    .where(and(eq(runSlotClaims.runId, runId), isNull(runSlotClaims.releasedAt)))
-    .returning({ region: runSlotClaims.region });
+  const released = await releaseHeldClaim(db, runId);
   if (released) return released.region;
   const [row] = await db
     .select({ region: runSlotClaims.region })
     .from(runSlotClaims)
     .where(eq(runSlotClaims.runId, runId));
   return row?.region ?? null;
+}
+
+/**
+ * Gives the run's slot (or its place in the queue) and its reservation back; idempotent. Returns what this call
+ * released (the claim's region and node, null for a place in the queue), or null when nothing was held any more:
+ * only a release that freed something needs to wake the runs next in line.
+ */
+export async function releaseHeldClaim(
+  db: Database,
+  runId: string,
+): Promise<{ region: string; nodeName: string | null } | null> {
+  await releaseReservation(db, runId);
+  const [released] = await db
+    .update(runSlotClaims)
+    .set({ releasedAt: sql`now()` })
+    .where(and(eq(runSlotClaims.runId, runId), isNull(runSlotClaims.releasedAt)))
+    .returning({ region: runSlotClaims.region, nodeName: runSlotClaims.nodeName });
+  return released ?? null;
 }
 
 /** Releases the claims of runs whose row is already final: a claim its run can no longer give back itself. */

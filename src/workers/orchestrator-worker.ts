@@ -4,6 +4,7 @@ import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/
 import { createCarbonActivities } from '../activities/carbon-activities.js';
 import { createPlacementActivities } from '../activities/placement-activities.js';
 import { createSlotActivities } from '../activities/slot-activities.js';
+import { createSlotRelease } from '../activities/slot-release.js';
 import { createReconcileActivities } from '../activities/reconcile-activities.js';
 import { createRegradeActivities } from '../activities/regrade-activities.js';
 import { createResultsActivities } from '../activities/results-activities.js';
@@ -45,6 +46,9 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
   await registerSearchAttributes(deps.connection, config.TEMPORAL_NAMESPACE);
   await ensureReconcileSchedule(deps.temporal, config);
   await ensurePurgeSchedule(deps.temporal, config);
+  const wake = signalSlotFreed(deps.temporal);
+  // Every way a run gives its slot back wakes the runs queued for it, not only a grader's normal end.
+  const release = createSlotRelease(db, config, wake);
   return Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -55,13 +59,13 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     maxCachedWorkflows: config.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: {
-      ...createRunActivities(db),
+      ...createRunActivities(db, release),
       ...createStorageActivities(db, config, { anonymiseKey, keyring: deps.keyring }),
       ...createPlacementActivities(db, config, deps.regions),
-      ...createSlotActivities(db, config, deps.regions, signalSlotFreed(deps.temporal)),
+      ...createSlotActivities(db, config, deps.regions, wake),
       ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
-      ...createResultsActivities(db),
-      ...createReconcileActivities(db, deps.temporal),
+      ...createResultsActivities(db, release),
+      ...createReconcileActivities(db, deps.temporal, release),
       ...createRegradeActivities(db),
       ...createRetentionActivities(db, config),
     },

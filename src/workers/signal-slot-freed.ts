@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { WakeWaiters } from '../activities/slot-activities.js';
+import type { WakeWaiters } from '../activities/slot-release.js';
 import { SLOT_FREED_SIGNAL } from '../shared/grading-types.js';
 
 /** Wakes queued runs with the slot-freed signal; a run that already ended (not found) needs no waking. */

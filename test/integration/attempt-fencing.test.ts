@@ -7,6 +7,7 @@ import { createRunActivities } from '../../src/activities/run-activities.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { gradingRuns, rawPayloads } from '../../src/db/schema.js';
+import { releaseHeldClaim } from '../../src/db/slot-claims.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
 import { requireEnv } from '../support/env.js';
 
@@ -29,7 +30,7 @@ describe('attempt fencing of the run row', () => {
     await handle.db
       .insert(rawPayloads)
       .values({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 'submissions' });
-    return createRunActivities(handle.db).openRun({
+    return createRunActivities(handle.db, (runId) => releaseHeldClaim(handle.db, runId)).openRun({
       workflowId: `grade-${sha256}`,
       payloadSha256: sha256,
       trigger: 'ingest',

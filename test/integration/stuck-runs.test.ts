@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { createReconcileActivities } from '../../src/activities/reconcile-activities.js';
+import { createSlotRelease } from '../../src/activities/slot-release.js';
+import { signalSlotFreed } from '../../src/workers/signal-slot-freed.js';
 import { activeRunsPerNode } from '../../src/db/active-runs.js';
 import { gradingRuns } from '../../src/db/schema.js';
 import type { AutograderExecutor } from '../../src/executors/executor.js';
@@ -92,8 +94,15 @@ describe('stuck runs are reconciled', () => {
     const run = await stack.waitForRun(workflowId, (row) => row.state === 'failed', 30_000);
     assert.equal(run.outcome, 'infrastructure-failure');
     assert.equal(run.failureReason, 'workflow TERMINATED without recording a result');
-    assert.equal(await activeOnNode(), 0, 'the node has its slot back');
-    assert.equal(await reconciled('terminated'), before + 1);
+    // The row is marked first; the same activity then releases its claim, wakes the queue and counts the fix.
+    await waitFor(async () => ((await activeOnNode()) === 0 ? true : null), {
+      description: 'the node has its slot back',
+      timeoutMs: 10_000,
+    });
+    await waitFor(async () => ((await reconciled('terminated')) === before + 1 ? true : null), {
+      description: 'the fix counted once',
+      timeoutMs: 10_000,
+    });
   });
 
   it('fails a row whose workflow Temporal does not know, and leaves running and young rows alone', async () => {
@@ -118,7 +127,8 @@ describe('stuck runs are reconciled', () => {
     const young = await insertRow(new Date());
     const before = await reconciled('not_found');
 
-    const reconcile = createReconcileActivities(stack.database.db, stack.temporal);
+    const release = createSlotRelease(stack.database.db, stack.config, signalSlotFreed(stack.temporal));
+    const reconcile = createReconcileActivities(stack.database.db, stack.temporal, release);
     const { fixed } = await reconcile.reconcileRuns();
     assert.deepEqual(
       fixed.map((f) => [f.runId, f.workflowStatus]),

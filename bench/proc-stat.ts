@@ -1,0 +1,90 @@
+// Reads CPU times of processes and threads from Linux's /proc, for bench:batch's per-component breakdown.
+import { readdir, readFile, readlink } from 'node:fs/promises';
+
+/** Clock ticks per second of /proc's times (USER_HZ): 100 on every Linux build this runs on. */
+const TICKS_PER_SEC = 100;
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  ppid: number;
+  /** utime + stime of the task itself (children not included), in seconds. */
+  cpuSec: number;
+  /** Since boot, in ticks: with the pid, it names a process even after the pid is reused. */
+  startTicks: number;
+}
+
+/** One /proc/<pid>/stat (or task/<tid>/stat) line; null when the task is gone. */
+async function readStat(path: string): Promise<ProcStat | null> {
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null) return null;
+  // comm sits in parentheses and may itself hold spaces or ')': the fields follow the last ')'.
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  const fields = text.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state): field n is fields[n - 3].
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    comm: text.slice(open + 1, close),
+    ppid: Number(fields[1]),
+    cpuSec: (utime + stime) / TICKS_PER_SEC,
+    startTicks: Number(fields[19]),
+  };
+}
+
+/** Every process on the machine right now. */
+export async function readAllProcesses(): Promise<ProcStat[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const stats = await Promise.all(pids.map((pid) => readStat(`/proc/${pid}/stat`)));
+  return stats.filter((stat): stat is ProcStat => stat !== null);
+}
+
+/** The threads of one process (tid in `pid`, thread name in `comm`). */
+export async function readThreads(pid: number): Promise<ProcStat[]> {
+  const tids = await readdir(`/proc/${pid}/task`).catch(() => []);
+  const stats = await Promise.all(tids.map((tid) => readStat(`/proc/${pid}/task/${tid}/stat`)));
+  return stats.filter((stat): stat is ProcStat => stat !== null);
+}
+
+/** Busy CPU time of the whole machine (all but idle and iowait), in core-seconds since boot. */
+export async function machineBusySec(): Promise<number> {
+  const first = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal (guest time is already inside user and nice).
+  const [user, nice, system, , , irq, softirq, steal] = first.trim().split(/\s+/).slice(1).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS_PER_SEC;
+}
+
+/** The cgroup path of a process in the cpuacct (v1) or unified (v2) hierarchy; '' when it is gone. */
+export async function cpuCgroupOf(pid: number): Promise<string> {
+  const text = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+  const lines = text.split('\n');
+  const line =
+    lines.find((l) => /:(cpu,cpuacct|cpuacct|cpuacct,cpu|cpu):/.test(l)) ?? lines.find((l) => l.startsWith('0::'));
+  return line?.split(':').slice(2).join(':') ?? '';
+}
+
+/** The process listening on a local TCP port (IPv4 or IPv6), by the socket's inode; null when none is found. */
+export async function listenerOf(port: number): Promise<number | null> {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n').slice(1);
+    for (const line of lines) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; column 9 is the inode.
+      if (cols[3] === '0A' && Number.parseInt(cols[1]?.split(':')[1] ?? '', 16) === port && cols[9]) {
+        inodes.add(`socket:[${cols[9]}]`);
+      }
+    }
+  }
+  if (inodes.size === 0) return null;
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      if (inodes.has(target)) return Number(pid);
+    }
+  }
+  return null;
+}

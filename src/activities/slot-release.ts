@@ -1,0 +1,43 @@
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/client.js';
+import { runsWaitingOn } from '../db/reservations.js';
+import { releaseHeldClaim, waitersForFreeSlots } from '../db/slot-claims.js';
+import { activityLogger } from '../observability/activity-logger.js';
+
+/** Waiting runs woken per release: a few re-plans are cheap, and the first of them takes the freed room. */
+const WAKE_PLANNED_MAX = 4;
+
+/** Tells waiting workflows that a slot may be theirs (a signal); a workflow that is gone is no error. */
+export type WakeWaiters = (workflowIds: readonly string[]) => Promise<void>;
+
+/** Gives a run's slot back and wakes the runs next in line for it; says what was released. */
+export type ReleaseSlot = (runId: string) => Promise<{ region: string; nodeName: string | null } | null>;
+
+/**
+ * Every way a run ends (grader done, failed, cancelled, moved off a node, recorded, reconciled) releases its claim
+ * through this, so a freed slot never sits idle until the queued runs' backoff timers fire. A release that finds
+ * nothing held (already released earlier on the run's way out) wakes nobody.
+ */
+export function createSlotRelease(
+  db: Database,
+  config: Pick<Config, 'NODE_LIVENESS_SEC'>,
+  wake: WakeWaiters,
+): ReleaseSlot {
+  return async (runId) => {
+    const released = await releaseHeldClaim(db, runId);
+    if (!released) return null;
+    const liveSince = new Date(Date.now() - config.NODE_LIVENESS_SEC * 1000);
+    const queued = await waitersForFreeSlots(db, released.region, liveSince);
+    // Runs rarely take their whole estimate: those waiting for a later start on this node plan again now.
+    const planned = released.nodeName === null ? [] : await runsWaitingOn(db, released.nodeName, WAKE_PLANNED_MAX);
+    const workflowIds = [...new Set([...queued, ...planned])];
+    if (workflowIds.length === 0) return released;
+    try {
+      await wake(workflowIds);
+    } catch (error) {
+      // Waiters poll on a backoff too: a lost wake-up only delays them.
+      activityLogger({ runId }).warn('could not wake waiting runs', { error: String(error), workflowIds });
+    }
+    return released;
+  };
+}

@@ -1,0 +1,129 @@
+// Every way a run gives its slot back wakes the run queued for it (real PostgreSQL; the wake-up, a Temporal signal
+// in the product, is recorded here), so a cancelled or failed run's slot never waits for a queued run's backoff timer.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { eq, sql } from 'drizzle-orm';
+import { createResultsActivities } from '../../src/activities/results-activities.js';
+import { createRunActivities } from '../../src/activities/run-activities.js';
+import { createSlotRelease } from '../../src/activities/slot-release.js';
+import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
+import { gradingRuns, nodes, rawPayloads } from '../../src/db/schema.js';
+import { claimOrQueue, releaseClaim } from '../../src/db/slot-claims.js';
+import { requireEnv } from '../support/env.js';
+import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
+
+const NODE = 'n1';
+const REGION = 'us-west';
+
+describe('releasing a slot wakes the run queued for it', () => {
+  let fresh: FreshDatabase;
+  let handle: DatabaseHandle;
+  let woken: string[][];
+  let release: ReturnType<typeof createSlotRelease>;
+
+  before(async () => {
+    fresh = await createFreshDatabase(requireEnv('DATABASE_URL'));
+    handle = connectDatabase(fresh.url);
+    await migrateDatabase(handle.pool);
+    release = createSlotRelease(handle.db, { NODE_LIVENESS_SEC: 60 }, (ids) => {
+      woken.push([...ids]);
+      return Promise.resolve();
+    });
+  });
+
+  after(async () => {
+    await handle?.close();
+    await fresh?.drop();
+  });
+
+  beforeEach(async () => {
+    woken = [];
+    await handle.db.execute(sql`truncate run_slot_claims, grading_runs, raw_payloads, nodes cascade`);
+    await handle.db.insert(nodes).values({
+      name: NODE,
+      taskQueue: `q-${NODE}`,
+      cpuModel: 'test',
+      clockMhz: 1,
+      sockets: 1,
+      cores: 1,
+      memoryBytes: 1,
+      region: REGION,
+      zone: 'a',
+      maxConcurrentRuns: 1,
+      prefetchRuns: 0,
+      lastSeenAt: new Date(),
+    });
+  });
+
+  async function addRun(): Promise<{ runId: string; workflowId: string }> {
+    const sha256 = randomUUID();
+    await handle.db.insert(rawPayloads).values({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' });
+    const [row] = await handle.db
+      .insert(gradingRuns)
+      .values({ workflowId: `wf-${sha256}`, payloadSha256: sha256, trigger: 'ingest', receivedAt: new Date() })
+      .returning({ runId: gradingRuns.id, workflowId: gradingRuns.workflowId });
+    assert.ok(row);
+    return row;
+  }
+
+  const claim = (runId: string) =>
+    claimOrQueue(handle.db, {
+      runId,
+      lane: 'live',
+      laneWeight: 1,
+      preferredNode: { name: NODE, region: REGION },
+      excludeNodes: [],
+      liveSince: new Date(Date.now() - 30_000),
+    });
+
+  /** One run holds the node's only slot, the other waits for it. */
+  async function busyNodeWithOneWaiting() {
+    const holder = await addRun();
+    const waiting = await addRun();
+    assert.equal((await claim(holder.runId)).kind, 'claimed');
+    assert.equal((await claim(waiting.runId)).kind, 'queued');
+    return { holder, waiting };
+  }
+
+  it('a cancelled or failed run (failRun) wakes the run first in line', async () => {
+    const { holder, waiting } = await busyNodeWithOneWaiting();
+    await createRunActivities(handle.db, release).failRun({ runId: holder.runId, reason: 'cancelled' });
+    assert.deepEqual(woken, [[waiting.workflowId]]);
+    assert.equal((await claim(waiting.runId)).kind, 'claimed');
+  });
+
+  it('a run its node failed (releaseRun) wakes the run first in line', async () => {
+    const { holder, waiting } = await busyNodeWithOneWaiting();
+    await handle.db
+      .update(gradingRuns)
+      .set({ state: 'placed', nodeName: NODE })
+      .where(eq(gradingRuns.id, holder.runId));
+    await createRunActivities(handle.db, release).releaseRun({ runId: holder.runId, nodeName: NODE });
+    assert.deepEqual(woken, [[waiting.workflowId]]);
+  });
+
+  it('recording a run whose slot is still held wakes the run first in line', async () => {
+    const { holder, waiting } = await busyNodeWithOneWaiting();
+    await createResultsActivities(handle.db, release).recordResults({
+      runId: holder.runId,
+      execution: {
+        outcome: 'completed',
+        exitCode: 0,
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+        cpuTimeMs: 1,
+        imageTag: 'assignment:test',
+      },
+    });
+    assert.deepEqual(woken, [[waiting.workflowId]]);
+  });
+
+  it('a release that finds the slot already given back wakes nobody again', async () => {
+    const { holder } = await busyNodeWithOneWaiting();
+    await releaseClaim(handle.db, holder.runId);
+    await createRunActivities(handle.db, release).failRun({ runId: holder.runId, reason: 'cancelled' });
+    assert.deepEqual(woken, []);
+  });
+});
