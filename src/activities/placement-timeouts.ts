@@ -22,6 +22,7 @@ export function placementFor(config: Config, node: Omit<LiveNode, 'activeRuns'>)
     zone: node.zone,
     runTimeoutSec: config.IMAGE_BUILD_TIMEOUT_SEC + config.GRADER_TIMEOUT_SEC * (1 + slotWaits(node)) + RUN_MARGIN_SEC,
     pickupTimeoutSec: config.NODE_PICKUP_TIMEOUT_SEC,
+    heartbeatTimeoutSec: config.NODE_HEARTBEAT_TIMEOUT_SEC,
     maxAttempts: config.INFRA_MAX_ATTEMPTS,
   };
 }

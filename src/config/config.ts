@@ -96,14 +96,37 @@ export const configSchema = z.object({
    * starts the instant a slot frees; -1 means as many as its slots, 0 turns prefetching off.
    */
   NODE_PREFETCH_RUNS: z.coerce.number().int().min(-1).default(-1),
-  /** How long a run waits in a node's queue before the workflow gives that node up and tries another. */
-  NODE_PICKUP_TIMEOUT_SEC: intFromEnv(300),
+  /**
+   * How long a run waits in a node's queue before the workflow gives that node up and tries another. At least 1:
+   * Temporal reads a 0 s schedule-to-start timeout as none, and a dead node would then keep its run for ever.
+   */
+  NODE_PICKUP_TIMEOUT_SEC: z.coerce
+    .number()
+    .int()
+    .min(1, 'must be at least 1 s (0 would mean no timeout)')
+    .default(300),
+  /**
+   * A grading run whose node sent no heartbeat for this long (the node or its worker died) is retried, then moved
+   * to another node. Nodes beat every 5 s or faster, so at least 10 s, lest a busy node be taken for dead.
+   */
+  NODE_HEARTBEAT_TIMEOUT_SEC: z.coerce
+    .number()
+    .int()
+    .min(10, 'must be at least 10 s: nodes heartbeat every 5 s')
+    .default(30),
   /** Priority lanes: of the runs waiting for a slot, live ones get this many slots for each regrade's weight. */
   LANE_WEIGHT_LIVE: z.coerce.number().positive().default(4),
   /** Weight of the regrade lane (re-runs, zips re-published after the deadline); above 0, so it never starves. */
   LANE_WEIGHT_REGRADE: z.coerce.number().positive().default(1),
-  /** A node that has not checked in for this long is not given new work. */
-  NODE_LIVENESS_SEC: intFromEnv(30),
+  /**
+   * A node that has not checked in for this long is not given new work; nodes check in every third of it. At
+   * least 3 s: a check-in each second at most, and 0 would judge every node dead.
+   */
+  NODE_LIVENESS_SEC: z.coerce
+    .number()
+    .int()
+    .min(3, 'must be at least 3 s (nodes check in every third of it)')
+    .default(30),
   /** A Kubernetes region's worker (`worker --k8s-region`): the region and optional zone its pods are pinned to. */
   K8S_REGION: z.string().default(''),
   K8S_ZONE: z.string().default(''),

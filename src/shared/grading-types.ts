@@ -78,6 +78,8 @@ export interface Placement {
   runTimeoutSec: number;
   /** How long the run may wait for the node to pick it up before another node is tried. */
   pickupTimeoutSec: number;
+  /** Heartbeat silence that means the node died mid-run; absent in histories from before it was configurable (30). */
+  heartbeatTimeoutSec?: number;
   maxAttempts: number;
 }
 

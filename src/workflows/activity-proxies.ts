@@ -49,8 +49,9 @@ export function nodeActivities(chosen: Placement) {
     // A node that never picks the run up is given up on, and another node is tried.
     scheduleToStartTimeout: `${chosen.pickupTimeoutSec} seconds`,
     startToCloseTimeout: `${chosen.runTimeoutSec} seconds`,
-    // The run heartbeats every few seconds; silence this long means the node or its worker died.
-    heartbeatTimeout: '30 seconds',
+    // The run heartbeats every few seconds; silence this long means the node or its worker died. Only the value
+    // changes with NODE_HEARTBEAT_TIMEOUT_SEC (no command is added), so earlier histories replay unchanged.
+    heartbeatTimeout: `${String(chosen.heartbeatTimeoutSec ?? 30)} seconds`,
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: chosen.maxAttempts },
   });
 }

@@ -41,8 +41,24 @@ export interface ComposeEndpoints {
   publisher: Broker;
 }
 
+/** What a test adds to the plain stack: more compose files, settings and services (the fleet test). */
+export interface ComposeStackOptions {
+  /** Override files merged after docker-compose.yml, as an operator passes them with -f. */
+  files?: readonly string[];
+  /** .env values added to (or replacing) the defaults below. */
+  env?: Readonly<Record<string, string>>;
+  /** The test's own additions per service, merged into its override (e.g. a read-only mount). */
+  services?: Readonly<Record<string, Record<string, unknown>>>;
+  /** The services `up` starts (their dependencies come along); default: composeServices. */
+  start?: readonly string[];
+  /** The services built from ./Dockerfile before `up`; default: bridge, orchestrator and node. */
+  build?: readonly string[];
+}
+
 export interface ComposeStack {
   project: ComposeProject;
+  /** The project's .env values (secrets included): what a node on another host would be given. */
+  settings: Readonly<Record<string, string>>;
   /** What the stand-in builder did, for the test's report. */
   standIns: StandInResult[];
   /** Builds greengrader's image, starts every service and returns once compose saw them healthy. */
@@ -54,7 +70,7 @@ export interface ComposeStack {
 }
 
 /** Builds the stand-ins and writes the project's files; starts nothing (call up()). */
-export async function prepareComposeStack(): Promise<ComposeStack> {
+export async function prepareComposeStack(options: ComposeStackOptions = {}): Promise<ComposeStack> {
   const baseImage = requireEnv('GG_TEST_BASE_IMAGE');
   // Cached outside the repository; .ci/run builds it in an earlier step, so this takes well under a second.
   const buildScript = path.join(repoRoot, 'scripts', 'build-temporal-server.sh');
@@ -82,6 +98,7 @@ export async function prepareComposeStack(): Promise<ComposeStack> {
     PLACEMENT_POLICY: 'immediate-home',
     HOME_REGION: 'local',
     MAX_DELAY_SEC: '0',
+    ...options.env,
   };
   const publisherPassword = secret();
   const envFile = path.join(workDir, '.env');
@@ -91,19 +108,23 @@ export async function prepareComposeStack(): Promise<ComposeStack> {
   const authDir = path.join(workDir, 'auth');
   await mkdir(authDir);
   const overrideFile = path.join(workDir, 'docker-compose.test.yml');
-  const writeOverride = (services: Record<string, unknown>) =>
-    writeFile(overrideFile, JSON.stringify({ services }, null, 2)); // JSON is YAML
+  const writeOverride = (services: Record<string, Record<string, unknown>>) => {
+    const merged = { ...options.services };
+    for (const [service, fields] of Object.entries(services)) merged[service] = { ...merged[service], ...fields };
+    return writeFile(overrideFile, JSON.stringify({ services: merged }, null, 2)); // JSON is YAML
+  };
   await writeOverride({ mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] } });
 
   const project = await composeProject({
     name,
     projectDir: repoRoot,
-    files: [path.join(repoRoot, 'docker-compose.yml'), overrideFile],
+    files: [path.join(repoRoot, 'docker-compose.yml'), ...(options.files ?? []), overrideFile],
     envFile,
   });
 
   return {
     project,
+    settings: env,
     standIns,
     async up() {
       // The two logins exactly as deploy/mosquitto/README.md creates them.
@@ -112,7 +133,7 @@ export async function prepareComposeStack(): Promise<ComposeStack> {
       await project.run([...passwd, '-c', file, env.MQTT_USERNAME, env.MQTT_PASSWORD], 120_000);
       await project.run([...passwd, file, 'gradescope', publisherPassword], 120_000);
       // A cold build of greengrader's image runs `npm ci` against the registry: minutes.
-      await project.run(['build', ...builtServices], 20 * 60_000);
+      await project.run(['build', ...(options.build ?? builtServices)], 20 * 60_000);
 
       // Fixed ports, since they must survive a container's restart; taken only now, so that no other test takes
       // them during the build. PostgreSQL gets one too: the test reads what was graded.
@@ -125,7 +146,7 @@ export async function prepareComposeStack(): Promise<ComposeStack> {
         mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] },
         postgres: { ports: [`127.0.0.1:${String(ports.pg)}:5432`] },
       });
-      await project.run(['up', '-d', ...composeServices], 10 * 60_000);
+      await project.run(['up', '-d', ...(options.start ?? composeServices)], 10 * 60_000);
 
       const database = (db: string) =>
         `postgres://${env.POSTGRES_USER}:${env.POSTGRES_PASSWORD}@127.0.0.1:${String(ports.pg)}/${db}`;

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { inArray } from 'drizzle-orm';
 import pg from 'pg';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
-import { gradingRuns } from '../../src/db/schema.js';
 import { runCommand } from '../../src/services/run-command.js';
-import { ingestWorkflowId } from '../../src/shared/grading-types.js';
 import { buildGradescopeZip } from '../support/gradescope-zip.js';
-import { mosquittoPub, writeZipFile } from '../support/publish.js';
 import { waitFor } from '../support/wait-for.js';
 import { composeServices, prepareComposeStack, type ComposeEndpoints, type ComposeStack } from './compose-stack.js';
+import { failureNotes } from './failure-notes.js';
+import { publishUntilAccepted, waitForBridgeSubscribed, waitForFinalRuns } from './stack-runs.js';
 
 /** Restarted one after another while submissions keep coming (issue 13). */
 const restartOrder = ['mosquitto', 'postgres', 'temporal', 'orchestrator', 'node'] as const;
@@ -21,18 +19,8 @@ describe('docker-compose.yml, up for real on stand-in images', { timeout: 90 * 6
   let endpoints: ComposeEndpoints | undefined;
   let database: DatabaseHandle | undefined;
   let temporal: { connection: Connection; client: Client } | undefined;
-  let failed = false;
-  /** Any failure: after() then prints the services' own logs, which say why. */
-  const noting =
-    <C, R>(body: (t: C) => Promise<R>) =>
-    async (t: C): Promise<R> => {
-      try {
-        return await body(t);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    };
+  const notes = failureNotes();
+  const noting = notes.noting;
 
   before(async () => {
     const prepared = (stack = await prepareComposeStack());
@@ -42,43 +30,25 @@ describe('docker-compose.yml, up for real on stand-in images', { timeout: 90 * 6
     temporal = { connection, client: new Client({ connection, namespace: 'default' }) };
   });
   after(async () => {
-    if (failed && stack) await printLogs(stack);
+    if (notes.failed && stack) await printLogs(stack);
     await temporal?.connection.close();
     await database?.close();
     await stack?.down();
   });
 
-  /** Publishes a zip of its own (a distinct hostname.txt) until the broker accepts it, as the hook would retry. */
+  /** Publishes a zip of its own (a distinct hostname.txt). */
   async function publish(label: string): Promise<string> {
     assert.ok(endpoints);
-    const file = await writeZipFile(await buildGradescopeZip({ hostname: `compose-${label}\n` }));
-    const broker = endpoints.publisher;
-    await waitFor(() => mosquittoPub(broker, file.path).then(() => true), {
-      description: `the broker accepting ${label}`,
-      timeoutMs: 90_000,
-      intervalMs: 1_000,
-    });
-    return ingestWorkflowId(file.sha256);
-  }
-
-  async function finalRuns(workflowIds: string[]) {
-    assert.ok(database);
-    return database.db.select().from(gradingRuns).where(inArray(gradingRuns.workflowId, workflowIds));
-  }
-
-  async function waitForGraded(workflowIds: string[], timeoutMs: number) {
-    return waitFor(
-      async () => {
-        const runs = await finalRuns(workflowIds);
-        const done = runs.filter((run) => ['completed', 'failed', 'rejected'].includes(run.state));
-        return done.length === workflowIds.length ? runs : undefined;
-      },
-      {
-        description: `${String(workflowIds.length)} runs final in the compose PostgreSQL`,
-        timeoutMs,
-        intervalMs: 1_000,
-      },
+    return publishUntilAccepted(
+      endpoints.publisher,
+      await buildGradescopeZip({ hostname: `compose-${label}\n` }),
+      label,
     );
+  }
+
+  function waitForGraded(workflowIds: string[], timeoutMs: number) {
+    assert.ok(database);
+    return waitForFinalRuns(database, workflowIds, timeoutMs);
   }
 
   it(
@@ -105,12 +75,7 @@ describe('docker-compose.yml, up for real on stand-in images', { timeout: 90 * 6
     'grades a zip published with the hook’s login, through Temporal persisted in PostgreSQL',
     noting(async () => {
       assert.ok(stack && temporal && endpoints);
-      // Until its first subscription the broker has no session for the bridge and would drop a publish.
-      await waitFor(async () => (await stack?.logs('bridge'))?.includes('"subscribed"'), {
-        description: 'the bridge subscribed',
-        timeoutMs: 120_000,
-        intervalMs: 1_000,
-      });
+      await waitForBridgeSubscribed(stack);
       const workflowId = await publish('first');
       const [run] = await waitForGraded([workflowId], 180_000);
       assert.equal(run?.state, 'completed', run?.failureReason ?? '');
