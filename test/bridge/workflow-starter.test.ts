@@ -1,37 +1,19 @@
 // The bridge's starter against a real PostgreSQL and Temporal dev server: a pipeline of starts, not rounds.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { count, isNotNull } from 'drizzle-orm';
 import { startWorkflowStarter, type RunningWorkflowStarter } from '../../src/bridge/workflow-starter.js';
-import type { Database } from '../../src/db/client.js';
 import { rawPayloads } from '../../src/db/schema.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { requireEnv } from '../support/env.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 import { createStartProbe, type StartProbe } from '../support/start-probe.js';
+import { commitPendingPayloads, startedPayloadCount } from '../support/pending-payloads.js';
 import { waitFor } from '../support/wait-for.js';
 
 const quiet = createLogger({}, () => undefined);
-
-/** Commits `n` pending payload rows in one statement, as one batch of the bridge does; returns their hashes. */
-async function commitPayloads(db: Database, n: number): Promise<string[]> {
-  const rows = Array.from({ length: n }, () => ({
-    sha256: randomBytes(32).toString('hex'),
-    bytes: Buffer.from('zip'),
-    sizeBytes: 3,
-    topic: 'submissions',
-  }));
-  await db.insert(rawPayloads).values(rows);
-  return rows.map((row) => row.sha256);
-}
-
-async function startedCount(db: Database): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(rawPayloads).where(isNotNull(rawPayloads.workflowStartedAt));
-  return row?.n ?? 0;
-}
 
 describe('workflow starter', () => {
   let database: MigratedDatabase;
@@ -59,22 +41,22 @@ describe('workflow starter', () => {
     const probe = createStartProbe((n) => (n === 1 ? firstHeld : Promise.resolve()));
     const starter = starterWith(probe, 8);
     try {
-      await commitPayloads(database.db, 1);
+      await commitPendingPayloads(database.db, 1);
       starter.poke();
       await waitFor(() => probe.issued() >= 1, { description: 'the first start to be issued', timeoutMs: 10_000 });
       // A trickle of small commits, each poking the starter, as the bridge's batches do.
       for (let i = 0; i < 10; i += 1) {
-        await commitPayloads(database.db, 4);
+        await commitPendingPayloads(database.db, 4);
         starter.poke();
         await sleep(10);
       }
-      await waitFor(async () => (await startedCount(database.db)) >= 40, {
+      await waitFor(async () => (await startedPayloadCount(database.db)) >= 40, {
         description: 'the 40 rows committed behind the slow start to start while it is still held',
         timeoutMs: 15_000,
         intervalMs: 50,
       });
       releaseFirst();
-      await waitFor(async () => (await startedCount(database.db)) === 41, {
+      await waitFor(async () => (await startedPayloadCount(database.db)) === 41, {
         description: 'the slow start to be marked once it completes',
         intervalMs: 50,
       });
@@ -88,11 +70,11 @@ describe('workflow starter', () => {
     await database.db.delete(rawPayloads);
     // Each start takes 100 ms more, as on a busy server: the window fills before the first one returns.
     const probe = createStartProbe(() => sleep(100));
-    await commitPayloads(database.db, 60);
+    await commitPendingPayloads(database.db, 60);
     const starter = starterWith(probe, 6);
     try {
       starter.poke();
-      await waitFor(async () => (await startedCount(database.db)) === 60, {
+      await waitFor(async () => (await startedPayloadCount(database.db)) === 60, {
         description: 'all 60 rows started',
         timeoutMs: 30_000,
         intervalMs: 50,
