@@ -1,27 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { inArray, isNull } from 'drizzle-orm';
+import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client.js';
-import { rawPayloads } from '../db/schema.js';
 import type { Logger } from '../observability/logger.js';
-import { metrics } from '../observability/metrics.js';
-import {
-  GRADE_SUBMISSION_WORKFLOW,
-  ingestWorkflowId,
-  type GradeSubmissionInput,
-  type GradeSubmissionResult,
-} from '../shared/grading-types.js';
+import { claimPendingStarts, markStarted, releaseClaims, type ClaimedStart } from './start-claims.js';
+import { startIngestWorkflow } from './start-ingest-workflow.js';
 
 export interface WorkflowStarterOptions {
   db: Database;
   temporal: Client;
   taskQueue: string;
   logger: Logger;
-  /** Pending rows claimed, and workflows started concurrently, per round. */
-  batchSize?: number;
+  /** Workflow starts kept in flight at once: Temporal's start rate comes from concurrency, not from one call. */
+  window?: number;
   /** How often an idle loop looks for rows another bridge process (or a crash) left pending. */
   idlePollMs?: number;
+  /** How long a claimed row stays this bridge's: how long a crashed bridge's rows wait for another. */
+  leaseMs?: number;
 }
 
 export interface RunningWorkflowStarter {
@@ -31,110 +25,179 @@ export interface RunningWorkflowStarter {
 }
 
 /**
- * Backoff while Temporal (or the database) fails: ingestion goes on meanwhile, the rows wait in the table. Capped
- * at 2 s, so a returning Temporal gets its backlog promptly; a failed round costs one refused call per row.
+ * Pauses after a failed start (or claim) while Temporal (or the database) fails: ingestion goes on meanwhile, the
+ * rows wait in the table. Capped at 1 s, and only one start probes during a failure, so a returning Temporal gets
+ * its backlog within about a second at the cost of one refused call per second.
  */
-const RETRY_DELAYS_MS = [200, 500, 1000, 2000];
+const RETRY_DELAYS_MS = [200, 500, 1000];
+/** Well above a start's own deadline: a live bridge never loses a row it is starting to a peer. */
+const DEFAULT_LEASE_MS = 30_000;
+/** Temporal's dev server and a small cluster reach their start rate at about 32 concurrent calls. */
+const DEFAULT_WINDOW = 32;
 
 /**
  * Starts the GradeSubmission workflow of every payload row still pending, then marks it started: the outbox
- * half of "acknowledge once committed". Several bridges share the table safely: each round claims its rows
- * with `FOR UPDATE SKIP LOCKED`, and a start that finds its workflow id taken (a crash after the start but
- * before the mark) counts as done, so no workflow is lost or started twice.
+ * half of "acknowledge once committed". A pipeline, not rounds: up to `window` starts are in flight, each
+ * replaced as it completes from up to `window` more rows claimed ahead, so neither a slow start nor a trickle of
+ * small commits leaves Temporal idle. Rows are claimed under a lease (`FOR UPDATE SKIP LOCKED`, then autocommit),
+ * so several bridges share the table and a crashed one's rows return after the lease; a start that finds its
+ * workflow id taken (a crash after the start but before the mark, or a peer after an expired lease) counts as
+ * done, so no workflow is lost or started twice. Marks of completed starts are written together, one UPDATE at
+ * a time.
  */
 export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWorkflowStarter {
   const log = options.logger.child({ component: 'workflow-starter' });
-  const batchSize = options.batchSize ?? 100;
-  let stopping = false;
-  let wake: (() => void) | undefined;
-  let poked = false;
+  const window = options.window ?? DEFAULT_WINDOW;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const idlePollMs = options.idlePollMs ?? 1000;
+  const { db } = options;
 
-  const nap = async (ms: number) => {
-    if (poked) return;
+  const queued: ClaimedStart[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const toMark: string[] = [];
+  let marking: Promise<void> | undefined;
+  let markRetryAt = 0;
+  let startFailures = 0;
+  let pausedUntil = 0;
+  /** The last claim found fewer rows than it asked for: only a poke or the idle poll brings more. */
+  let drained = false;
+  let stopping = false;
+  let woken = false;
+  let wake: (() => void) | undefined;
+
+  const signal = () => {
+    woken = true;
+    wake?.();
+  };
+  /** Sleeps `ms`; a signal ends it early unless `firm` (a pause after failures), a stop always does. */
+  const nap = async (ms: number, firm = false) => {
+    if (woken && !firm) return;
     const controller = new AbortController();
-    wake = () => controller.abort();
+    wake = () => {
+      if (!firm || stopping) controller.abort();
+    };
     await sleep(ms, undefined, { signal: controller.signal }).catch(() => undefined);
     wake = undefined;
   };
 
+  const flushMarks = () => {
+    if (marking || toMark.length === 0 || Date.now() < markRetryAt) return;
+    const batch = toMark.splice(0);
+    marking = markStarted(db, batch)
+      .catch((error: unknown) => {
+        // The workflows exist; the rows stay leased meanwhile, and a later start of one finds its id taken.
+        toMark.unshift(...batch);
+        markRetryAt = Date.now() + (RETRY_DELAYS_MS.at(-1) ?? 1000);
+        log.warn('could not mark started workflows; retrying', { error, rows: batch.length });
+      })
+      .finally(() => {
+        marking = undefined;
+        flushMarks();
+      });
+  };
+
+  const onStarted = (row: ClaimedStart) => {
+    if (startFailures > 0) log.info('workflow starts resumed', { failedAttempts: startFailures });
+    startFailures = 0;
+    toMark.push(row.sha256);
+    flushMarks();
+  };
+
+  const onFailed = (row: ClaimedStart, error: unknown) => {
+    startFailures += 1;
+    const delay = RETRY_DELAYS_MS[Math.min(startFailures, RETRY_DELAYS_MS.length) - 1] ?? 1000;
+    pausedUntil = Date.now() + delay;
+    // Give back what waits here too, so any bridge can take it (oldest first) once starts go through again.
+    const released = [row, ...queued.splice(0)].map((r) => r.sha256);
+    const logAt = startFailures === 1 ? 'warn' : 'debug';
+    log[logAt]('could not start a workflow; probing with one start at a time', {
+      error,
+      attempt: startFailures,
+      delay,
+    });
+    releaseClaims(db, released).catch((releaseError: unknown) =>
+      log.warn('could not release claimed rows; they return when their lease ends', { error: releaseError }),
+    );
+  };
+
+  /** Fills the window from the queue; after a failure only one start at a time probes Temporal. */
+  const launch = () => {
+    const limit = startFailures > 0 ? 1 : window;
+    while (!stopping && inFlight.size < limit && Date.now() >= pausedUntil) {
+      const row = queued.shift();
+      if (!row) break;
+      const start: Promise<void> = startIngestWorkflow(options.temporal, options.taskQueue, row)
+        .then(
+          () => onStarted(row),
+          (error: unknown) => onFailed(row, error),
+        )
+        .finally(() => {
+          inFlight.delete(start);
+          launch();
+          // Room for a good batch of rows, and the table may hold them: claim now rather than at the next poke.
+          if (!drained && queued.length < window / 2) signal();
+        });
+      inFlight.add(start);
+    }
+  };
+
+  const claim = async (): Promise<void> => {
+    const room = 2 * window - inFlight.size - queued.length;
+    if (room <= 0) return;
+    const rows = await claimPendingStarts(db, room, leaseMs);
+    drained = rows.length < room;
+    queued.push(...rows);
+  };
+
   const loop = async () => {
-    let failures = 0;
+    let claimFailures = 0;
     while (!stopping) {
-      poked = false;
-      try {
-        const claimed = await startPendingBatch(options, batchSize, log);
-        failures = 0;
-        if (claimed < batchSize) await nap(options.idlePollMs ?? 1000);
-      } catch (error) {
-        const delay = RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] ?? 2000;
-        failures += 1;
-        log.warn('could not start pending workflows; retrying', { error, attempt: failures, delay });
-        await sleep(delay);
+      woken = false;
+      flushMarks();
+      const paused = pausedUntil - Date.now();
+      if (paused > 0) {
+        await nap(paused, true);
+        continue;
       }
+      try {
+        await claim();
+        claimFailures = 0;
+      } catch (error) {
+        claimFailures += 1;
+        const delay = RETRY_DELAYS_MS[Math.min(claimFailures, RETRY_DELAYS_MS.length) - 1] ?? 1000;
+        log.warn('could not claim pending rows; retrying', { error, attempt: claimFailures, delay });
+        await nap(delay, true);
+        continue;
+      }
+      launch();
+      await nap(drained ? idlePollMs : (RETRY_DELAYS_MS.at(-1) ?? 1000));
     }
   };
   const running = loop();
 
   return {
     poke() {
-      poked = true;
-      wake?.();
+      drained = false;
+      signal();
     },
     async stop() {
       stopping = true;
       wake?.();
       await running;
+      // Starts under way finish (each within its deadline) and are marked; unstarted rows go back at once.
+      await Promise.allSettled([...inFlight]);
+      // A few tries at most: a row whose mark is lost stays leased, and its next start finds the workflow.
+      for (let attempt = 0; attempt < 3 && (marking || toMark.length > 0); attempt += 1) {
+        markRetryAt = 0;
+        flushMarks();
+        await marking;
+      }
+      await releaseClaims(
+        db,
+        queued.splice(0).map((row) => row.sha256),
+      ).catch((error: unknown) =>
+        log.warn('could not release claimed rows; they return when their lease ends', { error }),
+      );
     },
   };
-}
-
-/** One round: claims up to `limit` pending rows, starts their workflows, marks the started ones. */
-async function startPendingBatch(options: WorkflowStarterOptions, limit: number, log: Logger): Promise<number> {
-  const round = await options.db.transaction(async (tx) => {
-    const rows = await tx
-      .select({ sha256: rawPayloads.sha256, receivedAt: rawPayloads.receivedAt })
-      .from(rawPayloads)
-      .where(isNull(rawPayloads.workflowStartedAt))
-      .orderBy(rawPayloads.receivedAt)
-      .limit(limit)
-      .for('update', { skipLocked: true });
-    const results = await Promise.allSettled(rows.map((row) => startOne(options, row.sha256, row.receivedAt)));
-    const started = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((row) => row.sha256);
-    if (started.length > 0) {
-      await tx.update(rawPayloads).set({ workflowStartedAt: new Date() }).where(inArray(rawPayloads.sha256, started));
-    }
-    // The marks of what did start commit; the rest stay pending for the next round.
-    const failure = results.find((result) => result.status === 'rejected');
-    return { claimed: rows.length, started: started.length, failure };
-  });
-  if (round.failure) {
-    log.debug('some starts failed', { claimed: round.claimed, started: round.started });
-    throw round.failure.reason;
-  }
-  return round.claimed;
-}
-
-/** Starts one ingest workflow; an existing one with its id is success (started before a crash, or by a peer). */
-async function startOne(options: WorkflowStarterOptions, sha256: string, receivedAt: Date): Promise<void> {
-  const workflowId = ingestWorkflowId(sha256);
-  const input: GradeSubmissionInput = {
-    payloadSha256: sha256,
-    trigger: 'ingest',
-    receivedAt: receivedAt.toISOString(),
-  };
-  try {
-    await options.temporal.workflow.start<(input: GradeSubmissionInput) => Promise<GradeSubmissionResult>>(
-      GRADE_SUBMISSION_WORKFLOW,
-      {
-        workflowId,
-        taskQueue: options.taskQueue,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      },
-    );
-    metrics.workflowsStarted.inc();
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return;
-    throw error;
-  }
 }

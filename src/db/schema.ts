@@ -63,6 +63,11 @@ export const rawPayloads = pgTable(
     rejectedAt: timestamp('rejected_at', { withTimezone: true }),
     /** Null until the bridge's starter loop has started the ingest workflow: the outbox of pending starts. */
     workflowStartedAt: timestamp('workflow_started_at', { withTimezone: true }),
+    /**
+     * Until when one bridge's starter holds this pending row (it is starting its workflow); another claims it only
+     * after that, so a crashed bridge's rows wait at most this long. Null when nobody holds it.
+     */
+    workflowStartLeaseUntil: timestamp('workflow_start_lease_until', { withTimezone: true }),
   },
   (t) => [
     // The starter loop scans only pending rows, oldest first; started rows drop out of the index.

@@ -1,0 +1,1 @@
+ALTER TABLE "raw_payloads" ADD COLUMN "workflow_start_lease_until" timestamp with time zone;
