@@ -50,9 +50,10 @@ export async function measureStoreOnly(databaseUrl: string, files: readonly Payl
 export async function measureTemporalStarts(temporal: Client, count: number, concurrency: number): Promise<RateResult> {
   const taskQueue = `bench-start-rate-${randomUUID().slice(0, 8)}`;
   let next = 0;
+  let failure: unknown;
   const t0 = Date.now();
   const lane = async () => {
-    while (next < count) {
+    while (next < count && failure === undefined) {
       const index = next++;
       await temporal.workflow.start('BenchNoopWorkflow', {
         taskQueue,
@@ -61,6 +62,19 @@ export async function measureTemporalStarts(temporal: Client, count: number, con
       });
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  // Every lane settles before this returns: a caller closing the connection on a failure must not leave
+  // another lane's call retrying on a closed channel (grpc-js throws that from a timer, killing the process).
+  const lanes = await Promise.allSettled(
+    Array.from({ length: concurrency }, () =>
+      lane().catch((error: unknown) => {
+        failure ??= error;
+        throw error;
+      }),
+    ),
+  );
+  if (failure !== undefined) {
+    const failed = lanes.filter((l) => l.status === 'rejected').length;
+    throw new Error(`Temporal's own start rate: ${failed} of ${concurrency} lanes failed`, { cause: failure });
+  }
   return rate(count, Date.now() - t0);
 }

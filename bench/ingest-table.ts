@@ -1,9 +1,12 @@
 // bench:ingest's plain-text report.
 import type { RateResult } from './ingest-baselines.js';
 import type { ScenarioResult } from './ingest-scenario.js';
+import type { TemporalKind } from './ingest-temporal.js';
 
 export interface IngestReport {
   machine: { cores: number; loadAverage1m: number };
+  /** The server the bridge started its workflows on. */
+  temporal: { kind: TemporalKind; description: string };
   bridgeEnv: Record<string, string>;
   storeOnly: { small: RateResult; large: RateResult };
   /** Measured before and after the scenarios. */
@@ -34,8 +37,8 @@ export function formatIngestReport(report: IngestReport): string {
     .map(([key, value]) => `${key}=${value}`)
     .join(' ');
   const out = [
-    `bench:ingest on ${report.machine.cores} cores (load average ${report.machine.loadAverage1m.toFixed(2)} at start)` +
-      `${settings ? `, bridge ${settings}` : ''}`,
+    `bench:ingest against the ${report.temporal.description}, on ${report.machine.cores} cores ` +
+      `(load average ${report.machine.loadAverage1m.toFixed(2)} at start)${settings ? `, bridge ${settings}` : ''}`,
     'publish time = when its mosquitto_pub returned (broker PUBACK); stored = its row committed (NOTIFY);',
     'tail = last stored − last publish; started/s = workflows started ÷ (last start − first start)',
     '',

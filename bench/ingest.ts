@@ -1,29 +1,58 @@
-// `npm run bench:ingest [-- --json] [--outage-sec N] [--only small,large,burst,outage]`: how fast the bridge
-// takes a burst of real `mosquitto_pub -q 1` publishes off a DEFAULT-config Mosquitto, next to a store-only
-// loop and Temporal's own start rate measured in the same run. PostgreSQL comes from scripts/with-services.ts;
-// the broker and the Temporal dev server are the bench's own (the outage scenario stops and restarts Temporal).
+// `npm run bench:ingest [-- --json] [--outage-sec N] [--only small,large,burst,outage] [--temporal dev|compose|both]`:
+// how fast the bridge takes a burst of real `mosquitto_pub -q 1` publishes off a DEFAULT-config Mosquitto, next to
+// a store-only loop and Temporal's own start rate measured in the same run. PostgreSQL comes from
+// scripts/with-services.ts; the broker and the Temporal server are the bench's own (the outage scenario stops and
+// restarts Temporal): the dev server, or the compose stack's server with PostgreSQL persistence.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { freePort, startTemporal, type RunningTemporal } from '../src/services/index.js';
 import { startDefaultMosquitto } from '../test/support/default-mosquitto.js';
 import { requireEnv } from '../test/support/env.js';
-import { measureStoreOnly, measureTemporalStarts } from './ingest-baselines.js';
+import { measureStoreOnly, measureTemporalStarts, type RateResult } from './ingest-baselines.js';
 import { writePayloadFiles } from './ingest-payloads.js';
+import type { PayloadFile } from './ingest-publish.js';
 import { runScenario, type ScenarioResult, type ScenarioSetup } from './ingest-scenario.js';
 import { formatIngestReport, type IngestReport } from './ingest-table.js';
+import { startBenchTemporal, TEMPORAL_KINDS, type TemporalKind } from './ingest-temporal.js';
 
 const SCENARIOS = ['small', 'large', 'burst', 'outage'] as const;
 const MiB = 1024 * 1024;
+const say = (line: string) => process.stderr.write(`[bench:ingest] ${line}\n`);
 
-async function main(): Promise<void> {
+/**
+ * What Ctrl-C (or a kill) must still take down: `finally` blocks do not run on a signal, and a compose project
+ * left behind keeps its containers and volumes.
+ */
+const onInterrupt = new Set<() => Promise<void>>();
+const tearDownOn = (signal: NodeJS.Signals) =>
+  process.once(signal, () => {
+    say(`${signal}: tearing down`);
+    void Promise.allSettled([...onInterrupt].map((close) => close())).then(() => process.exit(130));
+  });
+tearDownOn('SIGINT');
+tearDownOn('SIGTERM');
+// Same for an error thrown outside any await chain (a gRPC timer, a stream): report it, then remove everything.
+process.once('uncaughtException', (error) => {
+  say(`uncaught: ${error.stack ?? String(error)}`);
+  void Promise.allSettled([...onInterrupt].map((close) => close())).then(() => process.exit(1));
+});
+
+interface Payloads {
+  small: PayloadFile[];
+  large: PayloadFile[];
+  burst: PayloadFile[];
+  outage: PayloadFile[];
+}
+
+function parseOptions() {
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean', default: false },
       'outage-sec': { type: 'string', default: '60' },
       only: { type: 'string', default: SCENARIOS.join(',') },
+      temporal: { type: 'string', default: 'dev' },
     },
   });
   const outageMs = Number(values['outage-sec']) * 1000;
@@ -32,77 +61,115 @@ async function main(): Promise<void> {
   const unknown = only.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
   if (unknown.length > 0)
     throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
-  const say = (line: string) => process.stderr.write(`[bench:ingest] ${line}\n`);
+  const temporal: readonly TemporalKind[] =
+    values.temporal === 'both' ? TEMPORAL_KINDS : TEMPORAL_KINDS.filter((kind) => kind === values.temporal);
+  if (temporal.length === 0) throw new Error(`--temporal must be dev, compose or both, not "${values.temporal}"`);
+  return { json: values.json, outageMs, only, temporal };
+}
 
+async function main(): Promise<void> {
+  const options = parseOptions();
   const work = await mkdtemp(path.join(tmpdir(), 'gg-bench-ingest-'));
-  const loadAverage1m = loadavg()[0] ?? NaN;
-  const cliPath = requireEnv('TEMPORAL_CLI');
-  const temporalPort = await freePort();
-  const dbFile = path.join(work, 'temporal.db');
-  let server: RunningTemporal | undefined = await startTemporal({ dbFile, port: temporalPort, cliPath });
-  const connection = await Connection.connect({ address: server.address });
-  const temporal = new Client({ connection });
   const broker = await startDefaultMosquitto();
+  onInterrupt.add(() => broker.stop());
   try {
     say('writing payloads');
-    const small = await writePayloadFiles(path.join(work, 'small'), 'small', 300);
-    const large = await writePayloadFiles(path.join(work, 'large'), 'large', 300, MiB);
-    const burst = only.includes('burst') ? await writePayloadFiles(path.join(work, 'burst'), 'burst', 3000) : [];
-    const outageFiles = only.includes('outage') ? await writePayloadFiles(path.join(work, 'outage'), 'out', 1000) : [];
-
+    const only = options.only;
+    const payloads: Payloads = {
+      small: await writePayloadFiles(path.join(work, 'small'), 'small', 300),
+      large: await writePayloadFiles(path.join(work, 'large'), 'large', 300, MiB),
+      burst: only.includes('burst') ? await writePayloadFiles(path.join(work, 'burst'), 'burst', 3000) : [],
+      outage: only.includes('outage') ? await writePayloadFiles(path.join(work, 'outage'), 'out', 1000) : [],
+    };
     const adminDatabaseUrl = requireEnv('DATABASE_URL');
     say('store-only baseline');
     const storeOnly = {
-      small: await measureStoreOnly(adminDatabaseUrl, small),
-      large: await measureStoreOnly(adminDatabaseUrl, large),
+      small: await measureStoreOnly(adminDatabaseUrl, payloads.small),
+      large: await measureStoreOnly(adminDatabaseUrl, payloads.large),
     };
+    const reports: IngestReport[] = [];
+    for (const kind of options.temporal) {
+      const measured = await benchAgainst(kind, { ...options, work, adminDatabaseUrl, broker, payloads });
+      reports.push({ ...measured, storeOnly });
+      // One table per server as soon as it is measured: a later failure does not lose it.
+      if (!options.json) process.stdout.write(`${formatIngestReport(reports.at(-1) as IngestReport)}\n\n`);
+    }
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
+    }
+  } finally {
+    await broker.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Every chosen scenario against one Temporal server, brought up for it and removed after (even on failure). */
+async function benchAgainst(
+  kind: TemporalKind,
+  context: {
+    only: string[];
+    outageMs: number;
+    work: string;
+    adminDatabaseUrl: string;
+    broker: ScenarioSetup['broker'];
+    payloads: Payloads;
+  },
+): Promise<Omit<IngestReport, 'storeOnly'>> {
+  const { only, outageMs, payloads } = context;
+  const loadAverage1m = loadavg()[0] ?? NaN;
+  say(`Temporal: ${kind}`);
+  const serverDir = await mkdtemp(path.join(context.work, `temporal-${kind}-`));
+  const server = await startBenchTemporal(kind, serverDir, say, onInterrupt);
+  onInterrupt.add(server.close);
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address: server.address });
+    const temporal = new Client({ connection });
     say("Temporal's own start rate");
     await measureTemporalStarts(temporal, 100, 16); // warm-up: first starts pay for shard and namespace caches
-    const temporalStarts = await measureTemporalStarts(temporal, 1000, 32);
+    const temporalStarts: RateResult = await measureTemporalStarts(temporal, 1000, 32);
 
     const bridgeEnv = Object.fromEntries(
       Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('BRIDGE_')),
     );
-    const setup: ScenarioSetup = { adminDatabaseUrl, broker, temporalAddress: server.address, temporal, bridgeEnv };
-    const scenarios: ScenarioResult[] = [];
-    const run = async (name: string, promise: () => Promise<ScenarioResult>) => {
-      say(`scenario ${name}`);
-      scenarios.push(await promise());
+    const setup: ScenarioSetup = {
+      adminDatabaseUrl: context.adminDatabaseUrl,
+      broker: context.broker,
+      temporalAddress: server.address,
+      temporal,
+      bridgeEnv,
     };
-    if (only.includes('small')) await run('300 × 5.7 KB', () => runScenario('300 × 5.7 KB', small, setup));
-    if (only.includes('large')) await run('300 × 1 MB', () => runScenario('300 × 1 MB', large, setup));
-    if (only.includes('burst')) await run('3,000 × 5.7 KB', () => runScenario('3,000 × 5.7 KB', burst, setup));
+    const scenarios: ScenarioResult[] = [];
+    const run = async (name: string, files: readonly PayloadFile[], outage?: Parameters<typeof runScenario>[3]) => {
+      say(`scenario ${name} (${kind})`);
+      scenarios.push(await runScenario(name, files, setup, outage));
+    };
+    if (only.includes('small')) await run('300 × 5.7 KB', payloads.small);
+    if (only.includes('large')) await run('300 × 1 MB', payloads.large);
+    if (only.includes('burst')) await run('3,000 × 5.7 KB', payloads.burst);
     if (only.includes('outage')) {
-      const name = `1,000, Temporal down ${outageMs / 1000} s`;
-      await run(name, () =>
-        runScenario(name, outageFiles, setup, {
-          afterMessages: 200,
-          forMs: outageMs,
-          stopTemporal: async () => {
-            await server?.stop();
-            server = undefined;
-          },
-          startTemporal: async () => {
-            server = await startTemporal({ dbFile, port: temporalPort, cliPath });
-          },
-        }),
-      );
+      const stopTemporal = () => server.stop();
+      const startTemporal = () => server.start();
+      await run(`1,000, Temporal down ${outageMs / 1000} s`, payloads.outage, {
+        afterMessages: 200,
+        forMs: outageMs,
+        stopTemporal,
+        startTemporal,
+      });
     }
     // Measured again at the end: on a shared machine the load moves, and the ratio should not hinge on one moment.
     const temporalStartsAfter = await measureTemporalStarts(temporal, 1000, 32);
-    const report: IngestReport = {
+    return {
       machine: { cores: cpus().length, loadAverage1m },
+      temporal: { kind, description: server.description },
       bridgeEnv,
-      storeOnly,
       temporalStarts: [temporalStarts, temporalStartsAfter],
       scenarios,
     };
-    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatIngestReport(report)}\n`);
   } finally {
-    await broker.stop();
-    await connection.close();
-    await server?.stop();
-    await rm(work, { recursive: true, force: true });
+    await connection?.close();
+    await server.close();
+    onInterrupt.delete(server.close);
   }
 }
 

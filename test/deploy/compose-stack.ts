@@ -26,6 +26,8 @@ export const composeServices = [
   'orchestrator',
   'node',
 ] as const;
+/** A Temporal server with PostgreSQL persistence and nothing of GreenGrader's (bench:ingest --temporal=compose). */
+const temporalServices = ['postgres', 'temporal-schema', 'temporal', 'temporal-namespace'] as const;
 /** Built from ./Dockerfile (greengrader:0.1.0): one image for the three. */
 const builtServices = ['bridge', 'orchestrator', 'node'] as const;
 
@@ -55,6 +57,12 @@ export interface ComposeStackOptions {
   build?: readonly string[];
 }
 
+/** What upTemporal() starts, reached from the host. */
+export type ComposeTemporalEndpoints = Pick<
+  ComposeEndpoints,
+  'databaseUrl' | 'temporalVisibilityUrl' | 'temporalAddress'
+>;
+
 export interface ComposeStack {
   project: ComposeProject;
   /** The project's .env values (secrets included): what a node on another host would be given. */
@@ -63,6 +71,8 @@ export interface ComposeStack {
   standIns: StandInResult[];
   /** Builds greengrader's image, starts every service and returns once compose saw them healthy. */
   up(): Promise<ComposeEndpoints>;
+  /** Starts only `temporalServices` (no broker, no image build); returns once the Temporal server is healthy. */
+  upTemporal(): Promise<ComposeTemporalEndpoints>;
   /** A service's recent log lines (stdout and stderr). */
   logs(service: string, tail?: number): Promise<string>;
   /** Removes the containers, the network and the volumes, then the work folder; safe to call after a failed up. */
@@ -122,6 +132,30 @@ export async function prepareComposeStack(options: ComposeStackOptions = {}): Pr
     envFile,
   });
 
+  // Fixed ports, since they must survive a container's restart; taken only just before `up`, so that no other
+  // test takes them during a build. PostgreSQL gets one too: the tests read what was graded.
+  const fixPorts = async () => {
+    const ports = { mqtt: await freePort(), temporal: await freePort(), ui: await freePort(), pg: await freePort() };
+    await appendFile(
+      envFile,
+      envLines({ MQTT_PORT: ports.mqtt, TEMPORAL_PORT: ports.temporal, TEMPORAL_UI_PORT: ports.ui }),
+    );
+    await writeOverride({
+      mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] },
+      postgres: { ports: [`127.0.0.1:${String(ports.pg)}:5432`] },
+    });
+    return ports;
+  };
+  const temporalEndpoints = (ports: { temporal: number; pg: number }): ComposeTemporalEndpoints => {
+    const database = (db: string) =>
+      `postgres://${env.POSTGRES_USER}:${env.POSTGRES_PASSWORD}@127.0.0.1:${String(ports.pg)}/${db}`;
+    return {
+      databaseUrl: database('greengrader'),
+      temporalVisibilityUrl: database('temporal_visibility'),
+      temporalAddress: `127.0.0.1:${String(ports.temporal)}`,
+    };
+  };
+
   return {
     project,
     settings: env,
@@ -135,25 +169,10 @@ export async function prepareComposeStack(options: ComposeStackOptions = {}): Pr
       // A cold build of greengrader's image runs `npm ci` against the registry: minutes.
       await project.run(['build', ...(options.build ?? builtServices)], 20 * 60_000);
 
-      // Fixed ports, since they must survive a container's restart; taken only now, so that no other test takes
-      // them during the build. PostgreSQL gets one too: the test reads what was graded.
-      const ports = { mqtt: await freePort(), temporal: await freePort(), ui: await freePort(), pg: await freePort() };
-      await appendFile(
-        envFile,
-        envLines({ MQTT_PORT: ports.mqtt, TEMPORAL_PORT: ports.temporal, TEMPORAL_UI_PORT: ports.ui }),
-      );
-      await writeOverride({
-        mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] },
-        postgres: { ports: [`127.0.0.1:${String(ports.pg)}:5432`] },
-      });
+      const ports = await fixPorts();
       await project.run(['up', '-d', ...(options.start ?? composeServices)], 10 * 60_000);
-
-      const database = (db: string) =>
-        `postgres://${env.POSTGRES_USER}:${env.POSTGRES_PASSWORD}@127.0.0.1:${String(ports.pg)}/${db}`;
       return {
-        databaseUrl: database('greengrader'),
-        temporalVisibilityUrl: database('temporal_visibility'),
-        temporalAddress: `127.0.0.1:${String(ports.temporal)}`,
+        ...temporalEndpoints(ports),
         publisher: {
           url: `mqtt://127.0.0.1:${String(ports.mqtt)}`,
           username: 'gradescope',
@@ -161,6 +180,11 @@ export async function prepareComposeStack(options: ComposeStackOptions = {}): Pr
           topic: 'submissions',
         },
       };
+    },
+    async upTemporal() {
+      const ports = await fixPorts();
+      await project.run(['up', '-d', ...temporalServices], 10 * 60_000);
+      return temporalEndpoints(ports);
     },
     logs: (service, tail = 200) => project.run(['logs', '--no-color', '--tail', String(tail), service], 60_000),
     async down() {
