@@ -1,8 +1,8 @@
-// The repository's docker-compose.yml as an operator brings it up (deploy/README.md "First start"), in a
-// throwaway project: generated secrets in .env, the broker's password file made with mosquitto_passwd, every
-// port on 127.0.0.1. Test-only: the images it needs are stand-ins (test/deploy/stand-ins/README.md).
+// The repository's docker-compose.yml as an operator brings it up (deploy/README.md "The operator's sequence"), in a
+// throwaway project: secrets in .env and the broker's password file both made by deploy/ops/make-secrets.sh,
+// every port on 127.0.0.1. Test-only: the images it needs are stand-ins (test/deploy/stand-ins/README.md).
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { runCommand } from '../../src/services/run-command.js';
 import { requireEnv } from '../support/env.js';
 import type { Broker } from '../support/publish.js';
 import { composeProject, type ComposeProject } from './compose-project.js';
+import { readEnvFile, setEnvValues } from './env-file.js';
 import { ensureStandInImages, type StandInResult } from './stand-in-images.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,7 +46,17 @@ export interface ComposeStack {
   project: ComposeProject;
   /** What the stand-in builder did, for the test's report. */
   standIns: StandInResult[];
-  /** Builds greengrader's image, starts every service and returns once compose saw them healthy. */
+  /** The project's .env (mode 600), as the operator's .env. */
+  envFile: string;
+  /** Mounted into the orchestrator as GG_CARBON_TRACES_DIR; read when the orchestrator starts. */
+  traceDir: string;
+  /** Runs `deploy/ops/SCRIPT ARGS` on this project; resolves with its progress lines (stderr). */
+  ops(script: string, args: readonly string[], timeoutMs: number): Promise<string>;
+  /** Changes settings in .env; they apply to the containers `up -d` recreates next. */
+  setEnv(values: Record<string, string | number>): Promise<void>;
+  /** Points orchestrator and node at a new build of the image (tag and label `release`) for the next `up --build`. */
+  setRelease(release: string): Promise<void>;
+  /** Makes the secrets, builds greengrader's image, starts every service and returns once compose saw them healthy. */
   up(): Promise<ComposeEndpoints>;
   /** A service's recent log lines (stdout and stderr). */
   logs(service: string, tail?: number): Promise<string>;
@@ -63,37 +74,34 @@ export async function prepareComposeStack(): Promise<ComposeStack> {
 
   const workDir = await mkdtemp(path.join(tmpdir(), 'gg-compose-'));
   const name = `ggcompose${randomBytes(4).toString('hex')}`;
-  const secret = () => randomBytes(18).toString('hex');
-  const env = {
-    POSTGRES_USER: 'greengrader',
-    POSTGRES_PASSWORD: secret(),
-    MQTT_USERNAME: 'greengrader',
-    MQTT_PASSWORD: secret(),
-    MQTT_CLIENT_ID: `greengrader-bridge-${secret()}`,
-    ANONYMISE_KEY: secret(),
-    TEMPORAL_NAMESPACE: 'default',
-    DOCKER_GID: String((await stat('/var/run/docker.sock')).gid),
-    NODE_REGION: 'local',
-    NODE_ZONE: 'local',
+  // The operator's steps (deploy/README.md "Secrets"): .env from .env.example with this host's settings, the
+  // secrets left as CHANGE_ME for deploy/ops/make-secrets.sh, which up() runs.
+  const envFile = path.join(workDir, '.env');
+  await copyFile(path.join(repoRoot, '.env.example'), envFile);
+  await chmod(envFile, 0o600);
+  await setEnvValues(envFile, {
     AUTOGRADER_BASE_IMAGE: baseImage,
     MQTT_BIND_IP: '127.0.0.1',
-    // Carbon-agnostic and at once: the test is about the deployment, not about placement.
+    // Carbon-agnostic and at once: the test is about the deployment, not about placement (until it sets a trace).
     CARBON_PROVIDERS: 'none',
     PLACEMENT_POLICY: 'immediate-home',
     HOME_REGION: 'local',
     MAX_DELAY_SEC: '0',
-  };
-  const publisherPassword = secret();
-  const envFile = path.join(workDir, '.env');
-  await writeFile(envFile, envLines(env), { mode: 0o600 });
+  });
 
-  // The test's own password folder instead of deploy/mosquitto/auth: Compose merges volumes by target.
+  // The test's own password folder instead of deploy/mosquitto/auth: Compose merges volumes by target. The
+  // orchestrator reads carbon traces from a folder the test writes (empty until a test puts a trace there).
   const authDir = path.join(workDir, 'auth');
+  const traceDir = path.join(workDir, 'traces');
   await mkdir(authDir);
+  await mkdir(traceDir);
   const overrideFile = path.join(workDir, 'docker-compose.test.yml');
-  const writeOverride = (services: Record<string, unknown>) =>
-    writeFile(overrideFile, JSON.stringify({ services }, null, 2)); // JSON is YAML
-  await writeOverride({ mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] } });
+  const overrides: Record<string, Record<string, unknown>> = {
+    mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] },
+    orchestrator: { volumes: [`${traceDir}:/traces:ro`], environment: { GG_CARBON_TRACES_DIR: '/traces' } },
+  };
+  const writeOverride = () => writeFile(overrideFile, JSON.stringify({ services: overrides }, null, 2)); // JSON is YAML
+  await writeOverride();
 
   const project = await composeProject({
     name,
@@ -101,42 +109,66 @@ export async function prepareComposeStack(): Promise<ComposeStack> {
     files: [path.join(repoRoot, 'docker-compose.yml'), overrideFile],
     envFile,
   });
+  /** Runs a script of deploy/ops/ on this project, as an operator would from the repository. */
+  const ops = async (script: string, args: readonly string[], timeoutMs: number): Promise<string> => {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      COMPOSE: project.command.join(' '),
+      ENV_FILE: envFile,
+    };
+    if (process.env.DOCKER_HOST !== undefined) env.DOCKER_HOST = process.env.DOCKER_HOST;
+    const result = await runCommand('bash', [path.join(repoRoot, 'deploy', 'ops', script), ...args], {
+      env,
+      timeoutMs,
+    });
+    return result.stderr;
+  };
 
   return {
     project,
     standIns,
+    envFile,
+    traceDir,
+    ops,
+    setEnv: (values) => setEnvValues(envFile, values),
+    async setRelease(release) {
+      // What an operator's new build changes: a new tag, and an image that differs (a label) from the running one.
+      for (const service of builtServices.filter((s) => s !== 'bridge')) {
+        overrides[service] = {
+          ...overrides[service],
+          image: `greengrader:0.1.0-${release}`,
+          build: { context: '.', labels: { 'org.greengrader.test-release': release } },
+        };
+      }
+      await writeOverride();
+    },
     async up() {
-      // The two logins exactly as deploy/mosquitto/README.md creates them.
-      const passwd = ['run', '--rm', '-T', '--no-deps', 'mosquitto', 'mosquitto_passwd', '-b'];
-      const file = '/mosquitto/auth/passwd';
-      await project.run([...passwd, '-c', file, env.MQTT_USERNAME, env.MQTT_PASSWORD], 120_000);
-      await project.run([...passwd, file, 'gradescope', publisherPassword], 120_000);
+      // Secrets and the broker's two logins exactly as deploy/README.md has the operator make them.
+      await ops('make-secrets.sh', [], 5 * 60_000);
+      const env = await readEnvFile(envFile);
+      const value = (key: string) => env.get(key) ?? '';
       // A cold build of greengrader's image runs `npm ci` against the registry: minutes.
       await project.run(['build', ...builtServices], 20 * 60_000);
 
       // Fixed ports, since they must survive a container's restart; taken only now, so that no other test takes
       // them during the build. PostgreSQL gets one too: the test reads what was graded.
       const ports = { mqtt: await freePort(), temporal: await freePort(), ui: await freePort(), pg: await freePort() };
-      await appendFile(
-        envFile,
-        envLines({ MQTT_PORT: ports.mqtt, TEMPORAL_PORT: ports.temporal, TEMPORAL_UI_PORT: ports.ui }),
-      );
-      await writeOverride({
-        mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] },
-        postgres: { ports: [`127.0.0.1:${String(ports.pg)}:5432`] },
-      });
+      await setEnvValues(envFile, { MQTT_PORT: ports.mqtt, TEMPORAL_PORT: ports.temporal, TEMPORAL_UI_PORT: ports.ui });
+      overrides.postgres = { ports: [`127.0.0.1:${String(ports.pg)}:5432`] };
+      await writeOverride();
       await project.run(['up', '-d', ...composeServices], 10 * 60_000);
 
       const database = (db: string) =>
-        `postgres://${env.POSTGRES_USER}:${env.POSTGRES_PASSWORD}@127.0.0.1:${String(ports.pg)}/${db}`;
+        `postgres://${value('POSTGRES_USER')}:${value('POSTGRES_PASSWORD')}@127.0.0.1:${String(ports.pg)}/${db}`;
       return {
         databaseUrl: database('greengrader'),
         temporalVisibilityUrl: database('temporal_visibility'),
         temporalAddress: `127.0.0.1:${String(ports.temporal)}`,
         publisher: {
           url: `mqtt://127.0.0.1:${String(ports.mqtt)}`,
-          username: 'gradescope',
-          password: publisherPassword,
+          username: value('MQTT_PUBLISHER_USERNAME'),
+          password: value('MQTT_PUBLISHER_PASSWORD'),
           topic: 'submissions',
         },
       };
@@ -150,11 +182,4 @@ export async function prepareComposeStack(): Promise<ComposeStack> {
       }
     },
   };
-}
-
-/** `KEY=value` lines of an env file. */
-function envLines(values: Record<string, string | number>): string {
-  return Object.entries(values)
-    .map(([key, value]) => `${key}=${String(value)}\n`)
-    .join('');
 }
