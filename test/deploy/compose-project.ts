@@ -15,6 +15,8 @@ export interface ComposeProjectOptions {
 
 export interface ComposeProject {
   readonly name: string;
+  /** The tool and every project flag: what a script takes as its COMPOSE command (deploy/ops/compose.sh). */
+  readonly command: readonly string[];
   /** Runs `docker-compose <args>` for this project; rejects with its output when it exits non-zero. */
   run(args: readonly string[], timeoutMs: number): Promise<string>;
   /** Container id of a service's (first) container; undefined when it has none. */
@@ -50,6 +52,7 @@ export async function composeProject(options: ComposeProjectOptions): Promise<Co
     });
   return {
     name: options.name,
+    command: [tool, ...base],
     run,
     async containerId(service) {
       // The labels Compose puts on every container: one `docker ps` instead of a second Python start-up.

@@ -1,8 +1,8 @@
-// The repository's docker-compose.yml as an operator brings it up (deploy/README.md "First start"), in a
-// throwaway project: generated secrets in .env, the broker's password file made with mosquitto_passwd, every
-// port on 127.0.0.1. Test-only: the images it needs are stand-ins (test/deploy/stand-ins/README.md).
+// The repository's docker-compose.yml as an operator brings it up (deploy/README.md "The operator's sequence"), in a
+// throwaway project: secrets in .env and the broker's password file both made by deploy/ops/make-secrets.sh,
+// every port on 127.0.0.1. Test-only: the images it needs are stand-ins (test/deploy/stand-ins/README.md).
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { runCommand } from '../../src/services/run-command.js';
 import { requireEnv } from '../support/env.js';
 import type { Broker } from '../support/publish.js';
 import { composeProject, type ComposeProject } from './compose-project.js';
+import { readEnvFile, setEnvValues } from './env-file.js';
 import { ensureStandInImages, type StandInResult } from './stand-in-images.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,10 +27,10 @@ export const composeServices = [
   'orchestrator',
   'node',
 ] as const;
-/** A Temporal server with PostgreSQL persistence and nothing of GreenGrader's (bench:ingest --temporal=compose). */
-const temporalServices = ['postgres', 'temporal-schema', 'temporal', 'temporal-namespace'] as const;
 /** Built from ./Dockerfile (greengrader:0.1.0): one image for the three. */
 const builtServices = ['bridge', 'orchestrator', 'node'] as const;
+/** A Temporal server with PostgreSQL persistence and nothing of GreenGrader's (bench:ingest --temporal=compose). */
+const temporalServices = ['postgres', 'temporal-schema', 'temporal', 'temporal-namespace'] as const;
 
 /** Where the test reaches the stack from the host: ports on 127.0.0.1, chosen just before `up`. */
 export interface ComposeEndpoints {
@@ -42,6 +43,12 @@ export interface ComposeEndpoints {
   /** The broker as Gradescope's hook sees it: the publish-only `gradescope` login. */
   publisher: Broker;
 }
+
+/** What upTemporal() starts, reached from the host. */
+export type ComposeTemporalEndpoints = Pick<
+  ComposeEndpoints,
+  'databaseUrl' | 'temporalVisibilityUrl' | 'temporalAddress'
+>;
 
 /** What a test adds to the plain stack: more compose files, settings and services (the fleet test). */
 export interface ComposeStackOptions {
@@ -57,21 +64,25 @@ export interface ComposeStackOptions {
   build?: readonly string[];
 }
 
-/** What upTemporal() starts, reached from the host. */
-export type ComposeTemporalEndpoints = Pick<
-  ComposeEndpoints,
-  'databaseUrl' | 'temporalVisibilityUrl' | 'temporalAddress'
->;
-
 export interface ComposeStack {
   project: ComposeProject;
-  /** The project's .env values (secrets included): what a node on another host would be given. */
-  settings: Readonly<Record<string, string>>;
   /** What the stand-in builder did, for the test's report. */
   standIns: StandInResult[];
-  /** Builds greengrader's image, starts every service and returns once compose saw them healthy. */
+  /** The project's .env (mode 600), as the operator's .env. */
+  envFile: string;
+  /** The .env values (secrets included, once up() made them): what a node on another host would be given. */
+  settings(): Promise<ReadonlyMap<string, string>>;
+  /** Mounted into the orchestrator as GG_CARBON_TRACES_DIR; read when the orchestrator starts. */
+  traceDir: string;
+  /** Runs `deploy/ops/SCRIPT ARGS` on this project; resolves with its progress lines (stderr). */
+  ops(script: string, args: readonly string[], timeoutMs: number): Promise<string>;
+  /** Changes settings in .env; they apply to the containers `up -d` recreates next. */
+  setEnv(values: Record<string, string | number>): Promise<void>;
+  /** Points orchestrator and node at a new build of the image (tag and label `release`) for the next `up --build`. */
+  setRelease(release: string): Promise<void>;
+  /** Makes the secrets, builds greengrader's image, starts every service and returns once compose saw them healthy. */
   up(): Promise<ComposeEndpoints>;
-  /** Starts only `temporalServices` (no broker, no image build); returns once the Temporal server is healthy. */
+  /** Makes the secrets and starts only `temporalServices` (no image build); returns once Temporal is healthy. */
   upTemporal(): Promise<ComposeTemporalEndpoints>;
   /** A service's recent log lines (stdout and stderr). */
   logs(service: string, tail?: number): Promise<string>;
@@ -89,41 +100,37 @@ export async function prepareComposeStack(options: ComposeStackOptions = {}): Pr
 
   const workDir = await mkdtemp(path.join(tmpdir(), 'gg-compose-'));
   const name = `ggcompose${randomBytes(4).toString('hex')}`;
-  const secret = () => randomBytes(18).toString('hex');
-  const env = {
-    POSTGRES_USER: 'greengrader',
-    POSTGRES_PASSWORD: secret(),
-    MQTT_USERNAME: 'greengrader',
-    MQTT_PASSWORD: secret(),
-    MQTT_CLIENT_ID: `greengrader-bridge-${secret()}`,
-    ANONYMISE_KEY: secret(),
-    TEMPORAL_NAMESPACE: 'default',
-    DOCKER_GID: String((await stat('/var/run/docker.sock')).gid),
-    NODE_REGION: 'local',
-    NODE_ZONE: 'local',
+  // The operator's steps (deploy/README.md "Secrets"): .env from .env.example with this host's settings, the
+  // secrets left as CHANGE_ME for deploy/ops/make-secrets.sh, which up() runs.
+  const envFile = path.join(workDir, '.env');
+  await copyFile(path.join(repoRoot, '.env.example'), envFile);
+  await chmod(envFile, 0o600);
+  await setEnvValues(envFile, {
     AUTOGRADER_BASE_IMAGE: baseImage,
     MQTT_BIND_IP: '127.0.0.1',
-    // Carbon-agnostic and at once: the test is about the deployment, not about placement.
+    // Carbon-agnostic and at once: the test is about the deployment, not about placement (until it sets a trace).
     CARBON_PROVIDERS: 'none',
     PLACEMENT_POLICY: 'immediate-home',
     HOME_REGION: 'local',
     MAX_DELAY_SEC: '0',
-    ...options.env,
-  };
-  const publisherPassword = secret();
-  const envFile = path.join(workDir, '.env');
-  await writeFile(envFile, envLines(env), { mode: 0o600 });
+  });
+  if (options.env) await setEnvValues(envFile, options.env);
 
-  // The test's own password folder instead of deploy/mosquitto/auth: Compose merges volumes by target.
+  // The test's own password folder instead of deploy/mosquitto/auth: Compose merges volumes by target. The
+  // orchestrator reads carbon traces from a folder the test writes (empty until a test puts a trace there).
   const authDir = path.join(workDir, 'auth');
+  const traceDir = path.join(workDir, 'traces');
   await mkdir(authDir);
+  await mkdir(traceDir);
   const overrideFile = path.join(workDir, 'docker-compose.test.yml');
-  const writeOverride = (services: Record<string, Record<string, unknown>>) => {
-    const merged = { ...options.services };
-    for (const [service, fields] of Object.entries(services)) merged[service] = { ...merged[service], ...fields };
-    return writeFile(overrideFile, JSON.stringify({ services: merged }, null, 2)); // JSON is YAML
+  const overrides: Record<string, Record<string, unknown>> = {
+    mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] },
+    orchestrator: { volumes: [`${traceDir}:/traces:ro`], environment: { GG_CARBON_TRACES_DIR: '/traces' } },
   };
-  await writeOverride({ mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] } });
+  for (const [service, fields] of Object.entries(options.services ?? {}))
+    overrides[service] = { ...overrides[service], ...fields };
+  const writeOverride = () => writeFile(overrideFile, JSON.stringify({ services: overrides }, null, 2)); // JSON is YAML
+  await writeOverride();
 
   const project = await composeProject({
     name,
@@ -131,60 +138,86 @@ export async function prepareComposeStack(options: ComposeStackOptions = {}): Pr
     files: [path.join(repoRoot, 'docker-compose.yml'), ...(options.files ?? []), overrideFile],
     envFile,
   });
+  /** Runs a script of deploy/ops/ on this project, as an operator would from the repository. */
+  const ops = async (script: string, args: readonly string[], timeoutMs: number): Promise<string> => {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      COMPOSE: project.command.join(' '),
+      ENV_FILE: envFile,
+    };
+    if (process.env.DOCKER_HOST !== undefined) env.DOCKER_HOST = process.env.DOCKER_HOST;
+    const result = await runCommand('bash', [path.join(repoRoot, 'deploy', 'ops', script), ...args], {
+      env,
+      timeoutMs,
+    });
+    return result.stderr;
+  };
 
   // Fixed ports, since they must survive a container's restart; taken only just before `up`, so that no other
   // test takes them during a build. PostgreSQL gets one too: the tests read what was graded.
   const fixPorts = async () => {
     const ports = { mqtt: await freePort(), temporal: await freePort(), ui: await freePort(), pg: await freePort() };
-    await appendFile(
-      envFile,
-      envLines({ MQTT_PORT: ports.mqtt, TEMPORAL_PORT: ports.temporal, TEMPORAL_UI_PORT: ports.ui }),
-    );
-    await writeOverride({
-      mosquitto: { volumes: [`${authDir}:/mosquitto/auth`] },
-      postgres: { ports: [`127.0.0.1:${String(ports.pg)}:5432`] },
-    });
+    await setEnvValues(envFile, { MQTT_PORT: ports.mqtt, TEMPORAL_PORT: ports.temporal, TEMPORAL_UI_PORT: ports.ui });
+    overrides.postgres = { ...overrides.postgres, ports: [`127.0.0.1:${String(ports.pg)}:5432`] };
+    await writeOverride();
     return ports;
   };
-  const temporalEndpoints = (ports: { temporal: number; pg: number }): ComposeTemporalEndpoints => {
+  const temporalEndpoints = (ports: { temporal: number; pg: number }, env: ReadonlyMap<string, string>) => {
     const database = (db: string) =>
-      `postgres://${env.POSTGRES_USER}:${env.POSTGRES_PASSWORD}@127.0.0.1:${String(ports.pg)}/${db}`;
+      `postgres://${env.get('POSTGRES_USER') ?? ''}:${env.get('POSTGRES_PASSWORD') ?? ''}@127.0.0.1:${String(ports.pg)}/${db}`;
     return {
       databaseUrl: database('greengrader'),
       temporalVisibilityUrl: database('temporal_visibility'),
       temporalAddress: `127.0.0.1:${String(ports.temporal)}`,
     };
   };
+  const makeSecrets = async () => {
+    await ops('make-secrets.sh', [], 5 * 60_000);
+    return readEnvFile(envFile);
+  };
 
   return {
     project,
-    settings: env,
     standIns,
+    envFile,
+    settings: () => readEnvFile(envFile),
+    traceDir,
+    ops,
+    setEnv: (values) => setEnvValues(envFile, values),
+    async setRelease(release) {
+      // What an operator's new build changes: a new tag, and an image that differs (a label) from the running one.
+      for (const service of builtServices.filter((s) => s !== 'bridge')) {
+        overrides[service] = {
+          ...overrides[service],
+          image: `greengrader:0.1.0-${release}`,
+          build: { context: '.', labels: { 'org.greengrader.test-release': release } },
+        };
+      }
+      await writeOverride();
+    },
     async up() {
-      // The two logins exactly as deploy/mosquitto/README.md creates them.
-      const passwd = ['run', '--rm', '-T', '--no-deps', 'mosquitto', 'mosquitto_passwd', '-b'];
-      const file = '/mosquitto/auth/passwd';
-      await project.run([...passwd, '-c', file, env.MQTT_USERNAME, env.MQTT_PASSWORD], 120_000);
-      await project.run([...passwd, file, 'gradescope', publisherPassword], 120_000);
+      // Secrets and the broker's two logins exactly as deploy/README.md has the operator make them.
+      const env = await makeSecrets();
       // A cold build of greengrader's image runs `npm ci` against the registry: minutes.
       await project.run(['build', ...(options.build ?? builtServices)], 20 * 60_000);
-
       const ports = await fixPorts();
       await project.run(['up', '-d', ...(options.start ?? composeServices)], 10 * 60_000);
       return {
-        ...temporalEndpoints(ports),
+        ...temporalEndpoints(ports, env),
         publisher: {
           url: `mqtt://127.0.0.1:${String(ports.mqtt)}`,
-          username: 'gradescope',
-          password: publisherPassword,
+          username: env.get('MQTT_PUBLISHER_USERNAME') ?? '',
+          password: env.get('MQTT_PUBLISHER_PASSWORD') ?? '',
           topic: 'submissions',
         },
       };
     },
     async upTemporal() {
+      const env = await makeSecrets();
       const ports = await fixPorts();
       await project.run(['up', '-d', ...temporalServices], 10 * 60_000);
-      return temporalEndpoints(ports);
+      return temporalEndpoints(ports, env);
     },
     logs: (service, tail = 200) => project.run(['logs', '--no-color', '--tail', String(tail), service], 60_000),
     async down() {
@@ -195,11 +228,4 @@ export async function prepareComposeStack(options: ComposeStackOptions = {}): Pr
       }
     },
   };
-}
-
-/** `KEY=value` lines of an env file. */
-function envLines(values: Record<string, string | number>): string {
-  return Object.entries(values)
-    .map(([key, value]) => `${key}=${String(value)}\n`)
-    .join('');
 }

@@ -1,14 +1,34 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
+import { inArray } from 'drizzle-orm';
 import pg from 'pg';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { gradingRuns } from '../../src/db/schema.js';
 import { runCommand } from '../../src/services/run-command.js';
+import type { GradingStatus } from '../../src/shared/grading-types.js';
 import { buildGradescopeZip } from '../support/gradescope-zip.js';
+import { mosquittoPub, writeZipFile } from '../support/publish.js';
 import { waitFor } from '../support/wait-for.js';
 import { composeServices, prepareComposeStack, type ComposeEndpoints, type ComposeStack } from './compose-stack.js';
+import { writeDipTrace } from './dip-trace.js';
+import { requireEnvValue } from './env-file.js';
 import { failureNotes } from './failure-notes.js';
 import { publishUntilAccepted, waitForBridgeSubscribed, waitForFinalRuns } from './stack-runs.js';
+import { timerEvents } from './timer-events.js';
+
+/**
+ * How long after the carbon trace is written its clean window opens, i.e. how long the waiting run sleeps. The
+ * settings change, the upgrade and the start of the backup must fit in it (≈1 min warm, 1.5 min on a loaded host):
+ * the backup must catch the run still waiting. The restore may take longer: a timer due while the stack was down
+ * fires when the restored Temporal starts.
+ */
+const WAIT_LEAD_MS = 150_000;
+/** deploy/README.md's examples use us-west; config/regions.json maps it to this carbon zone. */
+const WAIT_REGION = { region: 'us-west', zone: 'US-CAL-CISO' } as const;
 
 /** Restarted one after another while submissions keep coming (issue 13). */
 const restartOrder = ['mosquitto', 'postgres', 'temporal', 'orchestrator', 'node'] as const;
@@ -19,6 +39,10 @@ describe('docker-compose.yml, up for real on stand-in images', { timeout: 90 * 6
   let endpoints: ComposeEndpoints | undefined;
   let database: DatabaseHandle | undefined;
   let temporal: { connection: Connection; client: Client } | undefined;
+  /** Submissions graded before the backup: the restore must keep them listed. */
+  const gradedBeforeBackup: string[] = [];
+  /** The run that waits on a durable timer through the upgrade and the backup, and when its start was planned. */
+  let waiting: { workflowId: string; startMs: number; upgradedAt: number } | undefined;
   const notes = failureNotes();
   const noting = notes.noting;
 
@@ -44,6 +68,11 @@ describe('docker-compose.yml, up for real on stand-in images', { timeout: 90 * 6
       await buildGradescopeZip({ hostname: `compose-${label}\n` }),
       label,
     );
+  }
+
+  async function finalRuns(workflowIds: string[]) {
+    assert.ok(database);
+    return database.db.select().from(gradingRuns).where(inArray(gradingRuns.workflowId, workflowIds));
   }
 
   function waitForGraded(workflowIds: string[], timeoutMs: number) {
@@ -75,8 +104,10 @@ describe('docker-compose.yml, up for real on stand-in images', { timeout: 90 * 6
     'grades a zip published with the hook’s login, through Temporal persisted in PostgreSQL',
     noting(async () => {
       assert.ok(stack && temporal && endpoints);
-      await waitForBridgeSubscribed(stack);
+      // Minutes on a loaded host: the three GreenGrader processes compile their TypeScript at start (tsx).
+      await waitForBridgeSubscribed(stack, 300_000);
       const workflowId = await publish('first');
+      gradedBeforeBackup.push(workflowId);
       const [run] = await waitForGraded([workflowId], 180_000);
       assert.equal(run?.state, 'completed', run?.failureReason ?? '');
       assert.equal(run.outcome, 'graded');
@@ -128,6 +159,150 @@ describe('docker-compose.yml, up for real on stand-in images', { timeout: 90 * 6
       for (const run of runs) {
         assert.equal(run.state, 'completed', `${run.workflowId}: ${run.failureReason ?? ''}`);
         assert.equal(run.outcome, 'graded', run.workflowId);
+      }
+      gradedBeforeBackup.push(...workflowIds);
+    }),
+  );
+
+  it(
+    'rotates the hook’s password: after the broker’s reload the old one is refused and the new one publishes',
+    noting(async () => {
+      assert.ok(stack && endpoints);
+      const old = endpoints.publisher;
+      await stack.ops('make-secrets.sh', ['--rotate', 'MQTT_PUBLISHER_PASSWORD'], 5 * 60_000);
+      await stack.project.run(['kill', '-s', 'HUP', 'mosquitto'], 60_000);
+      const rotated = { ...old, password: await requireEnvValue(stack.envFile, 'MQTT_PUBLISHER_PASSWORD') };
+      assert.notEqual(rotated.password, old.password);
+      const probe = await writeZipFile(await buildGradescopeZip({ hostname: 'compose-old-password\n' }));
+      // The reload is asynchronous: the old password works until Mosquitto has read the new file.
+      await waitFor(
+        () =>
+          mosquittoPub(old, probe.path).then(
+            () => false,
+            () => true,
+          ),
+        { description: 'the broker refusing the old publisher password', timeoutMs: 30_000, intervalMs: 500 },
+      );
+      endpoints = { ...endpoints, publisher: rotated };
+      const workflowId = await publish('new-password');
+      const [run] = await waitForGraded([workflowId], 180_000);
+      assert.equal(run?.outcome, 'graded', run?.failureReason ?? '');
+      gradedBeforeBackup.push(workflowId);
+    }),
+  );
+
+  it(
+    'upgrades the orchestrator and the node under a run waiting on a durable timer (deploy/README.md "Upgrading")',
+    noting(async (t: TestContext) => {
+      assert.ok(stack && temporal);
+      const project = stack.project;
+      const startMs = await writeDipTrace(stack.traceDir, WAIT_REGION.zone, Date.now(), WAIT_LEAD_MS);
+      // A settings change is `up -d` of the services it touches: compose recreates them with the new .env.
+      await stack.setEnv({
+        CARBON_PROVIDERS: 'trace',
+        PLACEMENT_POLICY: 'temporal',
+        HOME_REGION: WAIT_REGION.region,
+        NODE_REGION: WAIT_REGION.region,
+        MAX_DELAY_SEC: 21_600,
+      });
+      let stepAt = Date.now();
+      await project.run(['up', '-d', 'orchestrator', 'node'], 300_000);
+      t.diagnostic(`settings applied (orchestrator, node recreated) in ${String(Date.now() - stepAt)} ms`);
+
+      const workflowId = await publish('waits');
+      const handle = temporal.client.workflow.getHandle(workflowId);
+      const waitingStatus = () =>
+        waitFor(
+          async () => {
+            const status = await handle.query<GradingStatus>('gradingStatus');
+            return status.state === 'waiting' ? status : undefined;
+          },
+          { description: `${workflowId} waiting for its planned start`, timeoutMs: 120_000, intervalMs: 1_000 },
+        );
+      const planned = await waitingStatus();
+      assert.equal(planned.policy, 'temporal');
+      assert.equal(planned.plannedStartAt, new Date(startMs).toISOString(), 'planned at the clean window');
+
+      // The operator's upgrade: a new build under a new tag, both workers recreated on it.
+      stepAt = Date.now();
+      await stack.setRelease('r2');
+      await project.run(['up', '-d', '--build', '--force-recreate', 'orchestrator', 'node'], 20 * 60_000);
+      const upgradedAt = Date.now();
+      t.diagnostic(`orchestrator and node rebuilt and recreated in ${String(upgradedAt - stepAt)} ms`);
+      for (const service of ['orchestrator', 'node']) {
+        const id = await project.containerId(service);
+        assert.ok(id, `${service} has a container`);
+        const format = '{{.Config.Image}} {{index .Config.Labels "org.greengrader.test-release"}}';
+        const image = (await runCommand('docker', ['inspect', '--format', format, id])).stdout.trim();
+        assert.equal(image, 'greengrader:0.1.0-r2 r2', `${service} runs the new build`);
+      }
+      // The new orchestrator replays the run's history to answer: same plan, same timer, nothing run yet.
+      const replayed = await waitingStatus();
+      assert.equal(replayed.plannedStartAt, planned.plannedStartAt);
+      assert.equal((await finalRuns([workflowId]))[0]?.placedAt ?? null, null, 'not started early');
+      const timers = await timerEvents(temporal.client, workflowId);
+      assert.equal(timers.firedAt.length, 0, 'its timer has not fired yet');
+      waiting = { workflowId, startMs, upgradedAt };
+    }),
+  );
+
+  it(
+    'restores a backup taken while that run waited into new volumes: graded runs stay, the run starts on time, once',
+    noting(async (t: TestContext) => {
+      assert.ok(stack && temporal && waiting);
+      const project = stack.project;
+      const backups = await mkdtemp(path.join(tmpdir(), 'gg-backup-'));
+      try {
+        const dir = path.join(backups, 'nightly');
+        assert.ok(gradedBeforeBackup.length > 0, 'the earlier tests graded submissions for the backup to keep');
+        const backupAt = Date.now();
+        let stepAt = backupAt;
+        await stack.ops('backup.sh', [dir], 5 * 60_000);
+        t.diagnostic(`backup (writers stopped, three dumps, writers started) in ${String(Date.now() - stepAt)} ms`);
+        assert.deepEqual((await readdir(dir)).sort(), [
+          'SHA256SUMS',
+          'TAKEN_AT',
+          'greengrader.dump',
+          'temporal.dump',
+          'temporal_visibility.dump',
+        ]);
+
+        const downAt = (stepAt = Date.now());
+        await project.run(['down', '--volumes', '--timeout', '30'], 5 * 60_000);
+        const volumes = await runCommand('docker', [
+          ...['volume', 'ls', '--quiet', '--filter', `label=com.docker.compose.project=${project.name}`],
+        ]);
+        assert.equal(volumes.stdout.trim(), '', 'down -v removed PostgreSQL’s and the broker’s volumes');
+        await stack.ops('restore.sh', [dir, ...composeServices], 10 * 60_000);
+        const restoredAt = Date.now();
+        t.diagnostic(`down -v, restore and up in ${String(restoredAt - stepAt)} ms`);
+
+        const graded = await waitForGraded(gradedBeforeBackup, 60_000);
+        assert.equal(graded.length, gradedBeforeBackup.length, 'every run graded before the backup is listed');
+        for (const run of graded) assert.equal(run.outcome, 'graded', run.workflowId);
+        const first = gradedBeforeBackup[0] ?? '';
+        assert.equal((await temporal.client.workflow.getHandle(first).describe()).status.name, 'COMPLETED');
+
+        const [run, ...others] = await waitForGraded(
+          [waiting.workflowId],
+          Math.max(waiting.startMs - Date.now(), 0) + 180_000,
+        );
+        assert.equal(others.length, 0, 'one grading of the waiting run');
+        assert.equal(run?.state, 'completed', run?.failureReason ?? '');
+        assert.equal(run.outcome, 'graded');
+        assert.ok(run.placedAt && run.placedAt.getTime() >= waiting.startMs, 'placed at its planned time, not before');
+        const timers = await timerEvents(temporal.client, waiting.workflowId);
+        const firstStart = timers.startedAt[0];
+        const firstFire = timers.firedAt[0];
+        assert.ok(firstStart && firstStart.getTime() < waiting.upgradedAt, 'its timer was started before the upgrade');
+        // Fired on the restored stack: a fire before the backup would be in the restored history with its old time.
+        assert.ok(
+          firstFire && firstFire.getTime() >= downAt,
+          `its timer fired at ${String(firstFire?.toISOString())}, before the backup of ${new Date(backupAt).toISOString()} could catch it waiting: raise WAIT_LEAD_MS`,
+        );
+        t.diagnostic(`the waiting run started ${String(run.placedAt.getTime() - waiting.startMs)} ms after its plan`);
+      } finally {
+        await rm(backups, { recursive: true, force: true });
       }
     }),
   );

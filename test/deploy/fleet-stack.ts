@@ -104,15 +104,16 @@ export async function prepareFleetStack(): Promise<FleetStack> {
           network,
           await serviceContainer(service),
         ]);
-      const s = compose.settings;
+      const settings = await compose.settings();
+      const s = (key: string) => settings.get(key) ?? '';
       const envFile = path.join(workDir, `${networkSuffix}.env`);
       const env = {
-        DATABASE_URL: `postgres://${s.POSTGRES_USER}:${s.POSTGRES_PASSWORD}@postgres:5432/greengrader`,
+        DATABASE_URL: `postgres://${s('POSTGRES_USER')}:${s('POSTGRES_PASSWORD')}@postgres:5432/greengrader`,
         TEMPORAL_ADDRESS: 'temporal:7233',
-        TEMPORAL_NAMESPACE: s.TEMPORAL_NAMESPACE,
+        TEMPORAL_NAMESPACE: s('TEMPORAL_NAMESPACE'),
         NODE_REGION: region,
         NODE_ZONE: `${networkSuffix}-1`,
-        AUTOGRADER_BASE_IMAGE: s.AUTOGRADER_BASE_IMAGE,
+        AUTOGRADER_BASE_IMAGE: s('AUTOGRADER_BASE_IMAGE'),
         NODE_LIVENESS_SEC: fleetSettings.NODE_LIVENESS_SEC,
         NODE_MAX_CONCURRENT_RUNS: fleetSettings.NODE_MAX_CONCURRENT_RUNS,
         NODE_PREFETCH_RUNS: fleetSettings.NODE_PREFETCH_RUNS,
