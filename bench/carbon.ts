@@ -16,7 +16,9 @@
 // docs/carbon-capacity.png charts the share. The replay itself places runs as simulate.ts does.
 //
 // Options: --quick (headline tables only, 3 homes per setting), --json, --seed=N, --model=<forecast model>, --exact-homes (plan the moving policies for every home too
-// instead of once per submission; they see the home only in exact ties, and the totals come out identical).
+// instead of once per submission; they see the home only in exact ties, and the totals come out identical),
+// --setting=NAME (that setting's headline only) and --slack=H[,H…] (those slacks in hours): a quick look at one
+// cell, e.g. the planning time at 24 h slack, `--setting=us-11-zones-scarce --slack=24 --quick`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -40,7 +42,6 @@ import { summarize } from './summarize.js';
 import { formatTable } from './table.js';
 
 const HOUR_MS = 3_600_000;
-const SLACKS_MS = [0, 1, 6, 24].map((hours) => hours * HOUR_MS);
 const ALL_POLICIES: PolicyName[] = ['immediate-home', 'spatial', 'temporal', 'spatiotemporal'];
 
 const { values: args } = parseArgs({
@@ -50,7 +51,13 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: DEFAULT_FORECAST_MODEL },
     'exact-homes': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    setting: { type: 'string' },
+    slack: { type: 'string', default: '0,1,6,24' },
   },
+});
+const SLACKS_MS = args.slack.split(',').map((hours) => {
+  if (!/^\d+(\.\d+)?$/.test(hours.trim())) throw new Error(`--slack takes hours, e.g. 6 or 0,24; got ${hours}`);
+  return Number(hours) * HOUR_MS;
 });
 if (!(args.model in forecastModels)) throw new Error(`unknown forecast model ${args.model}`);
 const model = args.model as ForecastModelName;
@@ -58,9 +65,13 @@ const seed = Number(args.seed);
 const startedAt = Date.now();
 const tracesDir = tracesDirFromEnv(process.env);
 const submissions = generateSubmissions(createRng(seed));
-const settings = buildSettings(await loadRegionsConfig(), submissions);
-const [us11] = settings;
+const allSettings = buildSettings(await loadRegionsConfig(), submissions);
+const [us11] = allSettings;
 if (!us11) throw new Error('benchmark settings missing');
+const settings = allSettings.filter((setting) => args.setting === undefined || setting.name === args.setting);
+if (settings.length === 0) {
+  throw new Error(`unknown --setting ${args.setting}; one of ${allSettings.map((s) => s.name).join(', ')}`);
+}
 
 const ids = (setting: typeof us11) => setting.candidates.map((c) => c.id).slice(0, args.quick ? 3 : undefined);
 const exactHomes = args['exact-homes'];
@@ -75,7 +86,7 @@ const jobs: SimJob[] = settings.map((setting) => ({
   homeIds: ids(setting),
   ...headline,
 }));
-if (!args.quick) {
+if (!args.quick && args.setting === undefined) {
   jobs.push(
     {
       variant: 'due-date-rule',
