@@ -3,9 +3,7 @@
 import { bucketOf, bucketSpan, type Occupancy } from '../src/shared/capacity-buckets.js';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../src/scheduling/reservation-ledger.js';
 
-interface Booking {
-  candidateId: string;
-  durationMs: number;
+interface Booking extends ReservedSlot {
   first: number;
   last: number;
 }
@@ -21,6 +19,11 @@ export class MemoryLedger implements ReservationLedger {
     const earlier = this.bookings.get(request.runId);
     if (earlier) this.unbook(request.runId, earlier);
     const slot = choose(this.buckets);
+    const full = this.fullBucket(slot, request.capacities?.get(slot.candidateId));
+    if (full !== null) {
+      if (earlier) this.book(request.runId, earlier);
+      return Promise.reject(new Error(`capacity of ${slot.candidateId} exceeded at bucket ${full}`));
+    }
     this.book(request.runId, slot);
     return Promise.resolve(slot);
   }
@@ -51,6 +54,15 @@ export class MemoryLedger implements ReservationLedger {
       for (const bucket of used.keys()) if (bucket < cutoff) used.delete(bucket);
   }
 
+  /** A bucket of the slot already holding `capacity` runs (as the PostgreSQL ledger's guard refuses), or null. */
+  private fullBucket(slot: ReservedSlot, capacity: number | undefined): number | null {
+    if (capacity === undefined) return null;
+    const { first, last } = bucketSpan(slot.startMs, slot.durationMs);
+    const used = this.buckets.get(slot.candidateId);
+    for (let bucket = first; bucket <= last; bucket += 1) if ((used?.get(bucket) ?? 0) >= capacity) return bucket;
+    return null;
+  }
+
   private book(runId: string, slot: ReservedSlot): void {
     const { first, last } = bucketSpan(slot.startMs, slot.durationMs);
     let used = this.buckets.get(slot.candidateId);
@@ -60,7 +72,13 @@ export class MemoryLedger implements ReservationLedger {
       used.set(bucket, count);
       if (count > (this.peakLoad.get(slot.candidateId) ?? 0)) this.peakLoad.set(slot.candidateId, count);
     }
-    this.bookings.set(runId, { candidateId: slot.candidateId, durationMs: slot.durationMs, first, last });
+    this.bookings.set(runId, {
+      candidateId: slot.candidateId,
+      startMs: slot.startMs,
+      durationMs: slot.durationMs,
+      first,
+      last,
+    });
   }
 
   private unbook(runId: string, booking: Booking): void {

@@ -1,7 +1,9 @@
 // `npm run bench:reserve`: planning time per run against real PostgreSQL as the reservation book fills up to
 // 10,000 queued reservations (target ≤ 5 ms per run at 10,000). The fill itself goes through the PostgreSQL ledger
-// and the capacity planner; at the end the same number of runs is planned through the placement activity
-// (ledger + planner + recording the plan on the run row), the path the workflow takes.
+// and the capacity planner; at 10,000 the planner alone is timed on the occupancy then in the book (with, for
+// the ratio in the same run, the exhaustive planner it replaced, test/scheduling/reference-capacity-plan.ts), and
+// the same number of runs is planned through the placement activity (ledger + planner + recording the plan on
+// the run row), the path the workflow takes.
 //
 //   npm run bench:reserve [-- --queued=10000 --probe=200 --json]
 import { randomUUID } from 'node:crypto';
@@ -11,10 +13,12 @@ import type { ZoneForecast } from '../src/carbon/provider.js';
 import { loadRegionsConfig } from '../src/carbon/regions.js';
 import { loadConfig } from '../src/config/config.js';
 import { createPostgresLedger } from '../src/db/reservations.js';
-import { gradingRuns, rawPayloads } from '../src/db/schema.js';
+import { capacityBuckets, gradingRuns, rawPayloads } from '../src/db/schema.js';
 import { planWithCapacity } from '../src/scheduling/capacity-plan.js';
-import type { PlacementCandidate } from '../src/scheduling/policies.js';
+import type { PlacementCandidate, PlacementInput } from '../src/scheduling/policies.js';
 import type { PlanningContext } from '../src/shared/placement-types.js';
+import type { Occupancy } from '../src/shared/capacity-buckets.js';
+import { referenceChoice } from '../test/scheduling/reference-capacity-plan.js';
 import { createMigratedDatabase } from '../test/support/migrated-database.js';
 
 const { values: args } = parseArgs({
@@ -52,8 +56,19 @@ const forecasts: ZoneForecast[] = ZONES.map((zone, z) => ({
   valuesGCo2PerKwh: Array.from({ length: 30 }, (_, h) => 300 + 150 * Math.cos(((h + 6 * z) / 24) * 2 * Math.PI)),
 }));
 const deadlineMs = nowMs + 24 * HOUR;
+const capacities = new Map(candidates.map((c) => [c.id, c.capacity!]));
 const durationOf = (i: number) => (2 + (i % 4)) * MIN;
 const homeOf = (i: number) => candidates[i % candidates.length]!.id;
+
+const inputOf = (i: number): PlacementInput => ({
+  policy: 'spatiotemporal',
+  candidates,
+  homeCandidateId: homeOf(i),
+  nowMs,
+  deadlineMs,
+  estimatedDurationMs: durationOf(i),
+  forecasts,
+});
 
 const database = await createMigratedDatabase();
 try {
@@ -65,23 +80,29 @@ try {
     const times: number[] = [];
     for (let i = from; i < Math.min(QUEUED, from + step); i += 1) {
       const began = performance.now();
-      await ledger.reserve({ runId: runIds[i]!, candidateIds: candidates.map((c) => c.id), fromMs: nowMs }, (occ) =>
-        planWithCapacity(
-          {
-            policy: 'spatiotemporal',
-            candidates,
-            homeCandidateId: homeOf(i),
-            nowMs,
-            deadlineMs,
-            estimatedDurationMs: durationOf(i),
-            forecasts,
-          },
-          occ,
-        ),
+      await ledger.reserve(
+        { runId: runIds[i]!, candidateIds: candidates.map((c) => c.id), fromMs: nowMs, capacities },
+        (occ) => planWithCapacity(inputOf(i), occ),
       );
       times.push(performance.now() - began);
     }
     rows.push({ queued: `${from}–${from + times.length}`, path: 'ledger + planner', ...stats(times) });
+  }
+
+  // The planner alone on the book as it stands at QUEUED, read once (what the ledger hands it).
+  const occupancy = await readOccupancy();
+  for (const [path, plan] of [
+    ['planner alone', (input: PlacementInput) => planWithCapacity(input, occupancy)],
+    ['planner alone (exhaustive, before)', (input: PlacementInput) => referenceChoice(input, occupancy)],
+  ] as const) {
+    const times: number[] = [];
+    for (let i = QUEUED; i < QUEUED + PROBE; i += 1) {
+      const input = inputOf(i);
+      const began = performance.now();
+      plan(input);
+      times.push(performance.now() - began);
+    }
+    rows.push({ queued: `${QUEUED}`, path, ...stats(times) });
   }
 
   const config = loadConfig({ DATABASE_URL: database.url });
@@ -134,6 +155,15 @@ function printTable(rows: ReadonlyArray<Record<string, string | number>>) {
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ');
   console.log(['Planning time per run (target ≤ 5 ms at 10,000 queued)', line(headers), ...cells.map(line)].join('\n'));
+}
+
+async function readOccupancy(): Promise<Occupancy> {
+  const occupancy = new Map<string, Map<number, number>>();
+  for (const row of await database.db.select().from(capacityBuckets)) {
+    if (!occupancy.has(row.candidateId)) occupancy.set(row.candidateId, new Map());
+    occupancy.get(row.candidateId)!.set(row.bucket, row.reserved);
+  }
+  return occupancy;
 }
 
 async function insertRuns(count: number): Promise<string[]> {

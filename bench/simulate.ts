@@ -103,6 +103,10 @@ export async function simulate(input: SimInput): Promise<SimResult> {
   const startedMs = performance.now();
   const { candidates } = input.setting;
   const zones = [...new Set(candidates.map((c) => c.zone))];
+  // Bookings are held to capacity as the product's are (the PostgreSQL ledger's guard).
+  const capacities = new Map(
+    candidates.flatMap((c) => (c.capacity === undefined ? [] : [[c.id, c.capacity] as const])),
+  );
   const traces = zones.map((zone) => {
     const trace = input.traces.get(zone);
     if (!trace) throw new Error(`no trace for ${zone}`);
@@ -179,7 +183,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
             const runId = String(sub.id);
             const candidateIds = candidates.map((c) => c.id);
             const reserve = (nowMs: number) =>
-              ledger.reserve({ runId, candidateIds, fromMs: nowMs }, (occupancy) =>
+              ledger.reserve({ runId, candidateIds, fromMs: nowMs, capacities }, (occupancy) =>
                 planWithCapacity({ ...request, nowMs, forecasts: hourly.at(nowMs) }, occupancy),
               );
             let nowMs = receivedMs;

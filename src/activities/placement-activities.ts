@@ -135,8 +135,11 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         forecasts: forecast.forecasts,
       };
       const expedited = context.deadlineRule === 'expedited';
+      // An expedited run takes room regardless of reservations, so its booking is not held to capacity either.
+      const limited = expedited ? [] : context.candidates.filter((c) => c.capacity !== undefined);
+      const capacities = new Map(limited.map((c) => [c.id, c.capacity as number]));
       const plan = await ledger.reserve(
-        { runId: input.runId, candidateIds: context.candidates.map((c) => c.id), fromMs: nowMs },
+        { runId: input.runId, candidateIds: context.candidates.map((c) => c.id), fromMs: nowMs, capacities },
         (occupancy) => planWithCapacity(request, expedited ? NO_OCCUPANCY : occupancy),
       );
       // When every provider failed, that is the cause; the policy's own fallback only restates it.

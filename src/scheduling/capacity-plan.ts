@@ -2,8 +2,7 @@
 // books what this returns. Time is cut into buckets; a run occupies every bucket its estimated duration touches,
 // and a candidate with capacity c takes at most c runs per bucket, so runs planned for one bucket can all run
 // at once when they wake.
-import { meanIntensityOver } from '../carbon/intensity-series.js';
-import { CAPACITY_BUCKET_MS, bucketOf, bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
+import { bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
 import {
   BUILT_IN_POLICIES,
   planPlacement,
@@ -12,6 +11,7 @@ import {
   type PlacementPlan,
   type PlacementPolicy,
 } from './policies.js';
+import { type SlotOption, type SlotSearch, bestSlotWithin, earliestSlotAfter } from './capacity-search.js';
 import type { ReservedSlot } from './reservation-ledger.js';
 import { isBetter } from './window-search.js';
 
@@ -37,12 +37,6 @@ export interface CapacityPlan extends PlacementPlan, ReservedSlot {
   waitsOnlyForRoom: boolean;
 }
 
-interface Option {
-  candidate: PlacementCandidate;
-  startMs: number;
-  mean: number | null;
-}
-
 /**
  * The policy's plan when its slot has room; otherwise the best feasible (candidate, start) the policy allows:
  * within the slack for delaying policies, else the earliest start with room (a full home makes `immediate-home`
@@ -61,29 +55,19 @@ export function planWithCapacity(
   const home = input.candidates.find((c) => c.id === input.homeCandidateId) as PlacementCandidate;
   const usable = (policy.movesAcrossCandidates ? input.candidates : [home]).filter((c) => c.capacity !== 0);
   if (usable.length === 0) throw new Error(`no candidate the ${policy.name} policy may use has any capacity`);
-  const eligible = usable.includes(home) ? [home, ...usable.filter((c) => c !== home)] : usable;
-  const meanOf = intensityLookup(input, durationMs);
-  const { nowMs } = input;
-  const latestMs = policy.delaysWithinSlack ? Math.max(nowMs, input.deadlineMs) : nowMs;
-
-  let best: Option | null = null;
-  const offer = (startMs: number) => {
-    for (const candidate of eligible) {
-      if (!fits(candidate, occupancy, startMs, durationMs)) continue;
-      const option = { candidate, startMs, mean: meanOf(candidate.zone, startMs) };
-      if (best === null || better(option, best)) best = option;
-    }
+  const basis = basisOf(input);
+  const search: SlotSearch = {
+    eligible: usable.includes(home) ? [home, ...usable.filter((c) => c !== home)] : usable,
+    occupancy,
+    nowMs: input.nowMs,
+    latestMs: policy.delaysWithinSlack ? Math.max(input.nowMs, input.deadlineMs) : input.nowMs,
+    durationMs,
+    gridOf: (candidate) => input.forecasts.find((f) => f.zone === candidate.zone && f.basis === basis),
+    better,
   };
-  offer(nowMs);
-  for (let bucket = bucketOf(nowMs) + 1; bucket * CAPACITY_BUCKET_MS <= latestMs; bucket += 1) {
-    offer(bucket * CAPACITY_BUCKET_MS);
-  }
-  // Past the last occupied bucket every candidate is empty, so this ends.
-  const horizon = lastOccupiedBucket(occupancy, eligible) + 1;
-  for (let bucket = bucketOf(latestMs) + 1; best === null && bucket <= horizon; bucket += 1) {
-    offer(bucket * CAPACITY_BUCKET_MS);
-  }
-  const chosen = best as Option | null;
+  // Past the last occupied bucket every candidate is empty, so the search after the window ends.
+  const chosen =
+    bestSlotWithin(search) ?? earliestSlotAfter(search, lastOccupiedBucket(occupancy, search.eligible) + 1);
   if (chosen === null) throw new Error('capacity search found no start although the horizon is free');
   const notes = [
     ...base.notes,
@@ -93,12 +77,12 @@ export function planWithCapacity(
     ...base,
     candidate: chosen.candidate,
     startMs: chosen.startMs,
-    delayMs: chosen.startMs - nowMs,
+    delayMs: chosen.startMs - input.nowMs,
     expectedIntensityGCo2PerKwh: chosen.mean,
     basis: chosen.mean === null ? null : basisOf(input),
     notes,
   };
-  return finish(input, plan, chosen.candidate.id, base.startMs <= nowMs && chosen.startMs > nowMs);
+  return finish(input, plan, chosen.candidate.id, base.startMs <= input.nowMs && chosen.startMs > input.nowMs);
 }
 
 function finish(
@@ -116,7 +100,7 @@ function finish(
 }
 
 /** A known mean beats an unknown one; lower means win, then earlier starts; exact ties keep the earlier offer. */
-function better(option: Option, best: Option): boolean {
+function better(option: SlotOption, best: SlotOption): boolean {
   if (option.mean === null || best.mean === null) {
     if (option.mean !== best.mean) return option.mean !== null;
     return option.startMs < best.startMs;
@@ -128,21 +112,6 @@ function better(option: Option, best: Option): boolean {
 function basisOf(input: PlacementInput) {
   const home = input.candidates.find((c) => c.id === input.homeCandidateId);
   return (input.forecasts.find((f) => f.zone === home?.zone) ?? input.forecasts[0])?.basis ?? null;
-}
-
-function intensityLookup(input: PlacementInput, durationMs: number) {
-  const basis = basisOf(input);
-  const cache = new Map<string, number | null>();
-  return (zone: string, startMs: number): number | null => {
-    const key = `${zone}@${startMs}`;
-    let mean = cache.get(key);
-    if (mean === undefined) {
-      const forecast = input.forecasts.find((f) => f.zone === zone && f.basis === basis);
-      mean = forecast ? meanIntensityOver(forecast, startMs, startMs + durationMs) : null;
-      cache.set(key, mean);
-    }
-    return mean;
-  };
 }
 
 function lastOccupiedBucket(occupancy: Occupancy, candidates: readonly PlacementCandidate[]): number {

@@ -16,13 +16,19 @@ export interface ReserveRequest {
   candidateIds: readonly string[];
   /** Occupancy before this instant is not read: no plan starts in the past. */
   fromMs: number;
+  /**
+   * Runs each candidate's buckets may hold: booking past it fails and books nothing. A candidate missing here is
+   * not checked (unlimited, or an expedited run that takes room regardless).
+   */
+  capacities?: ReadonlyMap<string, number>;
 }
 
 export interface ReservationLedger {
   /**
    * Atomically: reads the candidates' occupancy, lets `choose` (the pure planner) pick a slot from it and books
    * that slot in place of the run's earlier reservation. No other reservation of these candidates can be booked
-   * in between, so the slot `choose` saw free is still free; two racing plans get two different slots.
+   * in between, so the slot `choose` saw free is still free; two racing plans get two different slots. Throws,
+   * booking nothing and keeping the earlier reservation, when the slot would exceed `request.capacities`.
    */
   reserve<P extends ReservedSlot>(request: ReserveRequest, choose: (occupancy: Occupancy) => P): Promise<P>;
   /** The run started at `startMs`: its reservation now covers the run as it really is (no capacity check). */

@@ -9,7 +9,7 @@ import type { ZoneForecast } from '../../src/carbon/provider.js';
 import { loadRegionsConfig } from '../../src/carbon/regions.js';
 import { loadConfig } from '../../src/config/config.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
-import { releaseReservation } from '../../src/db/reservations.js';
+import { createPostgresLedger, releaseReservation } from '../../src/db/reservations.js';
 import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
 import type { PlacementCandidate } from '../../src/scheduling/policies.js';
 import { CAPACITY_BUCKET_MS, bucketSpan } from '../../src/shared/capacity-buckets.js';
@@ -241,5 +241,35 @@ describe('reservations over time', () => {
       .from(gradingRuns)
       .where(eq(gradingRuns.deadlineMissed, true));
     assert.equal(misses?.count, 0);
+  });
+
+  it("a booking past the capacity fails, books nothing and keeps the run's earlier reservation", async () => {
+    const ledger = createPostgresLedger(database.db);
+    const [holder, mover] = await addRuns(2);
+    assert.ok(holder && mover);
+    const at = hourStart(2);
+    const slot = (startMs: number) => ({ candidateId: 'n1', startMs, durationMs: 10 * MIN });
+    const capacities = new Map([['n1', 1]]);
+    const request = (runId: string) => ({ runId, candidateIds: ['n1'], fromMs: Date.now(), capacities });
+    await ledger.reserve(request(holder), () => slot(at));
+    await ledger.reserve(request(mover), () => slot(at + HOUR));
+    const before = await database.db.execute(sql`select * from capacity_buckets order by bucket`);
+
+    // A planner that ignored the occupancy it was handed: the guard in the booking statement refuses it.
+    await assert.rejects(
+      ledger.reserve(request(mover), () => slot(at + 5 * MIN)),
+      (error: Error & { cause?: { message?: string } }) =>
+        /capacity of n1 exceeded: bucket \d+ would hold 2 reservations, capacity 1/.test(
+          `${error.message} ${error.cause?.message ?? ''}`,
+        ),
+    );
+    const after = await database.db.execute(sql`select * from capacity_buckets order by bucket`);
+    assert.deepEqual(after.rows, before.rows, 'the buckets are as they were');
+    const [kept] = await database.db.select().from(runReservations).where(eq(runReservations.runId, mover));
+    assert.equal(kept?.startAt.getTime(), at + HOUR, 'the mover keeps its earlier slot');
+    // Without a capacity (an expedited run), the same slot is booked over it.
+    await ledger.reserve({ ...request(mover), capacities: new Map() }, () => slot(at + 5 * MIN));
+    const load = await bucketLoad();
+    assert.equal(load.get(`n1@${bucketSpan(at + 5 * MIN, 10 * MIN).first}`), 2);
   });
 });

@@ -1,0 +1,224 @@
+// The search behind planWithCapacity (capacity-plan.ts): the same choice as offering every (start, candidate) of
+// the window in time order to `better`, without evaluating most of them. Starts are grouped per candidate and
+// clock hour; the lowest forecast value a window starting in that hour can touch bounds every mean inside it from
+// below, so hours are searched cheapest bound first and the search stops once no remaining hour can come close
+// to the best mean found (branch and bound). Room is checked per hour with one backward pass over its buckets.
+// Pure.
+import { HOUR_MS, type IntensityGrid, meanIntensityOver } from '../carbon/intensity-series.js';
+import { CAPACITY_BUCKET_MS, bucketOf, type Occupancy } from '../shared/capacity-buckets.js';
+import type { PlacementCandidate } from './policies.js';
+
+export interface SlotOption {
+  candidate: PlacementCandidate;
+  startMs: number;
+  mean: number | null;
+}
+
+export interface SlotSearch {
+  /** In offer order: among equal options at one start the earlier candidate wins. */
+  eligible: readonly PlacementCandidate[];
+  occupancy: Occupancy;
+  /** Starts offered: `nowMs`, then every bucket boundary after it up to `latestMs`. */
+  nowMs: number;
+  latestMs: number;
+  durationMs: number;
+  /** The forecast whose mean ranks the candidate's starts; none: its means are unknown. */
+  gridOf: (candidate: PlacementCandidate) => IntensityGrid | undefined;
+  /** Orders two options; `better(a, b)` is whether `a` replaces `b` when offered after it. */
+  better: (option: SlotOption, best: SlotOption) => boolean;
+}
+
+/** isBetter's tie tolerance is relative 1e-9; twice that bounds it for every mean near the optimum searched. */
+const TIE = 2e-9;
+
+/** The option offering the window's starts in time order to `better` would keep; null when none has room. */
+export function bestSlotWithin(search: SlotSearch): SlotOption | null {
+  return bestKnownSlot(search) ?? earliestSlot(search, bucketOf(search.nowMs) + 1, bucketOf(search.latestMs), true);
+}
+
+/**
+ * The first start after the window (up to `lastBucket`) where some candidate has room, and there the option
+ * `better` keeps among the candidates in order; null when none has room by then.
+ */
+export function earliestSlotAfter(search: SlotSearch, lastBucket: number): SlotOption | null {
+  return earliestSlot(search, bucketOf(search.latestMs) + 1, lastBucket, false);
+}
+
+interface Hour {
+  index: number;
+  /** Offered starts in this hour, ascending. */
+  starts: number[];
+}
+
+interface Block {
+  order: number;
+  candidate: PlacementCandidate;
+  grid: IntensityGrid;
+  hour: Hour;
+  bound: number;
+}
+
+/** Options with a known mean, found by branch and bound; null when no start with room has one. */
+function bestKnownSlot(search: SlotSearch): SlotOption | null {
+  const hours = offeredHours(search);
+  const blocks: Block[] = [];
+  search.eligible.forEach((candidate, order) => {
+    const grid = search.gridOf(candidate);
+    if (!grid) return;
+    for (const hour of hours) {
+      const bound = lowerBound(grid, hour.starts, search.durationMs);
+      if (bound < Infinity) blocks.push({ order, candidate, grid, hour, bound });
+    }
+  });
+  blocks.sort((a, b) => a.bound - b.bound);
+
+  const found: Array<SlotOption & { mean: number; order: number }> = [];
+  let least = Infinity;
+  let next = 0;
+  // Blocks are searched while their bound is within `reach` of the least mean so far, relative to it.
+  let reach = 16 * TIE;
+  const width = () => reach * Math.max(1, Math.abs(least));
+  for (;;) {
+    while (next < blocks.length && (least === Infinity || blocks[next]!.bound <= least + width())) {
+      const block = blocks[next++]!;
+      const room = roomAt(search, block.candidate, block.hour.starts);
+      block.hour.starts.forEach((startMs, i) => {
+        if (!room[i]) return;
+        const mean = meanIntensityOver(block.grid, startMs, startMs + search.durationMs);
+        // Providers hand in finite values only (fallback-provider.ts); a NaN would stall the bound, so skip it.
+        if (mean === null || Number.isNaN(mean)) return;
+        found.push({ candidate: block.candidate, startMs, mean, order: block.order });
+        least = Math.min(least, mean);
+      });
+    }
+    if (least === Infinity) return null;
+    if (next === blocks.length) return fold(search, found);
+    const tie = TIE * Math.max(1, Math.abs(least));
+    // A computed mean may sit an ulp below its bound: one tie of margin keeps "found" complete below this.
+    const cut = gapAbove(found, least, tie, least + width() - tie);
+    if (cut !== null)
+      return fold(
+        search,
+        found.filter((option) => option.mean <= cut - 3 * tie),
+      );
+    // A chain of near-equal means wider than the search so far (they differ by ~1e-9): look further.
+    reach = reach * 4 > 0.25 ? Infinity : reach * 4;
+  }
+}
+
+/**
+ * A level `cut` with no mean in (cut − 3·tie, cut + tie] and every mean up to cut + tie already found. Then the
+ * time-ordered offer of all options keeps the same option as that of those below cut − 3·tie alone: the first of
+ * them beats every option above cut + tie, and none of those can replace it or anything better afterwards.
+ */
+function gapAbove(found: ReadonlyArray<{ mean: number }>, least: number, tie: number, complete: number) {
+  const means = found.map((option) => option.mean).filter((mean) => mean <= complete);
+  means.sort((a, b) => a - b);
+  let cut = least + 3 * tie;
+  for (const mean of means) {
+    if (cut + tie > complete) return null;
+    if (mean <= cut - 3 * tie) continue;
+    if (mean > cut + tie) break;
+    cut = mean + 3 * tie;
+  }
+  return cut + tie <= complete ? cut : null;
+}
+
+/** Offers the options in time order, candidates in order within a start, and keeps what `better` keeps. */
+function fold(search: SlotSearch, options: Array<SlotOption & { order: number }>): SlotOption | null {
+  options.sort((a, b) => a.startMs - b.startMs || a.order - b.order);
+  let best: SlotOption | null = null;
+  for (const option of options) if (best === null || search.better(option, best)) best = option;
+  return best && { candidate: best.candidate, startMs: best.startMs, mean: best.mean };
+}
+
+/** The offered starts of the window grouped by clock hour: `nowMs`, then each bucket boundary up to `latestMs`. */
+function offeredHours({ nowMs, latestMs }: SlotSearch): Hour[] {
+  const hours: Hour[] = [{ index: Math.floor(nowMs / HOUR_MS), starts: [nowMs] }];
+  for (let bucket = bucketOf(nowMs) + 1; bucket * CAPACITY_BUCKET_MS <= latestMs; bucket += 1) {
+    const startMs = bucket * CAPACITY_BUCKET_MS;
+    const index = Math.floor(startMs / HOUR_MS);
+    const last = hours[hours.length - 1]!;
+    if (last.index === index) last.starts.push(startMs);
+    else hours.push({ index, starts: [startMs] });
+  }
+  return hours;
+}
+
+/**
+ * The least finite forecast value a window starting at one of `starts` can cover (a mean is never below it), or
+ * Infinity when none. Takes one step more on each side than strictly needed: a lower bound may be loose.
+ */
+function lowerBound(grid: IntensityGrid, starts: readonly number[], durationMs: number): number {
+  const { startMs: origin, stepMs, valuesGCo2PerKwh: values } = grid;
+  const from = Math.max(0, Math.floor((starts[0]! - origin) / stepMs) - 1);
+  const to = Math.min(values.length - 1, Math.floor((starts[starts.length - 1]! + durationMs - origin) / stepMs) + 1);
+  let least = Infinity;
+  for (let i = from; i <= to; i += 1) {
+    const value = values[i]!;
+    if (value < least) least = value;
+  }
+  return least;
+}
+
+/** Per start (ascending): whether every bucket its run touches has room, from one backward pass. */
+function roomAt(search: SlotSearch, candidate: PlacementCandidate, starts: readonly number[]): boolean[] {
+  const { capacity } = candidate;
+  if (capacity === undefined) return starts.map(() => true);
+  const used = search.occupancy.get(candidate.id);
+  const span = Math.max(search.durationMs, 1) - 1;
+  const first = bucketOf(starts[0]!);
+  const last = bucketOf(starts[starts.length - 1]! + span);
+  // nextFull[i]: the first bucket at or after first + i with no room left (Infinity: none up to `last`).
+  const nextFull = new Float64Array(last - first + 2);
+  nextFull[last - first + 1] = Infinity;
+  for (let bucket = last; bucket >= first; bucket -= 1) {
+    const full = (used?.get(bucket) ?? 0) >= capacity;
+    nextFull[bucket - first] = full ? bucket : nextFull[bucket - first + 1]!;
+  }
+  return starts.map((startMs) => nextFull[bucketOf(startMs) - first]! > bucketOf(startMs + span));
+}
+
+/**
+ * The earliest offered start with room on any candidate — `nowMs` first when `withNow`, then the boundaries of
+ * buckets `fromBucket`..`toBucket` — and there the option `better` keeps among the candidates in order.
+ */
+function earliestSlot(search: SlotSearch, fromBucket: number, toBucket: number, withNow: boolean) {
+  const fitting = (startMs: number) => search.eligible.filter((c) => roomAt(search, c, [startMs])[0]);
+  let startMs = search.nowMs;
+  let atStart: PlacementCandidate[] = withNow ? fitting(startMs) : [];
+  if (atStart.length === 0) {
+    let earliest: number | null = null;
+    for (const candidate of search.eligible) {
+      earliest = firstRoom(search, candidate, fromBucket, earliest === null ? toBucket : earliest - 1) ?? earliest;
+    }
+    if (earliest === null) return null;
+    startMs = earliest * CAPACITY_BUCKET_MS;
+    atStart = fitting(startMs);
+  }
+  let best: SlotOption | null = null;
+  for (const candidate of atStart) {
+    const grid = search.gridOf(candidate);
+    const mean = grid ? meanIntensityOver(grid, startMs, startMs + search.durationMs) : null;
+    const option = { candidate, startMs, mean };
+    if (best === null || search.better(option, best)) best = option;
+  }
+  return best;
+}
+
+/** The first bucket in `from`..`to` whose boundary start has room on the candidate, skipping past full buckets. */
+function firstRoom(search: SlotSearch, candidate: PlacementCandidate, from: number, to: number): number | null {
+  const { capacity } = candidate;
+  if (capacity === undefined) return from <= to ? from : null;
+  const used = search.occupancy.get(candidate.id);
+  const span = Math.max(search.durationMs, 1) - 1;
+  for (let bucket = from; bucket <= to;) {
+    let full = -1;
+    for (let b = bucketOf(bucket * CAPACITY_BUCKET_MS + span); b >= bucket && full < 0; b -= 1) {
+      if ((used?.get(b) ?? 0) >= capacity) full = b;
+    }
+    if (full < 0) return bucket;
+    bucket = full + 1;
+  }
+  return null;
+}
