@@ -173,9 +173,12 @@ describe('a fleet of node workers, one Docker network per region', { timeout: 90
     'takes work on a node that joins mid-burst from a region network of its own',
     noting(async (t) => {
       assert.ok(fleet);
-      const workflowIds = await publishBurst('join', 9);
+      const first = await publishBurst('join', 9);
       const joined = await fleet.joinNode('ca-east', 'ca-east.ottawa');
       await waitForLive([joined]);
+      // The burst goes on after the node is live. Runs already queued stay in their region's queue (a joined
+      // node of that region would take them); new arrivals see the new region's room at placement.
+      const workflowIds = [...first, ...(await publishBurst('join-late', 4))];
       const runs = await gradedOnce(workflowIds);
       t.diagnostic(`joined ${joined.name}: ${describeSpread(runs)}`);
       const own = runs.filter((run) => run.nodeName === joined.name);
