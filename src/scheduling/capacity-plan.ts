@@ -16,7 +16,7 @@ import type { ReservedSlot } from './reservation-ledger.js';
 import { isBetter } from './window-search.js';
 
 /** Whether every bucket the run touches on the candidate still has room. */
-function fits(candidate: PlacementCandidate, occupancy: Occupancy, startMs: number, durationMs: number) {
+export function fits(candidate: PlacementCandidate, occupancy: Occupancy, startMs: number, durationMs: number) {
   if (candidate.capacity === undefined) return true;
   const used = occupancy.get(candidate.id);
   const { first, last } = bucketSpan(startMs, durationMs);

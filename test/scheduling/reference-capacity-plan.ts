@@ -2,7 +2,7 @@
 // capacity-search.ts): every bucket-boundary start of the window on every candidate, offered in time order. Kept
 // only as the reference the property test holds the product's planner to.
 import { meanIntensityOver } from '../../src/carbon/intensity-series.js';
-import { CAPACITY_BUCKET_MS, bucketOf, bucketSpan, type Occupancy } from '../../src/shared/capacity-buckets.js';
+import { CAPACITY_BUCKET_MS, bucketOf, type Occupancy } from '../../src/shared/capacity-buckets.js';
 import {
   BUILT_IN_POLICIES,
   planPlacement,
@@ -10,22 +10,13 @@ import {
   type PlacementInput,
   type PolicyName,
 } from '../../src/scheduling/policies.js';
+import { fits } from '../../src/scheduling/capacity-plan.js';
 import { isBetter } from '../../src/scheduling/window-search.js';
 
 export interface ReferenceChoice {
   candidateId: string;
   startMs: number;
   mean: number | null;
-}
-
-function fits(candidate: PlacementCandidate, occupancy: Occupancy, startMs: number, durationMs: number) {
-  if (candidate.capacity === undefined) return true;
-  const used = occupancy.get(candidate.id);
-  const { first, last } = bucketSpan(startMs, durationMs);
-  for (let bucket = first; bucket <= last; bucket += 1) {
-    if ((used?.get(bucket) ?? 0) >= candidate.capacity) return false;
-  }
-  return true;
 }
 
 interface Option {
