@@ -12,11 +12,12 @@ const DIP_GCO2 = '50';
 
 /**
  * Writes `<zone>_<year>.csv` into `dir`: two days of history and one of future at one-minute steps, with a two-hour
- * dip from the first step boundary at least `leadMs` after `nowMs`. Returns that start (epoch ms).
+ * dip from the first whole second at least `leadMs` after `nowMs`. Returns that start (epoch ms). The steps are laid
+ * out from the dip's start (a trace may start at any second), so the dip opens after the lead, not up to a minute on.
  */
 export async function writeDipTrace(dir: string, zone: string, nowMs: number, leadMs: number): Promise<number> {
-  const dipStartMs = Math.ceil((nowMs + leadMs) / STEP_MS) * STEP_MS;
-  const firstMs = Math.floor((nowMs - 2 * DAY_MS) / STEP_MS) * STEP_MS;
+  const dipStartMs = Math.ceil((nowMs + leadMs) / 1000) * 1000;
+  const firstMs = dipStartMs - Math.ceil((dipStartMs - (nowMs - 2 * DAY_MS)) / STEP_MS) * STEP_MS;
   const lastMs = nowMs + DAY_MS;
   const rows = ['timestamp,gco2_per_kwh'];
   for (let at = firstMs; at < lastMs; at += STEP_MS) {
