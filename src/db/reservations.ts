@@ -1,7 +1,7 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
 // time. Each step is one SQL function of migration 0012 (locking, freeing, reading, booking), so a plan costs two
-// statements in one transaction; that transaction holds a transaction-scoped advisory lock per candidate it reads
-// or writes (taken in id order, so two transactions never wait on each other in a cycle).
+// round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped advisory lock
+// per candidate it reads or writes (taken in id order, so two transactions never wait on each other in a cycle).
 import { and, asc, eq, inArray, isNull, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
