@@ -5,11 +5,11 @@ import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
-import { createPostgresLedger } from '../db/reservations.js';
+import { createPostgresLedger, reserveAndRecord } from '../db/reservations.js';
 import { recordDirectClaim } from '../db/slot-claims.js';
 import { computeDeadline } from '../scheduling/deadline.js';
 import { estimateDuration } from '../scheduling/duration-estimate.js';
-import { planWithCapacity } from '../scheduling/capacity-plan.js';
+import { type CapacityPlan, planWithCapacity } from '../scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput } from '../scheduling/policies.js';
 import { nextPlanningMs } from '../scheduling/replan.js';
 import type { Occupancy } from '../shared/capacity-buckets.js';
@@ -138,35 +138,39 @@ export function createPlacementActivities(db: Database, config: Config, regions:
       // An expedited run takes room regardless of reservations, so its booking is not held to capacity either.
       const limited = expedited ? [] : context.candidates.filter((c) => c.capacity !== undefined);
       const capacities = new Map(limited.map((c) => [c.id, c.capacity as number]));
-      const plan = await ledger.reserve(
+      // When every provider failed, that is the cause; the policy's own fallback only restates it.
+      const fallbackReasonOf = (plan: CapacityPlan) => forecast.reason ?? plan.fallbackReason;
+      // The plan on the run row commits with its booking: a plan the run row shows is always the one booked.
+      const plan = await reserveAndRecord(
+        db,
         { runId: input.runId, candidateIds: context.candidates.map((c) => c.id), fromMs: nowMs, capacities },
         (occupancy) => planWithCapacity(request, expedited ? NO_OCCUPANCY : occupancy),
+        (chosen) =>
+          db
+            .update(gradingRuns)
+            .set({
+              policy: chosen.policy,
+              plannedStartAt: new Date(chosen.startMs),
+              plannedIntensityGCo2PerKwh: chosen.expectedIntensityGCo2PerKwh,
+              carbonZone: chosen.candidate.zone,
+              deadlineMissed: chosen.deadlineMissed,
+              plan: {
+                ...chosen,
+                plannedAt: new Date(nowMs).toISOString(),
+                deadline: new Date(context.deadlineMs).toISOString(),
+                deadlineRule: context.deadlineRule,
+                estimatedDurationMs: context.estimatedDurationMs,
+                homeCandidateId: context.homeCandidateId,
+                candidates: context.candidates,
+                forecastProvider: forecast.provider,
+                providerAttempts: forecast.attempts,
+                missingZones: forecast.missing,
+                fallbackReason: fallbackReasonOf(chosen),
+              },
+            })
+            .where(eq(gradingRuns.id, input.runId)),
       );
-      // When every provider failed, that is the cause; the policy's own fallback only restates it.
-      const fallbackReason = forecast.reason ?? plan.fallbackReason;
-      await db
-        .update(gradingRuns)
-        .set({
-          policy: plan.policy,
-          plannedStartAt: new Date(plan.startMs),
-          plannedIntensityGCo2PerKwh: plan.expectedIntensityGCo2PerKwh,
-          carbonZone: plan.candidate.zone,
-          deadlineMissed: plan.deadlineMissed,
-          plan: {
-            ...plan,
-            plannedAt: new Date(nowMs).toISOString(),
-            deadline: new Date(context.deadlineMs).toISOString(),
-            deadlineRule: context.deadlineRule,
-            estimatedDurationMs: context.estimatedDurationMs,
-            homeCandidateId: context.homeCandidateId,
-            candidates: context.candidates,
-            forecastProvider: forecast.provider,
-            providerAttempts: forecast.attempts,
-            missingZones: forecast.missing,
-            fallbackReason,
-          },
-        })
-        .where(eq(gradingRuns.id, input.runId));
+      const fallbackReason = fallbackReasonOf(plan);
       // Waiting only for room: claim now and wait in the lane queue (see CapacityPlan.waitsOnlyForRoom).
       const startMs = plan.waitsOnlyForRoom ? nowMs : plan.startMs;
       return {

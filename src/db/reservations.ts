@@ -1,15 +1,15 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function of migration 0011 (locking, freeing, reading, booking), so a plan costs two
-// statements in one transaction; that transaction holds a transaction-scoped advisory lock per candidate it reads
-// or writes (taken in id order, so two transactions never wait on each other in a cycle).
-import { and, asc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
-import type { ReservationLedger, ReservedSlot } from '../scheduling/reservation-ledger.js';
+// time. Each step is one SQL function of migration 0012 (locking, freeing, reading, booking), so a plan costs two
+// round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped advisory lock
+// per candidate it reads or writes (taken in id order, so two transactions never wait on each other in a cycle).
+import { and, asc, eq, inArray, isNull, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../scheduling/reservation-ledger.js';
 import { bucketOf, bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { gradingRuns, runReservations } from './schema.js';
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /** A capacity_buckets row as greengrader_reserve_begin returns it (pg hands a bigint over as a string). */
 interface OccupancyRow extends Record<string, unknown> {
@@ -20,16 +20,7 @@ interface OccupancyRow extends Record<string, unknown> {
 
 export function createPostgresLedger(db: Database): ReservationLedger {
   return {
-    async reserve(request, choose) {
-      return db.transaction(async (tx) => {
-        const { rows } = await tx.execute<OccupancyRow>(sql`select candidate_id, bucket, reserved
-          from greengrader_reserve_begin(${request.runId}::uuid, ${textArray(request.candidateIds)},
-            ${bucketOf(request.fromMs)}::bigint)`);
-        const slot = choose(occupancyOf(rows));
-        await book(tx, request.runId, slot, request.capacities?.get(slot.candidateId) ?? null, null);
-        return slot;
-      });
-    },
+    reserve: (request, choose) => reserveAndRecord(db, request, choose),
 
     async start(runId, startMs) {
       await db.transaction(async (tx) => {
@@ -40,7 +31,7 @@ export function createPostgresLedger(db: Database): ReservationLedger {
         const [row] = rows;
         if (!row?.candidate_id || row.duration_ms === null) return;
         const slot = { candidateId: row.candidate_id, startMs, durationMs: row.duration_ms };
-        await book(tx, runId, slot, null, new Date(startMs));
+        await tx.execute(bookingOf(runId, slot, null, new Date(startMs)));
       });
     },
 
@@ -66,6 +57,65 @@ export async function releaseReservationsOfFinishedRuns(db: Database, finalState
   return stale.length;
 }
 
+/**
+ * The ledger's `reserve`, plus `record(slot)`: a statement (e.g. writing the plan on the run row) that commits or
+ * rolls back with the booking. Two round trips, the fewest a transaction around the caller's planner allows:
+ * `begin` with the locking read, then the booking, `record` and `commit`. Both are multi-statement queries, which
+ * PostgreSQL takes only without bind parameters, so their values are written in as escaped literals.
+ */
+export async function reserveAndRecord<P extends ReservedSlot>(
+  db: Database,
+  request: ReserveRequest,
+  choose: (occupancy: Occupancy) => P,
+  record?: (slot: P) => SQLWrapper,
+): Promise<P> {
+  const client = await db.$client.connect();
+  try {
+    const [, read] = await queryAll<OccupancyRow>(client, [
+      sql`begin`,
+      sql`select candidate_id, bucket, reserved from greengrader_reserve_begin(${request.runId}::uuid,
+        ${textArray(request.candidateIds)}, ${bucketOf(request.fromMs)}::bigint)`,
+    ]);
+    const slot = choose(occupancyOf(read?.rows ?? []));
+    const capacity = request.capacities?.get(slot.candidateId) ?? null;
+    await queryAll(client, [
+      bookingOf(request.runId, slot, capacity, null),
+      ...(record ? [record(slot)] : []),
+      sql`commit`,
+    ]);
+    client.release();
+    return slot;
+  } catch (error) {
+    // After a failed statement PostgreSQL skips the rest of the query, `commit` included: the transaction is still
+    // open (aborted) and must be rolled back before the connection goes back to the pool; one that cannot is closed.
+    await client.query('rollback').then(
+      () => client.release(),
+      (lost: Error) => client.release(lost),
+    );
+    throw error;
+  }
+}
+
+/** Writes bind values as literals, escaped by node-postgres (whatever `standard_conforming_strings` is). */
+class LiteralDialect extends PgDialect {
+  override escapeString(value: string): string {
+    return pg.escapeLiteral(value);
+  }
+}
+const literalDialect = new LiteralDialect();
+
+/** Runs the statements as one multi-statement query (one round trip); pg answers with one result per statement. */
+async function queryAll<R extends Record<string, unknown>>(
+  client: pg.PoolClient,
+  statements: readonly SQLWrapper[],
+): Promise<Array<pg.QueryResult<R>>> {
+  const text = statements
+    .map((statement) => literalDialect.sqlToQuery(statement.getSQL().inlineParams()).sql)
+    .join(';\n');
+  // pg's typings describe a single statement's result; for several it resolves to an array of them.
+  return (await client.query<R>(text)) as unknown as Array<pg.QueryResult<R>>;
+}
+
 function textArray(values: readonly string[]): SQL {
   const list = sql.join(
     values.map((value) => sql`${value}`),
@@ -85,17 +135,11 @@ function occupancyOf(rows: readonly OccupancyRow[]): Occupancy {
 }
 
 /** One statement: the reservation row and a multi-row upsert of its buckets, failing past `capacity`. */
-async function book(
-  tx: Transaction,
-  runId: string,
-  slot: ReservedSlot,
-  capacity: number | null,
-  startedAt: Date | null,
-) {
+function bookingOf(runId: string, slot: ReservedSlot, capacity: number | null, startedAt: Date | null): SQL {
   const { first, last } = bucketSpan(slot.startMs, slot.durationMs);
-  await tx.execute(sql`select greengrader_book(${runId}::uuid, ${slot.candidateId},
+  return sql`select greengrader_book(${runId}::uuid, ${slot.candidateId},
     ${new Date(slot.startMs).toISOString()}::timestamptz, ${Math.round(slot.durationMs)}::integer,
-    ${first}::bigint, ${last}::bigint, ${capacity}::integer, ${startedAt?.toISOString() ?? null}::timestamptz)`);
+    ${first}::bigint, ${last}::bigint, ${capacity}::integer, ${startedAt?.toISOString() ?? null}::timestamptz)`;
 }
 
 /**
