@@ -1,10 +1,10 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function of migration 0011 (locking, freeing, reading, booking), so a plan costs two
+// time. Each step is one SQL function (migrations 0012 and 0013: locking, freeing, reading, booking), so a plan costs two
 // statements in one transaction; that transaction holds a transaction-scoped advisory lock per candidate it reads
 // or writes (taken in id order, so two transactions never wait on each other in a cycle).
 import { and, asc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { ReservationLedger, ReservedSlot } from '../scheduling/reservation-ledger.js';
-import { bucketOf, bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
+import { bucketCapacityMs, bucketOf, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { gradingRuns, runReservations } from './schema.js';
@@ -15,14 +15,14 @@ type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 interface OccupancyRow extends Record<string, unknown> {
   candidate_id: string;
   bucket: string;
-  reserved: number;
+  busy_ms: string;
 }
 
 export function createPostgresLedger(db: Database): ReservationLedger {
   return {
     async reserve(request, choose) {
       return db.transaction(async (tx) => {
-        const { rows } = await tx.execute<OccupancyRow>(sql`select candidate_id, bucket, reserved
+        const { rows } = await tx.execute<OccupancyRow>(sql`select candidate_id, bucket, busy_ms
           from greengrader_reserve_begin(${request.runId}::uuid, ${textArray(request.candidateIds)},
             ${bucketOf(request.fromMs)}::bigint)`);
         const slot = choose(occupancyOf(rows));
@@ -79,12 +79,15 @@ function occupancyOf(rows: readonly OccupancyRow[]): Occupancy {
   for (const row of rows) {
     let buckets = occupancy.get(row.candidate_id);
     if (!buckets) occupancy.set(row.candidate_id, (buckets = new Map<number, number>()));
-    buckets.set(Number(row.bucket), row.reserved);
+    buckets.set(Number(row.bucket), Number(row.busy_ms));
   }
   return occupancy;
 }
 
-/** One statement: the reservation row and a multi-row upsert of its buckets, failing past `capacity`. */
+/**
+ * One statement: the reservation row and a multi-row upsert of its busy time per bucket (computed here, so the
+ * planner and the ledger share capacity-buckets.ts), failing past `capacity` runs at once.
+ */
 async function book(
   tx: Transaction,
   runId: string,
@@ -92,10 +95,12 @@ async function book(
   capacity: number | null,
   startedAt: Date | null,
 ) {
-  const { first, last } = bucketSpan(slot.startMs, slot.durationMs);
+  const { first, busyMs } = busyByBucket(slot.startMs, slot.durationMs);
+  const capacityMs = capacity === null ? null : bucketCapacityMs(capacity);
   await tx.execute(sql`select greengrader_book(${runId}::uuid, ${slot.candidateId},
     ${new Date(slot.startMs).toISOString()}::timestamptz, ${Math.round(slot.durationMs)}::integer,
-    ${first}::bigint, ${last}::bigint, ${capacity}::integer, ${startedAt?.toISOString() ?? null}::timestamptz)`);
+    ${first}::bigint, ${`{${busyMs.join(',')}}`}::integer[], ${capacityMs}::bigint,
+    ${startedAt?.toISOString() ?? null}::timestamptz)`);
 }
 
 /**
