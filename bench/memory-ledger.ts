@@ -1,18 +1,25 @@
 // The reservation ledger in memory, for the year-long simulation: the same interface the product's PostgreSQL
 // ledger (src/db/reservations.ts) implements, so bench:carbon drives the product's planner and booking rules.
-import { bucketOf, bucketSpan, type Occupancy } from '../src/shared/capacity-buckets.js';
+import {
+  bucketCapacityMs,
+  bucketOf,
+  busyByBucket,
+  firstFullBucket,
+  type Occupancy,
+} from '../src/shared/capacity-buckets.js';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../src/scheduling/reservation-ledger.js';
 
 interface Booking extends ReservedSlot {
   first: number;
-  last: number;
+  /** Busy ms added to buckets first, first + 1, … */
+  busyMs: number[];
 }
 
 export class MemoryLedger implements ReservationLedger {
   private readonly buckets = new Map<string, Map<number, number>>();
   private readonly bookings = new Map<string, Booking>();
-  /** Most runs any bucket of each candidate ever held: the peak utilisation's numerator. */
-  readonly peakLoad = new Map<string, number>();
+  /** Most busy time any bucket of each candidate ever held, ms: the peak utilisation's numerator. */
+  readonly peakBusyMs = new Map<string, number>();
 
   // One planner at a time in the simulation, so "atomic" needs no lock here.
   reserve<P extends ReservedSlot>(request: ReserveRequest, choose: (occupancy: Occupancy) => P): Promise<P> {
@@ -49,45 +56,47 @@ export class MemoryLedger implements ReservationLedger {
    */
   forget(beforeMs: number): void {
     const cutoff = bucketOf(beforeMs);
-    for (const [runId, booking] of this.bookings) if (booking.last < cutoff) this.bookings.delete(runId);
+    for (const [runId, booking] of this.bookings) {
+      if (booking.first + booking.busyMs.length - 1 < cutoff) this.bookings.delete(runId);
+    }
     for (const used of this.buckets.values())
       for (const bucket of used.keys()) if (bucket < cutoff) used.delete(bucket);
   }
 
-  /** A bucket of the slot already holding `capacity` runs (as the PostgreSQL ledger's guard refuses), or null. */
+  /** A bucket of the slot without room for its busy time (as the PostgreSQL ledger's guard refuses), or null. */
   private fullBucket(slot: ReservedSlot, capacity: number | undefined): number | null {
     if (capacity === undefined) return null;
-    const { first, last } = bucketSpan(slot.startMs, slot.durationMs);
-    const used = this.buckets.get(slot.candidateId);
-    for (let bucket = first; bucket <= last; bucket += 1) if ((used?.get(bucket) ?? 0) >= capacity) return bucket;
-    return null;
+    return firstFullBucket(this.buckets.get(slot.candidateId), capacity, slot.startMs, slot.durationMs);
   }
 
   private book(runId: string, slot: ReservedSlot): void {
-    const { first, last } = bucketSpan(slot.startMs, slot.durationMs);
+    const { first, busyMs } = busyByBucket(slot.startMs, slot.durationMs);
     let used = this.buckets.get(slot.candidateId);
     if (!used) this.buckets.set(slot.candidateId, (used = new Map<number, number>()));
-    for (let bucket = first; bucket <= last; bucket += 1) {
-      const count = (used.get(bucket) ?? 0) + 1;
-      used.set(bucket, count);
-      if (count > (this.peakLoad.get(slot.candidateId) ?? 0)) this.peakLoad.set(slot.candidateId, count);
-    }
+    busyMs.forEach((ms, i) => {
+      const total = (used.get(first + i) ?? 0) + ms;
+      used.set(first + i, total);
+      if (total > (this.peakBusyMs.get(slot.candidateId) ?? 0)) this.peakBusyMs.set(slot.candidateId, total);
+    });
     this.bookings.set(runId, {
       candidateId: slot.candidateId,
       startMs: slot.startMs,
       durationMs: slot.durationMs,
       first,
-      last,
+      busyMs,
     });
   }
 
   private unbook(runId: string, booking: Booking): void {
     const used = this.buckets.get(booking.candidateId);
-    for (let bucket = booking.first; bucket <= booking.last; bucket += 1) {
-      const count = (used?.get(bucket) ?? 0) - 1;
-      if (count > 0) used?.set(bucket, count);
-      else used?.delete(bucket);
-    }
+    booking.busyMs.forEach((ms, i) => {
+      const left = (used?.get(booking.first + i) ?? 0) - ms;
+      if (left > 0) used?.set(booking.first + i, left);
+      else used?.delete(booking.first + i);
+    });
     this.bookings.delete(runId);
   }
 }
+
+/** Peak busy time of a bucket as runs at once (busy time ÷ bucket length). */
+export const runsAtOnce = (busyMs: number): number => busyMs / bucketCapacityMs(1);

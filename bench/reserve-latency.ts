@@ -161,7 +161,7 @@ async function readOccupancy(): Promise<Occupancy> {
   const occupancy = new Map<string, Map<number, number>>();
   for (const row of await database.db.select().from(capacityBuckets)) {
     if (!occupancy.has(row.candidateId)) occupancy.set(row.candidateId, new Map());
-    occupancy.get(row.candidateId)!.set(row.bucket, row.reserved);
+    occupancy.get(row.candidateId)!.set(row.bucket, row.busyMs);
   }
   return occupancy;
 }

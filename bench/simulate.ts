@@ -18,7 +18,8 @@ import type { Submission } from './arrivals.js';
 import { HourlyUsage } from './capacity.js';
 import { CompletionQueue } from './completion-queue.js';
 import { HourlyForecasts, perfectForecast } from './forecast-cache.js';
-import { MemoryLedger } from './memory-ledger.js';
+import { MemoryLedger, runsAtOnce } from './memory-ledger.js';
+import { type QueuedRun, queuedStarts } from './slot-queue.js';
 
 /** A placement candidate with the room the benchmark gives it. */
 export interface BenchCandidate extends PlacementCandidate {
@@ -71,9 +72,15 @@ interface HomeTotals {
   fallbacks: Record<string, number>;
   /** Plans made (through the capacity planner and the ledger), re-plans included. */
   plans: Record<string, number>;
-  /** Runs whose plan starts after their deadline because no usable candidate had room before it. */
+  /** Runs that started after their deadline: `missedNoRoom` plus `missedInSlotQueue`. */
   deadlineMisses: Record<string, number>;
-  /** Per policy and candidate: most runs any capacity bucket held (compare with the candidate's capacity). */
+  /** Runs planned after their deadline because no usable candidate had room before it. */
+  missedNoRoom: Record<string, number>;
+  /** Runs planned by their deadline that the slot queue (bench/slot-queue.ts) started after it. */
+  missedInSlotQueue: Record<string, number>;
+  /** Time runs waited in the slot queue past their planned start: sum and longest, ms. */
+  queueWaitMs: Record<string, { total: number; longest: number }>;
+  /** Per policy and candidate: most busy time any capacity bucket held, as runs at once (compare with capacity). */
   peakLoad: Record<string, Record<string, number>>;
   /** Wall time spent planning (capacity planner and ledger), ms. */
   planMs: Record<string, number>;
@@ -127,11 +134,16 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       fallbacks: perPolicy(input.policies, () => 0),
       plans: perPolicy(input.policies, () => 0),
       deadlineMisses: perPolicy(input.policies, () => 0),
+      missedNoRoom: perPolicy(input.policies, () => 0),
+      missedInSlotQueue: perPolicy(input.policies, () => 0),
+      queueWaitMs: perPolicy(input.policies, () => ({ total: 0, longest: 0 })),
       planMs: perPolicy(input.policies, () => 0),
       queues: perPolicy(input.policies, () => new CompletionQueue()),
     })),
     // One fleet per world the runs share: per policy, and per home too unless the policy's plans are shared.
     ledgers: new Map<string, MemoryLedger>(),
+    /** Per ledger key, the runs it booked, for the slot-queue replay after the year. */
+    booked: new Map<string, BookedRun[]>(),
     /** Per policy, usage by home (policies that move across candidates share one, keyed ''). */
     usage: perPolicy(input.policies, () => new Map<string, HourlyUsage>()),
   }));
@@ -217,12 +229,28 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               missed: plan.deadlineMissed || plan.startMs > deadlineMs,
             };
             if (sharable) shared.set(policy, outcome);
+            const ledgerKey = sharable ? policy : `${totals.home}/${policy}`;
+            if (!slack.booked.has(ledgerKey)) slack.booked.set(ledgerKey, []);
+            slack.booked.get(ledgerKey)!.push({
+              candidateId: plan.candidate.id,
+              zone: plan.candidate.zone,
+              plannedStartMs: plan.startMs,
+              durationMs,
+              energyKwh,
+              deadlineMs,
+              plannedLate: outcome.missed,
+              policy,
+              homes: sharable ? slack.homes : [totals],
+            });
           }
           totals.emissionsGCo2[policy]! += outcome.grams;
           totals.plans[policy]! += outcome.plans;
           totals.planMs[policy]! += outcome.planMs;
           if (outcome.fallback) totals.fallbacks[policy]! += 1;
-          if (outcome.missed) totals.deadlineMisses[policy]! += 1;
+          if (outcome.missed) {
+            totals.deadlineMisses[policy]! += 1;
+            totals.missedNoRoom[policy]! += 1;
+          }
         }
         for (const kind of ORACLE_KINDS) {
           const sharable = !input.exactHomes && BUILT_IN_POLICIES[kind].movesAcrossCandidates;
@@ -238,6 +266,20 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       }
     }
   }
+  for (const slack of state) {
+    for (const runs of slack.booked.values()) {
+      chargeSlotQueue(
+        runs,
+        (id) => candidates.find((c) => c.id === id)?.capacity,
+        (zone, startMs, durationMs) => {
+          const mean = meanIntensityOver(traceOf.get(zone) ?? traces[0]!, startMs, startMs + durationMs);
+          if (mean === null)
+            throw new Error(`queued run at ${zone} ${new Date(startMs).toISOString()} is outside the trace`);
+          return mean;
+        },
+      );
+    }
+  }
   const { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan, exactHomes } = input;
   return {
     job: { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan, exactHomes },
@@ -251,7 +293,8 @@ export async function simulate(input: SimInput): Promise<SimResult> {
           input.policies.map((policy) => {
             const sharable = !input.exactHomes && BUILT_IN_POLICIES[policy].movesAcrossCandidates;
             const ledger = slack.ledgers.get(sharable ? policy : `${totals.home}/${policy}`);
-            return [policy, Object.fromEntries(ledger?.peakLoad ?? [])];
+            const peaks = [...(ledger?.peakBusyMs ?? [])].map(([id, busyMs]) => [id, runsAtOnce(busyMs)]);
+            return [policy, Object.fromEntries(peaks)];
           }),
         ),
       })),
@@ -269,6 +312,48 @@ export async function simulate(input: SimInput): Promise<SimResult> {
     })),
     elapsedSec: Math.round((performance.now() - startedMs) / 100) / 10,
   };
+}
+
+interface BookedRun extends QueuedRun {
+  zone: string;
+  energyKwh: number;
+  deadlineMs: number;
+  /** Already counted as a miss (planned after the deadline). */
+  plannedLate: boolean;
+  policy: string;
+  /** The totals this run is charged to (every home for a plan shared across homes). */
+  homes: ReadonlyArray<Omit<HomeTotals, 'peakLoad'>>;
+}
+
+/**
+ * Replays the slot queue over one world's bookings and charges what it changes: the emissions of a run started
+ * later than planned, its wait, and a miss when that start is past the deadline.
+ */
+function chargeSlotQueue(
+  runs: readonly BookedRun[],
+  capacityOf: (candidateId: string) => number | undefined,
+  intensityOver: (zone: string, startMs: number, durationMs: number) => number,
+): void {
+  const starts = queuedStarts(runs, capacityOf);
+  runs.forEach((run, index) => {
+    const waitMs = starts[index]! - run.plannedStartMs;
+    if (waitMs <= 0) return;
+    const extraGrams =
+      run.energyKwh *
+      (intensityOver(run.zone, starts[index]!, run.durationMs) -
+        intensityOver(run.zone, run.plannedStartMs, run.durationMs));
+    const missed = !run.plannedLate && starts[index]! > run.deadlineMs;
+    for (const totals of run.homes) {
+      totals.emissionsGCo2[run.policy]! += extraGrams;
+      const wait = totals.queueWaitMs[run.policy]!;
+      wait.total += waitMs;
+      wait.longest = Math.max(wait.longest, waitMs);
+      if (missed) {
+        totals.deadlineMisses[run.policy]! += 1;
+        totals.missedInSlotQueue[run.policy]! += 1;
+      }
+    }
+  });
 }
 
 function maxOrNull(values: readonly (number | null)[]): number | null {

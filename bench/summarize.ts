@@ -22,6 +22,11 @@ export interface PolicySummary {
   fractionOfConstrainedOraclePct: number | null;
   /** Runs that started after their deadline, summed over homes (the constrained oracle: the fewest possible). */
   deadlineMisses: number;
+  /** The misses by cause: planned after the deadline (no room before it), or held in the slot queue past it. */
+  missedNoRoom: number;
+  missedInSlotQueue: number;
+  /** Longest wait in the slot queue past a planned start, any home, seconds. */
+  longestQueueWaitSec: number;
   /** Per candidate: max over homes and clock hours of runs at once ÷ capacity; null where unlimited. */
   peakUtilisation: Record<string, number | null>;
   plansPerRun: number;
@@ -101,6 +106,9 @@ export function summarize(
         constrainedOracleSavingVsHomePct: pct(constrainedSaving),
         fractionOfConstrainedOraclePct: constrainedSaving > 0 ? pct(saving / constrainedSaving) : null,
         deadlineMisses: homes.reduce((sum, h) => sum + (h.deadlineMisses[policy] ?? 0), 0),
+        missedNoRoom: homes.reduce((sum, h) => sum + (h.missedNoRoom[policy] ?? 0), 0),
+        missedInSlotQueue: homes.reduce((sum, h) => sum + (h.missedInSlotQueue[policy] ?? 0), 0),
+        longestQueueWaitSec: Math.round(Math.max(0, ...homes.map((h) => h.queueWaitMs[policy]?.longest ?? 0)) / 1000),
         peakUtilisation: peaks(policy),
         plansPerRun: Math.round((mean(homes.map((h) => h.plans[policy] ?? 0)) / first.submissions) * 100) / 100,
         planMsPerRun: Math.round((mean(homes.map((h) => h.planMs[policy] ?? 0)) / first.submissions) * 1000) / 1000,
@@ -125,6 +133,9 @@ export function summarize(
       constrainedOracleSavingVsHomePct: pct(constrainedSaving),
       fractionOfConstrainedOraclePct: constrainedSaving > 0 ? pct(oracleSaving / constrainedSaving) : null,
       deadlineMisses: 0,
+      missedNoRoom: 0,
+      missedInSlotQueue: 0,
+      longestQueueWaitSec: 0,
       peakUtilisation: {},
       plansPerRun: 1,
       planMsPerRun: 0,
@@ -150,6 +161,10 @@ export function summarize(
         fractionOfConstrainedOraclePct: 100,
         // The oracle's schedule is the same for every home; summed over homes like the policies' misses.
         deadlineMisses: limit.misses * homes.length,
+        // A relaxation of every schedule: it has no slot queue, so all its misses are "no room".
+        missedNoRoom: limit.misses * homes.length,
+        missedInSlotQueue: 0,
+        longestQueueWaitSec: 0,
         peakUtilisation: limit.peakUtilisation,
         plansPerRun: 1,
         planMsPerRun: 0,

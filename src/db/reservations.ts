@@ -1,12 +1,12 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function of migration 0012 (locking, freeing, reading, booking), so a plan costs two
-// round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped advisory lock
-// per candidate it reads or writes (taken in id order, so two transactions never wait on each other in a cycle).
+// time. Each step is one SQL function (migrations 0012 and 0013: locking, freeing, reading, booking), so a plan
+// costs two round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped
+// advisory lock per candidate it reads or writes (taken in id order, so two transactions never wait in a cycle).
 import { and, asc, eq, inArray, isNull, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../scheduling/reservation-ledger.js';
-import { bucketOf, bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
+import { bucketCapacityMs, bucketOf, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { gradingRuns, runReservations } from './schema.js';
@@ -15,7 +15,7 @@ import { gradingRuns, runReservations } from './schema.js';
 interface OccupancyRow extends Record<string, unknown> {
   candidate_id: string;
   bucket: string;
-  reserved: number;
+  busy_ms: string;
 }
 
 export function createPostgresLedger(db: Database): ReservationLedger {
@@ -73,7 +73,7 @@ export async function reserveAndRecord<P extends ReservedSlot>(
   try {
     const [, read] = await queryAll<OccupancyRow>(client, [
       sql`begin`,
-      sql`select candidate_id, bucket, reserved from greengrader_reserve_begin(${request.runId}::uuid,
+      sql`select candidate_id, bucket, busy_ms from greengrader_reserve_begin(${request.runId}::uuid,
         ${textArray(request.candidateIds)}, ${bucketOf(request.fromMs)}::bigint)`,
     ]);
     const slot = choose(occupancyOf(read?.rows ?? []));
@@ -129,17 +129,22 @@ function occupancyOf(rows: readonly OccupancyRow[]): Occupancy {
   for (const row of rows) {
     let buckets = occupancy.get(row.candidate_id);
     if (!buckets) occupancy.set(row.candidate_id, (buckets = new Map<number, number>()));
-    buckets.set(Number(row.bucket), row.reserved);
+    buckets.set(Number(row.bucket), Number(row.busy_ms));
   }
   return occupancy;
 }
 
-/** One statement: the reservation row and a multi-row upsert of its buckets, failing past `capacity`. */
+/**
+ * One statement: the reservation row and a multi-row upsert of its busy time per bucket (computed here, so the
+ * planner and the ledger share capacity-buckets.ts), failing past `capacity` runs at once.
+ */
 function bookingOf(runId: string, slot: ReservedSlot, capacity: number | null, startedAt: Date | null): SQL {
-  const { first, last } = bucketSpan(slot.startMs, slot.durationMs);
+  const { first, busyMs } = busyByBucket(slot.startMs, slot.durationMs);
+  const capacityMs = capacity === null ? null : bucketCapacityMs(capacity);
   return sql`select greengrader_book(${runId}::uuid, ${slot.candidateId},
     ${new Date(slot.startMs).toISOString()}::timestamptz, ${Math.round(slot.durationMs)}::integer,
-    ${first}::bigint, ${last}::bigint, ${capacity}::integer, ${startedAt?.toISOString() ?? null}::timestamptz)`;
+    ${first}::bigint, ${`{${busyMs.join(',')}}`}::integer[], ${capacityMs}::bigint,
+    ${startedAt?.toISOString() ?? null}::timestamptz)`;
 }
 
 /**

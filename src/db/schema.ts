@@ -331,6 +331,11 @@ export const runReservations = pgTable(
     /** Capacity buckets (epoch ms / bucket length, see src/scheduling/capacity-plan.ts) it occupies, inclusive. */
     firstBucket: bigint('first_bucket', { mode: 'number' }).notNull(),
     lastBucket: bigint('last_bucket', { mode: 'number' }).notNull(),
+    /** Busy time it adds to each of those buckets, ms, first bucket first (src/shared/capacity-buckets.ts). */
+    bucketBusyMs: integer('bucket_busy_ms')
+      .array()
+      .notNull()
+      .default(sql`'{}'::integer[]`),
     reservedAt: timestamp('reserved_at', { withTimezone: true }).notNull().defaultNow(),
     /** Set when the run claimed its slot: the reservation then covers the run as it really started. */
     startedAt: timestamp('started_at', { withTimezone: true }),
@@ -338,17 +343,23 @@ export const runReservations = pgTable(
   (t) => [index('run_reservations_candidate_idx').on(t.candidateId, t.lastBucket)],
 );
 
-/** How many reservations occupy each (candidate, bucket); a row at 0 is deleted. */
+/**
+ * What each (candidate, bucket) holds: the reservations touching it and their busy time in it, which capacity is
+ * checked against (runs at once × bucket length). A row with no reservation left is deleted.
+ */
 export const capacityBuckets = pgTable(
   'capacity_buckets',
   {
     candidateId: text('candidate_id').notNull(),
     bucket: bigint('bucket', { mode: 'number' }).notNull(),
     reserved: integer('reserved').notNull(),
+    /** Booked run time inside the bucket, ms (bigint: unlimited candidates are never capped). */
+    busyMs: bigint('busy_ms', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.candidateId, t.bucket] }),
     check('capacity_buckets_reserved_check', sql`${t.reserved} >= 0`),
+    check('capacity_buckets_busy_ms_check', sql`${t.busyMs} >= 0`),
   ],
 );
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ZoneForecast } from '../carbon/provider.js';
-import { CAPACITY_BUCKET_MS, bucketOf, bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
+import { CAPACITY_BUCKET_MS, bucketOf, bucketSpan, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
 import { planWithCapacity } from './capacity-plan.js';
 import { type PlacementCandidate, type PlacementInput, planPlacement } from './policies.js';
 
@@ -42,12 +42,13 @@ const input = (overrides: Partial<PlacementInput>): PlacementInput => ({
   ...overrides,
 });
 
-/** Occupancy with `count` runs on the candidate in every bucket of [fromMs, toMs). */
+/** Occupancy with `count` runs busy on the candidate for the whole of every bucket of [fromMs, toMs). */
 function occupied(entries: Array<{ id: string; fromMs: number; toMs: number; count?: number }>): Occupancy {
   const occupancy = new Map<string, Map<number, number>>();
   for (const { id, fromMs, toMs, count = 1 } of entries) {
     const buckets = occupancy.get(id) ?? new Map<number, number>();
-    for (let b = bucketOf(fromMs); b < bucketOf(toMs); b += 1) buckets.set(b, (buckets.get(b) ?? 0) + count);
+    for (let b = bucketOf(fromMs); b < bucketOf(toMs); b += 1)
+      buckets.set(b, (buckets.get(b) ?? 0) + count * CAPACITY_BUCKET_MS);
     occupancy.set(id, buckets);
   }
   return occupancy;
@@ -66,6 +67,23 @@ describe('planWithCapacity', () => {
   it('counts every bucket a run touches', () => {
     assert.deepEqual(bucketSpan(T0 + 4 * MIN, 2 * MIN), { first: bucketOf(T0), last: bucketOf(T0) + 1 });
     assert.deepEqual(bucketSpan(T0, CAPACITY_BUCKET_MS), { first: bucketOf(T0), last: bucketOf(T0) });
+  });
+
+  it('counts the busy time a run puts into each bucket, not whole buckets', () => {
+    assert.deepEqual(busyByBucket(T0 + 4 * MIN, 2 * MIN), { first: bucketOf(T0), busyMs: [MIN, MIN] });
+    assert.deepEqual(busyByBucket(T0, 12 * MIN), { first: bucketOf(T0), busyMs: [5 * MIN, 5 * MIN, 2 * MIN] });
+  });
+
+  it('two 1-min runs share a 1-slot 5-min bucket; a run longer than the room left does not', () => {
+    const request = input({ policy: 'immediate-home', deadlineMs: T0, estimatedDurationMs: MIN });
+    const oneRun = new Map([['a', new Map([[bucketOf(T0), MIN]])]]);
+    const second = planWithCapacity(request, oneRun);
+    assert.deepEqual([second.candidateId, second.startMs, second.deadlineMissed], ['a', T0, false]);
+    // 4 min booked: a 1-min run still fits now, a 2-min run waits for the next bucket.
+    const fourMin = new Map([['a', new Map([[bucketOf(T0), 4 * MIN]])]]);
+    assert.equal(planWithCapacity(request, fourMin).startMs, T0);
+    const longer = planWithCapacity({ ...request, estimatedDurationMs: 2 * MIN }, fourMin);
+    assert.deepEqual([longer.startMs, longer.deadlineMissed], [T0 + CAPACITY_BUCKET_MS, true]);
   });
 
   it('temporal at a full green hour takes the cleanest start at home that still has room', () => {

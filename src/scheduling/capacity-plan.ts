@@ -1,8 +1,7 @@
 // Placement under finite capacity over time. Pure: the ledger (PostgreSQL or memory) hands in the occupancy and
-// books what this returns. Time is cut into buckets; a run occupies every bucket its estimated duration touches,
-// and a candidate with capacity c takes at most c runs per bucket, so runs planned for one bucket can all run
-// at once when they wake.
-import { bucketSpan, type Occupancy } from '../shared/capacity-buckets.js';
+// books what this returns. Time is cut into buckets; a run adds its estimated busy time to each bucket it touches,
+// and a candidate with capacity c holds at most c × bucket length of busy time per bucket (capacity-buckets.ts).
+import { firstFullBucket, type Occupancy } from '../shared/capacity-buckets.js';
 import {
   BUILT_IN_POLICIES,
   planPlacement,
@@ -15,15 +14,10 @@ import { type SlotOption, type SlotSearch, bestSlotWithin, earliestSlotAfter } f
 import type { ReservedSlot } from './reservation-ledger.js';
 import { isBetter } from './window-search.js';
 
-/** Whether every bucket the run touches on the candidate still has room. */
+/** Whether every bucket the run touches on the candidate still has room for its busy time there. */
 export function fits(candidate: PlacementCandidate, occupancy: Occupancy, startMs: number, durationMs: number) {
   if (candidate.capacity === undefined) return true;
-  const used = occupancy.get(candidate.id);
-  const { first, last } = bucketSpan(startMs, durationMs);
-  for (let bucket = first; bucket <= last; bucket += 1) {
-    if ((used?.get(bucket) ?? 0) >= candidate.capacity) return false;
-  }
-  return true;
+  return firstFullBucket(occupancy.get(candidate.id), candidate.capacity, startMs, durationMs) === null;
 }
 
 export interface CapacityPlan extends PlacementPlan, ReservedSlot {

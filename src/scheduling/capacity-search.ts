@@ -2,10 +2,10 @@
 // the window in time order to `better`, without evaluating most of them. Starts are grouped per candidate and
 // clock hour; the lowest forecast value a window starting in that hour can touch bounds every mean inside it from
 // below, so hours are searched cheapest bound first and the search stops once no remaining hour can come close
-// to the best mean found (branch and bound). Room is checked per hour with one backward pass over its buckets.
+// to the best mean found (branch and bound). Room is busy time per bucket (src/shared/capacity-buckets.ts).
 // Pure.
 import { HOUR_MS, type IntensityGrid, meanIntensityOver } from '../carbon/intensity-series.js';
-import { CAPACITY_BUCKET_MS, bucketOf, type Occupancy } from '../shared/capacity-buckets.js';
+import { CAPACITY_BUCKET_MS, bucketOf, firstFullBucket, type Occupancy } from '../shared/capacity-buckets.js';
 import type { PlacementCandidate } from './policies.js';
 
 export interface SlotOption {
@@ -161,22 +161,12 @@ function lowerBound(grid: IntensityGrid, starts: readonly number[], durationMs: 
   return least;
 }
 
-/** Per start (ascending): whether every bucket its run touches has room, from one backward pass. */
+/** Per start: whether every bucket its run touches has room for the run's busy time there. */
 function roomAt(search: SlotSearch, candidate: PlacementCandidate, starts: readonly number[]): boolean[] {
   const { capacity } = candidate;
   if (capacity === undefined) return starts.map(() => true);
   const used = search.occupancy.get(candidate.id);
-  const span = Math.max(search.durationMs, 1) - 1;
-  const first = bucketOf(starts[0]!);
-  const last = bucketOf(starts[starts.length - 1]! + span);
-  // nextFull[i]: the first bucket at or after first + i with no room left (Infinity: none up to `last`).
-  const nextFull = new Float64Array(last - first + 2);
-  nextFull[last - first + 1] = Infinity;
-  for (let bucket = last; bucket >= first; bucket -= 1) {
-    const full = (used?.get(bucket) ?? 0) >= capacity;
-    nextFull[bucket - first] = full ? bucket : nextFull[bucket - first + 1]!;
-  }
-  return starts.map((startMs) => nextFull[bucketOf(startMs) - first]! > bucketOf(startMs + span));
+  return starts.map((startMs) => firstFullBucket(used, capacity, startMs, search.durationMs) === null);
 }
 
 /**
@@ -206,19 +196,13 @@ function earliestSlot(search: SlotSearch, fromBucket: number, toBucket: number, 
   return best;
 }
 
-/** The first bucket in `from`..`to` whose boundary start has room on the candidate, skipping past full buckets. */
+/** The first bucket in `from`..`to` whose boundary start has room on the candidate. */
 function firstRoom(search: SlotSearch, candidate: PlacementCandidate, from: number, to: number): number | null {
   const { capacity } = candidate;
   if (capacity === undefined) return from <= to ? from : null;
   const used = search.occupancy.get(candidate.id);
-  const span = Math.max(search.durationMs, 1) - 1;
-  for (let bucket = from; bucket <= to;) {
-    let full = -1;
-    for (let b = bucketOf(bucket * CAPACITY_BUCKET_MS + span); b >= bucket && full < 0; b -= 1) {
-      if ((used?.get(b) ?? 0) >= capacity) full = b;
-    }
-    if (full < 0) return bucket;
-    bucket = full + 1;
+  for (let bucket = from; bucket <= to; bucket += 1) {
+    if (firstFullBucket(used, capacity, bucket * CAPACITY_BUCKET_MS, search.durationMs) === null) return bucket;
   }
   return null;
 }

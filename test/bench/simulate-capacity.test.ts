@@ -1,5 +1,6 @@
 // bench:carbon drives the product's capacity planner and the ledger interface: with finite capacity no bucket of
-// any candidate ever holds more runs than it may, and deadline misses are counted per run.
+// any candidate ever holds more busy time than its slots run, and deadline misses are counted per run, by cause:
+// no room before the deadline, or held past it in the slot queue where busy-time bookings overlap for a moment.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generateSubmissions } from '../../bench/arrivals.js';
@@ -49,9 +50,11 @@ describe('simulation under capacity', () => {
         for (const [candidate, peak] of Object.entries(totals.peakLoad[policy]!)) {
           assert.ok(
             peak <= 2,
-            `${policy} at ${slack.slackMs / HOUR_MS} h put ${peak} runs in a bucket of ${candidate}`,
+            `${policy} at ${slack.slackMs / HOUR_MS} h put ${peak} runs at once in a bucket of ${candidate}`,
           );
         }
+        const { deadlineMisses, missedNoRoom, missedInSlotQueue } = totals;
+        assert.equal(deadlineMisses[policy], missedNoRoom[policy]! + missedInSlotQueue[policy]!);
       }
     }
     // Unlimited candidates never push a start: no misses, and some bucket somewhere holds more than 2.
@@ -62,6 +65,12 @@ describe('simulation under capacity', () => {
     assert.ok(freePeak > 2, `the burst needs more than 2 slots somewhere (peak ${freePeak})`);
     // Zero slack under capacity: bursts must wait past their deadline, and the misses are counted.
     assert.ok(limited.slacks[0]!.homes[0]!.deadlineMisses['immediate-home']! > 0);
+    // Busy-time bookings let short runs share a bucket; where they overlap the slot queue makes some wait.
+    const zeroSlack = limited.slacks[0]!.homes[0]!;
+    assert.ok(zeroSlack.queueWaitMs['immediate-home']!.longest > 0, 'some run waited in the slot queue');
+    assert.ok(zeroSlack.missedInSlotQueue['immediate-home']! > 0, 'and at zero slack that wait is a miss');
+    const freeTotals = free.slacks[0]!.homes[0]!;
+    for (const policy of POLICIES) assert.equal(freeTotals.queueWaitMs[policy]!.longest, 0, 'unlimited: no queue');
     // Capacity costs carbon: the constrained spatiotemporal plan cannot beat the unconstrained one by much.
     const grams = (result: typeof free) => result.slacks[1]!.homes[0]!.emissionsGCo2['spatiotemporal']!;
     assert.ok(grams(limited) >= grams(free) * 0.99, `${grams(limited)} g under capacity vs ${grams(free)} g free`);

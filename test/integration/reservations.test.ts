@@ -1,5 +1,5 @@
 // Reservations over time in a real PostgreSQL, through the real placement activity: races for the last slot,
-// expediting, and a burst that must never put more runs in a bucket than the candidate holds.
+// expediting, and a burst that must never put more busy time in a bucket than the candidate's slots hold.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -12,7 +12,7 @@ import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { createPostgresLedger, releaseReservation } from '../../src/db/reservations.js';
 import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
 import type { PlacementCandidate } from '../../src/scheduling/policies.js';
-import { CAPACITY_BUCKET_MS, bucketSpan } from '../../src/shared/capacity-buckets.js';
+import { CAPACITY_BUCKET_MS, bucketSpan, busyIn } from '../../src/shared/capacity-buckets.js';
 import type { ForecastOutcome, PlanningContext, RunPlan } from '../../src/shared/placement-types.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 
@@ -107,18 +107,40 @@ describe('reservations over time', () => {
   }
   const hourStart = (hours: number) => Math.floor(Date.now() / HOUR) * HOUR + hours * HOUR;
 
-  /** Runs per (candidate, bucket), recomputed from the reservation rows themselves. */
+  /** Busy ms per (candidate, bucket), recomputed from the reservation rows' start and duration themselves. */
   async function bucketLoad(): Promise<Map<string, number>> {
     const rows = await database.db.select().from(runReservations);
     const load = new Map<string, number>();
     for (const row of rows) {
       for (let bucket = row.firstBucket; bucket <= row.lastBucket; bucket += 1) {
         const key = `${row.candidateId}@${bucket}`;
-        load.set(key, (load.get(key) ?? 0) + 1);
+        const busyMs = busyIn(bucket, row.startAt.getTime(), row.durationMs);
+        assert.equal(row.bucketBusyMs[bucket - row.firstBucket], busyMs, `${key}: the row's busy time`);
+        load.set(key, (load.get(key) ?? 0) + busyMs);
       }
     }
     return load;
   }
+
+  it('two 1-min runs share a 1-slot node now: busy time, not whole buckets, is booked', async () => {
+    const forecast = outcome([forecastOf('ZA', [300, 300])]);
+    const [a, b] = await addRuns(2);
+    assert.ok(a && b);
+    const now = context({ policy: 'immediate-home', deadlineMs: Date.now(), estimatedDurationMs: MIN });
+    const before = Date.now();
+    const plans = [
+      await first.choosePlacement({ runId: a, context: now, forecast }),
+      await first.choosePlacement({ runId: b, context: now, forecast }),
+    ];
+    assert.ok(plans.every((plan) => plan.startMs <= Date.now() && plan.startMs >= before - MIN));
+    const missed = await database.db.select().from(gradingRuns).where(eq(gradingRuns.deadlineMissed, true));
+    assert.equal(missed.length, 0, 'neither waits for a later bucket');
+    const load = await bucketLoad();
+    assert.equal(
+      [...load.values()].reduce((sum, ms) => sum + ms, 0),
+      2 * MIN,
+    );
+  });
 
   it('two plans racing for the last slot at the green hour: one gets it, the other the next best', async () => {
     // Hour 3 is the greenest; in its 12 buckets 11 are already taken by other runs.
@@ -137,7 +159,9 @@ describe('reservations over time', () => {
     const starts = [planA.startMs, planB.startMs].sort((x, y) => x - y);
     assert.ok(starts[0]! >= hourStart(3) && starts[0]! < hourStart(4));
     assert.equal(starts[1], hourStart(4));
-    for (const [key, count] of await bucketLoad()) assert.ok(count <= 1, `${key} holds ${count} runs`);
+    for (const [key, busyMs] of await bucketLoad()) {
+      assert.ok(busyMs <= CAPACITY_BUCKET_MS, `${key} holds ${busyMs} ms of runs on a 1-slot node`);
+    }
   });
 
   it('an expedited run gives its future reservation back at once', async () => {
@@ -190,8 +214,8 @@ describe('reservations over time', () => {
     assert.ok(starts.every((start, i) => i === 0 || start >= starts[i - 1]! + 15 * MIN - CAPACITY_BUCKET_MS));
   });
 
-  it('a 500-run burst never puts more runs in a bucket than a node holds, and every deadline holds', async () => {
-    // Three nodes of 3 slots: 9 runs per 5-min bucket, 648 in the 6 h slack, for 500 runs of up to 5 min.
+  it('a 500-run burst never puts more busy time in a bucket than a node holds, and every deadline holds', async () => {
+    // Three nodes of 3 slots: 45 min of runs per 5-min bucket, 48 h in the 6 h slack, for 500 runs of 2–5 min.
     const candidates = [node('n1', 'ZA', 3), node('n2', 'ZB', 3), node('n3', 'ZC', 3)];
     const forecast = outcome([
       forecastOf('ZA', [300, 250, 100, 150, 300, 300, 300, 300]),
@@ -227,12 +251,12 @@ describe('reservations over time', () => {
 
     const load = await bucketLoad();
     const peak = Math.max(...load.values());
-    assert.ok(peak <= 3, `a bucket holds ${peak} runs on a 3-slot node`);
-    const counted = await database.db.execute<{ candidate_id: string; bucket: string; reserved: number }>(
-      sql`select candidate_id, bucket, reserved from capacity_buckets`,
+    assert.ok(peak <= 3 * CAPACITY_BUCKET_MS, `a bucket holds ${peak} ms of runs on a 3-slot node`);
+    const counted = await database.db.execute<{ candidate_id: string; bucket: string; busy_ms: string }>(
+      sql`select candidate_id, bucket, busy_ms from capacity_buckets`,
     );
-    const ledger = new Map(counted.rows.map((row) => [`${row.candidate_id}@${row.bucket}`, row.reserved]));
-    assert.deepEqual(ledger, load, 'the bucket counts match the reservations');
+    const ledger = new Map(counted.rows.map((row) => [`${row.candidate_id}@${row.bucket}`, Number(row.busy_ms)]));
+    assert.deepEqual(ledger, load, "the buckets' busy time matches the reservations");
     const reserved = await database.db.select().from(runReservations);
     assert.equal(reserved.length, 500 - 25);
     assert.ok(reserved.every((row) => row.startAt.getTime() <= deadlineMs));
@@ -259,7 +283,7 @@ describe('reservations over time', () => {
     await assert.rejects(
       ledger.reserve(request(mover), () => slot(at + 5 * MIN)),
       (error: Error & { cause?: { message?: string } }) =>
-        /capacity of n1 exceeded: bucket \d+ would hold 2 reservations, capacity 1/.test(
+        /capacity of n1 exceeded: bucket \d+ would hold 600000 ms of runs, capacity 300000 ms/.test(
           `${error.message} ${error.cause?.message ?? ''}`,
         ),
     );
@@ -270,6 +294,6 @@ describe('reservations over time', () => {
     // Without a capacity (an expedited run), the same slot is booked over it.
     await ledger.reserve({ ...request(mover), capacities: new Map() }, () => slot(at + 5 * MIN));
     const load = await bucketLoad();
-    assert.equal(load.get(`n1@${bucketSpan(at + 5 * MIN, 10 * MIN).first}`), 2);
+    assert.equal(load.get(`n1@${bucketSpan(at + 5 * MIN, 10 * MIN).first}`), 2 * CAPACITY_BUCKET_MS);
   });
 });

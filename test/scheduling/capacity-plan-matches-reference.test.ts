@@ -58,8 +58,10 @@ function randomCase(rng: Rng): { input: PlacementInput; occupancy: Occupancy } {
     if (!candidate.capacity) continue;
     const used = new Map<number, number>();
     for (let b = bucketOf(nowMs) - 2; b * CAPACITY_BUCKET_MS < nowMs + horizonHours * HOUR; b += 1) {
-      const count = rng.chance(fullness) ? candidate.capacity : int(rng, 0, candidate.capacity - 1);
-      if (count > 0) used.set(b, count);
+      // Busy time: full buckets, and partly full ones whose room fits some run lengths and not others.
+      const limitMs = candidate.capacity * CAPACITY_BUCKET_MS;
+      const busyMs = rng.chance(fullness) ? limitMs : int(rng, 0, limitMs - 1);
+      if (busyMs > 0) used.set(b, busyMs);
     }
     occupancy.set(candidate.id, used);
   }
