@@ -35,13 +35,26 @@ export async function claimPendingStarts(db: Database, limit: number, leaseMs: n
   return rows.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
 }
 
-/** Marks rows whose workflow now exists: they leave the outbox (and its partial index) for good. */
-export async function markStarted(db: Database, sha256s: readonly string[]): Promise<void> {
-  if (sha256s.length === 0) return;
-  await db
-    .update(rawPayloads)
-    .set({ workflowStartedAt: sql`now()`, workflowStartLeaseUntil: null })
-    .where(inArray(rawPayloads.sha256, [...sha256s]));
+/** A row whose workflow now exists, and when its start returned. */
+export interface StartedRow {
+  sha256: string;
+  startedAt: Date;
+}
+
+/**
+ * Marks rows whose workflow now exists, each with the time its own start returned (a mark written for many starts
+ * at once must not date them all to its commit): they leave the outbox (and its partial index) for good.
+ */
+export async function markStarted(db: Database, started: readonly StartedRow[]): Promise<void> {
+  if (started.length === 0) return;
+  // Two arrays bound as two parameters, whatever the batch size: one statement, no per-row SQL.
+  const sha256s = sql.param(started.map((row) => row.sha256));
+  const times = sql.param(started.map((row) => row.startedAt.toISOString()));
+  await db.execute(sql`
+    UPDATE ${rawPayloads}
+    SET workflow_started_at = started.at, workflow_start_lease_until = NULL
+    FROM unnest(${sha256s}::text[], ${times}::timestamptz[]) AS started(sha256, at)
+    WHERE ${rawPayloads.sha256} = started.sha256`);
 }
 
 /** Gives rows back unstarted (a failed start, a stop) so the next claim, by any bridge, takes them at once. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
-import { claimPendingStarts, markStarted, releaseClaims, type ClaimedStart } from './start-claims.js';
+import { claimPendingStarts, markStarted, releaseClaims, type ClaimedStart, type StartedRow } from './start-claims.js';
 import { startIngestWorkflow } from './start-ingest-workflow.js';
 
 export interface WorkflowStarterOptions {
@@ -34,6 +34,17 @@ const RETRY_DELAYS_MS = [200, 500, 1000];
 const DEFAULT_LEASE_MS = 30_000;
 /** Temporal's dev server and a small cluster reach their start rate at about 32 concurrent calls. */
 const DEFAULT_WINDOW = 32;
+/**
+ * Completed starts wait this long for more before their mark is written (unless half a window's worth is ready):
+ * one UPDATE then covers many starts instead of one each, even when Temporal is slow. The rows stay leased
+ * meanwhile (a crash costs only a start that finds its id taken), and each keeps its own start time.
+ */
+const MARK_LINGER_MS = 250;
+/**
+ * Pokes (one per committed insert batch, i.e. per message in a trickle) claim at most this often: while starts
+ * are in flight, a claim per message is a round trip that buys nothing the next one would not.
+ */
+const CLAIM_SPACING_MS = 20;
 
 /**
  * Starts the GradeSubmission workflow of every payload row still pending, then marks it started: the outbox
@@ -43,7 +54,7 @@ const DEFAULT_WINDOW = 32;
  * so several bridges share the table and a crashed one's rows return after the lease; a start that finds its
  * workflow id taken (a crash after the start but before the mark, or a peer after an expired lease) counts as
  * done, so no workflow is lost or started twice. Marks of completed starts are written together, one UPDATE at
- * a time.
+ * a time, lingering briefly to gather more; claims are spaced, so a trickle of commits costs no claim per message.
  */
 export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWorkflowStarter {
   const log = options.logger.child({ component: 'workflow-starter' });
@@ -54,9 +65,11 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
 
   const queued: ClaimedStart[] = [];
   const inFlight = new Set<Promise<void>>();
-  const toMark: string[] = [];
+  const toMark: StartedRow[] = [];
   let marking: Promise<void> | undefined;
   let markRetryAt = 0;
+  let markTimer: NodeJS.Timeout | undefined;
+  let lastClaimAt = 0;
   let startFailures = 0;
   let pausedUntil = 0;
   /** The last claim found fewer rows than it asked for: only a poke or the idle poll brings more. */
@@ -80,8 +93,22 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
     wake = undefined;
   };
 
-  const flushMarks = () => {
-    if (marking || toMark.length === 0 || Date.now() < markRetryAt) return;
+  /** Writes the waiting marks now when `force`d or half a window's worth waits; else within MARK_LINGER_MS. */
+  const flushMarks = (force = false) => {
+    if (marking || toMark.length === 0) return;
+    const retryIn = markRetryAt - Date.now();
+    if (retryIn > 0 || (!force && toMark.length < window / 2 && !stopping)) {
+      markTimer ??= setTimeout(
+        () => {
+          markTimer = undefined;
+          flushMarks(true);
+        },
+        Math.max(retryIn, MARK_LINGER_MS),
+      );
+      return;
+    }
+    clearTimeout(markTimer);
+    markTimer = undefined;
     const batch = toMark.splice(0);
     marking = markStarted(db, batch)
       .catch((error: unknown) => {
@@ -99,7 +126,7 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
   const onStarted = (row: ClaimedStart) => {
     if (startFailures > 0) log.info('workflow starts resumed', { failedAttempts: startFailures });
     startFailures = 0;
-    toMark.push(row.sha256);
+    toMark.push({ sha256: row.sha256, startedAt: new Date() });
     flushMarks();
   };
 
@@ -144,6 +171,7 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
   const claim = async (): Promise<void> => {
     const room = 2 * window - inFlight.size - queued.length;
     if (room <= 0) return;
+    lastClaimAt = Date.now();
     const rows = await claimPendingStarts(db, room, leaseMs);
     drained = rows.length < room;
     queued.push(...rows);
@@ -159,6 +187,9 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
         await nap(paused, true);
         continue;
       }
+      // A poke per committed batch would otherwise claim once per message of a trickle while starts are running.
+      const spacing = lastClaimAt + CLAIM_SPACING_MS - Date.now();
+      if (spacing > 0 && inFlight.size > 0) await nap(spacing, true);
       try {
         await claim();
         claimFailures = 0;
@@ -192,6 +223,7 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
         flushMarks();
         await marking;
       }
+      clearTimeout(markTimer);
       await releaseClaims(
         db,
         queued.splice(0).map((row) => row.sha256),
