@@ -17,6 +17,8 @@ export class ImageGoneError extends Error {
   override name = 'ImageGoneError';
 }
 
+const RUN_AUTOGRADER = ['/bin/sh', '-c', 'cd /autograder && exec ./run_autograder'];
+
 /** A container whose kill the engine has not carried out within this long is a node fault, left to heartbeats. */
 const KILL_GRACE_MS = 60_000;
 
@@ -54,7 +56,7 @@ export async function runGraderContainer(
     });
     if (stop.reason() === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
 
-    beat.phase('waiting for a slot');
+    if (slots.inUse >= slots.size) beat.phase('waiting for a slot');
     const leaveSlot = await slots.enter(control.abortSignal);
     const output = new CappedBuffer(limits.outputMaxBytes);
     let cpuAtStop: Promise<number | null> = Promise.resolve(null);
@@ -69,15 +71,7 @@ export async function runGraderContainer(
     let finishedAt: Date;
     try {
       beat.phase('running', limits.timeoutSec * 1000 + KILL_GRACE_MS);
-      exitCode = await runInContainer(
-        docker,
-        container,
-        exited,
-        ['/bin/sh', '-c', 'cd /autograder && exec ./run_autograder'],
-        {
-          output,
-        },
-      );
+      exitCode = await runInContainer(docker, container, exited, RUN_AUTOGRADER, { output });
       finishedAt = new Date();
     } finally {
       graderDone = true;
