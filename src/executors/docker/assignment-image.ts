@@ -53,21 +53,31 @@ const SETUP_SCRIPT = [
 // Two runs of one assignment on one node share a single build instead of racing.
 const buildsInFlight = new Map<string, Promise<void>>();
 
-/** Builds the assignment image unless the node already has it; returns its tag and the time spent. */
+/**
+ * Builds the assignment image unless the node already has it; returns its tag and the time spent. `known` holds the
+ * tags this process has already found or built, so a run of a known image asks the engine nothing; the caller
+ * removes a tag the engine turns out to have lost (an operator's `docker image prune`).
+ */
 export async function ensureAssignmentImage(
   docker: Docker,
   spec: ImageSpec,
   timeoutSec: number,
+  known: Set<string> = new Set(),
 ): Promise<{ tag: string; buildMs: number; cached: boolean }> {
   const tag = assignmentImageTag(spec.assignmentId, spec.sourceHash);
   const started = Date.now();
-  if (await currentImageExists(docker, tag)) return { tag, buildMs: 0, cached: true };
+  if (known.has(tag)) return { tag, buildMs: 0, cached: true };
+  if (await currentImageExists(docker, tag)) {
+    known.add(tag);
+    return { tag, buildMs: 0, cached: true };
+  }
   let build = buildsInFlight.get(tag);
   if (!build) {
     build = buildImage(docker, spec, tag, timeoutSec).finally(() => buildsInFlight.delete(tag));
     buildsInFlight.set(tag, build);
   }
   await build;
+  known.add(tag);
   return { tag, buildMs: Date.now() - started, cached: false };
 }
 

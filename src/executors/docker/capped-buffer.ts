@@ -24,7 +24,12 @@ export class CappedBuffer extends Writable {
     callback();
   }
 
+  /** The bytes kept, up to the cap. */
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
   text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    return this.bytes().toString('utf8');
   }
 }

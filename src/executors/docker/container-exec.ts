@@ -2,61 +2,52 @@ import { PassThrough, type Writable } from 'node:stream';
 import type Docker from 'dockerode';
 
 export interface ExecOptions {
-  /** Bytes fed to the command's stdin, then closed. */
-  stdin?: Buffer;
   /** Where stdout and stderr go; drained and dropped when absent. */
   output?: Writable;
-  /** Called about every `tickMs` while the command runs (heartbeats, deadlines). */
-  onTick?: () => void | Promise<void>;
-  tickMs?: number;
 }
 
 /**
- * Runs a command inside a running container and resolves with its exit code once the process itself has exited.
- * The end is read from the engine (exec inspect), not from the output stream: a grader's background children may
- * keep stdout open long after `run_autograder` returned. Rejects when the container dies first.
+ * How often an exec whose output is still open is asked whether it ended. Its output closing is the signal, at no
+ * cost; this poll is only the fallback for a process that closed its own stdout and stderr and kept running.
+ */
+const FALLBACK_POLL_MS = 2000;
+
+/**
+ * Runs a command inside a running container and resolves with its exit code once the process itself has exited,
+ * or with null once the container has (`exited`: one `container.wait()` per container, shared by every exec).
+ * The end is noticed when the output stream closes: the engine closes it when the process's last output writer is
+ * gone, or at most 2 s after the process exited when background children of a grader keep stdout open. One exec
+ * inspect then reads the exit code. No engine call is made while the command runs, however long it takes.
  */
 export async function runInContainer(
   docker: Docker,
   container: Docker.Container,
+  exited: Promise<unknown>,
   cmd: string[],
   options: ExecOptions = {},
 ): Promise<number | null> {
-  const exec = await container.exec({
-    Cmd: cmd,
-    AttachStdin: options.stdin !== undefined,
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as NodeJS.ReadWriteStream &
+  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream &
     NodeJS.EventEmitter & { destroy(): void };
   const sink = options.output ?? new PassThrough().resume();
   docker.modem.demuxStream(stream, sink, sink);
-  let ended = false;
   const streamEnded = new Promise<void>((resolve) => {
-    const done = (): void => {
-      ended = true;
-      resolve();
-    };
-    stream.on('end', done);
-    stream.on('close', done);
-    stream.on('error', done);
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
   });
-  if (options.stdin !== undefined) stream.end(options.stdin);
+  let containerGone = false;
+  const containerExited = exited.then(
+    () => (containerGone = true),
+    () => (containerGone = true),
+  );
   try {
-    const tickMs = options.tickMs ?? 250;
+    await Promise.race([streamEnded, containerExited]);
     for (;;) {
+      if (containerGone) return null;
       const info = await exec.inspect();
-      if (!info.Running && info.ExitCode !== null) {
-        // Give the last buffered output a moment to arrive; a held-open stream is not waited for.
-        await Promise.race([streamEnded, delay(200)]);
-        return info.ExitCode;
-      }
-      const state = (await container.inspect()).State;
-      if (!state.Running) return null;
-      await options.onTick?.();
-      // Output closing usually means the process is gone: look again at once, then at the normal pace.
-      await (ended ? delay(tickMs) : Promise.race([streamEnded, delay(tickMs)]));
+      if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+      await Promise.race([containerExited, delay(FALLBACK_POLL_MS)]);
     }
   } finally {
     stream.destroy();

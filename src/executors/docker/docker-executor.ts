@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { AutograderExecution, AutograderExecutor, AutograderJob, ExecutionControl } from '../executor.js';
 import { ensureAssignmentImage, ImageBuildError } from './assignment-image.js';
-import { runGraderContainer } from './grader-container.js';
+import { ImageGoneError, runGraderContainer } from './grader-container.js';
 import type { GraderSandbox } from './grader-sandbox.js';
 import { GraderSlots } from './grader-slots.js';
 import type { BuildLimits } from './setup-container.js';
@@ -21,6 +21,8 @@ export interface DockerExecutorOptions {
 export class DockerExecutor implements AutograderExecutor {
   readonly kind = 'docker' as const;
   private readonly slots: GraderSlots;
+  /** Assignment images this node has found or built: a run of one of them asks the engine nothing about it. */
+  private readonly knownImages = new Set<string>();
 
   constructor(
     private readonly docker: Docker,
@@ -30,6 +32,17 @@ export class DockerExecutor implements AutograderExecutor {
   }
 
   async run(job: AutograderJob, control: ExecutionControl): Promise<AutograderExecution> {
+    try {
+      return await this.runOnce(job, control);
+    } catch (error) {
+      if (!(error instanceof ImageGoneError)) throw error;
+      // Removed behind the node's back since it was built or found: forget it, so this attempt builds it again.
+      this.knownImages.clear();
+      return await this.runOnce(job, control);
+    }
+  }
+
+  private async runOnce(job: AutograderJob, control: ExecutionControl): Promise<AutograderExecution> {
     control.heartbeat('building image');
     const beat = setInterval(() => control.heartbeat('building image'), 5000);
     let image: { tag: string; buildMs: number };
@@ -45,6 +58,7 @@ export class DockerExecutor implements AutograderExecutor {
           limits: this.options.buildLimits,
         },
         this.options.buildTimeoutSec,
+        this.knownImages,
       );
     } catch (error) {
       if (!(error instanceof ImageBuildError)) throw error;

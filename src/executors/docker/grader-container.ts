@@ -1,23 +1,26 @@
 import type Docker from 'dockerode';
 import type { AutograderExecution, AutograderJob, ExecutionControl } from '../executor.js';
-import { NonRetryableExecutorError } from '../executor-error.js';
-import { submissionLayout } from '../submission-layout.js';
-import { packTar } from '../tar-archive.js';
 import { CappedBuffer } from './capped-buffer.js';
 import { containerCpuMs } from './container-cpu.js';
 import { runInContainer } from './container-exec.js';
-import { graderHostConfig, PRISTINE_AUTOGRADER, type GraderSandbox } from './grader-sandbox.js';
+import { graderHostConfig, type GraderSandbox } from './grader-sandbox.js';
 import type { GraderSlots } from './grader-slots.js';
+import { PhaseHeartbeat } from './phase-heartbeat.js';
 import { readResultsFile, type ResultsFile } from './results-file.js';
+import { FILL_STDIN, FILL_THEN_IDLE, startFilled } from './start-filled.js';
 
 export const NODE_LABEL = 'greengrader.node';
 export const RUN_LABEL = 'greengrader.run';
 
-/** Thrown when the assignment's own files do not fit in the grader's disk cap: every node would fail the same. */
-class SandboxSetupError extends NonRetryableExecutorError {
-  override name = 'SandboxSetupError';
-  readonly type = 'SandboxSetupFailed';
+/** Thrown when the engine no longer has the assignment image the node had built: build it again and retry. */
+export class ImageGoneError extends Error {
+  override name = 'ImageGoneError';
 }
+
+const RUN_AUTOGRADER = ['/bin/sh', '-c', 'cd /autograder && exec ./run_autograder'];
+
+/** A container whose kill the engine has not carried out within this long is a node fault, left to heartbeats. */
+const KILL_GRACE_MS = 60_000;
 
 /** An execution minus the image: what one container run tells. */
 export type ContainerOutcome = Omit<AutograderExecution, 'imageTag' | 'imageBuildMs' | 'imageReadyAt'> & {
@@ -25,11 +28,13 @@ export type ContainerOutcome = Omit<AutograderExecution, 'imageTag' | 'imageBuil
 };
 
 /**
- * Runs `run_autograder` once in a locked-down container and always removes the container. The container idles
- * (PID 1 is docker-init over `sleep`) while the node runs each step in it: fill /autograder, run the grader,
- * read its CPU time from the engine and its results.json with a size check. So the container is still there
- * when its figures are read, and nothing the grader writes decides them. Only the grader itself holds one of the
- * node's `slots`: a prefetched run prepares its container while the slots are busy and starts the instant one frees.
+ * Runs `run_autograder` once in a locked-down container and always removes the container. The container's own
+ * command fills /autograder, then idles (PID 1 is docker-init over `sleep`) while the node runs the grader in it
+ * and then reads its CPU time from the engine and its results.json with a size check, one exec each. So the
+ * container is still there when its figures are read, and nothing the grader writes decides them. Only the grader
+ * itself holds one of the node's `slots`: a prefetched run prepares its container while the slots are busy and
+ * starts the instant one frees. No engine call is made while the grader runs: its end is its output closing, the
+ * container's end one `wait`, and timeouts and heartbeats are timers.
  */
 export async function runGraderContainer(
   docker: Docker,
@@ -41,53 +46,48 @@ export async function runGraderContainer(
   control: ExecutionControl,
 ): Promise<ContainerOutcome> {
   const { limits } = job;
-  const container = await docker.createContainer({
-    Image: imageTag,
-    Cmd: ['sleep', 'infinity'],
-    WorkingDir: '/autograder',
-    Labels: { [NODE_LABEL]: nodeName, [RUN_LABEL]: job.runId },
-    NetworkDisabled: true,
-    HostConfig: graderHostConfig(limits, sandbox),
-  });
+  const container = await createGraderContainer(docker, imageTag, job, nodeName, sandbox);
   const stop = stopper(container, control);
+  const beat = new PhaseHeartbeat(control);
   try {
-    await container.start();
-    await fillAutograder(docker, container, job, control);
+    beat.phase('preparing');
+    const { exited } = await startFilled(docker, container, job).catch((error: unknown) => {
+      throw stop.reason() === 'aborted' ? (control.abortSignal.reason ?? error) : error;
+    });
     if (stop.reason() === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
 
-    const leaveSlot = await waitForSlot(slots, control);
+    if (slots.inUse >= slots.size) beat.phase('waiting for a slot');
+    const leaveSlot = await slots.enter(control.abortSignal);
     const output = new CappedBuffer(limits.outputMaxBytes);
-    const deadline = Date.now() + limits.timeoutSec * 1000;
-    let cpuAtStop: number | null = null;
+    let cpuAtStop: Promise<number | null> = Promise.resolve(null);
     const startedAt = new Date();
+    let graderDone = false;
+    const deadline = setTimeout(() => {
+      // Read before the kill: a killed container's CPU account may be gone.
+      cpuAtStop = containerCpuMs(container).catch(() => null);
+      void cpuAtStop.then(() => (graderDone ? undefined : stop('timeout')));
+    }, limits.timeoutSec * 1000);
     let exitCode: number | null;
     let finishedAt: Date;
     try {
-      control.heartbeat('running');
-      exitCode = await runInContainer(docker, container, ['/bin/sh', '-c', 'cd /autograder && exec ./run_autograder'], {
-        output,
-        tickMs: 500,
-        onTick: async () => {
-          control.heartbeat('running');
-          if (Date.now() < deadline) return;
-          cpuAtStop = await containerCpuMs(container).catch(() => null);
-          await stop('timeout');
-        },
-      });
+      beat.phase('running', limits.timeoutSec * 1000 + KILL_GRACE_MS);
+      exitCode = await runInContainer(docker, container, exited, RUN_AUTOGRADER, { output });
       finishedAt = new Date();
     } finally {
+      graderDone = true;
+      clearTimeout(deadline);
       // The grader is done: the next run on this node starts now, while this one's figures are read.
       leaveSlot();
     }
     if (stop.reason() === 'aborted') throw control.abortSignal.reason ?? new Error('grading run cancelled');
     if (stop.reason() === 'timeout') {
-      return { ...empty(output), outcome: 'timeout', exitCode: null, startedAt, finishedAt, cpuTimeMs: cpuAtStop };
+      const cpuTimeMs = await cpuAtStop;
+      return { ...empty(output), outcome: 'timeout', exitCode: null, startedAt, finishedAt, cpuTimeMs };
     }
-    const cpuTimeMs = await containerCpuMs(container);
-    const oomKilled = (await container.inspect()).State.OOMKilled || exitCode === 137;
-    const results = await readResultsFile(docker, container, limits.resultsMaxBytes, () =>
-      control.heartbeat('reading results'),
-    );
+    beat.phase('reading results', KILL_GRACE_MS * 2);
+    const [cpuTimeMs, state] = await Promise.all([containerCpuMs(container), container.inspect()]);
+    const oomKilled = state.State.OOMKilled || exitCode === 137;
+    const results = await readResultsFile(docker, container, exited, limits.resultsMaxBytes);
     return {
       outcome: oomKilled ? 'out-of-memory' : 'completed',
       exitCode,
@@ -97,40 +97,35 @@ export async function runGraderContainer(
       ...resultsFields(results, output, limits.resultsMaxBytes),
     };
   } finally {
+    beat.stop();
     stop.dispose();
     // Removal is retried once: a container must not outlive its run. Leftovers are swept at node start.
     await container.remove({ force: true }).catch(() => container.remove({ force: true }).catch(() => undefined));
   }
 }
 
-/** Waits for one of the node's grader slots, heartbeating so a long wait is not taken for a dead worker. */
-async function waitForSlot(slots: GraderSlots, control: ExecutionControl): Promise<() => void> {
-  if (slots.inUse < slots.size) return slots.enter(control.abortSignal);
-  control.heartbeat('waiting for a slot');
-  const beat = setInterval(() => control.heartbeat('waiting for a slot'), 5000);
-  try {
-    return await slots.enter(control.abortSignal);
-  } finally {
-    clearInterval(beat);
-  }
-}
-
-/** Copies the image's pristine /autograder into the capped tmpfs, then unpacks the submission over it. */
-async function fillAutograder(
+async function createGraderContainer(
   docker: Docker,
-  container: Docker.Container,
+  imageTag: string,
   job: AutograderJob,
-  control: ExecutionControl,
-): Promise<void> {
-  const log = new CappedBuffer(4096);
-  const code = await runInContainer(
-    docker,
-    container,
-    ['/bin/sh', '-c', `cp -a ${PRISTINE_AUTOGRADER}/. /autograder/ && tar -x -f - -C /autograder`],
-    { stdin: await packTar(submissionLayout(job)), output: log, onTick: () => control.heartbeat('preparing') },
-  );
-  if (code !== 0) {
-    throw new SandboxSetupError(`could not place the assignment and submission in /autograder: ${log.text().trim()}`);
+  nodeName: string,
+  sandbox: GraderSandbox,
+): Promise<Docker.Container> {
+  try {
+    return await docker.createContainer({
+      Image: imageTag,
+      Cmd: FILL_THEN_IDLE,
+      ...FILL_STDIN,
+      WorkingDir: '/autograder',
+      Labels: { [NODE_LABEL]: nodeName, [RUN_LABEL]: job.runId },
+      NetworkDisabled: true,
+      HostConfig: graderHostConfig(job.limits, sandbox),
+    });
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) {
+      throw new ImageGoneError(`the engine no longer has image ${imageTag}`, { cause: error });
+    }
+    throw error;
   }
 }
 
