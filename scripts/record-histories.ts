@@ -27,6 +27,12 @@ const HOUR_MS = 1000;
 const BEFORE_NEVER_EARLY = '882aeb4^';
 /** The last commit before the release-failed-node-slot and fail-row-on-workflow-failure patches. */
 const BEFORE_SLOT_RELEASE = 'c855369';
+/**
+ * The last commit whose workflow scheduled its central activities as tasks and wrote every state: the histories
+ * under a path's own name keep that shape; today's code records each path as `NAME-local`.
+ */
+const BEFORE_LOCAL_ACTIVITIES = '3dbe49b';
+const LOCAL_SUFFIX = '-local';
 
 /**
  * Waits, then re-plans to a start 800 ms ahead: inside the old 1 s tolerance, so the old code starts at once where
@@ -47,15 +53,25 @@ const legacyPath: Path = {
   drive: (run) => run.handle.result() as Promise<GradeSubmissionResult>,
 };
 
+interface Era {
+  ref: string;
+  paths: [string, Path][];
+  /** The whole workflow folder of `ref`, not only grade-submission.ts (its helpers changed signature since). */
+  wholeFolder?: boolean;
+}
+
 /** Paths whose committed history is the pre-patch shape: recorded with the workflow as it was at `ref`. */
-function legacyPaths(): { ref: string; paths: [string, Path][] }[] {
+function legacyPaths(): Era[] {
   const today = paths(HOUR_MS);
   const before = (names: string[]): [string, Path][] => names.map((name) => [name, today[name] as Path]);
+  const slotReleaseEra = ['node-failed-other-node', 'pickup-timeout-other-node', 'nodes-exhausted'];
   return [
     { ref: BEFORE_NEVER_EARLY, paths: [['waited-before-never-early', legacyPath]] },
+    { ref: BEFORE_SLOT_RELEASE, paths: before(slotReleaseEra) },
     {
-      ref: BEFORE_SLOT_RELEASE,
-      paths: before(['node-failed-other-node', 'pickup-timeout-other-node', 'nodes-exhausted']),
+      ref: BEFORE_LOCAL_ACTIVITIES,
+      paths: before(Object.keys(today).filter((name) => !slotReleaseEra.includes(name))),
+      wholeFolder: true,
     },
   ];
 }
@@ -94,16 +110,18 @@ async function main(): Promise<void> {
     }
   };
 
-  const legacy = legacyPaths();
-  const legacyNames = new Set(legacy.flatMap((era) => era.paths.map(([name]) => name)));
   await record(
     undefined,
-    Object.entries(paths(HOUR_MS)).filter(([name]) => include(name) && !legacyNames.has(name)),
+    Object.entries(paths(HOUR_MS))
+      // The same scenario as node-failed-other-node-releases-slot, so the same history.
+      .filter(([name]) => name !== 'node-failed-other-node')
+      .map(([name, recorded]): [string, Path] => [`${name}${LOCAL_SUFFIX}`, recorded])
+      .filter(([name]) => include(name)),
   );
-  for (const era of legacy) {
+  for (const era of legacyPaths()) {
     const named = era.paths.filter(([name]) => include(name));
     if (named.length === 0) continue;
-    const workflow = await checkOutLegacyWorkflow(era.ref);
+    const workflow = era.wholeFolder ? await checkOutLegacyFolder(era.ref) : await checkOutLegacyWorkflow(era.ref);
     try {
       await record(workflow.entry, named);
     } finally {
@@ -138,6 +156,26 @@ async function checkOutLegacyWorkflow(ref: string): Promise<{ entry: string; cle
       await rm(workflowFile, { force: true });
       await rm(entryFile, { force: true });
     },
+  };
+}
+
+/**
+ * Writes every file of src/workflows as it was at `ref` into a sibling folder (its `../shared` imports then resolve
+ * to today's declarations) and bundles its own index; removed again after recording.
+ */
+async function checkOutLegacyFolder(ref: string): Promise<{ entry: string; cleanup(): Promise<void> }> {
+  const dir = path.join(REPO, `src/workflows-${ref}.tmp`);
+  const files = execFileSync('git', ['ls-tree', '--name-only', `${ref}:src/workflows`], { cwd: REPO, encoding: 'utf8' })
+    .split('\n')
+    .filter((file) => file.endsWith('.ts'));
+  await mkdir(dir, { recursive: true });
+  for (const file of files) {
+    const source = execFileSync('git', ['show', `${ref}:src/workflows/${file}`], { cwd: REPO, encoding: 'utf8' });
+    await writeFile(path.join(dir, file), source);
+  }
+  return {
+    entry: path.join(dir, 'index.ts'),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }
 

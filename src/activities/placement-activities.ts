@@ -177,6 +177,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         nodeName: plan.candidate.id,
         startMs,
         nextPlanningMs: nextPlanningMs({ ...plan, startMs }, nowMs, context.refreshMs),
+        plannedAtMs: nowMs,
         policy: plan.policy,
         expectedIntensityGCo2PerKwh: plan.expectedIntensityGCo2PerKwh,
         fallbackReason,

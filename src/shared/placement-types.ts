@@ -33,6 +33,8 @@ export interface RunPlan {
   startMs: number;
   /** Re-plan with a fresh forecast at this time if the run is still waiting; null when it starts now. */
   nextPlanningMs: number | null;
+  /** The planner's clock when it planned: a start at or before it is now (absent from plans made before it). */
+  plannedAtMs?: number;
   policy: string;
   expectedIntensityGCo2PerKwh: number | null;
   fallbackReason: string | null;

@@ -55,6 +55,8 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     // Bounded from config: each activity may hold a whole submission in memory (see the README's "Memory ceiling").
     maxConcurrentActivityTaskExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES,
+    // The workflows run their central activities locally (src/workflows/run-path.ts): the same bound applies.
+    maxConcurrentLocalActivityExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),

@@ -6,9 +6,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
-  patched,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
@@ -29,10 +27,12 @@ import {
   NODE,
   REGION,
 } from '../shared/search-attributes.js';
-import { central, nodeActivities, slots } from './activity-proxies.js';
-import { applicationFailureMessage, setState } from './grading-state.js';
+import type { CentralProxies } from './activity-proxies.js';
+import { nodeActivities } from './activity-proxies.js';
+import { applicationFailureMessage } from './grading-state.js';
 import { describeFailure, describeNodeFailure, isPickupTimeout } from './node-failures.js';
 import { CONTINUE_AS_NEW, planAndWait, queueForSlot, type QueueState } from './plan-and-wait.js';
+import { chooseRunPath } from './run-path.js';
 
 export const gradingStatusQuery = defineQuery<GradingStatus>('gradingStatus');
 /** Run now: a person is waiting for this grade. Ends any wait for a greener hour. */
@@ -58,6 +58,9 @@ const MAX_PICKUPS_MISSED = 3;
 /** One grading journey: store, plan where and when, wait for a greener hour, run on the chosen node, record. */
 export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Promise<GradeSubmissionResult> {
   const { resume, ...submission } = input;
+  const path = chooseRunPath();
+  const { central, slots } = path.activities;
+  const { visibility } = path;
   const status: GradingStatus = resume?.status ?? {
     state: 'storing',
     runId: null,
@@ -77,12 +80,12 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   setHandler(slotFreedSignal, () => {
     queue.woken = true;
   });
-  if (resume === undefined) setState(status, 'storing');
+  if (resume === undefined) visibility.setState(status, 'storing');
 
   const runId = resume?.runId ?? (await central.openRun({ workflowId: workflowInfo().workflowId, ...submission }));
   status.runId = runId;
   const finish = (result: Omit<GradeSubmissionResult, 'runId'>): GradeSubmissionResult => {
-    setState(status, result.state);
+    visibility.setState(status, result.state);
     return { ...result, runId };
   };
 
@@ -99,7 +102,7 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
         status.lastError = reason;
         return finish({ state: 'rejected', outcome: null, score: null, nodeName: null, reason });
       }
-      upsertSearchAttributes([
+      visibility.upsert([
         { key: GRADESCOPE_SUBMISSION_ID, value: stored.gradescopeSubmissionId },
         { key: ASSIGNMENT_ID, value: stored.assignmentId },
         { key: COURSE_ID, value: stored.courseId },
@@ -113,9 +116,9 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     let execution: ExecutionSummary | null = null;
     while (execution === null) {
       const chosen = resumeQueue
-        ? await queueForSlot(runId, excludeNodes, status, queue)
+        ? await queueForSlot(runId, excludeNodes, status, queue, path)
         : excludeNodes.length < MAX_NODES_TRIED
-          ? await planAndWait(runId, excludeNodes, status, queue)
+          ? await planAndWait(runId, excludeNodes, status, queue, path)
           : null;
       resumeQueue = false;
       if (chosen === CONTINUE_AS_NEW) {
@@ -131,19 +134,21 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
         return finish({ state: 'failed', outcome: 'infrastructure-failure', score: null, nodeName: null, reason });
       }
       if (chosen === 'node-gone') continue;
-      setState(status, 'running');
+      // On the resting-states path the node and region wait for the state: written together, in one upsert.
+      if (visibility.writesEveryChange) visibility.setState(status, 'running');
       status.nodeName = chosen.nodeName;
-      upsertSearchAttributes([
+      visibility.upsert([
         { key: NODE, value: chosen.nodeName },
         { key: REGION, value: chosen.region },
       ]);
+      if (!visibility.writesEveryChange) visibility.setState(status, 'running');
       status.attempts += 1;
       try {
         execution = await nodeActivities(chosen).runAutograder({ runId, submissionId: stored.submissionId });
       } catch (error) {
         if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
         status.lastError = describeNodeFailure(chosen, error);
-        if (patched(RELEASE_FAILED_NODE_PATCH)) await central.releaseRun({ runId, nodeName: chosen.nodeName });
+        if (path.patched(RELEASE_FAILED_NODE_PATCH)) await central.releaseRun({ runId, nodeName: chosen.nodeName });
         if (!queue.active) {
           excludeNodes.push(chosen.nodeName);
           continue;
@@ -159,11 +164,11 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
       if (queue.active) await slots.releaseSlot({ runId, nodeName: chosen.nodeName });
     }
 
-    setState(status, 'recording');
+    visibility.setState(status, 'recording');
     const result = await central.recordResults({ runId, execution });
     try {
       const receipt = await central.accountCarbon({ runId });
-      if (receipt.emissionsGCo2 !== null) upsertSearchAttributes([{ key: GRAMS_CO2, value: receipt.emissionsGCo2 }]);
+      if (receipt.emissionsGCo2 !== null) visibility.upsert([{ key: GRAMS_CO2, value: receipt.emissionsGCo2 }]);
     } catch (error) {
       // The grade stands without its carbon receipt; the run row simply has none.
       if (!(error instanceof ActivityFailure)) throw error;
@@ -174,8 +179,8 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     if (error instanceof ContinueAsNew) throw error;
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() => central.failRun({ runId, reason: CANCELLED_REASON }));
-    } else if (patched(FAIL_ROW_ON_FAILURE_PATCH)) {
-      await markFailed(runId, error);
+    } else if (path.patched(FAIL_ROW_ON_FAILURE_PATCH)) {
+      await markFailed(central, runId, error);
     }
     throw error;
   }
@@ -185,7 +190,7 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
  * Records why the workflow is about to fail. If even failRun fails (the database still away), the original error
  * is still the one the workflow fails with; the reconciliation schedule marks the row later.
  */
-async function markFailed(runId: string, error: unknown): Promise<void> {
+async function markFailed(central: CentralProxies['central'], runId: string, error: unknown): Promise<void> {
   const reason = `workflow failed: ${describeFailure(error)}`;
   try {
     await CancellationScope.nonCancellable(() => central.failRun({ runId, reason }));

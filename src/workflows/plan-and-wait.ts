@@ -1,10 +1,11 @@
 // Where and when a run goes: plan with a fresh forecast, wait for the greener hour, then claim a slot or queue.
-import { ActivityFailure, condition, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, workflowInfo } from '@temporalio/workflow';
 import { NODE_GONE_ERROR, NODES_EXHAUSTED_ERROR, type GradingStatus, type Placement } from '../shared/grading-types.js';
 import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
 import { LANE } from '../shared/search-attributes.js';
-import { carbon, placement, slots } from './activity-proxies.js';
-import { applicationFailureMessage, setState } from './grading-state.js';
+import type { CentralProxies } from './activity-proxies.js';
+import { applicationFailureMessage } from './grading-state.js';
+import type { RunPath } from './run-path.js';
 
 /**
  * Before 882aeb4 a plan starting within 1 s of now started at once. Runs planned by that code replay with it (see
@@ -56,9 +57,12 @@ export async function planAndWait(
   excludeNodes: string[],
   status: GradingStatus,
   queue: QueueState,
+  path: RunPath,
 ): Promise<Placement | 'node-gone' | typeof CONTINUE_AS_NEW | null> {
+  const { placement } = path.activities;
+  const { visibility } = path;
   for (;;) {
-    setState(status, 'planning');
+    visibility.setState(status, 'planning');
     let context: PlanningContext;
     try {
       context = await placement.preparePlanning({ runId, excludeNodes, expedite: status.expedited });
@@ -66,22 +70,28 @@ export async function planAndWait(
       if (applicationFailureMessage(error, NODES_EXHAUSTED_ERROR) !== null) return null;
       throw error;
     }
-    const plan = await placement.choosePlacement({ runId, context, forecast: await forecastInOrder(context) });
+    const plan = await placement.choosePlacement({
+      runId,
+      context,
+      forecast: await forecastInOrder(path.activities, context),
+    });
     status.policy = plan.policy;
     status.nodeName = plan.nodeName;
     status.plannedStartAt = new Date(plan.startMs).toISOString();
     status.expectedIntensityGCo2PerKwh = plan.expectedIntensityGCo2PerKwh;
     // Never early: a plan's start is where the cleaner window begins; re-planning on waking starts it now.
-    const toleranceMs = patched(NEVER_EARLY_PATCH) ? 0 : LEGACY_START_TOLERANCE_MS;
-    if (status.expedited || plan.startMs <= Date.now() + toleranceMs) break;
+    const toleranceMs = path.patched(NEVER_EARLY_PATCH) ? 0 : LEGACY_START_TOLERANCE_MS;
+    // A local activity plans after the workflow task began (the workflow's clock): its own clock says what is now.
+    const nowMs = Math.max(Date.now(), plan.plannedAtMs ?? 0);
+    if (status.expedited || plan.startMs <= nowMs + toleranceMs) break;
 
-    setState(status, 'waiting');
-    const wakeOnFreedRoom = patched(REPLAN_ON_FREED_ROOM_PATCH);
+    visibility.setState(status, 'waiting');
+    const wakeOnFreedRoom = path.patched(REPLAN_ON_FREED_ROOM_PATCH);
     queue.woken = false;
     await condition(() => status.expedited || (wakeOnFreedRoom && queue.woken), wakeAfterMs(plan));
   }
-  setState(status, 'placing');
-  if (patched(SLOT_QUEUE_PATCH)) return queueForSlot(runId, excludeNodes, status, queue);
+  visibility.setState(status, 'placing');
+  if (path.patched(SLOT_QUEUE_PATCH)) return queueForSlot(runId, excludeNodes, status, queue, path);
   try {
     return await placement.claimNode({ runId, nodeName: status.nodeName ?? '' });
   } catch (error) {
@@ -102,7 +112,10 @@ export async function queueForSlot(
   excludeNodes: string[],
   status: GradingStatus,
   queue: QueueState,
+  path: RunPath,
 ): Promise<Placement | 'node-gone' | typeof CONTINUE_AS_NEW> {
+  const { slots } = path.activities;
+  const { visibility } = path;
   queue.active = true;
   let pollMs = SLOT_POLL_FIRST_MS;
   for (;;) {
@@ -121,32 +134,34 @@ export async function queueForSlot(
       status.lastError = gone;
       return 'node-gone';
     }
-    if (status.lane !== claim.lane) {
+    const laneChanged = status.lane !== claim.lane;
+    if (laneChanged) {
       status.lane = claim.lane;
-      upsertSearchAttributes([{ key: LANE, value: claim.lane }]);
+      visibility.upsert([{ key: LANE, value: claim.lane }]);
     }
     if (claim.kind === 'claimed') {
       status.queuePosition = null;
       return claim.placement;
     }
-    // Only a change is written: each upsert is an event in the run's history.
-    if (status.state !== 'queued' || status.queuePosition !== claim.position) {
-      status.queuePosition = claim.position;
-      setState(status, 'queued');
-    }
+    // Only a change is written: each upsert is an event in the run's history. A new place in line alone is not,
+    // where the query and the database serve it (the lane is, to keep it filterable while the run waits).
+    const moved = status.queuePosition !== claim.position;
+    const changed = status.state !== 'queued' || (visibility.writesEveryChange ? moved : laneChanged);
+    status.queuePosition = claim.position;
+    if (changed) visibility.setState(status, 'queued');
     // An expedite signal that came while queued wakes the run too: its claim moves it to the head of the queue.
     const expeditedWhenQueued = status.expedited;
     const woken = await condition(() => queue.woken || status.expedited !== expeditedWhenQueued, pollMs);
     pollMs = woken ? SLOT_POLL_FIRST_MS : Math.min(pollMs * 2, SLOT_POLL_MAX_MS);
-    if (historyTooLong()) return CONTINUE_AS_NEW;
+    if (historyTooLong(path)) return CONTINUE_AS_NEW;
   }
 }
 
 /** Checked between waits; the patch keeps runs that waited long before it replaying as they ran. */
-function historyTooLong(): boolean {
+function historyTooLong(path: RunPath): boolean {
   const info = workflowInfo();
   const tooLong = info.continueAsNewSuggested || info.historyLength >= QUEUE_WAIT_MAX_HISTORY_EVENTS;
-  return tooLong && patched(BOUNDED_QUEUE_WAIT_PATCH);
+  return tooLong && path.patched(BOUNDED_QUEUE_WAIT_PATCH);
 }
 
 /** Until the planned start, or the next forecast refresh if that comes first (workflow time is durable). */
@@ -156,7 +171,7 @@ function wakeAfterMs(plan: RunPlan): number {
 }
 
 /** Asks each configured provider in turn; with none answering, the run goes ahead carbon-agnostic. */
-async function forecastInOrder(context: PlanningContext): Promise<ForecastOutcome> {
+async function forecastInOrder({ carbon }: CentralProxies, context: PlanningContext): Promise<ForecastOutcome> {
   const attempts: ForecastOutcome['attempts'] = [];
   for (const provider of context.providers) {
     try {

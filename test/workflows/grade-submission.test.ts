@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CancelledFailure } from '@temporalio/common';
-import type proto from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { SLOT_FREED_SIGNAL, type GradeSubmissionResult, type GradingStatus } from '../../src/shared/grading-types.js';
@@ -43,6 +43,7 @@ before(async () => {
     connection: env.nativeConnection,
     namespace: 'default',
     bundle,
+    clock: () => env.currentTimeMs(),
   });
   // The worker's first workflow task loads the bundle into its V8 context (~3 s here): pay it before the clocks
   // of the tests start.
@@ -355,3 +356,30 @@ async function historiesOfChain(workflowId: string): Promise<number[]> {
   }
   return lengths;
 }
+
+describe('what a graded run costs the Temporal server', () => {
+  const eventType = proto.temporal.api.enums.v1.EventType;
+  const countOf = (
+    events: proto.temporal.api.history.v1.IHistoryEvent[],
+    type: proto.temporal.api.enums.v1.EventType,
+  ) => events.filter((event) => event.eventType === type).length;
+
+  it('runs the central work as local activities: the grader is the only activity task the server dispatches', async () => {
+    const { handle, fakes } = await run('graded-at-once');
+    const events = (await handle.fetchHistory()).events ?? [];
+    assert.equal(fakes.calls.length, 10, 'every step still ran');
+    assert.equal(countOf(events, eventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, 'runAutograder only');
+    // One marker per local activity (9) plus the patch marker.
+    assert.equal(countOf(events, eventType.EVENT_TYPE_MARKER_RECORDED), 10);
+    // The first task runs up to the grader, the second (when it is done) records: no task per activity.
+    assert.ok(countOf(events, eventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) <= 3, `${events.length} events`);
+  });
+
+  it('writes its memo and search attributes where it rests, not at every step or new place in line', async () => {
+    const { handle } = await runQueued();
+    const events = (await handle.fetchHistory()).events ?? [];
+    // queued (its place changed three times), running, completed; and the patch's TemporalChangeVersion.
+    assert.equal(countOf(events, eventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES), 4);
+    assert.equal(countOf(events, eventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED), 3);
+  });
+});

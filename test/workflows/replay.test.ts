@@ -31,6 +31,13 @@ const REQUIRED = [
   // Since the queue-for-slot patch: claims through the slot queue, and a busy live node is not given up on.
   'queued-then-claimed',
   'busy-node-requeued',
+  // Since the local-central-activities patch: central work as markers, state written where the run rests.
+  'graded-at-once-local',
+  'rejected-bad-zip-local',
+  'failed-activity-marks-row-local',
+  'queued-then-claimed-local',
+  'busy-node-requeued-local',
+  'cancelled-local',
 ];
 
 let bundle: WorkflowBundle;

@@ -1,7 +1,6 @@
-// Typed fakes of the activities GradeSubmission proxies. Each fake answers in workflow time (the activity's
-// scheduled timestamp comes from the server, so it is skipped time on the test server), and logs its calls so
-// that tests can assert what the workflow asked for and when.
-/* eslint-disable @typescript-eslint/require-await -- fakes answer at once but keep the activities' async shape */
+// Typed fakes of the activities GradeSubmission proxies. Each fake answers in workflow time (a task activity's
+// scheduled timestamp comes from the server, a local one's from the rig's clock, so it is skipped time on the test
+// server), and logs its calls so that tests can assert what the workflow asked for and when.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CarbonActivities } from '../../../src/activities/carbon-activities.js';
 import type { NodeActivities } from '../../../src/activities/node-activities.js';
@@ -98,12 +97,22 @@ export interface FakeActivities {
   callsOf(name: ActivityName): Call[];
 }
 
-export function createFakeActivities(prefix: string, scenario: Scenario): FakeActivities {
+/** The server's clock: virtual on the time-skipping test server. */
+export type ServerClock = () => Promise<number>;
+
+export function createFakeActivities(
+  prefix: string,
+  scenario: Scenario,
+  clock: ServerClock = () => Promise.resolve(Date.now()),
+): FakeActivities {
   const calls: Call[] = [];
-  const log = (name: ActivityName, input: unknown, node: string | null = null): number => {
+  const log = async (name: ActivityName, input: unknown, node: string | null = null): Promise<number> => {
     const info = Context.current().info;
-    calls.push({ name, node, input, atMs: info.currentAttemptScheduledTimestampMs, attempt: info.attempt });
-    return info.currentAttemptScheduledTimestampMs;
+    const call = { name, node, input, atMs: info.currentAttemptScheduledTimestampMs, attempt: info.attempt };
+    calls.push(call);
+    // A local activity is scheduled by the worker on its own clock, not the server's (virtual) one.
+    if (info.isLocal) call.atMs = await clock();
+    return call.atMs;
   };
   const providers = scenario.providers ?? ['trace'];
   let rounds = 0;
@@ -120,22 +129,22 @@ export function createFakeActivities(prefix: string, scenario: Scenario): FakeAc
 
   const central: CentralActivities = {
     async openRun(input) {
-      log('openRun', input);
+      await log('openRun', input);
       return 'run-1';
     },
     async failRun(input) {
-      log('failRun', input);
+      await log('failRun', input);
     },
     async releaseRun(input) {
-      log('releaseRun', input);
+      await log('releaseRun', input);
     },
     async storeSubmission(input) {
-      log('storeSubmission', input);
+      await log('storeSubmission', input);
       if (scenario.storeSubmission) return scenario.storeSubmission(input);
       return { submissionId: 'submission-1', gradescopeSubmissionId: 101, assignmentId: 7, courseId: 3 };
     },
     async preparePlanning(input) {
-      const nowMs = log('preparePlanning', input);
+      const nowMs = await log('preparePlanning', input);
       const live = scenario.nodes.filter((node) => !input.excludeNodes.includes(node));
       if (input.excludeNodes.length >= (scenario.exhaustedAfter ?? scenario.nodes.length)) {
         throw ApplicationFailure.nonRetryable('every live node already failed this run', NODES_EXHAUSTED_ERROR);
@@ -160,12 +169,12 @@ export function createFakeActivities(prefix: string, scenario: Scenario): FakeAc
       return context;
     },
     async forecastCarbon(input) {
-      log('forecastCarbon', input);
+      await log('forecastCarbon', input);
       if (scenario.forecastCarbon) return scenario.forecastCarbon(input);
       return { provider: input.provider, forecasts: [], missing: [] };
     },
     async choosePlacement(input) {
-      const nowMs = log('choosePlacement', input);
+      const nowMs = await log('choosePlacement', input);
       rounds += 1;
       const nodes = input.context.candidates.map((candidate) => candidate.id);
       const call: PlanCall = {
@@ -180,17 +189,18 @@ export function createFakeActivities(prefix: string, scenario: Scenario): FakeAc
         policy: input.forecast.provider === null ? 'carbon-agnostic' : 'temporal',
         expectedIntensityGCo2PerKwh: null,
         fallbackReason: input.forecast.reason,
+        plannedAtMs: nowMs,
         ...plan,
       };
     },
     async claimNode(input) {
-      log('claimNode', input);
+      await log('claimNode', input);
       claims += 1;
       scenario.claimNode?.(input.nodeName, claims);
       return placementOn(input.nodeName);
     },
     async claimSlot(input) {
-      log('claimSlot', input);
+      await log('claimSlot', input);
       claims += 1;
       scenario.claimNode?.(input.nodeName, claims);
       const lane = scenario.lane ?? 'live';
@@ -201,15 +211,15 @@ export function createFakeActivities(prefix: string, scenario: Scenario): FakeAc
       return { kind: 'claimed', lane, placement: placementOn(input.nodeName) };
     },
     async releaseSlot(input) {
-      log('releaseSlot', input);
+      await log('releaseSlot', input);
       return { nodeLive: scenario.liveNodes?.includes(input.nodeName) ?? false };
     },
     async recordResults(input) {
-      log('recordResults', input);
+      await log('recordResults', input);
       return { state: 'completed', runId: input.runId, outcome: 'graded', score: 10, nodeName: null, reason: null };
     },
     async accountCarbon(input) {
-      log('accountCarbon', input);
+      await log('accountCarbon', input);
       if (scenario.accountCarbon) return scenario.accountCarbon(input);
       return { emissionsGCo2: 0.4, savingGCo2: 0.1 };
     },
@@ -217,7 +227,7 @@ export function createFakeActivities(prefix: string, scenario: Scenario): FakeAc
 
   const node = (nodeName: string): NodeActivities => ({
     async runAutograder(input) {
-      log('runAutograder', input, nodeName);
+      await log('runAutograder', input, nodeName);
       return scenario.runAutograder?.(nodeName) ?? GRADED;
     },
   });

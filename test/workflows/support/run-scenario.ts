@@ -16,6 +16,7 @@ import {
   type CentralActivities,
   type FakeActivities,
   type Scenario,
+  type ServerClock,
 } from './fake-activities.js';
 
 export const workflowsPath = fileURLToPath(new URL('../../../src/workflows/index.ts', import.meta.url));
@@ -31,6 +32,8 @@ export interface Rig {
   namespace: string;
   taskQueue: string;
   fakesByWorkflowId: Map<string, FakeActivities>;
+  /** What the fakes take as now (the time-skipping server's virtual clock); the worker's clock without it. */
+  clock?: ServerClock;
 }
 
 /** Starts the shared orchestrator worker; `stop()` shuts it down and waits for it. */
@@ -118,7 +121,7 @@ export async function runScenario<T>(
 ): Promise<T> {
   const prefix = `gg-wf-${randomUUID().slice(0, 8)}`;
   const workflowId = `${prefix}-grade`;
-  const fakes = createFakeActivities(prefix, scenario);
+  const fakes = createFakeActivities(prefix, scenario, rig.clock);
   rig.fakesByWorkflowId.set(workflowId, fakes);
   const nodeWorkers = await Promise.all(
     scenario.nodes
