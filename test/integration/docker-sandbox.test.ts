@@ -4,8 +4,9 @@ import { statfs } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import type { AutograderJob, ExecutionControl, GraderLimits } from '../../src/executors/executor.js';
+import { assignmentImageTag } from '../../src/executors/docker/assignment-image.js';
 import { DockerExecutor, type DockerExecutorOptions } from '../../src/executors/docker/docker-executor.js';
-import { NODE_LABEL } from '../../src/executors/docker/grader-container.js';
+import { NODE_LABEL, PURPOSE_LABEL } from '../../src/executors/docker/grader-container.js';
 import { requireEnv } from '../support/env.js';
 import { graderJob, jobWithSetup } from '../support/grader-job.js';
 
@@ -35,6 +36,17 @@ function executor(overrides: Partial<DockerExecutorOptions> = {}): DockerExecuto
     graderSlots: 2,
     ...overrides,
   });
+}
+
+/** Waits, bounded, until this node has a grader container running. */
+async function graderContainersStarted(): Promise<Docker.ContainerInfo[]> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const running = await docker.listContainers({ filters: { label: [`${NODE_LABEL}=${nodeName}`] } });
+    if (running.length > 0) return running;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('no grader container started within 60 s');
 }
 
 /** Free bytes of the filesystem holding Docker's data: what a grader filling its layer would eat. */
@@ -129,11 +141,23 @@ echo '{"score": 1}' > /autograder/results/results.json`),
 
   it('fails a setup.sh fork bomb at the build limits with a clear reason, and the node runs the next grader', async () => {
     const node = executor({ buildTimeoutSec: 20 });
-    const bomb = await node.run(jobWithSetup('bomb() { bomb | bomb & }; bomb; wait\n', limits), control);
+    // A grader inherits its image's labels, the build's among them: only its purpose label tells it from a build.
+    const grader = node.run(job(`sleep 2; echo '{"score": 1}' > /autograder/results/results.json`), control);
+    const [running] = await graderContainersStarted();
+    assert.ok(running?.Labels['greengrader.build'], 'the grader inherited the build label');
+    assert.equal(running?.Labels[PURPOSE_LABEL], 'grader');
+    const bombJob = jobWithSetup('bomb() { bomb | bomb & }; bomb; wait\n', limits);
+    const bomb = await node.run(bombJob, control);
     assert.equal(bomb.outcome, 'build-failed');
     assert.match(bomb.output, /process limit of 64 \(a fork bomb\?\)/);
-    const builds = await docker.listContainers({ all: true, filters: { label: ['greengrader.build'] } });
+    const buildLabel = `greengrader.build=${assignmentImageTag(bombJob.assignmentId, bombJob.sourceHash)}`;
+    // Only this build's containers: other test files build images at the same time.
+    const builds = await docker.listContainers({
+      all: true,
+      filters: { label: [`${PURPOSE_LABEL}=image-build`, buildLabel] },
+    });
     assert.deepEqual(builds, [], 'no build container is left');
+    assert.equal((await grader).outcome, 'completed');
     const next = await node.run(job(`echo '{"score": 2}' > /autograder/results/results.json`), control);
     assert.equal(next.outcome, 'completed');
     assert.equal(next.resultsJson?.trim(), '{"score": 2}');

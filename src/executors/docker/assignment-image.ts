@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { FileTree } from '../executor.js';
 import { treeEntries, packTar } from '../tar-archive.js';
 import { ensureBuildNetwork } from './build-network.js';
+import { PURPOSE_LABEL } from './grader-container.js';
 import { PRISTINE_AUTOGRADER } from './grader-sandbox.js';
 import { DEFAULT_BUILD_LIMITS, runSetupContainer, type BuildLimits } from './setup-container.js';
 
@@ -102,7 +103,7 @@ async function buildImage(docker: Docker, spec: ImageSpec, tag: string, timeoutS
     Image: spec.baseImage,
     User: 'root',
     Cmd: ['/bin/bash', '-c', SETUP_SCRIPT],
-    Labels: { 'greengrader.build': tag },
+    Labels: { [PURPOSE_LABEL]: 'image-build', 'greengrader.build': tag },
     HostConfig: {
       NetworkMode: spec.networkMode,
       Memory: limits.memoryBytes,
@@ -124,7 +125,7 @@ async function buildImage(docker: Docker, spec: ImageSpec, tag: string, timeoutS
         'WORKDIR /autograder',
         // The committed container's command was the setup script; the image keeps its base's.
         `CMD ${JSON.stringify(baseCmd)}`,
-        `LABEL ${RECIPE_LABEL}=${RECIPE} greengrader.assignment=${spec.assignmentId} greengrader.source-hash=${spec.sourceHash}`,
+        `LABEL ${PURPOSE_LABEL}=assignment-image ${RECIPE_LABEL}=${RECIPE} greengrader.assignment=${spec.assignmentId} greengrader.source-hash=${spec.sourceHash}`,
       ],
     });
   } finally {

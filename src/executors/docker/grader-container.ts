@@ -11,6 +11,11 @@ import { FILL_STDIN, FILL_THEN_IDLE, startFilled } from './start-filled.js';
 
 export const NODE_LABEL = 'greengrader.node';
 export const RUN_LABEL = 'greengrader.run';
+/**
+ * What a container is for. Containers inherit their image's labels, and an assignment image is a committed
+ * build container, so only this label (set on each container) tells a build from a grader.
+ */
+export const PURPOSE_LABEL = 'greengrader.purpose';
 
 /** Thrown when the engine no longer has the assignment image the node had built: build it again and retry. */
 export class ImageGoneError extends Error {
@@ -117,7 +122,7 @@ async function createGraderContainer(
       Cmd: FILL_THEN_IDLE,
       ...FILL_STDIN,
       WorkingDir: '/autograder',
-      Labels: { [NODE_LABEL]: nodeName, [RUN_LABEL]: job.runId },
+      Labels: { [NODE_LABEL]: nodeName, [RUN_LABEL]: job.runId, [PURPOSE_LABEL]: 'grader' },
       NetworkDisabled: true,
       HostConfig: graderHostConfig(job.limits, sandbox),
     });
