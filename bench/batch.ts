@@ -13,7 +13,8 @@ import { cpuGraderZip } from '../test/support/cpu-grader.js';
 import { startGradingStack, type GradingStack } from '../test/support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../test/support/publish.js';
 import { waitFor } from '../test/support/wait-for.js';
-import { CpuSampler, formatBreakdown, type CpuBreakdown } from './cpu-breakdown.js';
+import { formatBreakdown, type CpuBreakdown } from './cpu-breakdown.js';
+import { startSamplerProcess } from './cpu-sampler-process.js';
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
@@ -95,12 +96,11 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     const [warm] = await publishBurst(stack, await writeBurst(1, 'warm-up'));
     await stack.waitForRun(warm ?? '', (run) => run.state === 'completed' || run.state === 'failed', 300_000);
     const files = await writeBurst(RUNS, scenario.name);
-    const sampler = new CpuSampler({
+    const sampler = await startSamplerProcess({
       stackPid: process.pid,
       servicePorts: servicePorts(stack),
       nodeNamePrefix: stack.config.NODE_NAME,
     });
-    await sampler.start();
     const t0 = Date.now();
     const burst = new Set(await publishBurst(stack, files));
     const idealSec = (RUNS * CPU_SEC) / CORES;

@@ -13,21 +13,30 @@ const COMPONENTS = [
   'postgresql',
   'mosquitto',
   'GreenGrader: main JS thread',
-  'GreenGrader: worker threads',
+  'GreenGrader: other Node threads',
   'GreenGrader: Temporal core (Rust)',
   'GreenGrader: V8 helpers (GC, JIT)',
   'GreenGrader: libuv pool',
   'mosquitto_pub (bench publisher)',
   'harness (tsx, with-services)',
+  'bench CPU sampler (own process)',
   'unattributed (exited between samples)',
   'kernel threads',
   'other (not this bench)',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
 
-/** What the stack costs besides the graders: the parts this bench starts or drives. */
+/** What the stack costs besides the graders: the parts this bench starts or drives (the measuring itself not). */
 const OVERHEAD: ReadonlySet<Component> = new Set(
-  COMPONENTS.filter((c) => !['grader containers (ideal)', 'kernel threads', 'other (not this bench)'].includes(c)),
+  COMPONENTS.filter(
+    (c) =>
+      ![
+        'grader containers (ideal)',
+        'kernel threads',
+        'other (not this bench)',
+        'bench CPU sampler (own process)',
+      ].includes(c),
+  ),
 );
 
 export interface CpuBreakdown {
@@ -69,6 +78,7 @@ export class CpuSampler {
   private samples = 0;
   private startedAt = 0;
   private busyAtStart = 0;
+  private ownCpuAtStart = 0;
 
   constructor(private readonly options: SamplerOptions) {}
 
@@ -83,7 +93,8 @@ export class CpuSampler {
       if (pid !== null) this.serviceRoots.set(pid, component);
     }
     this.startedAt = Date.now();
-    this.busyAtStart = await machineBusySec();
+    this.busyAtStart = machineBusySec();
+    this.ownCpuAtStart = ownCpuSec();
     await this.sample(true);
     this.timer = setInterval(() => {
       this.sampling = this.sampling.then(() => this.sample(false));
@@ -95,7 +106,8 @@ export class CpuSampler {
     clearInterval(this.timer);
     await this.sampling;
     await this.sample(false);
-    const busy = (await machineBusySec()) - this.busyAtStart;
+    const busy = machineBusySec() - this.busyAtStart;
+    const own = ownCpuSec() - this.ownCpuAtStart;
     const coreSec = Object.fromEntries(COMPONENTS.map((c) => [c, 0])) as Record<Component, number>;
     let sampled = 0;
     for (const task of this.tracked.values()) {
@@ -106,7 +118,8 @@ export class CpuSampler {
       else sampled -= used;
     }
     coreSec['grader containers (ideal)'] = graderCpuSec;
-    coreSec['unattributed (exited between samples)'] = Math.max(0, busy - sampled - graderCpuSec);
+    coreSec['bench CPU sampler (own process)'] = own;
+    coreSec['unattributed (exited between samples)'] = Math.max(0, busy - sampled - graderCpuSec - own);
     const overheadCoreSec = COMPONENTS.filter((c) => OVERHEAD.has(c)).reduce((sum, c) => sum + coreSec[c], 0);
     return {
       wallSec: (Date.now() - this.startedAt) / 1000,
@@ -119,32 +132,32 @@ export class CpuSampler {
 
   private async sample(first: boolean): Promise<void> {
     this.samples += 1;
-    const processes = await readAllProcesses();
+    const processes = readAllProcesses();
     const byPid = new Map(processes.map((p) => [p.pid, p]));
     for (const proc of processes) {
-      if (proc.pid === this.options.stackPid) continue;
-      await this.track(`p${proc.pid}:${proc.startTicks}`, proc.cpuSec, first, () => this.classify(proc, byPid));
+      // The stack is counted by thread below; this sampler by its own figures (process.cpuUsage).
+      if (proc.pid === this.options.stackPid || proc.pid === process.pid) continue;
+      const key = `p${proc.pid}:${proc.startTicks}`;
+      if (!this.seen(key, proc.cpuSec)) this.add(key, proc.cpuSec, first, await this.classify(proc, byPid));
     }
-    for (const thread of await readThreads(this.options.stackPid)) {
-      await this.track(`t${thread.pid}:${thread.startTicks}`, thread.cpuSec, first, () =>
-        Promise.resolve(threadComponent(thread, this.options.stackPid)),
-      );
+    for (const thread of readThreads(this.options.stackPid)) {
+      const key = `t${thread.pid}:${thread.startTicks}`;
+      if (!this.seen(key, thread.cpuSec)) {
+        this.add(key, thread.cpuSec, first, threadComponent(thread, this.options.stackPid));
+      }
     }
   }
 
-  private async track(
-    key: string,
-    cpuSec: number,
-    first: boolean,
-    classify: () => Promise<Tracked['component']>,
-  ): Promise<void> {
+  /** Updates a task tracked already; false for one not seen before. */
+  private seen(key: string, cpuSec: number): boolean {
     const known = this.tracked.get(key);
-    if (known) {
-      known.lastSec = cpuSec;
-      return;
-    }
+    if (known) known.lastSec = cpuSec;
+    return known !== undefined;
+  }
+
+  private add(key: string, cpuSec: number, first: boolean, component: Tracked['component']): void {
     // A task there at the start counts from its value then; one born later counts from zero.
-    this.tracked.set(key, { component: await classify(), baselineSec: first ? cpuSec : 0, lastSec: cpuSec });
+    this.tracked.set(key, { component, baselineSec: first ? cpuSec : 0, lastSec: cpuSec });
   }
 
   private async classify(proc: ProcStat, byPid: Map<number, ProcStat>): Promise<Tracked['component']> {
@@ -161,7 +174,7 @@ export class CpuSampler {
       const id = await shimContainerId(proc.pid);
       return id !== null && (await this.isOurs(id)) ? 'containerd-shim (ours)' : 'other (not this bench)';
     }
-    const container = /\/docker\/([0-9a-f]{64})/.exec(await cpuCgroupOf(proc.pid))?.[1];
+    const container = /\/docker\/([0-9a-f]{64})/.exec(cpuCgroupOf(proc.pid))?.[1];
     if (container) return (await this.isOurs(container)) ? 'container (ours)' : 'other (not this bench)';
     if (ancestors.includes(this.options.stackPid)) {
       return proc.comm === 'mosquitto_pub' ? 'mosquitto_pub (bench publisher)' : 'harness (tsx, with-services)';
@@ -189,19 +202,29 @@ export class CpuSampler {
   }
 }
 
+/** This process's own CPU (all its threads), in seconds. */
+function ownCpuSec(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
 async function shimContainerId(pid: number): Promise<string | null> {
   const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
   const at = args.indexOf('-id');
   return at === -1 ? null : (args[at + 1] ?? null);
 }
 
-/** Node's and Temporal's thread names: the main thread carries the process's pid. */
+/**
+ * Node's and Temporal's thread names: the main thread carries the process's pid. Node 20 names every other
+ * thread of its own `node` too: the workflow worker thread, but also V8's platform threads (concurrent and
+ * parallel GC, compilation) and libuv's pool (file system, crypto, zlib). Profiles (`--cpu-prof`) split them.
+ */
 function threadComponent(thread: ProcStat, pid: number): Component {
   if (thread.pid === pid) return 'GreenGrader: main JS thread';
   if (thread.comm.startsWith('tokio') || thread.comm.startsWith('temporal')) return 'GreenGrader: Temporal core (Rust)';
   if (thread.comm.startsWith('V8') || thread.comm.startsWith('node_')) return 'GreenGrader: V8 helpers (GC, JIT)';
   if (thread.comm.startsWith('libuv')) return 'GreenGrader: libuv pool';
-  return 'GreenGrader: worker threads';
+  return 'GreenGrader: other Node threads';
 }
 
 /** The breakdown as a table: core-seconds over the scenario and per graded run, one column per scenario. */

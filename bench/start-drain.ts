@@ -51,7 +51,7 @@ for (const [name, value] of Object.entries({ rows, window, rounds })) {
 const address = requireEnv('TEMPORAL_ADDRESS');
 const temporalPid = await listenerOf(Number(address.split(':').at(-1)));
 if (temporalPid === null) throw new Error(`no process listens on ${address}`);
-const cpuOf = async (pid: number) => (await readThreads(pid)).reduce((sum, t) => sum + t.cpuSec, 0);
+const cpuOf = (pid: number) => readThreads(pid).reduce((sum, t) => sum + t.cpuSec, 0);
 const selfCpuSec = () => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1e6;
@@ -59,9 +59,9 @@ const selfCpuSec = () => {
 
 /** CPU seconds of this process and of the Temporal server while `work` runs. */
 async function withCpu<T>(work: () => Promise<T>): Promise<{ result: T; selfSec: number; temporalSec: number }> {
-  const [self0, temporal0] = [selfCpuSec(), await cpuOf(temporalPid as number)];
+  const [self0, temporal0] = [selfCpuSec(), cpuOf(temporalPid as number)];
   const result = await work();
-  return { result, selfSec: selfCpuSec() - self0, temporalSec: (await cpuOf(temporalPid as number)) - temporal0 };
+  return { result, selfSec: selfCpuSec() - self0, temporalSec: cpuOf(temporalPid as number) - temporal0 };
 }
 
 const cleanup = new CleanupStack(() => undefined);
