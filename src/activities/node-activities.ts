@@ -6,7 +6,7 @@ import { submissions } from '../db/schema.js';
 import type { AutograderExecution, AutograderExecutor, FileTree, GraderLimits } from '../executors/executor.js';
 import { NonRetryableExecutorError } from '../executors/executor-error.js';
 import type { ExecutionSummary } from '../shared/grading-types.js';
-import { parseSubmission } from '../submission/index.js';
+import { unpackStoredSubmission } from '../submission/index.js';
 import { beginAttempt, writeAsAttempt } from './run-attempt-fence.js';
 
 function graderLimits(config: Config): GraderLimits {
@@ -36,9 +36,9 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
         .where(eq(submissions.id, input.submissionId));
       if (!stored) throw new Error(`submission ${input.submissionId} not found`);
       // The stored zip was validated and anonymised at ingestion; this only unpacks it again.
-      const parsed = await parseSubmission(stored.zip, {
-        limits: { maxEntries: config.MAX_ZIP_ENTRIES, maxUncompressedBytes: config.MAX_UNCOMPRESSED_BYTES },
-        anonymise: false,
+      const parsed = await unpackStoredSubmission(stored.zip, {
+        maxEntries: config.MAX_ZIP_ENTRIES,
+        maxUncompressedBytes: config.MAX_UNCOMPRESSED_BYTES,
       });
       const attempt = await beginAttempt(db, input.runId);
 

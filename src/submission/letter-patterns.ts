@@ -62,8 +62,24 @@ function baseLetterPattern(base: string): string {
   return `[${escapeClass(base)}${escapeClass(ACCENTED_FORMS.get(base) ?? '')}]${MARKS}`;
 }
 
+/**
+ * Patterns already built, by character: every submission builds them for every letter of every student's name
+ * variants, and they depend on the character alone. Bounded: names use few distinct characters, but a roster
+ * can bring any.
+ */
+const patternCache = new Map<string, string>();
+const PATTERN_CACHE_MAX = 4096;
+
 /** Matches one character of a name as typed on the roster, in any of the spellings above. */
 export function charPattern(char: string): string {
+  const cached = patternCache.get(char);
+  if (cached !== undefined) return cached;
+  const pattern = buildCharPattern(char);
+  if (patternCache.size < PATTERN_CACHE_MAX) patternCache.set(char, pattern);
+  return pattern;
+}
+
+function buildCharPattern(char: string): string {
   const composed = char.normalize('NFC');
   const skeleton = skeletonOf(composed);
   const alternatives = new Set<string>();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NOTHING_ANONYMISED } from './anonymise.js';
 import { InvalidSubmissionError, type InvalidSubmissionReason } from './errors.js';
-import { parseSubmission, type ParseSubmissionOptions } from './parse-submission.js';
+import { parseSubmission, unpackStoredSubmission, type ParseSubmissionOptions } from './parse-submission.js';
 import { readZipSafely } from './read-zip-safely.js';
 import { writeZip } from './write-zip.js';
 import {
@@ -182,5 +182,24 @@ void describe('parseSubmission', () => {
 
   void it('passes zip-level refusals through', async () => {
     await rejectsWith(parseSubmission(new Uint8Array([1, 2, 3]), options), 'not-a-zip');
+  });
+});
+
+void describe('unpackStoredSubmission', () => {
+  void it('gives a grading run the metadata, trees and source hash that ingestion parsed', async () => {
+    const parsed = await parseSubmission(await buildGradescopeZip(), options);
+    const unpacked = await unpackStoredSubmission(parsed.anonymisedZip, options.limits);
+    assert.deepEqual(unpacked.metadata, parsed.metadata);
+    assert.deepEqual([...unpacked.sourceFiles.keys()], [...parsed.sourceFiles.keys()]);
+    assert.deepEqual(unpacked.sourceFiles, parsed.sourceFiles);
+    assert.deepEqual(unpacked.submissionFiles, parsed.submissionFiles);
+    assert.equal(unpacked.sourceHash, parsed.sourceHash);
+    assert.doesNotMatch(JSON.stringify(unpacked.metadata), personalData);
+  });
+
+  void it('refuses stored bytes that are no longer a readable submission', async () => {
+    await rejectsWith(unpackStoredSubmission(new Uint8Array([1, 2, 3]), options.limits), 'not-a-zip');
+    const withoutMetadata = await writeZip(new Map([['gradescope_data/hostname.txt', new Uint8Array([49])]]));
+    await rejectsWith(unpackStoredSubmission(withoutMetadata, options.limits), 'missing-metadata');
   });
 });

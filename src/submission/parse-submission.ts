@@ -96,6 +96,25 @@ export async function parseSubmission(bytes: Uint8Array, options: ParseSubmissio
   };
 }
 
+/** What a worker node needs of a stored submission to run its grader. */
+export type UnpackedSubmission = Pick<ParsedSubmission, 'metadata' | 'sourceFiles' | 'submissionFiles' | 'sourceHash'>;
+
+/**
+ * Unpacks a zip that ingestion stored (checked and anonymised already) for a grading run: the same safe unzip,
+ * but none of ingestion's own work. Re-zipping the tree alone was most of `parseSubmission`'s CPU here, for a
+ * copy nobody kept.
+ */
+export async function unpackStoredSubmission(bytes: Uint8Array, limits: ZipLimits): Promise<UnpackedSubmission> {
+  const { files } = await readZipSafely(bytes, limits);
+  const sourceFiles = subtree(files, SOURCE_DIR);
+  return {
+    metadata: readMetadata(files),
+    sourceFiles,
+    submissionFiles: subtree(files, SUBMISSION_DIR),
+    sourceHash: hashFiles(sourceFiles),
+  };
+}
+
 /** Reads and checks submission_metadata.json from root-relative files. */
 export function readMetadata(files: ReadonlyMap<string, Uint8Array>): SubmissionMetadata {
   const content = files.get(METADATA_PATH);
