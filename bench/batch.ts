@@ -14,6 +14,8 @@ import { startGradingStack, type GradingStack } from '../test/support/grading-st
 import { brokerOf, mosquittoPub, writeZipFile } from '../test/support/publish.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { CpuSampler, formatBreakdown, type CpuBreakdown } from './cpu-breakdown.js';
+import { countHistories, formatHistoryCounts, type HistoryCounts } from './history-counts.js';
+import { formatRequests, requestsBetween, temporalRequests, type RequestCounts } from './temporal-requests.js';
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
@@ -58,6 +60,10 @@ interface Result {
   meanExitToRecordedSec: number;
   /** Core-seconds per component of the stack over the burst (bench/cpu-breakdown.ts). */
   cpu: CpuBreakdown;
+  /** Temporal frontend requests over the burst, by operation (empty when the server's /metrics was not found). */
+  temporalRequests: RequestCounts;
+  /** Events in the burst's workflow histories (every run of each workflow). */
+  history: HistoryCounts;
 }
 
 type ZipFile = Awaited<ReturnType<typeof writeZipFile>>;
@@ -100,6 +106,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       servicePorts: servicePorts(stack),
       nodeNamePrefix: stack.config.NODE_NAME,
     });
+    const requests = await temporalRequests(servicePorts(stack).temporal ?? 0);
+    const requestsAtStart = (await requests?.read()) ?? {};
     await sampler.start();
     const t0 = Date.now();
     const burst = new Set(await publishBurst(stack, files));
@@ -127,6 +135,9 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     await joined.secondNode;
     const rows = (await db.select().from(gradingRuns)).filter((row) => burst.has(row.workflowId));
     const breakdown = await sampler.stop(rows.reduce((sum, row) => sum + (row.cpuTimeMs ?? 0), 0) / 1000);
+    const requestsOverBurst = requestsBetween(requestsAtStart, (await requests?.read()) ?? {});
+    // Read after the CPU window: fetching the histories is the bench's own load on the server.
+    const history = await countHistories(stack.temporal, [...burst]);
     const lastMs = Math.max(...rows.map((row) => row.recordedAt?.getTime() ?? 0));
     const cpuSec = rows.reduce((sum, row) => sum + (row.cpuTimeMs ?? 0), 0) / 1000;
     const measuredIdealSec = cpuSec / CORES;
@@ -159,6 +170,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       meanHandoffSec: mean(handoffGapsMs(rows, CORES)) / 1000,
       meanExitToRecordedSec: mean(exitToRecorded) / 1000,
       cpu: breakdown,
+      temporalRequests: requestsOverBurst,
+      history,
     };
   } finally {
     await stack.stop();
@@ -244,6 +257,10 @@ function formatTable(results: Result[]): string {
     '',
     `CPU per graded run, sampled from /proc over the burst (load average at start ${LOAD_AT_START.toFixed(2)})`,
     formatBreakdown(results.map((r) => ({ scenario: r.scenario, graded: r.graded, breakdown: r.cpu }))),
+    '',
+    formatHistoryCounts(results.map((r) => ({ scenario: r.scenario, counts: r.history }))),
+    '',
+    formatRequests(results.map((r) => ({ scenario: r.scenario, graded: r.graded, requests: r.temporalRequests }))),
   ].join('\n');
 }
 
