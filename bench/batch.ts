@@ -107,7 +107,12 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       nodeNamePrefix: stack.config.NODE_NAME,
     });
     const requests = await temporalRequests(servicePorts(stack).temporal ?? 0);
-    const requestsAtStart = (await requests?.read()) ?? {};
+    const readRequests = () =>
+      requests?.read().catch((error: unknown) => {
+        process.stderr.write(`could not read Temporal's request counters: ${String(error)}\n`);
+        return {};
+      }) ?? Promise.resolve({});
+    const requestsAtStart = await readRequests();
     await sampler.start();
     const t0 = Date.now();
     const burst = new Set(await publishBurst(stack, files));
@@ -135,7 +140,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     await joined.secondNode;
     const rows = (await db.select().from(gradingRuns)).filter((row) => burst.has(row.workflowId));
     const breakdown = await sampler.stop(rows.reduce((sum, row) => sum + (row.cpuTimeMs ?? 0), 0) / 1000);
-    const requestsOverBurst = requestsBetween(requestsAtStart, (await requests?.read()) ?? {});
+    const requestsOverBurst = requestsBetween(requestsAtStart, await readRequests());
     // Read after the CPU window: fetching the histories is the bench's own load on the server.
     const history = await countHistories(stack.temporal, [...burst]);
     const lastMs = Math.max(...rows.map((row) => row.recordedAt?.getTime() ?? 0));
