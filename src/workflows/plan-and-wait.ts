@@ -21,9 +21,10 @@ const LEGACY_START_TOLERANCE_MS = 1000;
 const SLOT_QUEUE_PATCH = 'queue-for-slot';
 /**
  * Waiting for a slot: a signal wakes the run whenever a slot may be its (a run releasing or claiming one wakes
- * those first in line, a node registering wakes its region's, a node found dead wakes the runs planned on it),
- * and an expedite does. The timer is only a safety net for a signal lost on the way, so it is long and fixed:
- * each firing is a workflow task, a claim transaction and a new timer for every queued run.
+ * those first in line and some planned on its node, which re-plan when the node died; a node registering wakes
+ * its region's), and an expedite does. The timer is only a safety net for a signal lost on the way, so it is long
+ * and fixed: each firing is a workflow task, a claim transaction and a new timer for every queued run. A timer's
+ * duration is not part of replay: runs queued under the old 2-s backoff replay (queued-then-claimed-local.json).
  */
 export const SLOT_POLL_FALLBACK_MS = 5 * 60_000;
 /**
