@@ -15,6 +15,8 @@ import { brokerOf, mosquittoPub, writeZipFile } from '../test/support/publish.js
 import { waitFor } from '../test/support/wait-for.js';
 import { formatBreakdown, type CpuBreakdown } from './cpu-breakdown.js';
 import { startSamplerProcess } from './cpu-sampler-process.js';
+import { countHistories, formatHistoryCounts, type HistoryCounts } from './history-counts.js';
+import { formatRequests, requestsBetween, temporalRequests, type RequestCounts } from './temporal-requests.js';
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
@@ -61,6 +63,10 @@ interface Result {
   meanExitToRecordedSec: number;
   /** Core-seconds per component of the stack over the burst (bench/cpu-breakdown.ts). */
   cpu: CpuBreakdown;
+  /** Temporal frontend requests over the burst, by operation (empty when the server's /metrics was not found). */
+  temporalRequests: RequestCounts;
+  /** Events in the burst's workflow histories (every run of each workflow). */
+  history: HistoryCounts;
 }
 
 type ZipFile = Awaited<ReturnType<typeof writeZipFile>>;
@@ -103,6 +109,13 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       servicePorts: servicePorts(stack),
       nodeNamePrefix: stack.config.NODE_NAME,
     });
+    const requests = await temporalRequests(servicePorts(stack).temporal ?? 0);
+    const readRequests = () =>
+      requests?.read().catch((error: unknown) => {
+        process.stderr.write(`could not read Temporal's request counters: ${String(error)}\n`);
+        return {};
+      }) ?? Promise.resolve({});
+    const requestsAtStart = await readRequests();
     const t0 = Date.now();
     const burst = new Set(await publishBurst(stack, files));
     const idealSec = (RUNS * CPU_SEC) / CORES;
@@ -133,6 +146,9 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     await joined.secondNode;
     const rows = (await db.select().from(gradingRuns)).filter((row) => burst.has(row.workflowId));
     const breakdown = await sampler.stop(rows.reduce((sum, row) => sum + (row.cpuTimeMs ?? 0), 0) / 1000);
+    const requestsOverBurst = requestsBetween(requestsAtStart, await readRequests());
+    // Read after the CPU window: fetching the histories is the bench's own load on the server.
+    const history = await countHistories(stack.temporal, [...burst]);
     const lastMs = Math.max(...rows.map((row) => row.recordedAt?.getTime() ?? 0));
     const cpuSec = rows.reduce((sum, row) => sum + (row.cpuTimeMs ?? 0), 0) / 1000;
     const measuredIdealSec = cpuSec / CORES;
@@ -165,6 +181,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       meanHandoffSec: mean(handoffGapsMs(rows, CORES)) / 1000,
       meanExitToRecordedSec: mean(exitToRecorded) / 1000,
       cpu: breakdown,
+      temporalRequests: requestsOverBurst,
+      history,
     };
   } finally {
     await stack.stop();
@@ -250,6 +268,10 @@ function formatTable(results: Result[]): string {
     '',
     `CPU per graded run, sampled from /proc over the burst (load average at start ${LOAD_AT_START.toFixed(2)})`,
     formatBreakdown(results.map((r) => ({ scenario: r.scenario, graded: r.graded, breakdown: r.cpu }))),
+    '',
+    formatHistoryCounts(results.map((r) => ({ scenario: r.scenario, counts: r.history }))),
+    '',
+    formatRequests(results.map((r) => ({ scenario: r.scenario, graded: r.graded, requests: r.temporalRequests }))),
   ].join('\n');
 }
 

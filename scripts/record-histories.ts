@@ -33,6 +33,13 @@ const BEFORE_SLOT_RELEASE = 'c855369';
  */
 const BEFORE_LOCAL_ACTIVITIES = '3dbe49b';
 const LOCAL_SUFFIX = '-local';
+/**
+ * The last commit whose queued runs polled on a backoff from 2 s: `queued-then-claimed-local` keeps that shape
+ * (timers fired every few seconds), today's queued runs are woken by signals (`queued-then-woken-local`).
+ */
+const BEFORE_LONG_SLOT_POLL = '95fc521';
+/** Recorded with the workflow of BEFORE_LONG_SLOT_POLL: today's fallback poll would take minutes of real time. */
+const LONG_SLOT_POLL_ERA = ['queued-then-claimed'];
 
 /**
  * Waits, then re-plans to a start 800 ms ahead: inside the old 1 s tolerance, so the old code starts at once where
@@ -70,7 +77,15 @@ function legacyPaths(): Era[] {
     { ref: BEFORE_SLOT_RELEASE, paths: before(slotReleaseEra) },
     {
       ref: BEFORE_LOCAL_ACTIVITIES,
-      paths: before(Object.keys(today).filter((name) => !slotReleaseEra.includes(name))),
+      // Paths added since have no shape from before: their code did not exist then.
+      paths: before(
+        Object.keys(today).filter((name) => !slotReleaseEra.includes(name) && name !== 'queued-then-woken'),
+      ),
+      wholeFolder: true,
+    },
+    {
+      ref: BEFORE_LONG_SLOT_POLL,
+      paths: LONG_SLOT_POLL_ERA.map((name): [string, Path] => [`${name}${LOCAL_SUFFIX}`, today[name] as Path]),
       wholeFolder: true,
     },
   ];
@@ -114,7 +129,7 @@ async function main(): Promise<void> {
     undefined,
     Object.entries(paths(HOUR_MS))
       // The same scenario as node-failed-other-node-releases-slot, so the same history.
-      .filter(([name]) => name !== 'node-failed-other-node')
+      .filter(([name]) => name !== 'node-failed-other-node' && !LONG_SLOT_POLL_ERA.includes(name))
       .map(([name, recorded]): [string, Path] => [`${name}${LOCAL_SUFFIX}`, recorded])
       .filter(([name]) => include(name)),
   );

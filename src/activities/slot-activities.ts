@@ -48,7 +48,7 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
     try {
       await wake(workflowIds);
     } catch (error) {
-      // Waiters poll on a backoff too: a lost wake-up only delays them.
+      // Waiters poll too (SLOT_POLL_FALLBACK_MS), and the next release wakes whoever is first then.
       activityLogger({ runId }).warn('could not wake waiting runs', { error: String(error), workflowIds });
     }
   }

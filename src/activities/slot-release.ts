@@ -35,9 +35,29 @@ export function createSlotRelease(
     try {
       await wake(workflowIds);
     } catch (error) {
-      // Waiters poll on a backoff too: a lost wake-up only delays them.
+      // Waiters poll too (SLOT_POLL_FALLBACK_MS), and the next release wakes whoever is first then.
       activityLogger({ runId }).warn('could not wake waiting runs', { error: String(error), workflowIds });
     }
     return released;
+  };
+}
+
+/** Wakes the runs first in line for a region's free slots (a node joined it or came back); says whom it woke. */
+export type WakeRegion = (region: string) => Promise<string[]>;
+
+/**
+ * A node that registers (or checks in again after it was taken for dead) brings free slots nobody released: the
+ * runs queued in its region are told at once, instead of finding out on their fallback poll minutes later.
+ */
+export function createRegionWake(
+  db: Database,
+  config: Pick<Config, 'NODE_LIVENESS_SEC'>,
+  wake: WakeWaiters,
+): WakeRegion {
+  return async (region) => {
+    const liveSince = new Date(Date.now() - config.NODE_LIVENESS_SEC * 1000);
+    const workflowIds = await waitersForFreeSlots(db, region, liveSince);
+    if (workflowIds.length > 0) await wake(workflowIds);
+    return workflowIds;
   };
 }

@@ -124,9 +124,14 @@ export async function releaseClaimsOfFinishedRuns(db: Database, finalStates: rea
   return released.length;
 }
 
-/** The workflows first in line for the slots free in the region: to be woken so they claim them. */
+/**
+ * The workflows first in line for the slots free in the region: to be woken so they claim them. Under the queue's
+ * lock: a claim that is queueing a run right now (it saw no free slot before this release committed) commits
+ * first, so its run is among those woken instead of sleeping until its fallback poll with a slot free.
+ */
 export async function waitersForFreeSlots(db: Database, region: string, liveSince: Date): Promise<string[]> {
   return db.transaction(async (tx) => {
+    await tx.execute(SLOT_QUEUE_LOCK);
     const free = await freeSlotsIn(tx, region, liveSince);
     return nextInLine(
       tx,

@@ -1,7 +1,9 @@
 import os from 'node:os';
 import Docker from 'dockerode';
+import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createNodeActivities } from '../activities/node-activities.js';
+import { createRegionWake } from '../activities/slot-release.js';
 import { ConfigError, type Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { DockerExecutor } from '../executors/docker/docker-executor.js';
@@ -14,6 +16,7 @@ import { nodeTaskQueue } from '../shared/grading-types.js';
 import { detectNodeHardware, type NodeHardware } from './node-info.js';
 import { registerNode } from './node-registration.js';
 import { redactActivityErrors } from './redact-activity-errors.js';
+import { signalSlotFreed } from './signal-slot-freed.js';
 
 export interface NodeWorkerDeps {
   connection: NativeConnection;
@@ -64,6 +67,9 @@ export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNod
   const { nodeName, hardware, maxConcurrentRuns, prefetchRuns, executor } = setup;
   const log = deps.logger.child({ node: nodeName });
   const taskQueue = nodeTaskQueue(nodeName);
+  // Signals go out on the worker's own connection: a node opens no second one to the server.
+  const temporal = new Client({ connection: deps.connection, namespace: config.TEMPORAL_NAMESPACE });
+  const wakeRegion = createRegionWake(db, config, signalSlotFreed(temporal));
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -78,7 +84,15 @@ export async function createNodeWorker(deps: NodeWorkerDeps): Promise<RunningNod
     db,
     { name: nodeName, kind, taskQueue, region: setup.region, zone: setup.zone, maxConcurrentRuns, prefetchRuns },
     hardware,
-    { checkInIntervalMs: deps.checkInIntervalMs ?? (config.NODE_LIVENESS_SEC * 1000) / 3, logger: log },
+    {
+      checkInIntervalMs: deps.checkInIntervalMs ?? (config.NODE_LIVENESS_SEC * 1000) / 3,
+      livenessMs: config.NODE_LIVENESS_SEC * 1000,
+      logger: log,
+      onLive: async () => {
+        const woken = await wakeRegion(setup.region);
+        if (woken.length > 0) log.info('woke runs queued in the node region', { runs: woken.length });
+      },
+    },
   );
   log.info('node worker registered', { kind, taskQueue, maxConcurrentRuns, prefetchRuns, ...hardware });
   return {

@@ -20,12 +20,13 @@ const LEGACY_START_TOLERANCE_MS = 1000;
  */
 const SLOT_QUEUE_PATCH = 'queue-for-slot';
 /**
- * Waiting for a slot: a signal wakes the run when one comes free (the releasing or claiming activity sends it to
- * the runs first in line), so the timer is only a safety net for a lost signal or a node that just joined; it
- * backs off to a minute so a long queue costs the database a few cheap queries a second, not a storm.
+ * Waiting for a slot: a signal wakes the run whenever a slot may be its (a run releasing or claiming one wakes
+ * those first in line and some planned on its node, which re-plan when the node died; a node registering wakes
+ * its region's), and an expedite does. The timer is only a safety net for a signal lost on the way, so it is long
+ * and fixed: each firing is a workflow task, a claim transaction and a new timer for every queued run. A timer's
+ * duration is not part of replay: runs queued under the old 2-s backoff replay (queued-then-claimed-local.json).
  */
-const SLOT_POLL_FIRST_MS = 2_000;
-const SLOT_POLL_MAX_MS = 60_000;
+export const SLOT_POLL_FALLBACK_MS = 5 * 60_000;
 /**
  * A long wait in the queue grows the history by ~10 events per poll or wake-up (timer, workflow task, claimSlot,
  * memo). Past this many events (or when the server suggests it) the run continues as new with its state, so a
@@ -117,7 +118,6 @@ export async function queueForSlot(
   const { slots } = path.activities;
   const { visibility } = path;
   queue.active = true;
-  let pollMs = SLOT_POLL_FIRST_MS;
   for (;;) {
     queue.woken = false;
     let claim;
@@ -151,8 +151,7 @@ export async function queueForSlot(
     if (changed) visibility.setState(status, 'queued');
     // An expedite signal that came while queued wakes the run too: its claim moves it to the head of the queue.
     const expeditedWhenQueued = status.expedited;
-    const woken = await condition(() => queue.woken || status.expedited !== expeditedWhenQueued, pollMs);
-    pollMs = woken ? SLOT_POLL_FIRST_MS : Math.min(pollMs * 2, SLOT_POLL_MAX_MS);
+    await condition(() => queue.woken || status.expedited !== expeditedWhenQueued, SLOT_POLL_FALLBACK_MS);
     if (historyTooLong(path)) return CONTINUE_AS_NEW;
   }
 }

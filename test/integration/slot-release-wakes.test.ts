@@ -9,10 +9,11 @@ import { createRunActivities } from '../../src/activities/run-activities.js';
 import { createSlotRelease } from '../../src/activities/slot-release.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { gradingRuns, nodes, rawPayloads } from '../../src/db/schema.js';
+import { gradingRuns, nodes, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
 import { claimOrQueue, releaseClaim } from '../../src/db/slot-claims.js';
 import { requireEnv } from '../support/env.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 const NODE = 'n1';
 const REGION = 'us-west';
@@ -118,6 +119,42 @@ describe('releasing a slot wakes the run queued for it', () => {
       },
     });
     assert.deepEqual(woken, [[waiting.workflowId]]);
+  });
+
+  it('a release racing with a claim that is queueing a run wakes that run once the claim commits', async () => {
+    const { holder } = await busyNodeWithOneWaiting();
+    const racing = await addRun();
+    let commitClaim = () => undefined as void;
+    const claimHeld = new Promise<void>((resolve) => (commitClaim = resolve));
+    let locked = () => undefined as void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    // A claim in flight: it holds the queue's lock and has queued its run, but not yet committed.
+    const claiming = handle.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('greengrader:run-slot-claims'))`);
+      await tx.insert(runSlotClaims).values({ runId: racing.runId, lane: 'live', queueTag: 0, region: REGION });
+      locked();
+      await claimHeld;
+    });
+    await lockTaken;
+    const released = createRunActivities(handle.db, release).failRun({ runId: holder.runId, reason: 'cancelled' });
+    try {
+      // The release waits for the claim's lock instead of reading the queue without its run.
+      await waitFor(
+        async () => {
+          const { rows } = await handle.db.execute<{ waiting: number }>(
+            sql`select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted`,
+          );
+          return (rows[0]?.waiting ?? 0) > 0;
+        },
+        { description: 'the release waiting for the queue lock', timeoutMs: 5_000, intervalMs: 20 },
+      );
+    } finally {
+      // Also on failure: a claim left open would hold the lock and the pool for good.
+      commitClaim();
+      await Promise.all([claiming, released]);
+    }
+    assert.equal(woken.length, 1);
+    assert.ok(woken[0]?.includes(racing.workflowId), `woken ${JSON.stringify(woken)}`);
   });
 
   it('a release that finds the slot already given back wakes nobody again', async () => {

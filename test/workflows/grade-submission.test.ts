@@ -7,7 +7,7 @@ import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { SLOT_FREED_SIGNAL, type GradeSubmissionResult, type GradingStatus } from '../../src/shared/grading-types.js';
-import { QUEUE_WAIT_MAX_HISTORY_EVENTS } from '../../src/workflows/plan-and-wait.js';
+import { QUEUE_WAIT_MAX_HISTORY_EVENTS, SLOT_POLL_FALLBACK_MS } from '../../src/workflows/plan-and-wait.js';
 import type { ForecastOutcome, PlanningContext } from '../../src/shared/placement-types.js';
 import type { FakeActivities } from './support/fake-activities.js';
 import { addSearchAttributes, bundleWorkflows, runScenario, startRig } from './support/run-scenario.js';
@@ -79,6 +79,10 @@ async function runQueued() {
     };
   });
 }
+
+const eventType = proto.temporal.api.enums.v1.EventType;
+const countOf = (events: proto.temporal.api.history.v1.IHistoryEvent[], type: proto.temporal.api.enums.v1.EventType) =>
+  events.filter((event) => event.eventType === type).length;
 
 const inputOf = <T>(fakes: FakeActivities, name: Parameters<FakeActivities['callsOf']>[0]): T[] =>
   fakes.callsOf(name).map((call) => call.input as T);
@@ -250,7 +254,7 @@ describe('GradeSubmission in virtual time', () => {
     assert.equal(fakes.callsOf('claimSlot').length, 0);
   });
 
-  it('queues a run while every slot is busy, in its lane, then claims a freed slot and grades it', async () => {
+  it('queues a run while every slot is busy, in its lane, and with no wake-up claims on its long fallback poll', async () => {
     const { result, fakes, handle } = await runQueued();
     assert.ok(!(result.final instanceof Error));
     assert.equal(result.final.state, 'completed');
@@ -259,15 +263,30 @@ describe('GradeSubmission in virtual time', () => {
     assert.ok((result.seen.queuePosition ?? 0) >= 1, 'reports its place in the queue');
     const claims = fakes.callsOf('claimSlot');
     assert.equal(claims.length, 4, 'asked again after each wait until a slot was free');
-    // Backing off between asks: the waits grow (2 s, 4 s, 8 s of workflow time), they do not hammer the database.
+    // The poll only stands in for a lost signal: every wait is the whole fallback (of workflow time), none shorter.
     const gaps = claims.slice(1).map((call, index) => call.atMs - (claims[index]?.atMs ?? 0));
     assert.ok(
-      gaps.every((gap, index) => index === 0 || gap > (gaps[index - 1] ?? 0)),
-      `gaps ${gaps.join(', ')}`,
+      gaps.every((gap) => gap >= SLOT_POLL_FALLBACK_MS && gap < SLOT_POLL_FALLBACK_MS + 60_000),
+      `gaps ${gaps.join(', ')} ms`,
     );
     assert.equal(fakes.callsOf('failRun').length, 0, 'a busy node fails nothing');
     const status = await handle.query<GradingStatus>('gradingStatus');
     assert.equal(status.queuePosition, null);
+  });
+
+  it('claims at once each time a slot-freed signal wakes the queued run: no poll fires', async () => {
+    const { result, fakes, handle } = await run('queued-then-woken');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    const claims = fakes.callsOf('claimSlot');
+    assert.equal(claims.length, 3, 'the first claim, then one per wake-up');
+    const gaps = claims.slice(1).map((call, index) => call.atMs - (claims[index]?.atMs ?? 0));
+    assert.ok(
+      gaps.every((gap) => gap < SLOT_POLL_FALLBACK_MS),
+      `gaps ${gaps.join(', ')} ms`,
+    );
+    const events = (await handle.fetchHistory()).events ?? [];
+    assert.equal(countOf(events, eventType.EVENT_TYPE_TIMER_FIRED), 0, 'no fallback poll fired');
   });
 
   it('queues a run again for a live node that did not pick it up, and gives the node up after three misses', async () => {
@@ -306,7 +325,7 @@ describe('GradeSubmission in virtual time', () => {
       claims.map((call) => (call.input as { expedite: boolean }).expedite),
       [false, true],
     );
-    // Woken by the signal, not by the first poll 2 s (of workflow time) later.
+    // Woken by the signal, not by a poll (the first would come SLOT_POLL_FALLBACK_MS of workflow time later).
     const gapMs = (claims[1]?.atMs ?? Infinity) - (claims[0]?.atMs ?? 0);
     assert.ok(gapMs < 2_000, `the expedited claim came ${gapMs} ms after the first`);
   });
@@ -358,12 +377,6 @@ async function historiesOfChain(workflowId: string): Promise<number[]> {
 }
 
 describe('what a graded run costs the Temporal server', () => {
-  const eventType = proto.temporal.api.enums.v1.EventType;
-  const countOf = (
-    events: proto.temporal.api.history.v1.IHistoryEvent[],
-    type: proto.temporal.api.enums.v1.EventType,
-  ) => events.filter((event) => event.eventType === type).length;
-
   it('runs the central work as local activities: the grader is the only activity task the server dispatches', async () => {
     const { handle, fakes } = await run('graded-at-once');
     const events = (await handle.fetchHistory()).events ?? [];

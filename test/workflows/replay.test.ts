@@ -38,6 +38,8 @@ const REQUIRED = [
   'queued-then-claimed-local',
   'busy-node-requeued-local',
   'cancelled-local',
+  // Since queued runs wait on signals with a long fallback poll (queued-then-claimed-local keeps the 2-s backoff).
+  'queued-then-woken-local',
 ];
 
 let bundle: WorkflowBundle;

@@ -3,7 +3,8 @@
 // server in real time (hour = a second) and keeps each server history for the replay test.
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
-import { NODE_GONE_ERROR, type GradeSubmissionResult } from '../../../src/shared/grading-types.js';
+import { NODE_GONE_ERROR, SLOT_FREED_SIGNAL, type GradeSubmissionResult } from '../../../src/shared/grading-types.js';
+import { waitFor } from '../../support/wait-for.js';
 import { GRADED, invalidSubmission, type Scenario } from './fake-activities.js';
 import type { ScenarioRun } from './run-scenario.js';
 
@@ -104,6 +105,22 @@ export function paths(hourMs: number, pickupTimeoutSec = 0.2): Record<string, Pa
     'queued-then-claimed': {
       scenario: { nodes: ['alpha'], queuedClaims: 3, lane: 'regrade' },
       drive: result,
+    },
+    // The same wait as production sees it: each release signals the run first in line, which claims at once
+    // (no poll fires); here all slots stay busy for two wake-ups, then the third claims.
+    'queued-then-woken': {
+      scenario: { nodes: ['alpha'], queuedClaims: 2, lane: 'regrade' },
+      async drive(run) {
+        await run.reached('queued');
+        for (let claims = 1; claims <= 2; claims++) {
+          await run.handle.signal(SLOT_FREED_SIGNAL);
+          await waitFor(() => run.fakes.callsOf('claimSlot').length > claims, {
+            description: `claim ${claims + 1} of ${run.handle.workflowId}`,
+            intervalMs: 20,
+          });
+        }
+        return result(run);
+      },
     },
     // A node still checking in that leaves the run in its queue is busy: the run is queued again for it, and only
     // after three misses in a row is the node given up on.
