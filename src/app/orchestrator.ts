@@ -3,6 +3,8 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker.js';
+import { signalSlotFreed } from '../workers/signal-slot-freed.js';
+import { watchSilentNodes } from '../workers/silent-node-watch.js';
 import { loadCarbonSetup, type CarbonSetup } from './carbon-setup.js';
 import { CleanupStack, logStopFailures } from './cleanup-stack.js';
 import { loadRetentionKeyring } from './retention-keyring.js';
@@ -37,6 +39,9 @@ export async function startOrchestrator(
       ...carbon,
       workflowBundle,
     });
+    // A node that dies frees no slot: without this its queued runs would notice only at their fallback poll.
+    const silentNodes = watchSilentNodes(db, config, signalSlotFreed(temporal), logger);
+    cleanup.push('silent-node watch', () => silentNodes.stop());
     return superviseWorker(worker, cleanup);
   });
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { RunState } from '../shared/run-state.js';
 import type { RunLane } from '../shared/lanes.js';
 import type { Database } from './client.js';
@@ -268,4 +268,36 @@ export async function recordDirectClaim(
         set: { nodeName: claim.nodeName, region: claim.region, startsAt: sql`now()`, releasedAt: null },
       });
   });
+}
+
+/**
+ * Workflow ids of the runs queued (first in line first, at most `limit`) in the regions of nodes that went silent
+ * in [silentFrom, silentTo): checked-in last then, so taken for dead since. A queued run learns its planned node is
+ * gone only when it claims again, and a dead node frees no slot that would wake it.
+ */
+export async function runsQueuedBehindSilentNodes(
+  db: Database,
+  silentFrom: Date,
+  silentTo: Date,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .select({ workflowId: gradingRuns.workflowId })
+    .from(runSlotClaims)
+    .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
+    .where(
+      and(
+        waiting(),
+        inArray(
+          runSlotClaims.region,
+          db
+            .select({ region: nodes.region })
+            .from(nodes)
+            .where(and(gte(nodes.lastSeenAt, silentFrom), lt(nodes.lastSeenAt, silentTo))),
+        ),
+      ),
+    )
+    .orderBy(claimOrder())
+    .limit(limit);
+  return rows.map((row) => row.workflowId);
 }

@@ -12,6 +12,7 @@ import { gradingRuns, nodes, rawPayloads } from '../../src/db/schema.js';
 import { claimOrQueue } from '../../src/db/slot-claims.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { registerNode, type NodeIdentity } from '../../src/workers/node-registration.js';
+import { watchSilentNodes } from '../../src/workers/silent-node-watch.js';
 import { requireEnv } from '../support/env.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
 import { waitFor } from '../support/wait-for.js';
@@ -20,7 +21,7 @@ const REGION = 'us-west';
 const LIVENESS_SEC = 30;
 const HARDWARE = { ip: null, cpuModel: 'test', clockMhz: 1, sockets: 1, cores: 1, cacheBytes: null, memoryBytes: 1 };
 
-describe('a node joining its region wakes the runs queued there', () => {
+describe('a node joining or leaving its region wakes the runs queued there', () => {
   let fresh: FreshDatabase;
   let handle: DatabaseHandle;
   let woken: string[][];
@@ -132,5 +133,55 @@ describe('a node joining its region wakes the runs queued there', () => {
     // Check-ins within the window are routine: they wake nobody.
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(woken.length, 2);
+  });
+
+  /** The orchestrator's silent-node watch, with a 3-s liveness period (the least allowed); wake-ups recorded. */
+  function watch() {
+    const watcher = watchSilentNodes(
+      handle.db,
+      { NODE_LIVENESS_SEC: 3 },
+      (ids) => {
+        woken.push([...ids]);
+        return Promise.resolve();
+      },
+      silentLogger,
+    );
+    stops.push(watcher);
+  }
+
+  it('a node going silent wakes the runs queued in its region, to plan again', async () => {
+    // n1 checks in once a minute: past 3 s it counts as silent.
+    const { first, second } = await fullRegionWithTwoWaiting();
+    watch();
+    await waitFor(() => woken.length > 0, { description: 'a wake-up after n1 fell silent', timeoutMs: 15_000 });
+    assert.deepEqual(woken[0], [first.workflowId, second.workflowId]);
+  });
+
+  it('a node silent for long, or one checking in, wakes nobody', async () => {
+    await fullRegionWithTwoWaiting();
+    // n1 died long ago: its queued runs were woken then (or polled since); a new pass leaves them be.
+    await handle.db
+      .update(nodes)
+      .set({ lastSeenAt: new Date(Date.now() - 60_000) })
+      .where(eq(nodes.name, 'n1'));
+    await register(identity('live', 'eu-north'), 300);
+    const held = await addRun();
+    const waiting = await addRun();
+    const claimThere = (runId: string) =>
+      claimOrQueue(handle.db, {
+        runId,
+        lane: 'live',
+        laneWeight: 1,
+        preferredNode: { name: 'live', region: 'eu-north' },
+        excludeNodes: [],
+        liveSince: new Date(Date.now() - LIVENESS_SEC * 1000),
+      });
+    assert.equal((await claimThere(held.runId)).kind, 'claimed');
+    assert.equal((await claimThere(waiting.runId)).kind, 'queued');
+    woken = [];
+    watch();
+    // Two passes of the watch (one every 3 s).
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    assert.deepEqual(woken, []);
   });
 });
