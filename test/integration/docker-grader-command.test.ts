@@ -67,6 +67,21 @@ describe("the grader container's own command", () => {
     assert.equal(result.output.split('\n').sort().join('|'), 'no newline|to stderr');
   });
 
+  it('charges a grader that killed its parent shell, escaping the CPU reading, the most its CPU limit allows', async () => {
+    const result = await executor.run(
+      graderJob(
+        `python3 -c "import time
+t=time.process_time()
+while time.process_time()-t < 0.5: pass"
+kill -9 $PPID`,
+        limits,
+      ),
+      control,
+    );
+    assert.equal(result.resultsJson, null);
+    assert.ok((result.cpuTimeMs ?? 0) >= 400, `CPU time is not understated: ${result.cpuTimeMs} ms`);
+  });
+
   it('is not fooled by a grader that read the nonce from its parent shell and printed the trailer early', async () => {
     const result = await executor.run(graderJob(STEAL_NONCE_AND_FORGE, limits), control);
     assert.match(result.output, /candidates \d+/);

@@ -111,8 +111,10 @@ export async function runGraderContainer(
     const oomKilled = state.State.OOMKilled || StatusCode === 137;
     const times = { exitCode: StatusCode, startedAt, finishedAt };
     if (!ended) {
-      // The container ended before its trailer: its command was killed (out of memory, or by the grader).
-      return { ...empty(output), outcome: oomKilled ? 'out-of-memory' : 'completed', ...times, cpuTimeMs: null };
+      // The container ended before its trailer: its shell was killed (out of memory, or by the grader, which would
+      // so escape the CPU reading): the most its CPU limit allowed stands in.
+      const cpuTimeMs = cpuCeilingMs(limits.nanoCpus, startedAt, exitedAt);
+      return { ...empty(output), outcome: oomKilled ? 'out-of-memory' : 'completed', ...times, cpuTimeMs };
     }
     if (lingered || filled.forged()) {
       return { ...forgedTrailer(output, limits.nanoCpus, startedAt, exitedAt), ...times, outcome: 'completed' };
@@ -185,8 +187,13 @@ function forgedTrailer(output: CappedBuffer, nanoCpus: number, startedAt: Date, 
     ...empty(output),
     output: `${output.text()}\n[greengrader] ${refusal}\n`,
     resultsRefusal: refusal,
-    cpuTimeMs: ((exitedAt.getTime() - startedAt.getTime()) * nanoCpus) / 1e9,
+    cpuTimeMs: cpuCeilingMs(nanoCpus, startedAt, exitedAt),
   };
+}
+
+/** The most CPU time a container limited to `nanoCpus` can have used between two instants. */
+function cpuCeilingMs(nanoCpus: number, from: Date, to: Date): number {
+  return ((to.getTime() - from.getTime()) * nanoCpus) / 1e9;
 }
 
 /** Whether `promise` settles within `ms`. */
