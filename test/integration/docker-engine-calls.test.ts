@@ -8,7 +8,7 @@ import { countingDocker, totalCalls } from '../support/engine-call-counter.js';
 import { graderJob } from '../support/grader-job.js';
 import { testDockerExecutor, testGraderLimits } from '../support/test-docker-executor.js';
 
-// Each engine call costs dockerd CPU, and each exec a runc launch in the container: on a busy node that is the
+// Each engine call costs dockerd CPU, and an exec a runc launch in the container: on a busy node that is the
 // stack's overhead per graded run (issue 9's bench:batch). These tests hold a run to a fixed budget of them.
 const { docker, calls, reset } = countingDocker();
 const nodeName = `calls-test-${randomUUID().slice(0, 8)}`;
@@ -31,18 +31,19 @@ describe('engine calls of one graded run on a Docker node', () => {
     assert.equal(left.length, 0, 'no grading container outlives its run');
   });
 
-  it('makes two execs and no engine call while the grader runs, and asks nothing about a known image', async () => {
+  it('makes no exec and no engine call while the grader runs, and asks nothing about a known image', async () => {
     reset();
     const result = await executor.run(graderJob(BUSY_GRADER, limits), control);
     assert.equal(result.outcome, 'completed', result.output);
     assert.equal(result.resultsJson?.trim(), '{"score": 7}');
     assert.ok(result.cpuTimeMs !== null, 'CPU time is measured');
     const seen = JSON.stringify(Object.fromEntries(calls));
-    assert.equal(count('POST /containers/{id}/exec'), 2, `the grader and the results read: ${seen}`);
-    assert.equal(count('GET /exec/{id}/json'), 2, `one exit-code read per exec: ${seen}`);
+    assert.equal(count('POST /containers/{id}/exec'), 0, `the grader is the container's own command: ${seen}`);
+    assert.equal(count('GET /containers/{id}/stats'), 1, `one CPU reading, at the grader's end: ${seen}`);
     assert.equal(count('GET /containers/{id}/json'), 1, `one inspect, for the OOM flag: ${seen}`);
     assert.equal(count('GET /images/{id}/json'), 0, `the image is known to the node: ${seen}`);
-    assert.ok(totalCalls(calls) <= 13, `at most 13 engine calls per run: ${seen}`);
+    // create, attach, start, wait, stats, inspect, remove
+    assert.ok(totalCalls(calls) <= 7, `at most 7 engine calls per run: ${seen}`);
   });
 
   it('ends a run whose grader left a child holding stdout open, within seconds', async () => {

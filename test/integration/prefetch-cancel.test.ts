@@ -16,11 +16,14 @@ import { waitFor } from '../support/wait-for.js';
 /** Long enough that the second run is still waiting for the slot when it is cancelled, even on a loaded machine. */
 const CPU_SEC = 6;
 
-/** Whether the container runs a grader process now (a prepared container only idles). */
+/**
+ * Whether the container runs a grader process now (a prepared container only idles). The container's own shell
+ * names run_autograder in its script, so only a process that is run_autograder itself counts.
+ */
 async function runsGrader(containerId: string): Promise<boolean> {
-  // dockerode types `top()` as any; the engine answers { Titles, Processes: string[][] }.
+  // dockerode types `top()` as any; the engine answers { Titles, Processes: string[][] }, the command last.
   const top = (await new Docker().getContainer(containerId).top()) as { Processes?: string[][] };
-  return (top.Processes ?? []).some((row) => row.join(' ').includes('run_autograder'));
+  return (top.Processes ?? []).some((row) => /^\S+ \.\/run_autograder$/.test(row.at(-1) ?? ''));
 }
 
 describe('a prefetched run cancelled while it waits for a slot', () => {
