@@ -2,18 +2,18 @@
 // wake-up, a Temporal signal in the product, is recorded here): its free slots come from no release, and the
 // queued runs' own fallback poll is minutes long.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { createRegionWake } from '../../src/activities/slot-release.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { gradingRuns, nodes, rawPayloads } from '../../src/db/schema.js';
+import { nodes } from '../../src/db/schema.js';
 import { claimOrQueue } from '../../src/db/slot-claims.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { registerNode, type NodeIdentity } from '../../src/workers/node-registration.js';
 import { watchSilentNodes } from '../../src/workers/silent-node-watch.js';
 import { requireEnv } from '../support/env.js';
+import { insertRunRow } from '../support/run-row.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -71,16 +71,7 @@ describe('a node joining or leaving its region wakes the runs queued there', () 
     return registration;
   }
 
-  async function addRun(): Promise<{ runId: string; workflowId: string }> {
-    const sha256 = randomUUID();
-    await handle.db.insert(rawPayloads).values({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' });
-    const [row] = await handle.db
-      .insert(gradingRuns)
-      .values({ workflowId: `wf-${sha256}`, payloadSha256: sha256, trigger: 'ingest', receivedAt: new Date() })
-      .returning({ runId: gradingRuns.id, workflowId: gradingRuns.workflowId });
-    assert.ok(row);
-    return row;
-  }
+  const addRun = () => insertRunRow(handle.db);
 
   const claim = (runId: string, node = 'n1') =>
     claimOrQueue(handle.db, {

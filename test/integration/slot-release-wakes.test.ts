@@ -1,7 +1,6 @@
 // Every way a run gives its slot back wakes the run queued for it (real PostgreSQL; the wake-up, a Temporal signal
 // in the product, is recorded here), so a cancelled or failed run's slot never waits for a queued run's backoff timer.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { createResultsActivities } from '../../src/activities/results-activities.js';
@@ -9,9 +8,10 @@ import { createRunActivities } from '../../src/activities/run-activities.js';
 import { createSlotRelease } from '../../src/activities/slot-release.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { gradingRuns, nodes, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
+import { gradingRuns, nodes, runSlotClaims } from '../../src/db/schema.js';
 import { claimOrQueue, releaseClaim } from '../../src/db/slot-claims.js';
 import { requireEnv } from '../support/env.js';
+import { insertRunRow } from '../support/run-row.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -58,16 +58,7 @@ describe('releasing a slot wakes the run queued for it', () => {
     });
   });
 
-  async function addRun(): Promise<{ runId: string; workflowId: string }> {
-    const sha256 = randomUUID();
-    await handle.db.insert(rawPayloads).values({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' });
-    const [row] = await handle.db
-      .insert(gradingRuns)
-      .values({ workflowId: `wf-${sha256}`, payloadSha256: sha256, trigger: 'ingest', receivedAt: new Date() })
-      .returning({ runId: gradingRuns.id, workflowId: gradingRuns.workflowId });
-    assert.ok(row);
-    return row;
-  }
+  const addRun = () => insertRunRow(handle.db);
 
   const claim = (runId: string) =>
     claimOrQueue(handle.db, {
