@@ -72,8 +72,14 @@ describe('a prefetched run cancelled while it waits for a slot', () => {
 
       const cancelled = await stack.waitForRun(waitingRow.workflowId, (run) => run.state === 'failed', 60_000);
       assert.equal(cancelled.failureReason, CANCELLED_REASON);
-      const [claim] = await db.select().from(runSlotClaims).where(eq(runSlotClaims.runId, waitingRunId));
-      assert.ok(claim?.releasedAt, 'the cancelled run’s claim is released');
+      // The row is marked failed first and the claim released right after, in the same activity.
+      await waitFor(
+        async () => {
+          const [claim] = await db.select().from(runSlotClaims).where(eq(runSlotClaims.runId, waitingRunId));
+          return claim?.releasedAt ? true : null;
+        },
+        { description: 'the cancelled run’s claim released', intervalMs: 100, timeoutMs: 30_000 },
+      );
       await waitFor(
         async () => {
           const left = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${waitingRunId}`] } });
