@@ -2,14 +2,14 @@
 // time. Each step is one SQL function (migrations 0012 and 0013: locking, freeing, reading, booking), so a plan
 // costs two round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped
 // advisory lock per candidate it reads or writes (taken in id order, so two transactions never wait in a cycle).
-import { and, asc, eq, inArray, isNull, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, notExists, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../scheduling/reservation-ledger.js';
 import { bucketCapacityMs, bucketOf, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
-import { gradingRuns, runReservations } from './schema.js';
+import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
 
 /** A capacity_buckets row as greengrader_reserve_begin returns it (pg hands a bigint over as a string). */
 interface OccupancyRow extends Record<string, unknown> {
@@ -149,14 +149,27 @@ function bookingOf(runId: string, slot: ReservedSlot, capacity: number | null, s
 
 /**
  * Workflows of the runs waiting for a later start on the candidate, earliest first: when a run there ends before
- * its estimate, they are woken to plan again and may take the room it left.
+ * its estimate, they are woken to plan again and may take the room it left. Runs already in the slot queue are
+ * left out: the queue wakes as many of them as slots freed, and waking more only costs each a futile claim.
  */
 export async function runsWaitingOn(db: Database, candidateId: string, limit: number): Promise<string[]> {
   const rows = await db
     .select({ workflowId: gradingRuns.workflowId })
     .from(runReservations)
     .innerJoin(gradingRuns, eq(gradingRuns.id, runReservations.runId))
-    .where(and(eq(runReservations.candidateId, candidateId), isNull(runReservations.startedAt)))
+    .where(
+      and(
+        eq(runReservations.candidateId, candidateId),
+        isNull(runReservations.startedAt),
+        // A run already in the slot queue is woken by the queue, first in line first: a wake here would be futile.
+        notExists(
+          db
+            .select({ runId: runSlotClaims.runId })
+            .from(runSlotClaims)
+            .where(and(eq(runSlotClaims.runId, runReservations.runId), isNull(runSlotClaims.releasedAt))),
+        ),
+      ),
+    )
     .orderBy(asc(runReservations.startAt))
     .limit(limit);
   return rows.map((row) => row.workflowId);

@@ -9,8 +9,8 @@ import type { ZoneForecast } from '../../src/carbon/provider.js';
 import { loadRegionsConfig } from '../../src/carbon/regions.js';
 import { loadConfig } from '../../src/config/config.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
-import { createPostgresLedger, releaseReservation } from '../../src/db/reservations.js';
-import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
+import { createPostgresLedger, releaseReservation, runsWaitingOn } from '../../src/db/reservations.js';
+import { gradingRuns, rawPayloads, runReservations, runSlotClaims } from '../../src/db/schema.js';
 import type { PlacementCandidate } from '../../src/scheduling/policies.js';
 import { CAPACITY_BUCKET_MS, bucketSpan, busyIn } from '../../src/shared/capacity-buckets.js';
 import type { ForecastOutcome, PlanningContext, RunPlan } from '../../src/shared/placement-types.js';
@@ -295,5 +295,30 @@ describe('reservations over time', () => {
     await ledger.reserve({ ...request(mover), capacities: new Map() }, () => slot(at + 5 * MIN));
     const load = await bucketLoad();
     assert.equal(load.get(`n1@${bucketSpan(at + 5 * MIN, 10 * MIN).first}`), 2 * CAPACITY_BUCKET_MS);
+  });
+
+  it('a release wakes the runs planned later on its node, not the runs already in its slot queue', async () => {
+    const ledger = createPostgresLedger(database.db);
+    const [later, queued] = await addRuns(2);
+    assert.ok(later && queued);
+    const capacities = new Map([['n1', 2]]);
+    for (const [runId, hours] of [
+      [later, 2],
+      [queued, 0],
+    ] as const) {
+      await ledger.reserve({ runId, candidateIds: ['n1'], fromMs: Date.now(), capacities }, () => ({
+        candidateId: 'n1',
+        startMs: hourStart(hours),
+        durationMs: 10 * MIN,
+      }));
+    }
+    // The queued run waits in the slot queue: the queue wakes it, first in line first, when a slot frees.
+    await database.db.insert(runSlotClaims).values({ runId: queued, lane: 'live', queueTag: 1, region: 'us-west' });
+    const workflowOf = async (runId: string) =>
+      (await database.db.select().from(gradingRuns).where(eq(gradingRuns.id, runId)))[0]?.workflowId;
+    assert.deepEqual(await runsWaitingOn(database.db, 'n1', 4), [await workflowOf(later)]);
+    // Once its claim is released (it ran elsewhere, or its node failed it), a planned run is woken again.
+    await database.db.update(runSlotClaims).set({ releasedAt: new Date() }).where(eq(runSlotClaims.runId, queued));
+    assert.deepEqual(await runsWaitingOn(database.db, 'n1', 4), [await workflowOf(queued), await workflowOf(later)]);
   });
 });
