@@ -7,6 +7,7 @@ import type { AutograderExecution, AutograderExecutor, FileTree, GraderLimits } 
 import { NonRetryableExecutorError } from '../executors/executor-error.js';
 import type { ExecutionSummary } from '../shared/grading-types.js';
 import { unpackStoredSubmission } from '../submission/index.js';
+import { createHeartbeatPacer } from './heartbeat-pacer.js';
 import { beginAttempt, writeAsAttempt } from './run-attempt-fence.js';
 
 function graderLimits(config: Config): GraderLimits {
@@ -30,6 +31,11 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
      */
     async runAutograder(input: { runId: string; submissionId: string }): Promise<ExecutionSummary> {
       const context = Context.current();
+      // Paced from here, the activity's start, since Temporal counts the run's silence from then.
+      const heartbeat = createHeartbeatPacer({
+        heartbeatTimeoutMs: context.info.heartbeatTimeoutMs,
+        send: (phase) => context.heartbeat({ phase }),
+      });
       const [stored] = await db
         .select({ zip: submissions.zip, assignmentId: submissions.assignmentId })
         .from(submissions)
@@ -53,7 +59,7 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
             metadataJson: JSON.stringify(parsed.metadata, null, 2),
             limits: graderLimits(config),
           },
-          { heartbeat: (phase) => context.heartbeat({ phase }), abortSignal: context.cancellationSignal },
+          { heartbeat, abortSignal: context.cancellationSignal },
         ),
       );
       const { placement } = execution;
