@@ -29,10 +29,22 @@ const BEFORE_NEVER_EARLY = '882aeb4^';
 const BEFORE_SLOT_RELEASE = 'c855369';
 /**
  * The last commit whose workflow scheduled its central activities as tasks and wrote every state: the histories
- * under a path's own name keep that shape; today's code records each path as `NAME-local`.
+ * under a path's own name keep that shape; the local-activities era's are `NAME-local`.
  */
 const BEFORE_LOCAL_ACTIVITIES = '3dbe49b';
 const LOCAL_SUFFIX = '-local';
+/**
+ * The last commit whose workflow ran each central activity as its own local activity: `NAME-local` keeps that
+ * shape; today's code (back-to-back steps combined) records each path as `NAME-combined`.
+ */
+const BEFORE_COMBINED_STEPS = 'ea23328';
+const COMBINED_SUFFIX = '-combined';
+/** Paths today's code records (node-failed-other-node is the same scenario as …-releases-slot, so the same history). */
+function todaysPaths(): [string, Path][] {
+  return Object.entries(paths(HOUR_MS)).filter(
+    ([name]) => name !== 'node-failed-other-node' && !LONG_SLOT_POLL_ERA.includes(name),
+  );
+}
 /**
  * The last commit whose queued runs polled on a backoff from 2 s: `queued-then-claimed-local` keeps that shape
  * (timers fired every few seconds), today's queued runs are woken by signals (`queued-then-woken-local`).
@@ -84,6 +96,11 @@ function legacyPaths(): Era[] {
       wholeFolder: true,
     },
     {
+      ref: BEFORE_COMBINED_STEPS,
+      paths: todaysPaths().map(([name, recorded]): [string, Path] => [`${name}${LOCAL_SUFFIX}`, recorded]),
+      wholeFolder: true,
+    },
+    {
       ref: BEFORE_LONG_SLOT_POLL,
       paths: LONG_SLOT_POLL_ERA.map((name): [string, Path] => [`${name}${LOCAL_SUFFIX}`, today[name] as Path]),
       wholeFolder: true,
@@ -127,10 +144,8 @@ async function main(): Promise<void> {
 
   await record(
     undefined,
-    Object.entries(paths(HOUR_MS))
-      // The same scenario as node-failed-other-node-releases-slot, so the same history.
-      .filter(([name]) => name !== 'node-failed-other-node' && !LONG_SLOT_POLL_ERA.includes(name))
-      .map(([name, recorded]): [string, Path] => [`${name}${LOCAL_SUFFIX}`, recorded])
+    todaysPaths()
+      .map(([name, recorded]): [string, Path] => [`${name}${COMBINED_SUFFIX}`, recorded])
       .filter(([name]) => include(name)),
   );
   for (const era of legacyPaths()) {

@@ -27,6 +27,11 @@ export interface ForecastOutcome {
   reason: string | null;
 }
 
+/** The forecast a run plans with when no carbon provider is configured: none, carbon-agnostic. */
+export function forecastWithoutProviders(): ForecastOutcome {
+  return { provider: null, forecasts: [], missing: [], attempts: [], reason: 'no carbon provider configured' };
+}
+
 /** What the workflow acts on: where, when, and when to look again. */
 export interface RunPlan {
   nodeName: string;

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createCarbonActivities } from '../activities/carbon-activities.js';
+import { createCombinedSteps } from '../activities/combined-steps.js';
 import { createPlacementActivities } from '../activities/placement-activities.js';
 import { createSlotActivities } from '../activities/slot-activities.js';
 import { createSlotRelease } from '../activities/slot-release.js';
@@ -49,6 +50,14 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
   const wake = signalSlotFreed(deps.temporal);
   // Every way a run gives its slot back wakes the runs queued for it, not only a grader's normal end.
   const release = createSlotRelease(db, config, wake);
+  const central = {
+    ...createRunActivities(db, release),
+    ...createStorageActivities(db, config, { anonymiseKey, keyring: deps.keyring }),
+    ...createPlacementActivities(db, config, deps.regions),
+    ...createSlotActivities(db, config, deps.regions, wake),
+    ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
+    ...createResultsActivities(db, release),
+  };
   return Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -61,12 +70,8 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     maxCachedWorkflows: config.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: {
-      ...createRunActivities(db, release),
-      ...createStorageActivities(db, config, { anonymiseKey, keyring: deps.keyring }),
-      ...createPlacementActivities(db, config, deps.regions),
-      ...createSlotActivities(db, config, deps.regions, wake),
-      ...createCarbonActivities(db, config, deps.regions, deps.carbonProviders),
-      ...createResultsActivities(db, release),
+      ...central,
+      ...createCombinedSteps(central),
       ...createReconcileActivities(db, deps.temporal, release),
       ...createRegradeActivities(db),
       ...createRetentionActivities(db, config),

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { CarbonActivities } from '../activities/carbon-activities.js';
+import type { CombinedSteps } from '../activities/combined-steps.js';
 import type { NodeActivities } from '../activities/node-activities.js';
 import type { PlacementActivities } from '../activities/placement-activities.js';
 import type { ResultsActivities } from '../activities/results-activities.js';
@@ -81,6 +82,20 @@ export const localActivities: CentralProxies = {
   placement: failingAsTasks(proxyLocalActivities<PlacementActivities>(PLACEMENT)),
   slots: failingAsTasks(proxyLocalActivities<SlotActivities>(SLOTS)),
   carbon: failingAsTasks(proxyLocalActivities<CarbonActivities>(CARBON)),
+};
+
+/** Steps a run takes back to back, each one local activity under the decisions of the work it does. */
+export interface StepProxies {
+  openAndStoreRun: ActivityInterfaceFor<CombinedSteps>['openAndStoreRun'];
+  planRun: ActivityInterfaceFor<CombinedSteps>['planRun'];
+  finishRun: ActivityInterfaceFor<CombinedSteps>['finishRun'];
+}
+
+const centralSteps = failingAsTasks(proxyLocalActivities<CombinedSteps>(CENTRAL));
+export const localSteps: StepProxies = {
+  openAndStoreRun: centralSteps.openAndStoreRun,
+  planRun: failingAsTasks(proxyLocalActivities<CombinedSteps>(PLACEMENT)).planRun,
+  finishRun: centralSteps.finishRun,
 };
 
 /**

@@ -29,9 +29,10 @@ import {
 } from '../shared/search-attributes.js';
 import type { CentralProxies } from './activity-proxies.js';
 import { nodeActivities } from './activity-proxies.js';
-import { applicationFailureMessage } from './grading-state.js';
-import { describeFailure, describeNodeFailure, isPickupTimeout } from './node-failures.js';
+import { applicationFailureMessage, type Visibility } from './grading-state.js';
+import { describeNodeFailure, isPickupTimeout } from './node-failures.js';
 import { CONTINUE_AS_NEW, planAndWait, queueForSlot, type QueueState } from './plan-and-wait.js';
+import { markFailed, openAndStore } from './run-row.js';
 import { chooseRunPath } from './run-path.js';
 
 export const gradingStatusQuery = defineQuery<GradingStatus>('gradingStatus');
@@ -82,7 +83,10 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   });
   if (resume === undefined) visibility.setState(status, 'storing');
 
-  const runId = resume?.runId ?? (await central.openRun({ workflowId: workflowInfo().workflowId, ...submission }));
+  const opening = { workflowId: workflowInfo().workflowId, ...submission };
+  // With the combined steps the row is opened and the submission stored in one local activity.
+  const opened = resume === undefined && path.steps ? await openAndStore(path.steps, central, opening) : null;
+  const runId = resume?.runId ?? opened?.runId ?? (await central.openRun(opening));
   status.runId = runId;
   const finish = (result: Omit<GradeSubmissionResult, 'runId'>): GradeSubmissionResult => {
     visibility.setState(status, result.state);
@@ -93,9 +97,12 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     let stored: StoredSubmissionRef;
     if (resume !== undefined) {
       stored = resume.stored;
+    } else if (opened !== null && 'rejected' in opened) {
+      status.lastError = opened.rejected;
+      return finish({ state: 'rejected', outcome: null, score: null, nodeName: null, reason: opened.rejected });
     } else {
       try {
-        stored = await central.storeSubmission({ payloadSha256: input.payloadSha256, runId });
+        stored = opened?.stored ?? (await central.storeSubmission({ payloadSha256: input.payloadSha256, runId }));
       } catch (error) {
         const reason = applicationFailureMessage(error, INVALID_SUBMISSION_ERROR);
         if (reason === null) throw error;
@@ -114,6 +121,8 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     // A run continued as new was queued for a slot: it goes straight back to its place in the queue.
     let resumeQueue = resume !== undefined;
     let execution: ExecutionSummary | null = null;
+    /** The node whose slot a queued run holds once its grader is done (the combined finishing step gives it back). */
+    let releaseFrom: string | null = null;
     while (execution === null) {
       const chosen = resumeQueue
         ? await queueForSlot(runId, excludeNodes, status, queue, path)
@@ -161,19 +170,21 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
         continue;
       }
       // The grader is done: its slot goes to the next run in line while this one records.
-      if (queue.active) await slots.releaseSlot({ runId, nodeName: chosen.nodeName });
+      if (queue.active) releaseFrom = chosen.nodeName;
+      if (queue.active && !path.steps) await slots.releaseSlot({ runId, nodeName: chosen.nodeName });
     }
 
     visibility.setState(status, 'recording');
-    const result = await central.recordResults({ runId, execution });
-    try {
-      const receipt = await central.accountCarbon({ runId });
-      if (receipt.emissionsGCo2 !== null) visibility.upsert([{ key: GRAMS_CO2, value: receipt.emissionsGCo2 }]);
-    } catch (error) {
-      // The grade stands without its carbon receipt; the run row simply has none.
-      if (!(error instanceof ActivityFailure)) throw error;
-      status.lastError = `carbon accounting failed: ${error.cause?.message ?? error.message}`;
+    if (path.steps) {
+      const finished = await path.steps.finishRun({ runId, execution, releaseFrom });
+      const failure = finished.carbonFailure;
+      if (failure?.retryable) await accountCarbon(central, runId, status, visibility);
+      else if (failure) status.lastError = `carbon accounting failed: ${failure.message}`;
+      else if (finished.receipt) showReceipt(finished.receipt, visibility);
+      return finish({ ...finished.result, state: 'completed' });
     }
+    const result = await central.recordResults({ runId, execution });
+    await accountCarbon(central, runId, status, visibility);
     return finish({ ...result, state: 'completed' });
   } catch (error) {
     if (error instanceof ContinueAsNew) throw error;
@@ -186,15 +197,21 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
   }
 }
 
-/**
- * Records why the workflow is about to fail. If even failRun fails (the database still away), the original error
- * is still the one the workflow fails with; the reconciliation schedule marks the row later.
- */
-async function markFailed(central: CentralProxies['central'], runId: string, error: unknown): Promise<void> {
-  const reason = `workflow failed: ${describeFailure(error)}`;
+/** The run's carbon receipt, with the activity's own retries; the grade stands without it (the row has none). */
+async function accountCarbon(
+  central: CentralProxies['central'],
+  runId: string,
+  status: GradingStatus,
+  visibility: Visibility,
+): Promise<void> {
   try {
-    await CancellationScope.nonCancellable(() => central.failRun({ runId, reason }));
-  } catch (failRunError) {
-    if (!(failRunError instanceof ActivityFailure)) throw failRunError;
+    showReceipt(await central.accountCarbon({ runId }), visibility);
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    status.lastError = `carbon accounting failed: ${error.cause?.message ?? error.message}`;
   }
+}
+
+function showReceipt(receipt: { emissionsGCo2: number | null }, visibility: Visibility): void {
+  if (receipt.emissionsGCo2 !== null) visibility.upsert([{ key: GRAMS_CO2, value: receipt.emissionsGCo2 }]);
 }

@@ -1,7 +1,12 @@
 // Where and when a run goes: plan with a fresh forecast, wait for the greener hour, then claim a slot or queue.
 import { ActivityFailure, condition, workflowInfo } from '@temporalio/workflow';
 import { NODE_GONE_ERROR, NODES_EXHAUSTED_ERROR, type GradingStatus, type Placement } from '../shared/grading-types.js';
-import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
+import {
+  forecastWithoutProviders,
+  type ForecastOutcome,
+  type PlanningContext,
+  type RunPlan,
+} from '../shared/placement-types.js';
 import { LANE } from '../shared/search-attributes.js';
 import type { CentralProxies } from './activity-proxies.js';
 import { applicationFailureMessage } from './grading-state.js';
@@ -64,18 +69,25 @@ export async function planAndWait(
   const { visibility } = path;
   for (;;) {
     visibility.setState(status, 'planning');
-    let context: PlanningContext;
+    let planned: { context: PlanningContext; plan: RunPlan | null };
     try {
-      context = await placement.preparePlanning({ runId, excludeNodes, expedite: status.expedited });
+      const input = { runId, excludeNodes, expedite: status.expedited };
+      planned = path.steps
+        ? await path.steps.planRun(input)
+        : { context: await placement.preparePlanning(input), plan: null };
     } catch (error) {
       if (applicationFailureMessage(error, NODES_EXHAUSTED_ERROR) !== null) return null;
       throw error;
     }
-    const plan = await placement.choosePlacement({
-      runId,
-      context,
-      forecast: await forecastInOrder(path.activities, context),
-    });
+    const { context } = planned;
+    // planRun plans at once when no carbon provider is to be asked; otherwise each is asked here, in turn.
+    const plan =
+      planned.plan ??
+      (await placement.choosePlacement({
+        runId,
+        context,
+        forecast: await forecastInOrder(path.activities, context),
+      }));
     status.policy = plan.policy;
     status.nodeName = plan.nodeName;
     status.plannedStartAt = new Date(plan.startMs).toISOString();
@@ -171,6 +183,7 @@ function wakeAfterMs(plan: RunPlan): number {
 
 /** Asks each configured provider in turn; with none answering, the run goes ahead carbon-agnostic. */
 async function forecastInOrder({ carbon }: CentralProxies, context: PlanningContext): Promise<ForecastOutcome> {
+  if (context.providers.length === 0) return forecastWithoutProviders();
   const attempts: ForecastOutcome['attempts'] = [];
   for (const provider of context.providers) {
     try {
@@ -182,9 +195,6 @@ async function forecastInOrder({ carbon }: CentralProxies, context: PlanningCont
       attempts.push({ provider, ok: false, failure: 'unexpected', error: error.cause?.message ?? error.message });
     }
   }
-  const reason =
-    context.providers.length === 0
-      ? 'no carbon provider configured'
-      : `every carbon provider failed: ${attempts.map((a) => `${a.provider} (${a.error})`).join('; ')}`;
+  const reason = `every carbon provider failed: ${attempts.map((a) => `${a.provider} (${a.error})`).join('; ')}`;
   return { provider: null, forecasts: [], missing: [], attempts, reason };
 }

@@ -201,7 +201,8 @@ describe('GradeSubmission in virtual time', () => {
     assert.ok(result instanceof Error, 'the workflow failed');
     assert.equal(fakes.callsOf('storeSubmission').length, 1, 'a non-retryable failure is not retried');
     assert.deepEqual(inputOf(fakes, 'failRun'), [
-      { runId: 'run-1', reason: 'workflow failed: storeSubmission failed: relation "submissions" is gone' },
+      // Opening the row and storing are one step (openAndStoreRun): the reason names it.
+      { runId: 'run-1', reason: 'workflow failed: openAndStoreRun failed: relation "submissions" is gone' },
     ]);
   });
 
@@ -382,10 +383,56 @@ describe('what a graded run costs the Temporal server', () => {
     const events = (await handle.fetchHistory()).events ?? [];
     assert.equal(fakes.calls.length, 10, 'every step still ran');
     assert.equal(countOf(events, eventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, 'runAutograder only');
-    // One marker per local activity (9) plus the patch marker.
-    assert.equal(countOf(events, eventType.EVENT_TYPE_MARKER_RECORDED), 10);
+    // The patch marker and one per local activity: openAndStoreRun, planRun, forecastCarbon, choosePlacement
+    // (a provider was asked between them), claimSlot, finishRun.
+    assert.equal(countOf(events, eventType.EVENT_TYPE_MARKER_RECORDED), 7);
     // The first task runs up to the grader, the second (when it is done) records: no task per activity.
     assert.ok(countOf(events, eventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) <= 3, `${events.length} events`);
+  });
+
+  it('takes four local activities to grade a run with no carbon provider: open+store, plan, claim, finish', async () => {
+    const { result, handle, fakes } = await runScenario(
+      rig,
+      { nodes: ['alpha'], providers: [] },
+      async (scenarioRun) => ({
+        result: (await scenarioRun.handle.result()) as GradeSubmissionResult,
+        handle: scenarioRun.handle,
+        fakes: scenarioRun.fakes,
+      }),
+    );
+    assert.equal(result.state, 'completed');
+    assert.deepEqual(
+      fakes.calls.map((call) => call.name),
+      [
+        'openRun',
+        'storeSubmission',
+        'preparePlanning',
+        'choosePlacement',
+        'claimSlot',
+        'runAutograder',
+        'releaseSlot',
+        'recordResults',
+        'accountCarbon',
+      ],
+    );
+    const events = (await handle.fetchHistory()).events ?? [];
+    assert.equal(countOf(events, eventType.EVENT_TYPE_MARKER_RECORDED), 5, 'the patch marker and four steps');
+    // Up to the grader, then after it (a third only when the test server's skipped time outlasts a task).
+    assert.ok(countOf(events, eventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) <= 3, `${events.length} events`);
+  });
+
+  it('gives a queued run’s slot back in its finishing step, before recording', async () => {
+    const { result, handle, fakes } = await run('queued-without-provider');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    assert.deepEqual(
+      fakes.calls.slice(-4).map((call) => call.name),
+      ['runAutograder', 'releaseSlot', 'recordResults', 'accountCarbon'],
+    );
+    assert.deepEqual(inputOf(fakes, 'releaseSlot'), [{ runId: 'run-1', nodeName: 'alpha' }]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    // The patch, open+store, plan, two claims (queued, then claimed on the signal), finish.
+    assert.equal(countOf(events, eventType.EVENT_TYPE_MARKER_RECORDED), 6);
   });
 
   it('writes its memo and search attributes where it rests, not at every step or new place in line', async () => {

@@ -40,6 +40,14 @@ const REQUIRED = [
   'cancelled-local',
   // Since queued runs wait on signals with a long fallback poll (queued-then-claimed-local keeps the 2-s backoff).
   'queued-then-woken-local',
+  // Since the combined-central-steps patch: steps that run back to back are one local activity each.
+  'graded-at-once-combined',
+  'rejected-bad-zip-combined',
+  'failed-activity-marks-row-combined',
+  'queued-then-woken-combined',
+  'queued-without-provider-combined',
+  'cancelled-combined',
+  'carbon-accounting-failed-combined',
 ];
 
 let bundle: WorkflowBundle;

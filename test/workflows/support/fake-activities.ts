@@ -3,6 +3,7 @@
 // server), and logs its calls so that tests can assert what the workflow asked for and when.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CarbonActivities } from '../../../src/activities/carbon-activities.js';
+import { createCombinedSteps, type CombinedSteps } from '../../../src/activities/combined-steps.js';
 import type { NodeActivities } from '../../../src/activities/node-activities.js';
 import type { PlacementActivities } from '../../../src/activities/placement-activities.js';
 import type { ResultsActivities } from '../../../src/activities/results-activities.js';
@@ -23,9 +24,11 @@ export type CentralActivities = RunActivities &
   ResultsActivities &
   CarbonActivities &
   PlacementActivities &
-  SlotActivities;
+  SlotActivities &
+  CombinedSteps;
 
-type ActivityName = keyof CentralActivities | keyof NodeActivities;
+/** The calls logged: the single steps (a combined step logs each of its parts, as the real ones run them). */
+type ActivityName = Exclude<keyof CentralActivities, keyof CombinedSteps> | keyof NodeActivities;
 
 export interface Call {
   name: ActivityName;
@@ -127,7 +130,7 @@ export function createFakeActivities(
     maxAttempts: 2,
   });
 
-  const central: CentralActivities = {
+  const parts: Omit<CentralActivities, keyof CombinedSteps> = {
     async openRun(input) {
       await log('openRun', input);
       return 'run-1';
@@ -224,6 +227,7 @@ export function createFakeActivities(
       return { emissionsGCo2: 0.4, savingGCo2: 0.1 };
     },
   };
+  const central: CentralActivities = { ...parts, ...createCombinedSteps(parts) };
 
   const node = (nodeName: string): NodeActivities => ({
     async runAutograder(input) {

@@ -122,6 +122,16 @@ export function paths(hourMs: number, pickupTimeoutSec = 0.2): Record<string, Pa
         return result(run);
       },
     },
+    // No carbon provider (as `up` and the benches run): planning is one step, and the queued run's slot goes back in
+    // its finishing step.
+    'queued-without-provider': {
+      scenario: { nodes: ['alpha'], providers: [], queuedClaims: 1 },
+      async drive(run) {
+        await run.reached('queued');
+        await run.handle.signal(SLOT_FREED_SIGNAL);
+        return result(run);
+      },
+    },
     // A node still checking in that leaves the run in its queue is busy: the run is queued again for it, and only
     // after three misses in a row is the node given up on.
     'busy-node-requeued': {
