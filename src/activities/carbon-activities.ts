@@ -54,7 +54,18 @@ export function createCarbonActivities(
     async accountCarbon(input: {
       runId: string;
     }): Promise<{ emissionsGCo2: number | null; savingGCo2: number | null }> {
-      const [run] = await db.select().from(gradingRuns).where(eq(gradingRuns.id, input.runId));
+      // Only what the receipt needs: the row also holds the grader's output and results.json (up to MiBs each).
+      const [run] = await db
+        .select({
+          containerStartedAt: gradingRuns.containerStartedAt,
+          containerFinishedAt: gradingRuns.containerFinishedAt,
+          region: gradingRuns.region,
+          carbonZone: gradingRuns.carbonZone,
+          receivedAt: gradingRuns.receivedAt,
+          cpuTimeMs: gradingRuns.cpuTimeMs,
+        })
+        .from(gradingRuns)
+        .where(eq(gradingRuns.id, input.runId));
       if (!run?.containerStartedAt || !run.containerFinishedAt || !run.region) {
         return { emissionsGCo2: null, savingGCo2: null }; // nothing ran: nothing to account
       }

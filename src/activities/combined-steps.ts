@@ -10,14 +10,12 @@ import type { CarbonActivities } from './carbon-activities.js';
 import type { PlacementActivities } from './placement-activities.js';
 import type { ResultsActivities } from './results-activities.js';
 import type { OpenRunInput, RunActivities } from './run-activities.js';
-import type { SlotActivities } from './slot-activities.js';
 import type { StorageActivities } from './storage-activities.js';
 
 /** The single steps the combined ones are made of (the orchestrator's own, or a test's fakes). */
 export type StepParts = Pick<RunActivities, 'openRun'> &
   Pick<StorageActivities, 'storeSubmission'> &
   Pick<PlacementActivities, 'preparePlanning' | 'choosePlacement'> &
-  Pick<SlotActivities, 'releaseSlot'> &
   Pick<ResultsActivities, 'recordResults'> &
   Pick<CarbonActivities, 'accountCarbon'>;
 
@@ -66,17 +64,12 @@ export function createCombinedSteps(parts: StepParts) {
     },
 
     /**
-     * The grader is done: its slot goes back first (to the next run in line), then the result is recorded and the
-     * carbon receipt made. A failed receipt does not fail the step: the grade stands, and the workflow retries the
-     * receipt on its own when the failure may pass.
+     * The grader is done: the result is recorded (which gives the run's slot back and wakes the next in line: no
+     * separate releaseSlot, whose node liveness answer only a failed run needs) and the carbon receipt made. A
+     * failed receipt does not fail the step: the grade stands, and the workflow retries the receipt on its own
+     * when the failure may pass.
      */
-    async finishRun(input: {
-      runId: string;
-      execution: ExecutionSummary;
-      /** The node whose slot the run still holds (a queued run's), or null. */
-      releaseFrom: string | null;
-    }): Promise<FinishedRun> {
-      if (input.releaseFrom !== null) await parts.releaseSlot({ runId: input.runId, nodeName: input.releaseFrom });
+    async finishRun(input: { runId: string; execution: ExecutionSummary }): Promise<FinishedRun> {
       const result = await parts.recordResults({ runId: input.runId, execution: input.execution });
       try {
         return { result, receipt: await parts.accountCarbon({ runId: input.runId }), carbonFailure: null };

@@ -19,7 +19,7 @@ export function createRunActivities(db: Database, release: ReleaseSlot) {
   return {
     /** Opens the run row for this workflow; a retried or replayed call finds the same row. */
     async openRun(input: OpenRunInput): Promise<string> {
-      await db
+      const [inserted] = await db
         .insert(gradingRuns)
         .values({
           workflowId: input.workflowId,
@@ -27,7 +27,10 @@ export function createRunActivities(db: Database, release: ReleaseSlot) {
           trigger: input.trigger,
           receivedAt: new Date(input.receivedAt),
         })
-        .onConflictDoNothing({ target: gradingRuns.workflowId });
+        .onConflictDoNothing({ target: gradingRuns.workflowId })
+        .returning({ id: gradingRuns.id });
+      if (inserted) return inserted.id;
+      // A retry (or a replay's re-run): the row is there from before.
       const [row] = await db
         .select({ id: gradingRuns.id })
         .from(gradingRuns)

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
-import { gradingRuns, nodes, submissions } from '../db/schema.js';
+import { gradingRuns, submissions } from '../db/schema.js';
 import { createPostgresLedger } from '../db/reservations.js';
 import { claimOrQueue, releaseClaim } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
@@ -65,11 +65,9 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
       excludeNodes: string[];
       expedite?: boolean;
     }): Promise<SlotClaim> {
-      const [planned] = await db
-        .select({ name: nodes.name, region: nodes.region })
-        .from(nodes)
-        .where(eq(nodes.name, input.nodeName));
-      if (!planned || !(await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName))) {
+      // One read says both that the planned node exists and that it still checks in (and gives its region).
+      const planned = await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName);
+      if (!planned) {
         throw ApplicationFailure.nonRetryable(`node ${input.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
       const lane = await laneOfRun(input.runId);
@@ -77,7 +75,7 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
         runId: input.runId,
         lane,
         laneWeight: weights[lane],
-        preferredNode: planned,
+        preferredNode: { name: planned.name, region: planned.region },
         excludeNodes: input.excludeNodes,
         liveSince: liveSince(),
         expedite: input.expedite === true,

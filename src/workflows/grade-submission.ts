@@ -121,8 +121,6 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
     // A run continued as new was queued for a slot: it goes straight back to its place in the queue.
     let resumeQueue = resume !== undefined;
     let execution: ExecutionSummary | null = null;
-    /** The node whose slot a queued run holds once its grader is done (the combined finishing step gives it back). */
-    let releaseFrom: string | null = null;
     while (execution === null) {
       const chosen = resumeQueue
         ? await queueForSlot(runId, excludeNodes, status, queue, path)
@@ -169,14 +167,14 @@ export async function gradeSubmissionWorkflow(input: GradeSubmissionInput): Prom
         if (!(isPickupTimeout(error) && nodeLive && missed < MAX_PICKUPS_MISSED)) excludeNodes.push(chosen.nodeName);
         continue;
       }
-      // The grader is done: its slot goes to the next run in line while this one records.
-      if (queue.active) releaseFrom = chosen.nodeName;
+      // The grader is done: its slot goes to the next run in line while this one records (finishRun records first
+      // and releases in the same step, see src/activities/combined-steps.ts).
       if (queue.active && !path.steps) await slots.releaseSlot({ runId, nodeName: chosen.nodeName });
     }
 
     visibility.setState(status, 'recording');
     if (path.steps) {
-      const finished = await path.steps.finishRun({ runId, execution, releaseFrom });
+      const finished = await path.steps.finishRun({ runId, execution });
       const failure = finished.carbonFailure;
       if (failure?.retryable) await accountCarbon(central, runId, status, visibility);
       else if (failure) status.lastError = `carbon accounting failed: ${failure.message}`;

@@ -108,7 +108,7 @@ describe('GradeSubmission in virtual time', () => {
         'choosePlacement',
         'claimSlot',
         'runAutograder',
-        'releaseSlot',
+        // No releaseSlot: recordResults gives the slot back (finishRun).
         'recordResults',
         'accountCarbon',
       ],
@@ -183,15 +183,7 @@ describe('GradeSubmission in virtual time', () => {
       fakes.calls
         .filter((call) => ['claimSlot', 'runAutograder', 'releaseRun', 'releaseSlot'].includes(call.name))
         .map((call) => `${call.name}${call.node ? `@${call.node}` : ''}`),
-      [
-        'claimSlot',
-        'runAutograder@alpha',
-        'releaseRun',
-        'releaseSlot',
-        'claimSlot',
-        'runAutograder@beta',
-        'releaseSlot',
-      ],
+      ['claimSlot', 'runAutograder@alpha', 'releaseRun', 'releaseSlot', 'claimSlot', 'runAutograder@beta'],
     );
     assert.deepEqual(inputOf(fakes, 'releaseRun'), [{ runId: 'run-1', nodeName: 'alpha' }]);
   });
@@ -381,7 +373,7 @@ describe('what a graded run costs the Temporal server', () => {
   it('runs the central work as local activities: the grader is the only activity task the server dispatches', async () => {
     const { handle, fakes } = await run('graded-at-once');
     const events = (await handle.fetchHistory()).events ?? [];
-    assert.equal(fakes.calls.length, 10, 'every step still ran');
+    assert.equal(fakes.calls.length, 9, 'every step still ran (recordResults gives the slot back)');
     assert.equal(countOf(events, eventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, 'runAutograder only');
     // The patch marker and one per local activity: openAndStoreRun, planRun, forecastCarbon, choosePlacement
     // (a provider was asked between them), claimSlot, finishRun.
@@ -410,7 +402,6 @@ describe('what a graded run costs the Temporal server', () => {
         'choosePlacement',
         'claimSlot',
         'runAutograder',
-        'releaseSlot',
         'recordResults',
         'accountCarbon',
       ],
@@ -421,15 +412,16 @@ describe('what a graded run costs the Temporal server', () => {
     assert.ok(countOf(events, eventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) <= 3, `${events.length} events`);
   });
 
-  it('gives a queued run’s slot back in its finishing step, before recording', async () => {
+  it('records a queued run and gives its slot back in one finishing step (no releaseSlot of its own)', async () => {
     const { result, handle, fakes } = await run('queued-without-provider');
     assert.ok(!(result instanceof Error));
     assert.equal(result.state, 'completed');
+    // recordResults releases the run's slot (and wakes the next in line) in the same local activity.
     assert.deepEqual(
-      fakes.calls.slice(-4).map((call) => call.name),
-      ['runAutograder', 'releaseSlot', 'recordResults', 'accountCarbon'],
+      fakes.calls.slice(-3).map((call) => call.name),
+      ['runAutograder', 'recordResults', 'accountCarbon'],
     );
-    assert.deepEqual(inputOf(fakes, 'releaseSlot'), [{ runId: 'run-1', nodeName: 'alpha' }]);
+    assert.equal(fakes.callsOf('releaseSlot').length, 0);
     const events = (await handle.fetchHistory()).events ?? [];
     // The patch, open+store, plan, two claims (queued, then claimed on the signal), finish.
     assert.equal(countOf(events, eventType.EVENT_TYPE_MARKER_RECORDED), 6);
