@@ -8,7 +8,7 @@
  * poll backs off to 1 min, plan-and-wait.ts) and at its spill time, so a claim lands inside this lead and the
  * spilled run starts by the deadline, not up to a poll after it.
  */
-const SPILL_LEAD_MS = 60_000;
+export const SPILL_LEAD_MS = 60_000;
 
 /** From when a queued run with this deadline may take a slot on another candidate. */
 export const spillAtMs = (deadlineMs: number): number => deadlineMs - SPILL_LEAD_MS;
