@@ -17,7 +17,8 @@ import { capacityBuckets, gradingRuns, rawPayloads } from '../src/db/schema.js';
 import { planWithCapacity } from '../src/scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput } from '../src/scheduling/policies.js';
 import type { PlanningContext } from '../src/shared/placement-types.js';
-import type { Occupancy } from '../src/shared/capacity-buckets.js';
+import { type BookedSpan, bucketOf, countedMs, type Occupancy } from '../src/shared/capacity-buckets.js';
+import { sql } from 'drizzle-orm';
 import { referenceChoice } from '../test/scheduling/reference-capacity-plan.js';
 import { createMigratedDatabase } from '../test/support/migrated-database.js';
 
@@ -158,12 +159,30 @@ function printTable(rows: ReadonlyArray<Record<string, string | number>>) {
 }
 
 async function readOccupancy(): Promise<Occupancy> {
-  const occupancy = new Map<string, Map<number, number>>();
+  const busy = new Map<string, Map<number, number>>();
   for (const row of await database.db.select().from(capacityBuckets)) {
-    if (!occupancy.has(row.candidateId)) occupancy.set(row.candidateId, new Map());
-    occupancy.get(row.candidateId)!.set(row.bucket, row.busyMs);
+    if (!busy.has(row.candidateId)) busy.set(row.candidateId, new Map());
+    busy.get(row.candidateId)!.set(row.bucket, row.busyMs);
   }
-  return occupancy;
+  // The spans the ledger hands the planner: those of crowded buckets (greengrader_crowded_spans).
+  const ids = sql.join(
+    candidates.map((c) => sql`${c.id}`),
+    sql`, `,
+  );
+  const slots = sql.join(
+    candidates.map((c) => sql`${c.capacity!}`),
+    sql`, `,
+  );
+  const { rows } = await database.db.execute<{ candidate_id: string; start_ms: string; duration_ms: number }>(
+    sql`select * from greengrader_crowded_spans(array[${ids}]::text[], array[${slots}]::integer[], ${bucketOf(nowMs)}::bigint)`,
+  );
+  const spans = new Map<string, BookedSpan[]>();
+  for (const row of rows) {
+    if (!spans.has(row.candidate_id)) spans.set(row.candidate_id, []);
+    const start = Number(row.start_ms);
+    spans.get(row.candidate_id)!.push({ startMs: start, endMs: start + countedMs(row.duration_ms) });
+  }
+  return { busy, spans };
 }
 
 async function insertRuns(count: number): Promise<string[]> {

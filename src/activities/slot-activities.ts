@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
@@ -9,9 +10,13 @@ import { claimOrQueue, releaseClaim } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { NODE_GONE_ERROR, type Placement, type SlotClaim } from '../shared/grading-types.js';
 import { laneOf, type RunLane } from '../shared/lanes.js';
+import { spillAtMs } from '../shared/slot-spill.js';
 import { findLiveNode } from './live-nodes.js';
 import { placementFor } from './placement-timeouts.js';
 import { createSlotRelease, type WakeWaiters } from './slot-release.js';
+
+/** The plan's spill order (CapacityPlan.spillOrder): node names, cleanest first. */
+const spillOrderSchema = z.array(z.string());
 
 /**
  * The queue for node slots: a run whose start has come claims a slot on a live node of its planned region, or
@@ -23,24 +28,31 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
   const ledger = createPostgresLedger(db);
   const release = createSlotRelease(db, config, wake);
 
-  async function laneOfRun(runId: string): Promise<RunLane> {
+  /** The run's lane, and the nodes it may spill to now (none before its spill time, src/shared/slot-spill.ts). */
+  async function laneAndSpillOf(runId: string): Promise<{ lane: RunLane; spillTo: string[] }> {
     const [run] = await db
       .select({
         trigger: gradingRuns.trigger,
         receivedAt: gradingRuns.receivedAt,
         dueDate: submissions.assignmentDueDate,
         lateDueDate: submissions.assignmentLateDueDate,
+        deadlineAt: gradingRuns.deadlineAt,
+        spillOrder: sql<unknown>`${gradingRuns.plan} -> 'spillOrder'`,
       })
       .from(gradingRuns)
       .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
       .where(eq(gradingRuns.id, runId));
     if (!run) throw new Error(`run ${runId} not found`);
-    return laneOf({
+    const lane = laneOf({
       trigger: run.trigger,
       receivedMs: run.receivedAt.getTime(),
       dueMs: run.dueDate?.getTime() ?? null,
       lateDueMs: run.lateDueDate?.getTime() ?? null,
     });
+    const due = run.deadlineAt !== null && Date.now() >= spillAtMs(run.deadlineAt.getTime());
+    // Plans written before the spill order existed have none: such runs wait for their region as before.
+    const order = spillOrderSchema.safeParse(run.spillOrder);
+    return { lane, spillTo: due && order.success ? order.data : [] };
   }
 
   async function wakeQuietly(runId: string, workflowIds: readonly string[]): Promise<void> {
@@ -72,8 +84,9 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
       if (!planned || !(await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName))) {
         throw ApplicationFailure.nonRetryable(`node ${input.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
-      const lane = await laneOfRun(input.runId);
+      const { lane, spillTo } = await laneAndSpillOf(input.runId);
       const outcome = await claimOrQueue(db, {
+        spillTo,
         runId: input.runId,
         lane,
         laneWeight: weights[lane],

@@ -6,7 +6,14 @@ import { and, asc, eq, inArray, isNull, notExists, type SQL, type SQLWrapper, sq
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../scheduling/reservation-ledger.js';
-import { bucketCapacityMs, bucketOf, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
+import {
+  type BookedSpan,
+  bucketCapacityMs,
+  bucketOf,
+  busyByBucket,
+  countedMs,
+  type Occupancy,
+} from '../shared/capacity-buckets.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
@@ -16,6 +23,13 @@ interface OccupancyRow extends Record<string, unknown> {
   candidate_id: string;
   bucket: string;
   busy_ms: string;
+}
+
+/** A booked run that may fill an instant, as greengrader_crowded_spans returns it. */
+interface SpanRow extends Record<string, unknown> {
+  candidate_id: string;
+  start_ms: string;
+  duration_ms: number;
 }
 
 export function createPostgresLedger(db: Database): ReservationLedger {
@@ -71,12 +85,17 @@ export async function reserveAndRecord<P extends ReservedSlot>(
 ): Promise<P> {
   const client = await db.$client.connect();
   try {
-    const [, read] = await queryAll<OccupancyRow>(client, [
+    // Only candidates with a capacity can be full at an instant; the spans are read after reserve_begin's locks.
+    const limited = [...(request.capacities ?? [])].filter(([id]) => request.candidateIds.includes(id));
+    const [, read, spans] = await queryAll<Record<string, unknown>>(client, [
       sql`begin`,
       sql`select candidate_id, bucket, busy_ms from greengrader_reserve_begin(${request.runId}::uuid,
         ${textArray(request.candidateIds)}, ${bucketOf(request.fromMs)}::bigint)`,
+      sql`select candidate_id, start_ms, duration_ms from greengrader_crowded_spans(
+        ${textArray(limited.map(([id]) => id))}, ${intArray(limited.map(([, capacity]) => capacity))},
+        ${bucketOf(request.fromMs)}::bigint)`,
     ]);
-    const slot = choose(occupancyOf(read?.rows ?? []));
+    const slot = choose(occupancyOf((read?.rows ?? []) as OccupancyRow[], (spans?.rows ?? []) as SpanRow[]));
     const capacity = request.capacities?.get(slot.candidateId) ?? null;
     await queryAll(client, [
       bookingOf(request.runId, slot, capacity, null),
@@ -124,14 +143,29 @@ function textArray(values: readonly string[]): SQL {
   return sql`array[${list}]::text[]`;
 }
 
-function occupancyOf(rows: readonly OccupancyRow[]): Occupancy {
-  const occupancy = new Map<string, Map<number, number>>();
+function intArray(values: readonly number[]): SQL {
+  const list = sql.join(
+    values.map((value) => sql`${Math.trunc(value)}`),
+    sql`, `,
+  );
+  return sql`array[${list}]::integer[]`;
+}
+
+function occupancyOf(rows: readonly OccupancyRow[], spanRows: readonly SpanRow[]): Occupancy {
+  const busy = new Map<string, Map<number, number>>();
   for (const row of rows) {
-    let buckets = occupancy.get(row.candidate_id);
-    if (!buckets) occupancy.set(row.candidate_id, (buckets = new Map<number, number>()));
+    let buckets = busy.get(row.candidate_id);
+    if (!buckets) busy.set(row.candidate_id, (buckets = new Map<number, number>()));
     buckets.set(Number(row.bucket), Number(row.busy_ms));
   }
-  return occupancy;
+  const spans = new Map<string, BookedSpan[]>();
+  for (const row of spanRows) {
+    let list = spans.get(row.candidate_id);
+    if (!list) spans.set(row.candidate_id, (list = []));
+    const startMs = Number(row.start_ms);
+    list.push({ startMs, endMs: startMs + countedMs(row.duration_ms) });
+  }
+  return { busy, spans };
 }
 
 /**

@@ -355,6 +355,14 @@ export const capacityBuckets = pgTable(
     reserved: integer('reserved').notNull(),
     /** Booked run time inside the bucket, ms (bigint: unlimited candidates are never capped). */
     busyMs: bigint('busy_ms', { mode: 'number' }).notNull().default(0),
+    /**
+     * The runs whose reservations touch the bucket: when they are as many as the candidate's slots, their spans
+     * are read to check a free slot at each instant (src/shared/capacity-instants.ts).
+     */
+    runIds: uuid('run_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
   },
   (t) => [
     primaryKey({ columns: [t.candidateId, t.bucket] }),
