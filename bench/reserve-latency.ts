@@ -12,12 +12,12 @@ import { createPlacementActivities } from '../src/activities/placement-activitie
 import type { ZoneForecast } from '../src/carbon/provider.js';
 import { loadRegionsConfig } from '../src/carbon/regions.js';
 import { loadConfig } from '../src/config/config.js';
-import { createPostgresLedger } from '../src/db/reservations.js';
-import { capacityBuckets, gradingRuns, rawPayloads } from '../src/db/schema.js';
+import { createPostgresLedger, type OccupancyRow, occupancyOf } from '../src/db/reservations.js';
+import { gradingRuns, rawPayloads } from '../src/db/schema.js';
 import { planWithCapacity } from '../src/scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput } from '../src/scheduling/policies.js';
 import type { PlanningContext } from '../src/shared/placement-types.js';
-import { type BookedSpan, bucketOf, countedMs, type Occupancy } from '../src/shared/capacity-buckets.js';
+import { bucketOf, type Occupancy } from '../src/shared/capacity-buckets.js';
 import { sql } from 'drizzle-orm';
 import { referenceChoice } from '../test/scheduling/reference-capacity-plan.js';
 import { createMigratedDatabase } from '../test/support/migrated-database.js';
@@ -158,31 +158,12 @@ function printTable(rows: ReadonlyArray<Record<string, string | number>>) {
   console.log(['Planning time per run (target ≤ 5 ms at 10,000 queued)', line(headers), ...cells.map(line)].join('\n'));
 }
 
+/** What the ledger hands the planner (greengrader_reserve_begin's read), without its locks. */
 async function readOccupancy(): Promise<Occupancy> {
-  const busy = new Map<string, Map<number, number>>();
-  for (const row of await database.db.select().from(capacityBuckets)) {
-    if (!busy.has(row.candidateId)) busy.set(row.candidateId, new Map());
-    busy.get(row.candidateId)!.set(row.bucket, row.busyMs);
-  }
-  // The spans the ledger hands the planner: those of crowded buckets (greengrader_crowded_spans).
-  const ids = sql.join(
-    candidates.map((c) => sql`${c.id}`),
-    sql`, `,
+  const { rows } = await database.db.execute<OccupancyRow>(
+    sql`select candidate_id, bucket, busy_ms, array_to_string(full_ms, ',') as full_ms from capacity_buckets where bucket >= ${bucketOf(nowMs)}`,
   );
-  const slots = sql.join(
-    candidates.map((c) => sql`${c.capacity!}`),
-    sql`, `,
-  );
-  const { rows } = await database.db.execute<{ candidate_id: string; start_ms: string; duration_ms: number }>(
-    sql`select * from greengrader_crowded_spans(array[${ids}]::text[], array[${slots}]::integer[], ${bucketOf(nowMs)}::bigint)`,
-  );
-  const spans = new Map<string, BookedSpan[]>();
-  for (const row of rows) {
-    if (!spans.has(row.candidate_id)) spans.set(row.candidate_id, []);
-    const start = Number(row.start_ms);
-    spans.get(row.candidate_id)!.push({ startMs: start, endMs: start + countedMs(row.duration_ms) });
-  }
-  return { busy, spans };
+  return occupancyOf(rows);
 }
 
 async function insertRuns(count: number): Promise<string[]> {

@@ -363,12 +363,31 @@ export const capacityBuckets = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::uuid[]`),
+    /**
+     * The periods inside the bucket in which its runs hold every slot of the candidate (candidate_capacities), as
+     * epoch-ms pairs [start, end, start, end, …] in time order; NULL when none. Kept up to date by every booking
+     * and release (migration 0014), so a plan reads these instead of the runs.
+     */
+    fullMs: bigint('full_ms', { mode: 'number' }).array(),
   },
   (t) => [
     primaryKey({ columns: [t.candidateId, t.bucket] }),
     check('capacity_buckets_reserved_check', sql`${t.reserved} >= 0`),
     check('capacity_buckets_busy_ms_check', sql`${t.busyMs} >= 0`),
   ],
+);
+
+/**
+ * Runs at once per candidate, as the latest plan gave them (a plan writes them before it reads): what the buckets'
+ * full periods are counted against. A candidate never planned with a capacity has no row and no full periods.
+ */
+export const candidateCapacities = pgTable(
+  'candidate_capacities',
+  {
+    candidateId: text('candidate_id').primaryKey(),
+    slots: integer('slots').notNull(),
+  },
+  (t) => [check('candidate_capacities_slots_check', sql`${t.slots} >= 0`)],
 );
 
 /**

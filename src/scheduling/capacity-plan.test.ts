@@ -10,6 +10,7 @@ import {
   type Occupancy,
 } from '../shared/capacity-buckets.js';
 import { planWithCapacity } from './capacity-plan.js';
+import { fullPeriods } from '../shared/capacity-instants.js';
 import { type PlacementCandidate, type PlacementInput, planPlacement } from './policies.js';
 
 const HOUR = 3_600_000;
@@ -58,10 +59,10 @@ function occupied(entries: Array<{ id: string; fromMs: number; toMs: number; cou
       buckets.set(b, (buckets.get(b) ?? 0) + count * CAPACITY_BUCKET_MS);
     busy.set(id, buckets);
   }
-  return { busy, spans: new Map() };
+  return { busy, full: new Map() };
 }
 
-const busyOnly = (busy: Occupancy['busy']): Occupancy => ({ busy, spans: new Map() });
+const busyOnly = (busy: Occupancy['busy']): Occupancy => ({ busy, full: new Map() });
 
 describe('planWithCapacity', () => {
   it('is the policy plan itself when its slot has room', () => {
@@ -101,7 +102,7 @@ describe('planWithCapacity', () => {
     const booked = { startMs: T0 + MIN, endMs: T0 + 3 * MIN };
     const occupancy: Occupancy = {
       busy: new Map([['a', new Map([[bucketOf(T0), 2 * MIN]])]]),
-      spans: new Map([['a', [booked]]]),
+      full: new Map([['a', fullPeriods([booked], 1)]]),
     };
     const request = input({ policy: 'immediate-home', deadlineMs: T0 + 10 * MIN, estimatedDurationMs: 2 * MIN });
     const plan = planWithCapacity(request, occupancy);
@@ -114,13 +115,16 @@ describe('planWithCapacity', () => {
   it('with both slots of a 2-slot node taken at once, a start inside that overlap waits for the first to end', () => {
     const occupancy: Occupancy = {
       busy: new Map([['a', new Map([[bucketOf(T0), 5 * MIN]])]]),
-      spans: new Map([
+      full: new Map([
         [
           'a',
-          [
-            { startMs: T0, endMs: T0 + 3 * MIN },
-            { startMs: T0 + MIN, endMs: T0 + 3 * MIN + 30_000 },
-          ],
+          fullPeriods(
+            [
+              { startMs: T0, endMs: T0 + 3 * MIN },
+              { startMs: T0 + MIN, endMs: T0 + 3 * MIN + 30_000 },
+            ],
+            2,
+          ),
         ],
       ]),
     };

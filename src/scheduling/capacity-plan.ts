@@ -32,7 +32,7 @@ export function fits(candidate: PlacementCandidate, occupancy: Occupancy, startM
   if (capacity === undefined) return true;
   return (
     firstFullBucket(occupancy.busy.get(candidate.id), capacity, startMs, durationMs) === null &&
-    clearOfFull(fullPeriodsOf(occupancy, candidate.id, capacity), startMs, durationMs)
+    clearOfFull(fullPeriodsOf(occupancy, candidate.id), startMs, durationMs)
   );
 }
 

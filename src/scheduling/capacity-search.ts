@@ -12,7 +12,7 @@ import {
   firstFullBucket,
   type Occupancy,
 } from '../shared/capacity-buckets.js';
-import { clearOfFull, freeingInstants, fullPeriods } from '../shared/capacity-instants.js';
+import { clearOfFull, freeingInstants } from '../shared/capacity-instants.js';
 import type { PlacementCandidate } from './policies.js';
 
 export interface SlotOption {
@@ -54,16 +54,9 @@ export function earliestSlotAfter(search: SlotSearch, lastBucket: number): SlotO
   return earliestSlot(search, search.latestMs, lastBucket * CAPACITY_BUCKET_MS, false);
 }
 
-/** Each plan reads one occupancy; its full periods are computed once per candidate and kept with it. */
-const fullPeriodCache = new WeakMap<Occupancy, Map<string, BookedSpan[]>>();
-
-/** The periods in which the candidate's booked runs hold all `capacity` slots (capacity-instants.ts). */
-export function fullPeriodsOf(occupancy: Occupancy, candidateId: string, capacity: number): readonly BookedSpan[] {
-  let cache = fullPeriodCache.get(occupancy);
-  if (!cache) fullPeriodCache.set(occupancy, (cache = new Map<string, BookedSpan[]>()));
-  let periods = cache.get(candidateId);
-  if (!periods) cache.set(candidateId, (periods = fullPeriods(occupancy.spans.get(candidateId) ?? [], capacity)));
-  return periods;
+/** The periods in which the candidate's booked runs hold all its slots, as its ledger keeps them. */
+export function fullPeriodsOf(occupancy: Occupancy, candidateId: string): readonly BookedSpan[] {
+  return occupancy.full.get(candidateId) ?? [];
 }
 
 interface Hour {
@@ -186,14 +179,14 @@ function offeredOn(search: SlotSearch, candidate: PlacementCandidate, startMs: n
   if (startMs === search.nowMs || startMs % CAPACITY_BUCKET_MS === 0) return true;
   const { capacity } = candidate;
   if (capacity === undefined) return false;
-  return fullPeriodsOf(search.occupancy, candidate.id, capacity).some((period) => period.endMs === startMs);
+  return fullPeriodsOf(search.occupancy, candidate.id).some((period) => period.endMs === startMs);
 }
 
 /** Where the candidate's full periods end in (afterMs, untilMs]; none on an unlimited candidate. */
 function freeingOn(search: SlotSearch, candidate: PlacementCandidate, afterMs: number, untilMs: number): number[] {
   const { capacity } = candidate;
   if (capacity === undefined) return [];
-  return freeingInstants(fullPeriodsOf(search.occupancy, candidate.id, capacity), afterMs, untilMs);
+  return freeingInstants(fullPeriodsOf(search.occupancy, candidate.id), afterMs, untilMs);
 }
 
 /**
@@ -217,7 +210,7 @@ function roomAt(search: SlotSearch, candidate: PlacementCandidate, starts: reado
   const { capacity } = candidate;
   if (capacity === undefined) return starts.map(() => true);
   const used = search.occupancy.busy.get(candidate.id);
-  const full = fullPeriodsOf(search.occupancy, candidate.id, capacity);
+  const full = fullPeriodsOf(search.occupancy, candidate.id);
   const { durationMs } = search;
   return starts.map(
     (startMs) =>

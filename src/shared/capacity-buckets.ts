@@ -20,19 +20,19 @@ export interface BookedSpan {
 }
 
 /**
- * What a planner reads from a ledger: busy time per bucket, and per candidate the booked runs that touch a
- * crowded bucket (`isCrowded`), the only ones that can fill an instant (capacity-instants.ts).
+ * What a planner reads from a ledger: busy time per bucket, and per candidate with a capacity the periods in which
+ * its booked runs hold every slot (capacity-instants.ts), in time order, as the ledger keeps them per bucket.
  */
 export interface Occupancy {
   busy: BusyTime;
-  spans: ReadonlyMap<string, readonly BookedSpan[]>;
+  full: ReadonlyMap<string, readonly BookedSpan[]>;
 }
 
-export const EMPTY_OCCUPANCY: Occupancy = { busy: new Map(), spans: new Map() };
+export const EMPTY_OCCUPANCY: Occupancy = { busy: new Map(), full: new Map() };
 
 /**
  * Whether a bucket touched by `bookings` runs may hold an instant with `capacity` of them running: with fewer
- * bookings touching it, no instant inside it can be full, so the ledgers hand in the spans of crowded buckets only.
+ * bookings touching it, no instant inside it can be full, so its full periods need no computing.
  */
 export const isCrowded = (bookings: number, capacity: number): boolean => bookings >= capacity;
 

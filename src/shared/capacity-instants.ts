@@ -1,7 +1,9 @@
 // Capacity at an instant: a start needs a free slot at every instant of its run, not only busy time left in its
 // buckets (capacity-buckets.ts), or the node's slot queue holds it back past its planned start. Pure, shared by the
-// planner (src/scheduling/) and both ledgers, which hand in the spans that can fill an instant (`isCrowded`).
-import { type BookedSpan, countedMs } from './capacity-buckets.js';
+// planner (src/scheduling/) and both ledgers. The ledgers keep each bucket's full periods up to date as runs are
+// booked and freed (the PostgreSQL ledger in SQL, migration 0014, checked against `fullPeriodsInBucket` by
+// test/integration/full-periods.test.ts), so a plan reads a few periods per bucket instead of every booked run.
+import { type BookedSpan, CAPACITY_BUCKET_MS, countedMs, isCrowded } from './capacity-buckets.js';
 
 /**
  * The maximal periods in which at least `capacity` of the spans run at once, in time order. Half-open: a run
@@ -68,4 +70,35 @@ export function freeingInstants(periods: readonly BookedSpan[], afterMs: number,
     instants.push(periods[i]!.endMs);
   }
   return instants;
+}
+
+/**
+ * The full periods inside one bucket: those of the runs touching it (all of them, so the count at every instant
+ * of the bucket is exact), cut to the bucket. Empty unless as many runs as slots touch it (`isCrowded`).
+ */
+export function fullPeriodsInBucket(spans: readonly BookedSpan[], capacity: number, bucket: number): BookedSpan[] {
+  if (capacity < 1 || !isCrowded(spans.length, capacity)) return [];
+  const from = bucket * CAPACITY_BUCKET_MS;
+  const to = from + CAPACITY_BUCKET_MS;
+  const inside = spans.map((span) => ({ startMs: Math.max(span.startMs, from), endMs: Math.min(span.endMs, to) }));
+  return fullPeriods(
+    inside.filter((span) => span.endMs > span.startMs),
+    capacity,
+  );
+}
+
+/**
+ * A candidate's full periods from its buckets' (in bucket order): a period running over a bucket boundary is cut
+ * there in each bucket, so touching pieces join again.
+ */
+export function joinBucketPeriods(perBucket: Iterable<readonly BookedSpan[]>): BookedSpan[] {
+  const joined: BookedSpan[] = [];
+  for (const periods of perBucket) {
+    for (const period of periods) {
+      const last = joined[joined.length - 1];
+      if (last?.endMs === period.startMs) last.endMs = period.endMs;
+      else joined.push({ startMs: period.startMs, endMs: period.endMs });
+    }
+  }
+  return joined;
 }

@@ -8,6 +8,7 @@ import type { ZoneForecast } from '../../src/carbon/provider.js';
 import { planWithCapacity } from '../../src/scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput, PolicyName } from '../../src/scheduling/policies.js';
 import { type BookedSpan, CAPACITY_BUCKET_MS, bucketOf, type Occupancy } from '../../src/shared/capacity-buckets.js';
+import { fullPeriods } from '../../src/shared/capacity-instants.js';
 import { referenceChoice } from './reference-capacity-plan.js';
 
 const HOUR = 3_600_000;
@@ -52,7 +53,7 @@ function randomCase(rng: Rng): { input: PlacementInput; occupancy: Occupancy } {
   const zones = ZONES.filter(() => rng.chance(0.8));
   const forecasts = rng.chance(0.05) ? [] : zones.map((zone) => randomForecast(rng, zone, nowMs));
   const busy = new Map<string, Map<number, number>>();
-  const spans = new Map<string, BookedSpan[]>();
+  const full = new Map<string, BookedSpan[]>();
   const fullness = rng.uniform(0.2, 0.98);
   const horizonHours = int(rng, 1, 36);
   for (const candidate of candidates) {
@@ -70,9 +71,9 @@ function randomCase(rng: Rng): { input: PlacementInput; occupancy: Occupancy } {
       const startMs = nowMs + int(rng, -20, horizonHours * 60) * MIN + (rng.chance(0.5) ? int(rng, 0, 59_999) : 0);
       return { startMs, endMs: startMs + int(rng, 1, 40) * MIN };
     });
-    spans.set(candidate.id, runs);
+    full.set(candidate.id, fullPeriods(runs, candidate.capacity));
   }
-  const occupancy: Occupancy = { busy, spans };
+  const occupancy: Occupancy = { busy, full };
   const input: PlacementInput = {
     policy: pick(rng, POLICIES),
     candidates,

@@ -4,7 +4,6 @@
 // test holds the product's planner to.
 import { meanIntensityOver } from '../../src/carbon/intensity-series.js';
 import { CAPACITY_BUCKET_MS, bucketOf, type Occupancy } from '../../src/shared/capacity-buckets.js';
-import { fullPeriods } from '../../src/shared/capacity-instants.js';
 import {
   BUILT_IN_POLICIES,
   planPlacement,
@@ -50,7 +49,7 @@ export function referenceChoice(input: PlacementInput, occupancy: Occupancy): Re
   let best: Option | null = null;
   // Per candidate, its offered starts: now, every bucket boundary, and every instant one of its full periods ends.
   const freeingOf = (c: PlacementCandidate) =>
-    c.capacity === undefined ? [] : fullPeriods(occupancy.spans.get(c.id) ?? [], c.capacity).map((p) => p.endMs);
+    c.capacity === undefined ? [] : (occupancy.full.get(c.id) ?? []).map((p) => p.endMs);
   const pairs = (afterMs: number, untilMs: number) => {
     const list: Array<{ startMs: number; order: number }> = [];
     eligible.forEach((candidate, order) => {
