@@ -79,7 +79,9 @@ function legacyPaths(): Era[] {
       ref: BEFORE_LOCAL_ACTIVITIES,
       // Paths added since have no shape from before: their code did not exist then.
       paths: before(
-        Object.keys(today).filter((name) => !slotReleaseEra.includes(name) && name !== 'queued-then-woken'),
+        Object.keys(today).filter(
+          (name) => !slotReleaseEra.includes(name) && !['queued-then-woken', 'queued-then-spilled'].includes(name),
+        ),
       ),
       wholeFolder: true,
     },

@@ -28,8 +28,13 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
   const ledger = createPostgresLedger(db);
   const release = createSlotRelease(db, config, wake);
 
-  /** The run's lane, and the nodes it may spill to now (none before its spill time, src/shared/slot-spill.ts). */
-  async function laneAndSpillOf(runId: string): Promise<{ lane: RunLane; spillTo: string[] }> {
+  /**
+   * The run's lane, the nodes it may spill to now (none before its spill time, src/shared/slot-spill.ts), and its
+   * spill time while that is still to come (null when it has passed or the run has nowhere to spill).
+   */
+  async function laneAndSpillOf(
+    runId: string,
+  ): Promise<{ lane: RunLane; spillTo: string[]; spillAtMs: number | null }> {
     const [run] = await db
       .select({
         trigger: gradingRuns.trigger,
@@ -49,10 +54,12 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
       dueMs: run.dueDate?.getTime() ?? null,
       lateDueMs: run.lateDueDate?.getTime() ?? null,
     });
-    const due = run.deadlineAt !== null && Date.now() >= spillAtMs(run.deadlineAt.getTime());
+    const spillAt = run.deadlineAt === null ? null : spillAtMs(run.deadlineAt.getTime());
+    const due = spillAt !== null && Date.now() >= spillAt;
     // Plans written before the spill order existed have none: such runs wait for their region as before.
     const order = spillOrderSchema.safeParse(run.spillOrder);
-    return { lane, spillTo: due && order.success ? order.data : [] };
+    const spillTo = order.success ? order.data : [];
+    return { lane, spillTo: due ? spillTo : [], spillAtMs: !due && spillTo.length > 0 ? spillAt : null };
   }
 
   async function wakeQuietly(runId: string, workflowIds: readonly string[]): Promise<void> {
@@ -84,7 +91,7 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
       if (!planned || !(await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName))) {
         throw ApplicationFailure.nonRetryable(`node ${input.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
-      const { lane, spillTo } = await laneAndSpillOf(input.runId);
+      const { lane, spillTo, spillAtMs: spillAt } = await laneAndSpillOf(input.runId);
       const outcome = await claimOrQueue(db, {
         spillTo,
         runId: input.runId,
@@ -99,7 +106,7 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
       if (input.expedite === true) {
         await db.update(gradingRuns).set({ expedited: true }).where(eq(gradingRuns.id, input.runId));
       }
-      if (outcome.kind === 'queued') return { kind: 'queued', lane, position: outcome.position };
+      if (outcome.kind === 'queued') return { kind: 'queued', lane, position: outcome.position, spillAtMs: spillAt };
       const node = await findLiveNode(db, config.NODE_LIVENESS_SEC, outcome.nodeName);
       if (!node) {
         // It stopped checking in between the claim and now: give the slot back and plan again.

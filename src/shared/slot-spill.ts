@@ -4,9 +4,9 @@
 // one rule. Pure.
 
 /**
- * How long before its deadline a queued run may spill. A queued run claims again at least once a minute (its
- * poll backs off to 1 min, plan-and-wait.ts) and at its spill time, so a claim lands inside this lead and the
- * spilled run starts by the deadline, not up to a poll after it.
+ * How long before its deadline a queued run may spill. A queued run claims again at its spill time (its wait's
+ * timer ends there, plan-and-wait.ts) and whenever a release it may use wakes it, so a claim lands inside this lead
+ * and the spilled run starts by the deadline, not up to a 5-min safety-net poll after it.
  */
 export const SPILL_LEAD_MS = 60_000;
 

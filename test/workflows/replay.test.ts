@@ -40,6 +40,8 @@ const REQUIRED = [
   'cancelled-local',
   // Since queued runs wait on signals with a long fallback poll (queued-then-claimed-local keeps the 2-s backoff).
   'queued-then-woken-local',
+  // A queued run's wait ends at its spill time: the same commands, only the timer is shorter.
+  'queued-then-spilled-local',
 ];
 
 let bundle: WorkflowBundle;
