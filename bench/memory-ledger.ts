@@ -1,12 +1,15 @@
 // The reservation ledger in memory, for the year-long simulation: the same interface the product's PostgreSQL
 // ledger (src/db/reservations.ts) implements, so bench:carbon drives the product's planner and booking rules.
 import {
+  type BookedSpan,
   bucketCapacityMs,
   bucketOf,
   busyByBucket,
+  countedMs,
   firstFullBucket,
   type Occupancy,
 } from '../src/shared/capacity-buckets.js';
+import { fullPeriodsInBucket, joinBucketPeriods } from '../src/shared/capacity-instants.js';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../src/scheduling/reservation-ledger.js';
 
 interface Booking extends ReservedSlot {
@@ -17,15 +20,22 @@ interface Booking extends ReservedSlot {
 
 export class MemoryLedger implements ReservationLedger {
   private readonly buckets = new Map<string, Map<number, number>>();
+  /** The runs whose bookings touch each bucket, per candidate: what a bucket's full periods are computed from. */
+  private readonly runsIn = new Map<string, Map<number, Set<string>>>();
+  /** Per candidate, the buckets that hold a full period and those periods (as the PostgreSQL ledger keeps them). */
+  private readonly fullIn = new Map<string, Map<number, BookedSpan[]>>();
+  /** Runs at once per candidate, as the last plan gave them: what full periods are counted against. */
+  private readonly slots = new Map<string, number>();
   private readonly bookings = new Map<string, Booking>();
   /** Most busy time any bucket of each candidate ever held, ms: the peak utilisation's numerator. */
   readonly peakBusyMs = new Map<string, number>();
 
   // One planner at a time in the simulation, so "atomic" needs no lock here.
   reserve<P extends ReservedSlot>(request: ReserveRequest, choose: (occupancy: Occupancy) => P): Promise<P> {
+    this.setSlots(request.capacities);
     const earlier = this.bookings.get(request.runId);
     if (earlier) this.unbook(request.runId, earlier);
-    const slot = choose(this.buckets);
+    const slot = choose({ busy: this.buckets, full: this.fullPeriodsFrom(request) });
     const full = this.fullBucket(slot, request.capacities?.get(slot.candidateId));
     if (full !== null) {
       if (earlier) this.book(request.runId, earlier);
@@ -59,8 +69,45 @@ export class MemoryLedger implements ReservationLedger {
     for (const [runId, booking] of this.bookings) {
       if (booking.first + booking.busyMs.length - 1 < cutoff) this.bookings.delete(runId);
     }
-    for (const used of this.buckets.values())
-      for (const bucket of used.keys()) if (bucket < cutoff) used.delete(bucket);
+    for (const perBucket of [...this.buckets.values(), ...this.runsIn.values(), ...this.fullIn.values()])
+      for (const bucket of perBucket.keys()) if (bucket < cutoff) perBucket.delete(bucket);
+  }
+
+  /** A changed capacity changes every full period of the candidate: they are counted again. */
+  private setSlots(capacities: ReadonlyMap<string, number> | undefined): void {
+    for (const [candidateId, capacity] of capacities ?? []) {
+      if (this.slots.get(candidateId) === capacity) continue;
+      this.slots.set(candidateId, capacity);
+      for (const bucket of this.runsIn.get(candidateId)?.keys() ?? []) this.recount(candidateId, bucket);
+    }
+  }
+
+  /** Per requested candidate with a capacity, its full periods from `fromMs`'s bucket on, in time order. */
+  private fullPeriodsFrom(request: ReserveRequest): Map<string, BookedSpan[]> {
+    const full = new Map<string, BookedSpan[]>();
+    const from = bucketOf(request.fromMs);
+    for (const candidateId of request.candidateIds) {
+      if (!request.capacities?.has(candidateId)) continue;
+      const perBucket = [...(this.fullIn.get(candidateId) ?? [])].filter(([bucket]) => bucket >= from);
+      perBucket.sort(([a], [b]) => a - b);
+      full.set(candidateId, joinBucketPeriods(perBucket.map(([, periods]) => periods)));
+    }
+    return full;
+  }
+
+  /** Computes the bucket's full periods again from the runs touching it (after one was booked or freed there). */
+  private recount(candidateId: string, bucket: number): void {
+    const capacity = this.slots.get(candidateId);
+    const runs = this.runsIn.get(candidateId)?.get(bucket);
+    let full = this.fullIn.get(candidateId);
+    if (!full) this.fullIn.set(candidateId, (full = new Map<number, BookedSpan[]>()));
+    const spans = [...(runs ?? [])].map((runId) => {
+      const booking = this.bookings.get(runId) as Booking;
+      return { startMs: booking.startMs, endMs: booking.startMs + countedMs(booking.durationMs) };
+    });
+    const periods = capacity === undefined ? [] : fullPeriodsInBucket(spans, capacity, bucket);
+    if (periods.length > 0) full.set(bucket, periods);
+    else full.delete(bucket);
   }
 
   /** A bucket of the slot without room for its busy time (as the PostgreSQL ledger's guard refuses), or null. */
@@ -73,7 +120,12 @@ export class MemoryLedger implements ReservationLedger {
     const { first, busyMs } = busyByBucket(slot.startMs, slot.durationMs);
     let used = this.buckets.get(slot.candidateId);
     if (!used) this.buckets.set(slot.candidateId, (used = new Map<number, number>()));
+    let runsIn = this.runsIn.get(slot.candidateId);
+    if (!runsIn) this.runsIn.set(slot.candidateId, (runsIn = new Map<number, Set<string>>()));
     busyMs.forEach((ms, i) => {
+      const runs = runsIn.get(first + i);
+      if (runs) runs.add(runId);
+      else runsIn.set(first + i, new Set([runId]));
       const total = (used.get(first + i) ?? 0) + ms;
       used.set(first + i, total);
       if (total > (this.peakBusyMs.get(slot.candidateId) ?? 0)) this.peakBusyMs.set(slot.candidateId, total);
@@ -85,16 +137,22 @@ export class MemoryLedger implements ReservationLedger {
       first,
       busyMs,
     });
+    busyMs.forEach((_, i) => this.recount(slot.candidateId, first + i));
   }
 
   private unbook(runId: string, booking: Booking): void {
     const used = this.buckets.get(booking.candidateId);
+    const runsIn = this.runsIn.get(booking.candidateId);
     booking.busyMs.forEach((ms, i) => {
+      const runs = runsIn?.get(booking.first + i);
+      runs?.delete(runId);
+      if (runs?.size === 0) runsIn?.delete(booking.first + i);
       const left = (used?.get(booking.first + i) ?? 0) - ms;
       if (left > 0) used?.set(booking.first + i, left);
       else used?.delete(booking.first + i);
     });
     this.bookings.delete(runId);
+    booking.busyMs.forEach((_, i) => this.recount(booking.candidateId, booking.first + i));
   }
 }
 

@@ -12,12 +12,13 @@ import { createPlacementActivities } from '../src/activities/placement-activitie
 import type { ZoneForecast } from '../src/carbon/provider.js';
 import { loadRegionsConfig } from '../src/carbon/regions.js';
 import { loadConfig } from '../src/config/config.js';
-import { createPostgresLedger } from '../src/db/reservations.js';
-import { capacityBuckets, gradingRuns, rawPayloads } from '../src/db/schema.js';
+import { createPostgresLedger, type OccupancyRow, occupancyOf } from '../src/db/reservations.js';
+import { gradingRuns, rawPayloads } from '../src/db/schema.js';
 import { planWithCapacity } from '../src/scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput } from '../src/scheduling/policies.js';
 import type { PlanningContext } from '../src/shared/placement-types.js';
-import type { Occupancy } from '../src/shared/capacity-buckets.js';
+import { bucketOf, type Occupancy } from '../src/shared/capacity-buckets.js';
+import { sql } from 'drizzle-orm';
 import { referenceChoice } from '../test/scheduling/reference-capacity-plan.js';
 import { createMigratedDatabase } from '../test/support/migrated-database.js';
 
@@ -157,13 +158,12 @@ function printTable(rows: ReadonlyArray<Record<string, string | number>>) {
   console.log(['Planning time per run (target ≤ 5 ms at 10,000 queued)', line(headers), ...cells.map(line)].join('\n'));
 }
 
+/** What the ledger hands the planner (greengrader_reserve_begin's read), without its locks. */
 async function readOccupancy(): Promise<Occupancy> {
-  const occupancy = new Map<string, Map<number, number>>();
-  for (const row of await database.db.select().from(capacityBuckets)) {
-    if (!occupancy.has(row.candidateId)) occupancy.set(row.candidateId, new Map());
-    occupancy.get(row.candidateId)!.set(row.bucket, row.busyMs);
-  }
-  return occupancy;
+  const { rows } = await database.db.execute<OccupancyRow>(
+    sql`select candidate_id, bucket, busy_ms, array_to_string(full_ms, ',') as full_ms from capacity_buckets where bucket >= ${bucketOf(nowMs)}`,
+  );
+  return occupancyOf(rows);
 }
 
 async function insertRuns(count: number): Promise<string[]> {

@@ -20,6 +20,7 @@ import { CompletionQueue } from './completion-queue.js';
 import { HourlyForecasts, perfectForecast } from './forecast-cache.js';
 import { MemoryLedger, runsAtOnce } from './memory-ledger.js';
 import { type QueuedRun, queuedStarts } from './slot-queue.js';
+import { spillAtMs } from '../src/shared/slot-spill.js';
 
 /** A placement candidate with the room the benchmark gives it. */
 export interface BenchCandidate extends PlacementCandidate {
@@ -72,12 +73,14 @@ interface HomeTotals {
   fallbacks: Record<string, number>;
   /** Plans made (through the capacity planner and the ledger), re-plans included. */
   plans: Record<string, number>;
-  /** Runs that started after their deadline: `missedNoRoom` plus `missedInSlotQueue`. */
+  /** Runs that really started after their deadline (in the slot-queue replay): `missedNoRoom` + `missedInSlotQueue`. */
   deadlineMisses: Record<string, number>;
-  /** Runs planned after their deadline because no usable candidate had room before it. */
+  /** Of those, runs planned after their deadline because no usable candidate had room before it. */
   missedNoRoom: Record<string, number>;
-  /** Runs planned by their deadline that the slot queue (bench/slot-queue.ts) started after it. */
+  /** Of those, runs planned by their deadline that the slot queue (bench/slot-queue.ts) started after it. */
   missedInSlotQueue: Record<string, number>;
+  /** Runs the slot queue started on another candidate than planned (they spilled at their deadline). */
+  spilled: Record<string, number>;
   /** Time runs waited in the slot queue past their planned start: sum and longest, ms. */
   queueWaitMs: Record<string, { total: number; longest: number }>;
   /** Per policy and candidate: most busy time any capacity bucket held, as runs at once (compare with capacity). */
@@ -136,6 +139,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       deadlineMisses: perPolicy(input.policies, () => 0),
       missedNoRoom: perPolicy(input.policies, () => 0),
       missedInSlotQueue: perPolicy(input.policies, () => 0),
+      spilled: perPolicy(input.policies, () => 0),
       queueWaitMs: perPolicy(input.policies, () => ({ total: 0, longest: 0 })),
       planMs: perPolicy(input.policies, () => 0),
       queues: perPolicy(input.policies, () => new CompletionQueue()),
@@ -203,11 +207,9 @@ export async function simulate(input: SimInput): Promise<SimResult> {
             let plan = await reserve(nowMs);
             let planMs = performance.now() - planStartedMs;
             let plans = 1;
-            for (
-              let next = nextPlanningMs(plan, nowMs);
-              input.replan && next !== null;
-              next = nextPlanningMs(plan, nowMs)
-            ) {
+            // A run waiting only for room claims now and waits in the slot queue (choosePlacement), not re-planning.
+            const nextPlan = () => (plan.waitsOnlyForRoom ? null : nextPlanningMs(plan, nowMs));
+            for (let next = nextPlan(); input.replan && next !== null; next = nextPlan()) {
               nowMs = next;
               // A run placed after its deadline (no room before it) re-plans past the slack prepared up front.
               await hourly.prepare(receivedMs, nowMs);
@@ -235,6 +237,9 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               candidateId: plan.candidate.id,
               zone: plan.candidate.zone,
               plannedStartMs: plan.startMs,
+              queuedAtMs: plan.waitsOnlyForRoom ? nowMs : plan.startMs,
+              spillAtMs: spillAtMs(deadlineMs),
+              spillTo: plan.spillOrder,
               durationMs,
               energyKwh,
               deadlineMs,
@@ -247,10 +252,6 @@ export async function simulate(input: SimInput): Promise<SimResult> {
           totals.plans[policy]! += outcome.plans;
           totals.planMs[policy]! += outcome.planMs;
           if (outcome.fallback) totals.fallbacks[policy]! += 1;
-          if (outcome.missed) {
-            totals.deadlineMisses[policy]! += 1;
-            totals.missedNoRoom[policy]! += 1;
-          }
         }
         for (const kind of ORACLE_KINDS) {
           const sharable = !input.exactHomes && BUILT_IN_POLICIES[kind].movesAcrossCandidates;
@@ -271,6 +272,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       chargeSlotQueue(
         runs,
         (id) => candidates.find((c) => c.id === id)?.capacity,
+        (id) => candidates.find((c) => c.id === id)?.zone ?? id,
         (zone, startMs, durationMs) => {
           const mean = meanIntensityOver(traceOf.get(zone) ?? traces[0]!, startMs, startMs + durationMs);
           if (mean === null)
@@ -318,7 +320,7 @@ interface BookedRun extends QueuedRun {
   zone: string;
   energyKwh: number;
   deadlineMs: number;
-  /** Already counted as a miss (planned after the deadline). */
+  /** Planned after the deadline (no room before it on any usable candidate). */
   plannedLate: boolean;
   policy: string;
   /** The totals this run is charged to (every home for a plan shared across homes). */
@@ -327,30 +329,38 @@ interface BookedRun extends QueuedRun {
 
 /**
  * Replays the slot queue over one world's bookings and charges what it changes: the emissions of a run started
- * later than planned, its wait, and a miss when that start is past the deadline.
+ * elsewhere or at another time than planned, its wait, a spill, and a miss when the real start is past the
+ * deadline (by cause: planned late for lack of room, or held in the queue).
  */
 function chargeSlotQueue(
   runs: readonly BookedRun[],
   capacityOf: (candidateId: string) => number | undefined,
+  zoneOf: (candidateId: string) => string,
   intensityOver: (zone: string, startMs: number, durationMs: number) => number,
 ): void {
   const starts = queuedStarts(runs, capacityOf);
   runs.forEach((run, index) => {
-    const waitMs = starts[index]! - run.plannedStartMs;
-    if (waitMs <= 0) return;
-    const extraGrams =
-      run.energyKwh *
-      (intensityOver(run.zone, starts[index]!, run.durationMs) -
-        intensityOver(run.zone, run.plannedStartMs, run.durationMs));
-    const missed = !run.plannedLate && starts[index]! > run.deadlineMs;
+    const { startMs, candidateId } = starts[index]!;
+    const moved = startMs !== run.plannedStartMs || candidateId !== run.candidateId;
+    const extraGrams = moved
+      ? run.energyKwh *
+        (intensityOver(zoneOf(candidateId), startMs, run.durationMs) -
+          intensityOver(run.zone, run.plannedStartMs, run.durationMs))
+      : 0;
+    const waitMs = startMs - run.plannedStartMs;
+    const missed = startMs > run.deadlineMs;
     for (const totals of run.homes) {
       totals.emissionsGCo2[run.policy]! += extraGrams;
-      const wait = totals.queueWaitMs[run.policy]!;
-      wait.total += waitMs;
-      wait.longest = Math.max(wait.longest, waitMs);
+      if (candidateId !== run.candidateId) totals.spilled[run.policy]! += 1;
+      if (waitMs > 0) {
+        const wait = totals.queueWaitMs[run.policy]!;
+        wait.total += waitMs;
+        wait.longest = Math.max(wait.longest, waitMs);
+      }
       if (missed) {
         totals.deadlineMisses[run.policy]! += 1;
-        totals.missedInSlotQueue[run.policy]! += 1;
+        if (run.plannedLate) totals.missedNoRoom[run.policy]! += 1;
+        else totals.missedInSlotQueue[run.policy]! += 1;
       }
     }
   });

@@ -25,6 +25,8 @@ export interface PolicySummary {
   /** The misses by cause: planned after the deadline (no room before it), or held in the slot queue past it. */
   missedNoRoom: number;
   missedInSlotQueue: number;
+  /** Runs the slot queue started on another candidate than planned: they spilled at their deadline (summed over homes). */
+  spilled: number;
   /** Longest wait in the slot queue past a planned start, any home, seconds. */
   longestQueueWaitSec: number;
   /** Per candidate: max over homes and clock hours of runs at once ÷ capacity; null where unlimited. */
@@ -108,6 +110,7 @@ export function summarize(
         deadlineMisses: homes.reduce((sum, h) => sum + (h.deadlineMisses[policy] ?? 0), 0),
         missedNoRoom: homes.reduce((sum, h) => sum + (h.missedNoRoom[policy] ?? 0), 0),
         missedInSlotQueue: homes.reduce((sum, h) => sum + (h.missedInSlotQueue[policy] ?? 0), 0),
+        spilled: homes.reduce((sum, h) => sum + (h.spilled[policy] ?? 0), 0),
         longestQueueWaitSec: Math.round(Math.max(0, ...homes.map((h) => h.queueWaitMs[policy]?.longest ?? 0)) / 1000),
         peakUtilisation: peaks(policy),
         plansPerRun: Math.round((mean(homes.map((h) => h.plans[policy] ?? 0)) / first.submissions) * 100) / 100,
@@ -135,6 +138,7 @@ export function summarize(
       deadlineMisses: 0,
       missedNoRoom: 0,
       missedInSlotQueue: 0,
+      spilled: 0,
       longestQueueWaitSec: 0,
       peakUtilisation: {},
       plansPerRun: 1,
@@ -164,6 +168,7 @@ export function summarize(
         // A relaxation of every schedule: it has no slot queue, so all its misses are "no room".
         missedNoRoom: limit.misses * homes.length,
         missedInSlotQueue: 0,
+        spilled: 0,
         longestQueueWaitSec: 0,
         peakUtilisation: limit.peakUtilisation,
         plansPerRun: 1,

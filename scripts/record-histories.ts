@@ -91,13 +91,19 @@ function legacyPaths(): Era[] {
       ref: BEFORE_LOCAL_ACTIVITIES,
       // Paths added since have no shape from before: their code did not exist then.
       paths: before(
-        Object.keys(today).filter((name) => !slotReleaseEra.includes(name) && name !== 'queued-then-woken'),
+        Object.keys(today).filter(
+          (name) => !slotReleaseEra.includes(name) && !['queued-then-woken', 'queued-then-spilled'].includes(name),
+        ),
       ),
       wholeFolder: true,
     },
     {
       ref: BEFORE_COMBINED_STEPS,
-      paths: todaysPaths().map(([name, recorded]): [string, Path] => [`${name}${LOCAL_SUFFIX}`, recorded]),
+      // queued-then-spilled-local was recorded with the single steps and the wake at the spill time together
+      // (branch work merged after this era): this ref has no such wake, so it would wait out the 5-min fallback.
+      paths: todaysPaths()
+        .filter(([name]) => name !== 'queued-then-spilled')
+        .map(([name, recorded]): [string, Path] => [`${name}${LOCAL_SUFFIX}`, recorded]),
       wholeFolder: true,
     },
     {

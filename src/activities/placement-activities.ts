@@ -12,7 +12,7 @@ import { estimateDuration } from '../scheduling/duration-estimate.js';
 import { type CapacityPlan, planWithCapacity } from '../scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput } from '../scheduling/policies.js';
 import { nextPlanningMs } from '../scheduling/replan.js';
-import type { Occupancy } from '../shared/capacity-buckets.js';
+import { EMPTY_OCCUPANCY, type Occupancy } from '../shared/capacity-buckets.js';
 import type { ExecutorKind } from '../shared/executor-kind.js';
 import { NODE_GONE_ERROR, type Placement } from '../shared/grading-types.js';
 import type { ForecastOutcome, PlanningContext, RunPlan } from '../shared/placement-types.js';
@@ -26,7 +26,7 @@ const candidateKind: Record<ExecutorKind, PlacementCandidate['kind']> = {
 };
 
 /** What an expedited run plans against: nothing, since a person is waiting (its booking still counts for others). */
-const NO_OCCUPANCY: Occupancy = new Map();
+const NO_OCCUPANCY: Occupancy = EMPTY_OCCUPANCY;
 
 export function createPlacementActivities(db: Database, config: Config, regions: RegionsConfig) {
   const carbonZone = (region: string) => resolveRegion(regions, region)?.entry.zone ?? `unmapped:${region}`;

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
@@ -9,9 +10,13 @@ import { claimOrQueue, releaseClaim } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { NODE_GONE_ERROR, type Placement, type SlotClaim } from '../shared/grading-types.js';
 import { laneOf, type RunLane } from '../shared/lanes.js';
+import { spillAtMs } from '../shared/slot-spill.js';
 import { findLiveNode } from './live-nodes.js';
 import { placementFor } from './placement-timeouts.js';
 import { createSlotRelease, type WakeWaiters } from './slot-release.js';
+
+/** The plan's spill order (CapacityPlan.spillOrder): node names, cleanest first. */
+const spillOrderSchema = z.array(z.string());
 
 /**
  * The queue for node slots: a run whose start has come claims a slot on a live node of its planned region, or
@@ -23,24 +28,38 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
   const ledger = createPostgresLedger(db);
   const release = createSlotRelease(db, config, wake);
 
-  async function laneOfRun(runId: string): Promise<RunLane> {
+  /**
+   * The run's lane, the nodes it may spill to now (none before its spill time, src/shared/slot-spill.ts), and its
+   * spill time while that is still to come (null when it has passed or the run has nowhere to spill).
+   */
+  async function laneAndSpillOf(
+    runId: string,
+  ): Promise<{ lane: RunLane; spillTo: string[]; spillAtMs: number | null }> {
     const [run] = await db
       .select({
         trigger: gradingRuns.trigger,
         receivedAt: gradingRuns.receivedAt,
         dueDate: submissions.assignmentDueDate,
         lateDueDate: submissions.assignmentLateDueDate,
+        deadlineAt: gradingRuns.deadlineAt,
+        spillOrder: sql<unknown>`${gradingRuns.plan} -> 'spillOrder'`,
       })
       .from(gradingRuns)
       .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
       .where(eq(gradingRuns.id, runId));
     if (!run) throw new Error(`run ${runId} not found`);
-    return laneOf({
+    const lane = laneOf({
       trigger: run.trigger,
       receivedMs: run.receivedAt.getTime(),
       dueMs: run.dueDate?.getTime() ?? null,
       lateDueMs: run.lateDueDate?.getTime() ?? null,
     });
+    const spillAt = run.deadlineAt === null ? null : spillAtMs(run.deadlineAt.getTime());
+    const due = spillAt !== null && Date.now() >= spillAt;
+    // Plans written before the spill order existed have none: such runs wait for their region as before.
+    const order = spillOrderSchema.safeParse(run.spillOrder);
+    const spillTo = order.success ? order.data : [];
+    return { lane, spillTo: due ? spillTo : [], spillAtMs: !due && spillTo.length > 0 ? spillAt : null };
   }
 
   async function wakeQuietly(runId: string, workflowIds: readonly string[]): Promise<void> {
@@ -70,8 +89,9 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
       if (!planned) {
         throw ApplicationFailure.nonRetryable(`node ${input.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
-      const lane = await laneOfRun(input.runId);
+      const { lane, spillTo, spillAtMs: spillAt } = await laneAndSpillOf(input.runId);
       const outcome = await claimOrQueue(db, {
+        spillTo,
         runId: input.runId,
         lane,
         laneWeight: weights[lane],
@@ -84,7 +104,7 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
       if (input.expedite === true) {
         await db.update(gradingRuns).set({ expedited: true }).where(eq(gradingRuns.id, input.runId));
       }
-      if (outcome.kind === 'queued') return { kind: 'queued', lane, position: outcome.position };
+      if (outcome.kind === 'queued') return { kind: 'queued', lane, position: outcome.position, spillAtMs: spillAt };
       const node = await findLiveNode(db, config.NODE_LIVENESS_SEC, outcome.nodeName);
       if (!node) {
         // It stopped checking in between the claim and now: give the slot back and plan again.

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { runsWaitingOn } from '../db/reservations.js';
-import { releaseHeldClaim, waitersForFreeSlots } from '../db/slot-claims.js';
+import { releaseHeldClaim, spillersFor, waitersForFreeSlots } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 
 /** Waiting runs woken per release: a few re-plans are cheap, and the first of them takes the freed room. */
@@ -28,9 +28,12 @@ export function createSlotRelease(
     if (!released) return null;
     const liveSince = new Date(Date.now() - config.NODE_LIVENESS_SEC * 1000);
     const queued = await waitersForFreeSlots(db, released.region, liveSince);
+    // Nobody in the region wants the slot: runs elsewhere past their deadline that may use this node take it.
+    const spilling =
+      released.nodeName === null || queued.length > 0 ? [] : await spillersFor(db, released.nodeName, WAKE_PLANNED_MAX);
     // Runs rarely take their whole estimate: those waiting for a later start on this node plan again now.
     const planned = released.nodeName === null ? [] : await runsWaitingOn(db, released.nodeName, WAKE_PLANNED_MAX);
-    const workflowIds = [...new Set([...queued, ...planned])];
+    const workflowIds = [...new Set([...queued, ...spilling, ...planned])];
     if (workflowIds.length === 0) return released;
     try {
       await wake(workflowIds);

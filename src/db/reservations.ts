@@ -1,21 +1,30 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function (migrations 0012 and 0013: locking, freeing, reading, booking), so a plan
+// time. Each step is one SQL function (migrations 0012–0014: locking, freeing, reading, booking), so a plan
 // costs two round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped
 // advisory lock per candidate it reads or writes (taken in id order, so two transactions never wait in a cycle).
 import { and, asc, eq, inArray, isNull, notExists, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../scheduling/reservation-ledger.js';
-import { bucketCapacityMs, bucketOf, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
+import {
+  type BookedSpan,
+  bucketCapacityMs,
+  bucketOf,
+  busyByBucket,
+  type Occupancy,
+} from '../shared/capacity-buckets.js';
+import { joinBucketPeriods } from '../shared/capacity-instants.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
 
 /** A capacity_buckets row as greengrader_reserve_begin returns it (pg hands a bigint over as a string). */
-interface OccupancyRow extends Record<string, unknown> {
+export interface OccupancyRow extends Record<string, unknown> {
   candidate_id: string;
-  bucket: string;
-  busy_ms: string;
+  bucket: string | number;
+  busy_ms: string | number;
+  /** Epoch-ms pairs of the bucket's full periods, comma-separated; null when none. */
+  full_ms: string | null;
 }
 
 export function createPostgresLedger(db: Database): ReservationLedger {
@@ -71,10 +80,13 @@ export async function reserveAndRecord<P extends ReservedSlot>(
 ): Promise<P> {
   const client = await db.$client.connect();
   try {
+    // The capacities the buckets' full periods are counted against: only candidates it locks.
+    const limited = [...(request.capacities ?? [])].filter(([id]) => request.candidateIds.includes(id));
     const [, read] = await queryAll<OccupancyRow>(client, [
       sql`begin`,
-      sql`select candidate_id, bucket, busy_ms from greengrader_reserve_begin(${request.runId}::uuid,
-        ${textArray(request.candidateIds)}, ${bucketOf(request.fromMs)}::bigint)`,
+      sql`select candidate_id, bucket, busy_ms, full_ms from greengrader_reserve_begin(${request.runId}::uuid,
+        ${textArray(request.candidateIds)}, ${bucketOf(request.fromMs)}::bigint,
+        ${textArray(limited.map(([id]) => id))}, ${intArray(limited.map(([, capacity]) => capacity))})`,
     ]);
     const slot = choose(occupancyOf(read?.rows ?? []));
     const capacity = request.capacities?.get(slot.candidateId) ?? null;
@@ -124,14 +136,37 @@ function textArray(values: readonly string[]): SQL {
   return sql`array[${list}]::text[]`;
 }
 
-function occupancyOf(rows: readonly OccupancyRow[]): Occupancy {
-  const occupancy = new Map<string, Map<number, number>>();
+function intArray(values: readonly number[]): SQL {
+  const list = sql.join(
+    values.map((value) => sql`${Math.trunc(value)}`),
+    sql`, `,
+  );
+  return sql`array[${list}]::integer[]`;
+}
+
+/** The planner's occupancy from capacity_buckets rows (any order): busy time, and full periods in time order. */
+export function occupancyOf(rows: readonly OccupancyRow[]): Occupancy {
+  const busy = new Map<string, Map<number, number>>();
+  const fullRows = new Map<string, Array<{ bucket: number; periods: BookedSpan[] }>>();
   for (const row of rows) {
-    let buckets = occupancy.get(row.candidate_id);
-    if (!buckets) occupancy.set(row.candidate_id, (buckets = new Map<number, number>()));
-    buckets.set(Number(row.bucket), Number(row.busy_ms));
+    const bucket = Number(row.bucket);
+    let buckets = busy.get(row.candidate_id);
+    if (!buckets) busy.set(row.candidate_id, (buckets = new Map<number, number>()));
+    buckets.set(bucket, Number(row.busy_ms));
+    if (!row.full_ms) continue;
+    const ms = row.full_ms.split(',');
+    const periods: BookedSpan[] = [];
+    for (let i = 0; i + 1 < ms.length; i += 2) periods.push({ startMs: Number(ms[i]), endMs: Number(ms[i + 1]) });
+    let list = fullRows.get(row.candidate_id);
+    if (!list) fullRows.set(row.candidate_id, (list = []));
+    list.push({ bucket, periods });
   }
-  return occupancy;
+  const full = new Map<string, BookedSpan[]>();
+  for (const [candidateId, list] of fullRows) {
+    list.sort((a, b) => a.bucket - b.bucket);
+    full.set(candidateId, joinBucketPeriods(list.map((entry) => entry.periods)));
+  }
+  return { busy, full };
 }
 
 /**

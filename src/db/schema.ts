@@ -355,12 +355,39 @@ export const capacityBuckets = pgTable(
     reserved: integer('reserved').notNull(),
     /** Booked run time inside the bucket, ms (bigint: unlimited candidates are never capped). */
     busyMs: bigint('busy_ms', { mode: 'number' }).notNull().default(0),
+    /**
+     * The runs whose reservations touch the bucket: when they are as many as the candidate's slots, their spans
+     * are read to check a free slot at each instant (src/shared/capacity-instants.ts).
+     */
+    runIds: uuid('run_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    /**
+     * The periods inside the bucket in which its runs hold every slot of the candidate (candidate_capacities), as
+     * epoch-ms pairs [start, end, start, end, …] in time order; NULL when none. Kept up to date by every booking
+     * and release (migration 0014), so a plan reads these instead of the runs.
+     */
+    fullMs: bigint('full_ms', { mode: 'number' }).array(),
   },
   (t) => [
     primaryKey({ columns: [t.candidateId, t.bucket] }),
     check('capacity_buckets_reserved_check', sql`${t.reserved} >= 0`),
     check('capacity_buckets_busy_ms_check', sql`${t.busyMs} >= 0`),
   ],
+);
+
+/**
+ * Runs at once per candidate, as the latest plan gave them (a plan writes them before it reads): what the buckets'
+ * full periods are counted against. A candidate never planned with a capacity has no row and no full periods.
+ */
+export const candidateCapacities = pgTable(
+  'candidate_capacities',
+  {
+    candidateId: text('candidate_id').primaryKey(),
+    slots: integer('slots').notNull(),
+  },
+  (t) => [check('candidate_capacities_slots_check', sql`${t.slots} >= 0`)],
 );
 
 /**

@@ -1,6 +1,7 @@
 import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { RunState } from '../shared/run-state.js';
 import type { RunLane } from '../shared/lanes.js';
+import { SPILL_LEAD_MS } from '../shared/slot-spill.js';
 import type { Database } from './client.js';
 import { releaseReservation } from './reservations.js';
 import { gradingRuns, nodes, runSlotClaims } from './schema.js';
@@ -26,6 +27,11 @@ export interface ClaimRequest {
   liveSince: Date;
   /** A person is waiting for this run (the expedite signal): it goes to the head of the queue. */
   expedite?: boolean;
+  /**
+   * The run's deadline has come (src/shared/slot-spill.ts): with no slot for it in its region, it takes a free
+   * slot on the first of these nodes (its plan's spill order) whose region has more free slots than waiting runs.
+   */
+  spillTo?: readonly string[];
 }
 
 export type ClaimOutcome =
@@ -59,7 +65,11 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
         ),
       );
     const before = ahead?.count ?? 0;
-    if (before >= freeSlots) return { kind: 'queued', position: before + 1, freeSlots };
+    if (before >= freeSlots) {
+      const spilled = await spill(tx, request);
+      if (spilled !== null) return { kind: 'claimed', nodeName: spilled, wake: [] };
+      return { kind: 'queued', position: before + 1, freeSlots };
+    }
 
     // A slot that idles now beats a prefetch place behind a busy one: a node that just joined gets work at once.
     const preferred = (n: { name: string }) => n.name === request.preferredNode.name;
@@ -72,6 +82,35 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
       .where(eq(runSlotClaims.runId, request.runId));
     return { kind: 'claimed', nodeName: node.name, wake: await nextInLine(tx, region, freeSlots - 1) };
   });
+}
+
+/**
+ * Claims a slot for a run past its spill time on the first node of its spill order that is live, not excluded,
+ * has a free slot and sits in a region with more free slots than waiting runs (its own waiters go first). The
+ * claim moves to that node's region, so its release wakes the runs waiting there. Null when none has room.
+ */
+async function spill(tx: Transaction, request: ClaimRequest): Promise<string | null> {
+  const targets = (request.spillTo ?? []).filter((name) => !request.excludeNodes.includes(name));
+  if (targets.length === 0) return null;
+  const regions = await tx.selectDistinct({ region: nodes.region }).from(nodes).where(inArray(nodes.name, targets));
+  const room = new Map<string, { region: string; free: number }>();
+  for (const { region } of regions) {
+    const free = await freeSlotsIn(tx, region, request.liveSince);
+    const [waiters] = await tx
+      .select({ count: sql<number>`count(*)::int` })
+      .from(runSlotClaims)
+      .where(and(waiting(), eq(runSlotClaims.region, region), sql`${runSlotClaims.runId} <> ${request.runId}`));
+    const surplus = free.reduce((sum, node) => sum + Math.max(node.free, 0), 0) - (waiters?.count ?? 0);
+    if (surplus <= 0) continue;
+    for (const node of free) if (node.free > 0) room.set(node.name, { region, free: node.free });
+  }
+  const target = targets.find((name) => room.has(name));
+  if (target === undefined) return null;
+  await tx
+    .update(runSlotClaims)
+    .set({ nodeName: target, startsAt: sql`now()`, region: room.get(target)!.region })
+    .where(eq(runSlotClaims.runId, request.runId));
+  return target;
 }
 
 /**
@@ -211,6 +250,27 @@ async function freeSlotsIn(tx: Transaction, region: string, liveSince: Date) {
     .where(and(eq(nodes.region, region), gt(nodes.lastSeenAt, liveSince)))
     .orderBy(sql`3 desc`, sql`2 desc`, nodes.name);
   return rows.map((row) => ({ name: row.name, free: Number(row.free), idle: Number(row.idle) }));
+}
+
+/**
+ * Workflows of runs waiting in another region past their spill time whose plan may spill to `nodeName`, in claim
+ * order: when a slot there frees and nobody there waits, they are woken to take it.
+ */
+export async function spillersFor(db: Database, nodeName: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ workflowId: gradingRuns.workflowId })
+    .from(runSlotClaims)
+    .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
+    .where(
+      and(
+        waiting(),
+        sql`${gradingRuns.deadlineAt} <= now() + ${SPILL_LEAD_MS} * interval '1 millisecond'`,
+        sql`${gradingRuns.plan} -> 'spillOrder' ? ${nodeName}`,
+      ),
+    )
+    .orderBy(claimOrder())
+    .limit(limit);
+  return rows.map((row) => row.workflowId);
 }
 
 /** Workflow ids of the first `limit` runs waiting in the region, in claim order. */

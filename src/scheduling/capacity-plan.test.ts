@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ZoneForecast } from '../carbon/provider.js';
-import { CAPACITY_BUCKET_MS, bucketOf, bucketSpan, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
+import {
+  CAPACITY_BUCKET_MS,
+  EMPTY_OCCUPANCY,
+  bucketOf,
+  bucketSpan,
+  busyByBucket,
+  type Occupancy,
+} from '../shared/capacity-buckets.js';
 import { planWithCapacity } from './capacity-plan.js';
+import { fullPeriods } from '../shared/capacity-instants.js';
 import { type PlacementCandidate, type PlacementInput, planPlacement } from './policies.js';
 
 const HOUR = 3_600_000;
@@ -44,21 +52,23 @@ const input = (overrides: Partial<PlacementInput>): PlacementInput => ({
 
 /** Occupancy with `count` runs busy on the candidate for the whole of every bucket of [fromMs, toMs). */
 function occupied(entries: Array<{ id: string; fromMs: number; toMs: number; count?: number }>): Occupancy {
-  const occupancy = new Map<string, Map<number, number>>();
+  const busy = new Map<string, Map<number, number>>();
   for (const { id, fromMs, toMs, count = 1 } of entries) {
-    const buckets = occupancy.get(id) ?? new Map<number, number>();
+    const buckets = busy.get(id) ?? new Map<number, number>();
     for (let b = bucketOf(fromMs); b < bucketOf(toMs); b += 1)
       buckets.set(b, (buckets.get(b) ?? 0) + count * CAPACITY_BUCKET_MS);
-    occupancy.set(id, buckets);
+    busy.set(id, buckets);
   }
-  return occupancy;
+  return { busy, full: new Map() };
 }
+
+const busyOnly = (busy: Occupancy['busy']): Occupancy => ({ busy, full: new Map() });
 
 describe('planWithCapacity', () => {
   it('is the policy plan itself when its slot has room', () => {
     for (const policy of ['immediate-home', 'spatial', 'temporal', 'spatiotemporal']) {
       const request = input({ policy });
-      const plan = planWithCapacity(request, new Map());
+      const plan = planWithCapacity(request, EMPTY_OCCUPANCY);
       const free = planPlacement(request);
       assert.deepEqual([plan.candidateId, plan.startMs, plan.deadlineMissed], [free.candidate.id, free.startMs, false]);
     }
@@ -76,14 +86,59 @@ describe('planWithCapacity', () => {
 
   it('two 1-min runs share a 1-slot 5-min bucket; a run longer than the room left does not', () => {
     const request = input({ policy: 'immediate-home', deadlineMs: T0, estimatedDurationMs: MIN });
-    const oneRun = new Map([['a', new Map([[bucketOf(T0), MIN]])]]);
+    const oneRun = busyOnly(new Map([['a', new Map([[bucketOf(T0), MIN]])]]));
     const second = planWithCapacity(request, oneRun);
     assert.deepEqual([second.candidateId, second.startMs, second.deadlineMissed], ['a', T0, false]);
     // 4 min booked: a 1-min run still fits now, a 2-min run waits for the next bucket.
-    const fourMin = new Map([['a', new Map([[bucketOf(T0), 4 * MIN]])]]);
+    const fourMin = busyOnly(new Map([['a', new Map([[bucketOf(T0), 4 * MIN]])]]));
     assert.equal(planWithCapacity(request, fourMin).startMs, T0);
     const longer = planWithCapacity({ ...request, estimatedDurationMs: 2 * MIN }, fourMin);
     assert.deepEqual([longer.startMs, longer.deadlineMissed], [T0 + CAPACITY_BUCKET_MS, true]);
+  });
+
+  it('a start needs a free slot at its instant: an overlap on a 1-slot node moves to the instant it frees', () => {
+    // A 2-min run booked at T0 + 1 min: the bucket holds 2 of its 5 min, so busy time alone would let a 2-min run
+    // start at T0 and overlap it; the second run starts the instant the booked one ends instead.
+    const booked = { startMs: T0 + MIN, endMs: T0 + 3 * MIN };
+    const occupancy: Occupancy = {
+      busy: new Map([['a', new Map([[bucketOf(T0), 2 * MIN]])]]),
+      full: new Map([['a', fullPeriods([booked], 1)]]),
+    };
+    const request = input({ policy: 'immediate-home', deadlineMs: T0 + 10 * MIN, estimatedDurationMs: 2 * MIN });
+    const plan = planWithCapacity(request, occupancy);
+    assert.deepEqual([plan.candidateId, plan.startMs, plan.deadlineMissed], ['a', T0 + 3 * MIN, false]);
+    // A policy that may move takes another candidate free now instead.
+    const moved = planWithCapacity({ ...request, policy: 'spatial' }, occupancy);
+    assert.deepEqual([moved.candidateId, moved.startMs], ['b', T0]);
+  });
+
+  it('with both slots of a 2-slot node taken at once, a start inside that overlap waits for the first to end', () => {
+    const occupancy: Occupancy = {
+      busy: new Map([['a', new Map([[bucketOf(T0), 5 * MIN]])]]),
+      full: new Map([
+        [
+          'a',
+          fullPeriods(
+            [
+              { startMs: T0, endMs: T0 + 3 * MIN },
+              { startMs: T0 + MIN, endMs: T0 + 3 * MIN + 30_000 },
+            ],
+            2,
+          ),
+        ],
+      ]),
+    };
+    const two = [node('a', 'ZA', 2), node('b', 'ZB', 2)];
+    const request = input({
+      policy: 'immediate-home',
+      candidates: two,
+      deadlineMs: T0 + HOUR,
+      estimatedDurationMs: MIN,
+    });
+    // At T0 one slot is free for 1 min: the run fits there. A 90-s run would meet the overlap from T0 + 1 min.
+    assert.equal(planWithCapacity(request, occupancy).startMs, T0);
+    const longer = planWithCapacity({ ...request, estimatedDurationMs: 90_000 }, occupancy);
+    assert.equal(longer.startMs, T0 + 3 * MIN);
   });
 
   it('temporal at a full green hour takes the cleanest start at home that still has room', () => {
@@ -141,7 +196,7 @@ describe('planWithCapacity', () => {
   it('refuses a policy whose only candidate has no capacity at all', () => {
     const request = input({ policy: 'temporal', candidates: [node('a', 'ZA', 0), node('b', 'ZB', 1)] });
     assert.throws(
-      () => planWithCapacity(request, new Map()),
+      () => planWithCapacity(request, EMPTY_OCCUPANCY),
       /no candidate the temporal policy may use has any capacity/,
     );
   });

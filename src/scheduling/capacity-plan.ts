@@ -1,7 +1,10 @@
 // Placement under finite capacity over time. Pure: the ledger (PostgreSQL or memory) hands in the occupancy and
 // books what this returns. Time is cut into buckets; a run adds its estimated busy time to each bucket it touches,
 // and a candidate with capacity c holds at most c × bucket length of busy time per bucket (capacity-buckets.ts).
+// A start also needs a free slot at every instant of the run, by the booked runs' estimates (capacity-instants.ts).
+import { meanIntensityOver } from '../carbon/intensity-series.js';
 import { firstFullBucket, type Occupancy } from '../shared/capacity-buckets.js';
+import { clearOfFull } from '../shared/capacity-instants.js';
 import {
   BUILT_IN_POLICIES,
   planPlacement,
@@ -10,14 +13,27 @@ import {
   type PlacementPlan,
   type PlacementPolicy,
 } from './policies.js';
-import { type SlotOption, type SlotSearch, bestSlotWithin, earliestSlotAfter } from './capacity-search.js';
+import {
+  type SlotOption,
+  type SlotSearch,
+  bestSlotWithin,
+  earliestSlotAfter,
+  fullPeriodsOf,
+} from './capacity-search.js';
 import type { ReservedSlot } from './reservation-ledger.js';
 import { isBetter } from './window-search.js';
 
-/** Whether every bucket the run touches on the candidate still has room for its busy time there. */
+/**
+ * Whether every bucket the run touches on the candidate still has room for its busy time there, and a slot is
+ * free at every instant of the run.
+ */
 export function fits(candidate: PlacementCandidate, occupancy: Occupancy, startMs: number, durationMs: number) {
-  if (candidate.capacity === undefined) return true;
-  return firstFullBucket(occupancy.get(candidate.id), candidate.capacity, startMs, durationMs) === null;
+  const { capacity } = candidate;
+  if (capacity === undefined) return true;
+  return (
+    firstFullBucket(occupancy.busy.get(candidate.id), capacity, startMs, durationMs) === null &&
+    clearOfFull(fullPeriodsOf(occupancy, candidate.id), startMs, durationMs)
+  );
 }
 
 export interface CapacityPlan extends PlacementPlan, ReservedSlot {
@@ -29,6 +45,12 @@ export interface CapacityPlan extends PlacementPlan, ReservedSlot {
    * this start in booking order; the reservation still holds the feasible slot until the run claims.
    */
   waitsOnlyForRoom: boolean;
+  /**
+   * Where the run may go when it still waits in the slot queue at its deadline (src/shared/slot-spill.ts): the
+   * other candidates the policy may use, cleanest first by the forecast over the run from its deadline (unknown
+   * last). Empty for policies that keep the run at home.
+   */
+  spillOrder: string[];
 }
 
 /**
@@ -43,7 +65,9 @@ export function planWithCapacity(
 ): CapacityPlan {
   const base = planPlacement(input, policies);
   const durationMs = input.estimatedDurationMs;
-  if (fits(base.candidate, occupancy, base.startMs, durationMs)) return finish(input, base, base.candidate.id, false);
+  if (fits(base.candidate, occupancy, base.startMs, durationMs)) {
+    return finish(input, base, base.candidate.id, false, policies);
+  }
 
   const policy = policies[input.policy] as PlacementPolicy;
   const home = input.candidates.find((c) => c.id === input.homeCandidateId) as PlacementCandidate;
@@ -76,7 +100,8 @@ export function planWithCapacity(
     basis: chosen.mean === null ? null : basisOf(input),
     notes,
   };
-  return finish(input, plan, chosen.candidate.id, base.startMs <= input.nowMs && chosen.startMs > input.nowMs);
+  const waitsOnlyForRoom = base.startMs <= input.nowMs && chosen.startMs > input.nowMs;
+  return finish(input, plan, chosen.candidate.id, waitsOnlyForRoom, policies);
 }
 
 function finish(
@@ -84,13 +109,41 @@ function finish(
   plan: PlacementPlan,
   candidateId: string,
   waitsOnlyForRoom: boolean,
+  policies: Readonly<Record<string, PlacementPolicy>>,
 ): CapacityPlan {
   const deadlineMissed = plan.startMs > Math.max(input.deadlineMs, input.nowMs);
   if (deadlineMissed) {
     const lateMin = Math.round((plan.startMs - input.deadlineMs) / 60_000);
     plan.notes.push(`no room before the deadline on any usable candidate: starts ${lateMin} min after it`);
   }
-  return { ...plan, candidateId, durationMs: input.estimatedDurationMs, deadlineMissed, waitsOnlyForRoom };
+  return {
+    ...plan,
+    candidateId,
+    durationMs: input.estimatedDurationMs,
+    deadlineMissed,
+    waitsOnlyForRoom,
+    spillOrder: spillOrderOf(input, candidateId, policies),
+  };
+}
+
+/** The other candidates a moving policy may use, by forecast mean over the run from its deadline, lowest first. */
+function spillOrderOf(
+  input: PlacementInput,
+  chosenId: string,
+  policies: Readonly<Record<string, PlacementPolicy>>,
+): string[] {
+  if (!policies[input.policy]?.movesAcrossCandidates) return [];
+  const basis = basisOf(input);
+  const fromMs = Math.max(input.nowMs, input.deadlineMs);
+  const ranked = input.candidates
+    .filter((c) => c.id !== chosenId && c.capacity !== 0)
+    .map((candidate, order) => {
+      const grid = input.forecasts.find((f) => f.zone === candidate.zone && f.basis === basis);
+      const mean = grid ? meanIntensityOver(grid, fromMs, fromMs + input.estimatedDurationMs) : null;
+      return { id: candidate.id, mean: mean ?? Infinity, order };
+    });
+  ranked.sort((a, b) => a.mean - b.mean || a.order - b.order);
+  return ranked.map((c) => c.id);
 }
 
 /** A known mean beats an unknown one; lower means win, then earlier starts; exact ties keep the earlier offer. */
@@ -111,7 +164,7 @@ function basisOf(input: PlacementInput) {
 function lastOccupiedBucket(occupancy: Occupancy, candidates: readonly PlacementCandidate[]): number {
   let last = -Infinity;
   for (const candidate of candidates) {
-    for (const bucket of occupancy.get(candidate.id)?.keys() ?? []) last = Math.max(last, bucket);
+    for (const bucket of occupancy.busy.get(candidate.id)?.keys() ?? []) last = Math.max(last, bucket);
   }
   return last;
 }

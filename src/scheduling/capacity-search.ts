@@ -2,10 +2,17 @@
 // the window in time order to `better`, without evaluating most of them. Starts are grouped per candidate and
 // clock hour; the lowest forecast value a window starting in that hour can touch bounds every mean inside it from
 // below, so hours are searched cheapest bound first and the search stops once no remaining hour can come close
-// to the best mean found (branch and bound). Room is busy time per bucket (src/shared/capacity-buckets.ts).
-// Pure.
+// to the best mean found (branch and bound). Room is busy time per bucket (src/shared/capacity-buckets.ts) and a
+// free slot at every instant of the run (src/shared/capacity-instants.ts). Pure.
 import { HOUR_MS, type IntensityGrid, meanIntensityOver } from '../carbon/intensity-series.js';
-import { CAPACITY_BUCKET_MS, bucketOf, firstFullBucket, type Occupancy } from '../shared/capacity-buckets.js';
+import {
+  type BookedSpan,
+  CAPACITY_BUCKET_MS,
+  bucketOf,
+  firstFullBucket,
+  type Occupancy,
+} from '../shared/capacity-buckets.js';
+import { clearOfFull, freeingInstants } from '../shared/capacity-instants.js';
 import type { PlacementCandidate } from './policies.js';
 
 export interface SlotOption {
@@ -18,7 +25,10 @@ export interface SlotSearch {
   /** In offer order: among equal options at one start the earlier candidate wins. */
   eligible: readonly PlacementCandidate[];
   occupancy: Occupancy;
-  /** Starts offered: `nowMs`, then every bucket boundary after it up to `latestMs`. */
+  /**
+   * Starts offered: `nowMs`, then every bucket boundary after it up to `latestMs`, and on each candidate every
+   * instant in between where one of its full periods ends (the earliest a slot frees there).
+   */
   nowMs: number;
   latestMs: number;
   durationMs: number;
@@ -33,15 +43,20 @@ const TIE = 2e-9;
 
 /** The option offering the window's starts in time order to `better` would keep; null when none has room. */
 export function bestSlotWithin(search: SlotSearch): SlotOption | null {
-  return bestKnownSlot(search) ?? earliestSlot(search, bucketOf(search.nowMs) + 1, bucketOf(search.latestMs), true);
+  return bestKnownSlot(search) ?? earliestSlot(search, search.nowMs, search.latestMs, true);
 }
 
 /**
- * The first start after the window (up to `lastBucket`) where some candidate has room, and there the option
- * `better` keeps among the candidates in order; null when none has room by then.
+ * The first start after the window (up to the boundary of `lastBucket`) where some candidate has room, and there
+ * the option `better` keeps among the candidates in order; null when none has room by then.
  */
 export function earliestSlotAfter(search: SlotSearch, lastBucket: number): SlotOption | null {
-  return earliestSlot(search, bucketOf(search.latestMs) + 1, lastBucket, false);
+  return earliestSlot(search, search.latestMs, lastBucket * CAPACITY_BUCKET_MS, false);
+}
+
+/** The periods in which the candidate's booked runs hold all its slots, as its ledger keeps them. */
+export function fullPeriodsOf(occupancy: Occupancy, candidateId: string): readonly BookedSpan[] {
+  return occupancy.full.get(candidateId) ?? [];
 }
 
 interface Hour {
@@ -60,12 +75,12 @@ interface Block {
 
 /** Options with a known mean, found by branch and bound; null when no start with room has one. */
 function bestKnownSlot(search: SlotSearch): SlotOption | null {
-  const hours = offeredHours(search);
+  const shared = offeredHours(search);
   const blocks: Block[] = [];
   search.eligible.forEach((candidate, order) => {
     const grid = search.gridOf(candidate);
     if (!grid) return;
-    for (const hour of hours) {
+    for (const hour of withFreeingInstants(search, candidate, shared)) {
       const bound = lowerBound(grid, hour.starts, search.durationMs);
       if (bound < Infinity) blocks.push({ order, candidate, grid, hour, bound });
     }
@@ -145,6 +160,35 @@ function offeredHours({ nowMs, latestMs }: SlotSearch): Hour[] {
   return hours;
 }
 
+/** The shared hours plus the instants in the window where one of the candidate's full periods ends. */
+function withFreeingInstants(search: SlotSearch, candidate: PlacementCandidate, shared: readonly Hour[]): Hour[] {
+  const instants = freeingOn(search, candidate, search.nowMs, search.latestMs);
+  if (instants.length === 0) return [...shared];
+  const hours = shared.map((hour) => ({ index: hour.index, starts: [...hour.starts] }));
+  for (const startMs of instants) {
+    const index = Math.floor(startMs / HOUR_MS);
+    const hour = hours.find((h) => h.index === index);
+    if (!hour) hours.push({ index, starts: [startMs] });
+    else if (!hour.starts.includes(startMs)) hour.starts.push(startMs);
+  }
+  for (const hour of hours) hour.starts.sort((a, b) => a - b);
+  return hours;
+}
+
+function offeredOn(search: SlotSearch, candidate: PlacementCandidate, startMs: number): boolean {
+  if (startMs === search.nowMs || startMs % CAPACITY_BUCKET_MS === 0) return true;
+  const { capacity } = candidate;
+  if (capacity === undefined) return false;
+  return fullPeriodsOf(search.occupancy, candidate.id).some((period) => period.endMs === startMs);
+}
+
+/** Where the candidate's full periods end in (afterMs, untilMs]; none on an unlimited candidate. */
+function freeingOn(search: SlotSearch, candidate: PlacementCandidate, afterMs: number, untilMs: number): number[] {
+  const { capacity } = candidate;
+  if (capacity === undefined) return [];
+  return freeingInstants(fullPeriodsOf(search.occupancy, candidate.id), afterMs, untilMs);
+}
+
 /**
  * The least finite forecast value a window starting at one of `starts` can cover (a mean is never below it), or
  * Infinity when none. Takes one step more on each side than strictly needed: a lower bound may be loose.
@@ -161,29 +205,37 @@ function lowerBound(grid: IntensityGrid, starts: readonly number[], durationMs: 
   return least;
 }
 
-/** Per start: whether every bucket its run touches has room for the run's busy time there. */
+/** Per start: whether every bucket its run touches has room for its busy time, and a slot is free throughout. */
 function roomAt(search: SlotSearch, candidate: PlacementCandidate, starts: readonly number[]): boolean[] {
   const { capacity } = candidate;
   if (capacity === undefined) return starts.map(() => true);
-  const used = search.occupancy.get(candidate.id);
-  return starts.map((startMs) => firstFullBucket(used, capacity, startMs, search.durationMs) === null);
+  const used = search.occupancy.busy.get(candidate.id);
+  const full = fullPeriodsOf(search.occupancy, candidate.id);
+  const { durationMs } = search;
+  return starts.map(
+    (startMs) =>
+      firstFullBucket(used, capacity, startMs, durationMs) === null && clearOfFull(full, startMs, durationMs),
+  );
 }
 
 /**
- * The earliest offered start with room on any candidate — `nowMs` first when `withNow`, then the boundaries of
- * buckets `fromBucket`..`toBucket` — and there the option `better` keeps among the candidates in order.
+ * The earliest offered start with room on any candidate — `nowMs` first when `withNow`, then the bucket
+ * boundaries and the instants a full period ends in (afterMs, untilMs] — and there the option `better` keeps
+ * among the candidates in order.
  */
-function earliestSlot(search: SlotSearch, fromBucket: number, toBucket: number, withNow: boolean) {
-  const fitting = (startMs: number) => search.eligible.filter((c) => roomAt(search, c, [startMs])[0]);
+function earliestSlot(search: SlotSearch, afterMs: number, untilMs: number, withNow: boolean) {
+  // Only where the start is offered on the candidate (now, a boundary, or one of its own freeing instants).
+  const fitting = (startMs: number) =>
+    search.eligible.filter((c) => offeredOn(search, c, startMs) && roomAt(search, c, [startMs])[0]);
   let startMs = search.nowMs;
   let atStart: PlacementCandidate[] = withNow ? fitting(startMs) : [];
   if (atStart.length === 0) {
     let earliest: number | null = null;
     for (const candidate of search.eligible) {
-      earliest = firstRoom(search, candidate, fromBucket, earliest === null ? toBucket : earliest - 1) ?? earliest;
+      earliest = firstRoom(search, candidate, afterMs, earliest === null ? untilMs : earliest - 1) ?? earliest;
     }
     if (earliest === null) return null;
-    startMs = earliest * CAPACITY_BUCKET_MS;
+    startMs = earliest;
     atStart = fitting(startMs);
   }
   let best: SlotOption | null = null;
@@ -196,13 +248,19 @@ function earliestSlot(search: SlotSearch, fromBucket: number, toBucket: number, 
   return best;
 }
 
-/** The first bucket in `from`..`to` whose boundary start has room on the candidate. */
-function firstRoom(search: SlotSearch, candidate: PlacementCandidate, from: number, to: number): number | null {
+/** The first offered start in (afterMs, untilMs] with room on the candidate: a bucket boundary or a freeing instant. */
+function firstRoom(search: SlotSearch, candidate: PlacementCandidate, afterMs: number, untilMs: number) {
   const { capacity } = candidate;
-  if (capacity === undefined) return from <= to ? from : null;
-  const used = search.occupancy.get(candidate.id);
-  for (let bucket = from; bucket <= to; bucket += 1) {
-    if (firstFullBucket(used, capacity, bucket * CAPACITY_BUCKET_MS, search.durationMs) === null) return bucket;
+  const firstBoundary = (bucketOf(afterMs) + 1) * CAPACITY_BUCKET_MS;
+  if (capacity === undefined) return firstBoundary <= untilMs ? firstBoundary : null;
+  const freeing = freeingOn(search, candidate, afterMs, untilMs);
+  let next = 0;
+  for (let boundary = firstBoundary; ;) {
+    const instant = freeing[next];
+    const startMs = instant !== undefined && instant < boundary ? instant : boundary;
+    if (startMs > untilMs) return null;
+    if (roomAt(search, candidate, [startMs])[0]) return startMs;
+    if (startMs === instant) next += 1;
+    if (startMs === boundary) boundary += CAPACITY_BUCKET_MS;
   }
-  return null;
 }

@@ -4,19 +4,42 @@
 // A bucket counts busy time, not runs: a candidate running `capacity` runs at once has capacity × bucket length of
 // run time per bucket, and each booking adds only the part of its run inside the bucket. Whole-bucket counting let
 // a 1-min run hold a slot for all 5 min; busy time is the quantity the constrained oracle bounds too
-// (bench/constrained-oracle.ts). Runs whose busy time fits a bucket may still overlap for a moment inside it; the
-// node's slot queue lines those up (src/activities/slot-activities.ts, src/db/slot-claims.ts), as it does any start nobody booked.
+// (bench/constrained-oracle.ts). Runs whose busy time fits a bucket may still overlap for a moment inside it, so
+// a plan also needs a free slot at every instant of its run: capacity-instants.ts.
 
 /** 5 min: most graders run 1–3 min, so a run's busy time lands in one or two buckets. */
 export const CAPACITY_BUCKET_MS = 5 * 60_000;
 
 /** Booked busy time (ms of run time) per candidate id and bucket index (see `bucketOf`); a missing entry is 0. */
-export type Occupancy = ReadonlyMap<string, ReadonlyMap<number, number>>;
+type BusyTime = ReadonlyMap<string, ReadonlyMap<number, number>>;
+
+/** A booked run on a candidate, by its estimate: [startMs, endMs). */
+export interface BookedSpan {
+  startMs: number;
+  endMs: number;
+}
+
+/**
+ * What a planner reads from a ledger: busy time per bucket, and per candidate with a capacity the periods in which
+ * its booked runs hold every slot (capacity-instants.ts), in time order, as the ledger keeps them per bucket.
+ */
+export interface Occupancy {
+  busy: BusyTime;
+  full: ReadonlyMap<string, readonly BookedSpan[]>;
+}
+
+export const EMPTY_OCCUPANCY: Occupancy = { busy: new Map(), full: new Map() };
+
+/**
+ * Whether a bucket touched by `bookings` runs may hold an instant with `capacity` of them running: with fewer
+ * bookings touching it, no instant inside it can be full, so its full periods need no computing.
+ */
+export const isCrowded = (bookings: number, capacity: number): boolean => bookings >= capacity;
 
 export const bucketOf = (ms: number): number => Math.floor(ms / CAPACITY_BUCKET_MS);
 
 /** A run is at least 1 ms long for counting, so even a zero estimate books something and ends in its start bucket. */
-const countedMs = (durationMs: number) => Math.max(Math.round(durationMs), 1);
+export const countedMs = (durationMs: number) => Math.max(Math.round(durationMs), 1);
 
 /** The first and last bucket a run starting at `startMs` touches. */
 export function bucketSpan(startMs: number, durationMs: number): { first: number; last: number } {

@@ -85,7 +85,17 @@ export interface Placement {
 
 /** A slot claimed on a node, or the run's place in the queue of its lane until one is free. */
 export type SlotClaim =
-  { kind: 'claimed'; lane: RunLane; placement: Placement } | { kind: 'queued'; lane: RunLane; position: number };
+  | { kind: 'claimed'; lane: RunLane; placement: Placement }
+  | {
+      kind: 'queued';
+      lane: RunLane;
+      position: number;
+      /**
+       * Epoch ms from which the run may spill to another node (src/shared/slot-spill.ts), when that is still to
+       * come: the queued run claims again then, whatever wakes it before. Absent in histories from before it.
+       */
+      spillAtMs?: number | null;
+    };
 
 /** Signal sent to a queued run when a slot it may claim came free (its name, so activities can send it). */
 export const SLOT_FREED_SIGNAL = 'slotFreed';

@@ -163,9 +163,19 @@ export async function queueForSlot(
     if (changed) visibility.setState(status, 'queued');
     // An expedite signal that came while queued wakes the run too: its claim moves it to the head of the queue.
     const expeditedWhenQueued = status.expedited;
-    await condition(() => queue.woken || status.expedited !== expeditedWhenQueued, SLOT_POLL_FALLBACK_MS);
+    await condition(() => queue.woken || status.expedited !== expeditedWhenQueued, queuedWaitMs(claim.spillAtMs));
     if (historyTooLong(path)) return CONTINUE_AS_NEW;
   }
+}
+
+/**
+ * How long a queued run waits for a wake-up before it claims again: the safety net, or until its spill time if that
+ * comes first, since no signal says the run may now take a free slot elsewhere. Only the timer's duration changes
+ * (no new command), so runs queued before replay as they ran.
+ */
+function queuedWaitMs(spillAtMs: number | null | undefined): number {
+  if (spillAtMs === null || spillAtMs === undefined) return SLOT_POLL_FALLBACK_MS;
+  return Math.min(SLOT_POLL_FALLBACK_MS, Math.max(spillAtMs - Date.now(), 1));
 }
 
 /** Checked between waits; the patch keeps runs that waited long before it replaying as they ran. */

@@ -122,24 +122,42 @@ describe('reservations over time', () => {
     return load;
   }
 
-  it('two 1-min runs share a 1-slot node now: busy time, not whole buckets, is booked', async () => {
+  it('two 1-min runs share a 1-slot node within a bucket: busy time, not whole buckets, is booked', async () => {
     const forecast = outcome([forecastOf('ZA', [300, 300])]);
     const [a, b] = await addRuns(2);
     assert.ok(a && b);
-    const now = context({ policy: 'immediate-home', deadlineMs: Date.now(), estimatedDurationMs: MIN });
-    const before = Date.now();
-    const plans = [
-      await first.choosePlacement({ runId: a, context: now, forecast }),
-      await first.choosePlacement({ runId: b, context: now, forecast }),
-    ];
-    assert.ok(plans.every((plan) => plan.startMs <= Date.now() && plan.startMs >= before - MIN));
+    const now = context({ policy: 'immediate-home', deadlineMs: Date.now() + 5 * MIN, estimatedDurationMs: MIN });
+    await first.choosePlacement({ runId: a, context: now, forecast });
+    await first.choosePlacement({ runId: b, context: now, forecast });
     const missed = await database.db.select().from(gradingRuns).where(eq(gradingRuns.deadlineMissed, true));
-    assert.equal(missed.length, 0, 'neither waits for a later bucket');
+    assert.equal(missed.length, 0, 'neither waits past its deadline');
     const load = await bucketLoad();
     assert.equal(
       [...load.values()].reduce((sum, ms) => sum + ms, 0),
       2 * MIN,
     );
+  });
+
+  it('a run whose buckets have room but which would overlap a booked one on a 1-slot node starts when it ends', async () => {
+    const forecast = outcome([forecastOf('ZA', [300, 300]), forecastOf('ZB', [300, 300])]);
+    const [a, b, c] = await addRuns(3);
+    assert.ok(a && b && c);
+    const soon = context({ policy: 'immediate-home', deadlineMs: Date.now() + 30 * MIN, estimatedDurationMs: 2 * MIN });
+    await first.choosePlacement({ runId: a, context: soon, forecast });
+    const plan = await first.choosePlacement({ runId: b, context: soon, forecast });
+    const rows = await database.db.select().from(runReservations);
+    const startOf = (runId: string) => rows.find((row) => row.runId === runId)?.startAt.getTime() ?? Number.NaN;
+    // The second waits in the slot queue (it claims now) while its booking holds the instant the first ends.
+    assert.ok(plan.startMs <= Date.now());
+    assert.equal(startOf(b), startOf(a) + 2 * MIN, 'booked back to back, not overlapping at an instant');
+    // A policy that may move takes another node free at once instead.
+    const two = [node('n1', 'ZA', 1), node('n2', 'ZB', 1)];
+    const moved = await first.choosePlacement({
+      runId: c,
+      context: context({ ...soon, policy: 'spatial', candidates: two }),
+      forecast,
+    });
+    assert.equal(moved.nodeName, 'n2');
   });
 
   it('two plans racing for the last slot at the green hour: one gets it, the other the next best', async () => {
@@ -189,7 +207,8 @@ describe('reservations over time', () => {
     const runs = await addRuns(3);
     const tight = context({
       policy: 'immediate-home',
-      deadlineMs: Date.now() + 30 * MIN,
+      // Just short of two runs: the third could start the instant the second ends, only after the deadline.
+      deadlineMs: Date.now() + 29 * MIN,
       estimatedDurationMs: 15 * MIN,
     });
     const plans: RunPlan[] = [];

@@ -36,7 +36,7 @@ describe('slot claims', () => {
     await a.db.execute(sql`truncate run_slot_claims, grading_runs, raw_payloads, nodes cascade`);
   });
 
-  async function addNode(name: string, slots: number, lastSeenAt = new Date(), prefetchRuns = 0) {
+  async function addNode(name: string, slots: number, lastSeenAt = new Date(), prefetchRuns = 0, region = REGION) {
     await a.db.insert(nodes).values({
       name,
       taskQueue: `q-${name}`,
@@ -45,7 +45,7 @@ describe('slot claims', () => {
       sockets: 1,
       cores: slots,
       memoryBytes: 1,
-      region: REGION,
+      region,
       zone: 'a',
       maxConcurrentRuns: slots,
       prefetchRuns,
@@ -248,5 +248,44 @@ describe('slot claims', () => {
     await releaseClaim(a.db, firstRegrade);
     // Then the lanes' own order again.
     assert.equal((await claim(a, lives[0] ?? '', 'live')).kind, 'claimed');
+  });
+
+  it("a queued run at its deadline spills to a free node of its spill order, behind that region's own waiters", async () => {
+    await addNode('n1', 1);
+    await addNode('east-1', 1, new Date(), 0, 'us-east');
+    const [holder, late, eastHolder, eastWaiter] = [await addRun(), await addRun(), await addRun(), await addRun()];
+    assert.equal((await claim(a, holder, 'live')).kind, 'claimed');
+    assert.equal((await claim(a, late, 'live')).kind, 'queued');
+    const spillClaim = (spillTo: string[]) =>
+      claimOrQueue(a.db, {
+        runId: late,
+        lane: 'live',
+        laneWeight: WEIGHTS.live,
+        preferredNode: { name: 'n1', region: REGION },
+        excludeNodes: [],
+        liveSince: new Date(Date.now() - 30_000),
+        spillTo,
+      });
+    // East is busy and has a waiter of its own: the late run does not jump that queue.
+    const eastClaim = (runId: string) =>
+      claimOrQueue(a.db, {
+        runId,
+        lane: 'live',
+        laneWeight: WEIGHTS.live,
+        preferredNode: { name: 'east-1', region: 'us-east' },
+        excludeNodes: [],
+        liveSince: new Date(Date.now() - 30_000),
+      });
+    assert.equal((await eastClaim(eastHolder)).kind, 'claimed');
+    assert.equal((await eastClaim(eastWaiter)).kind, 'queued');
+    await releaseClaim(a.db, eastHolder);
+    assert.equal((await spillClaim(['east-1'])).kind, 'queued', 'the east waiter comes first');
+    assert.equal((await eastClaim(eastWaiter)).kind, 'claimed');
+    await releaseClaim(a.db, eastWaiter);
+    // Now east has a free slot and nobody waiting: the run past its deadline takes it instead of waiting on n1.
+    assert.deepEqual(await spillClaim(['east-1']), { kind: 'claimed', nodeName: 'east-1', wake: [] });
+    const [row] = await a.db.select().from(runSlotClaims).where(eq(runSlotClaims.runId, late));
+    assert.equal(row?.region, 'us-east', 'its release wakes the runs waiting where it runs');
+    assert.equal(await held('east-1'), 1);
   });
 });

@@ -1,13 +1,14 @@
 // The branch-and-bound planner makes exactly the choice of the planner that offered every start (kept in
 // reference-capacity-plan.ts), on random ledgers and forecasts: ties, unknown means, partial forecasts, full
-// green hours and no room before the deadline included.
+// green hours, instants without a free slot and no room before the deadline included.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRng, type Rng } from '../../bench/rng.js';
 import type { ZoneForecast } from '../../src/carbon/provider.js';
 import { planWithCapacity } from '../../src/scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput, PolicyName } from '../../src/scheduling/policies.js';
-import { CAPACITY_BUCKET_MS, bucketOf, type Occupancy } from '../../src/shared/capacity-buckets.js';
+import { type BookedSpan, CAPACITY_BUCKET_MS, bucketOf, type Occupancy } from '../../src/shared/capacity-buckets.js';
+import { fullPeriods } from '../../src/shared/capacity-instants.js';
 import { referenceChoice } from './reference-capacity-plan.js';
 
 const HOUR = 3_600_000;
@@ -51,7 +52,8 @@ function randomCase(rng: Rng): { input: PlacementInput; occupancy: Occupancy } {
   }));
   const zones = ZONES.filter(() => rng.chance(0.8));
   const forecasts = rng.chance(0.05) ? [] : zones.map((zone) => randomForecast(rng, zone, nowMs));
-  const occupancy = new Map<string, Map<number, number>>();
+  const busy = new Map<string, Map<number, number>>();
+  const full = new Map<string, BookedSpan[]>();
   const fullness = rng.uniform(0.2, 0.98);
   const horizonHours = int(rng, 1, 36);
   for (const candidate of candidates) {
@@ -63,8 +65,15 @@ function randomCase(rng: Rng): { input: PlacementInput; occupancy: Occupancy } {
       const busyMs = rng.chance(fullness) ? limitMs : int(rng, 0, limitMs - 1);
       if (busyMs > 0) used.set(b, busyMs);
     }
-    occupancy.set(candidate.id, used);
+    busy.set(candidate.id, used);
+    // Booked runs overlapping off the bucket boundaries: their full periods block instants and offer freeing ones.
+    const runs = Array.from({ length: int(rng, 0, 4 * candidate.capacity) }, () => {
+      const startMs = nowMs + int(rng, -20, horizonHours * 60) * MIN + (rng.chance(0.5) ? int(rng, 0, 59_999) : 0);
+      return { startMs, endMs: startMs + int(rng, 1, 40) * MIN };
+    });
+    full.set(candidate.id, fullPeriods(runs, candidate.capacity));
   }
+  const occupancy: Occupancy = { busy, full };
   const input: PlacementInput = {
     policy: pick(rng, POLICIES),
     candidates,

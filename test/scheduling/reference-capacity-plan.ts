@@ -1,6 +1,7 @@
 // The capacity planner's choice as it was made before the branch-and-bound search (src/scheduling/
-// capacity-search.ts): every bucket-boundary start of the window on every candidate, offered in time order. Kept
-// only as the reference the property test holds the product's planner to.
+// capacity-search.ts): every bucket-boundary start of the window on every candidate, and every instant a full
+// period ends (src/shared/capacity-instants.ts), offered in time order. Kept only as the reference the property
+// test holds the product's planner to.
 import { meanIntensityOver } from '../../src/carbon/intensity-series.js';
 import { CAPACITY_BUCKET_MS, bucketOf, type Occupancy } from '../../src/shared/capacity-buckets.js';
 import {
@@ -46,23 +47,37 @@ export function referenceChoice(input: PlacementInput, occupancy: Occupancy): Re
   const latestMs = policy.delaysWithinSlack ? Math.max(nowMs, input.deadlineMs) : nowMs;
 
   let best: Option | null = null;
-  const offer = (startMs: number) => {
-    for (const candidate of eligible) {
-      if (!fits(candidate, occupancy, startMs, durationMs)) continue;
-      const option = { candidate, startMs, mean: meanOf(candidate.zone, startMs) };
-      if (best === null || better(option, best)) best = option;
-    }
+  // Per candidate, its offered starts: now, every bucket boundary, and every instant one of its full periods ends.
+  const freeingOf = (c: PlacementCandidate) =>
+    c.capacity === undefined ? [] : (occupancy.full.get(c.id) ?? []).map((p) => p.endMs);
+  const pairs = (afterMs: number, untilMs: number) => {
+    const list: Array<{ startMs: number; order: number }> = [];
+    eligible.forEach((candidate, order) => {
+      const starts = new Set(freeingOf(candidate).filter((ms) => ms > afterMs && ms <= untilMs));
+      for (let bucket = bucketOf(afterMs) + 1; bucket * CAPACITY_BUCKET_MS <= untilMs; bucket += 1) {
+        starts.add(bucket * CAPACITY_BUCKET_MS);
+      }
+      for (const startMs of starts) list.push({ startMs, order });
+    });
+    return list.sort((a, b) => a.startMs - b.startMs || a.order - b.order);
   };
-  offer(nowMs);
-  for (let bucket = bucketOf(nowMs) + 1; bucket * CAPACITY_BUCKET_MS <= latestMs; bucket += 1) {
-    offer(bucket * CAPACITY_BUCKET_MS);
-  }
+  const offer = (startMs: number, candidate: PlacementCandidate) => {
+    if (!fits(candidate, occupancy, startMs, durationMs)) return;
+    const option = { candidate, startMs, mean: meanOf(candidate.zone, startMs) };
+    if (best === null || better(option, best)) best = option;
+  };
+  for (const candidate of eligible) offer(nowMs, candidate);
+  for (const { startMs, order } of pairs(nowMs, latestMs)) offer(startMs, eligible[order]!);
   let horizon = -Infinity;
   for (const candidate of eligible) {
-    for (const bucket of occupancy.get(candidate.id)?.keys() ?? []) horizon = Math.max(horizon, bucket + 1);
+    for (const bucket of occupancy.busy.get(candidate.id)?.keys() ?? []) horizon = Math.max(horizon, bucket + 1);
   }
-  for (let bucket = bucketOf(latestMs) + 1; best === null && bucket <= horizon; bucket += 1) {
-    offer(bucket * CAPACITY_BUCKET_MS);
+  let firstFound: number | null = null;
+  const afterWindow = best === null ? pairs(latestMs, horizon * CAPACITY_BUCKET_MS) : [];
+  for (const { startMs, order } of afterWindow) {
+    if (firstFound !== null && startMs > firstFound) break;
+    offer(startMs, eligible[order]!);
+    if (best !== null) firstFound = startMs;
   }
   const chosen = best as Option | null;
   return chosen && { candidateId: chosen.candidate.id, startMs: chosen.startMs, mean: chosen.mean };

@@ -282,6 +282,19 @@ describe('GradeSubmission in virtual time', () => {
     assert.equal(countOf(events, eventType.EVENT_TYPE_TIMER_FIRED), 0, 'no fallback poll fired');
   });
 
+  it('wakes a queued run at its spill time, before the fallback poll, to claim again', async () => {
+    const { result, fakes } = await run('queued-then-spilled');
+    assert.ok(!(result instanceof Error));
+    assert.equal(result.state, 'completed');
+    const claims = fakes.callsOf('claimSlot');
+    assert.equal(claims.length, 2, 'the first claim, then one at the spill time');
+    const gap = (claims[1]?.atMs ?? 0) - (claims[0]?.atMs ?? 0);
+    // The scenario's spill time is HOUR_MS / 20 (3 min) after the first claim; the safety net would be 5 min.
+    const spillAfterMs = HOUR_MS / 20;
+    assert.ok(gap >= spillAfterMs && gap < spillAfterMs + 30_000, `claimed again after ${gap} ms`);
+    assert.ok(gap < SLOT_POLL_FALLBACK_MS);
+  });
+
   it('queues a run again for a live node that did not pick it up, and gives the node up after three misses', async () => {
     const { result, fakes } = await run('busy-node-requeued');
     assert.ok(!(result instanceof Error));

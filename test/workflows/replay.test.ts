@@ -48,6 +48,8 @@ const REQUIRED = [
   'queued-without-provider-combined',
   'cancelled-combined',
   'carbon-accounting-failed-combined',
+  // A queued run's wait ends at its spill time: the same commands, only the timer is shorter.
+  'queued-then-spilled-local',
 ];
 
 let bundle: WorkflowBundle;

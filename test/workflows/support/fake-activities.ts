@@ -69,6 +69,11 @@ export interface Scenario {
   runAutograder?: (nodeName: string) => ExecutionSummary;
   /** claimSlot answers `queued` (all nodes busy) this many times before it claims; default 0. */
   queuedClaims?: number;
+  /**
+   * A queued claim reports the run's spill time this long after its first claim (until that has passed), as a run
+   * with a spill order does; default none.
+   */
+  spillAfterMs?: number;
   /** An expedited claim takes the slot at once, as the head of the queue does; default false. */
   expeditedClaims?: boolean;
   /** The lane claimSlot reports; default live. */
@@ -120,6 +125,8 @@ export function createFakeActivities(
   const providers = scenario.providers ?? ['trace'];
   let rounds = 0;
   let claims = 0;
+  /** When the first claimSlot came (the fakes' clock): the scenario's spill time counts from it. */
+  let firstClaimMs: number | null = null;
   const placementOn = (nodeName: string): Placement => ({
     nodeName,
     taskQueue: nodeQueue(prefix, nodeName),
@@ -203,13 +210,16 @@ export function createFakeActivities(
       return placementOn(input.nodeName);
     },
     async claimSlot(input) {
-      await log('claimSlot', input);
+      const atMs = await log('claimSlot', input);
+      firstClaimMs ??= atMs;
       claims += 1;
       scenario.claimNode?.(input.nodeName, claims);
       const lane = scenario.lane ?? 'live';
       const jumps = scenario.expeditedClaims === true && input.expedite === true;
       if (!jumps && claims <= (scenario.queuedClaims ?? 0)) {
-        return { kind: 'queued', lane, position: (scenario.queuedClaims ?? 0) - claims + 1 };
+        const position = (scenario.queuedClaims ?? 0) - claims + 1;
+        const spillAtMs = scenario.spillAfterMs === undefined ? null : firstClaimMs + scenario.spillAfterMs;
+        return { kind: 'queued', lane, position, spillAtMs: spillAtMs !== null && spillAtMs > atMs ? spillAtMs : null };
       }
       return { kind: 'claimed', lane, placement: placementOn(input.nodeName) };
     },

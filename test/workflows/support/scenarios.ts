@@ -132,6 +132,12 @@ export function paths(hourMs: number, pickupTimeoutSec = 0.2): Record<string, Pa
         return result(run);
       },
     },
+    // Queued with nowhere to go until its spill time (its deadline less a minute): no release wakes it, so its
+    // wait ends there and it claims again (and, in production, may take a free slot elsewhere).
+    'queued-then-spilled': {
+      scenario: { nodes: ['alpha'], queuedClaims: 1, lane: 'live', spillAfterMs: hourMs / 20 },
+      drive: result,
+    },
     // A node still checking in that leaves the run in its queue is busy: the run is queued again for it, and only
     // after three misses in a row is the node given up on.
     'busy-node-requeued': {

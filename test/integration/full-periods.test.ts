@@ -1,0 +1,116 @@
+// The full periods PostgreSQL keeps per bucket (migration 0014) against the pure rule (capacity-instants.ts): after
+// any mix of bookings, moves, starts, releases and a changed capacity, the planner's read holds exactly the full
+// periods of every booked run, and it is one row per bucket: no booked run is read to plan.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { createRng } from '../../bench/rng.js';
+import { createPostgresLedger, type OccupancyRow, occupancyOf } from '../../src/db/reservations.js';
+import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
+import { type BookedSpan, CAPACITY_BUCKET_MS, bucketOf, countedMs } from '../../src/shared/capacity-buckets.js';
+import { fullPeriods } from '../../src/shared/capacity-instants.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+
+const MIN = 60_000;
+const T0 = Math.floor(Date.UTC(2031, 0, 1) / CAPACITY_BUCKET_MS) * CAPACITY_BUCKET_MS;
+
+describe('full periods kept in PostgreSQL', () => {
+  let database: MigratedDatabase;
+
+  before(async () => {
+    database = await createMigratedDatabase();
+  });
+  after(async () => {
+    await database?.drop();
+  });
+
+  async function addRuns(count: number): Promise<string[]> {
+    const shas = Array.from({ length: count }, () => randomUUID());
+    await database.db
+      .insert(rawPayloads)
+      .values(shas.map((sha256) => ({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' })));
+    const rows = await database.db
+      .insert(gradingRuns)
+      .values(
+        shas.map((sha256) => ({
+          workflowId: `wf-${sha256}`,
+          payloadSha256: sha256,
+          trigger: 'ingest' as const,
+          receivedAt: new Date(T0),
+        })),
+      )
+      .returning({ id: gradingRuns.id });
+    return rows.map((row) => row.id);
+  }
+
+  /** The planner's read as greengrader_reserve_begin returns it (without its locks), and its row count. */
+  async function readOccupancy() {
+    const { rows } = await database.db.execute<OccupancyRow>(
+      sql`select candidate_id, bucket, busy_ms, array_to_string(full_ms, ',') as full_ms from capacity_buckets where bucket >= ${bucketOf(T0)}`,
+    );
+    return { occupancy: occupancyOf(rows), rows: rows.length };
+  }
+
+  /** The full periods of every booked run per candidate, by the pure rule. */
+  async function expectedFull(capacities: ReadonlyMap<string, number>) {
+    const booked = await database.db.select().from(runReservations);
+    const expected = new Map<string, BookedSpan[]>();
+    for (const [candidateId, capacity] of capacities) {
+      const spans = booked
+        .filter((row) => row.candidateId === candidateId)
+        .map((row) => ({ startMs: row.startAt.getTime(), endMs: row.startAt.getTime() + countedMs(row.durationMs) }));
+      const periods = fullPeriods(spans, capacity);
+      if (periods.length > 0) expected.set(candidateId, periods);
+    }
+    return expected;
+  }
+
+  it('match the full periods of every booked run after bookings, moves, starts, releases and a new capacity', async () => {
+    const rng = createRng(12);
+    const runIds = await addRuns(160);
+    const ledger = createPostgresLedger(database.db);
+    const ids = ['n1', 'n2'];
+    let capacities = new Map([
+      ['n1', 2],
+      ['n2', 3],
+    ]);
+    // 400 steps over 160 runs in a 2-hour window: buckets crowd, runs cross boundaries, some bookings are refused.
+    for (let step = 0; step < 400; step += 1) {
+      const runId = runIds[Math.floor(rng.uniform(0, runIds.length))]!;
+      const roll = rng.uniform(0, 1);
+      if (step === 250)
+        capacities = new Map([
+          ['n1', 3],
+          ['n2', 2],
+        ]);
+      if (roll < 0.75) {
+        const slot = {
+          candidateId: ids[Math.floor(rng.uniform(0, 2))]!,
+          startMs: T0 + Math.floor(rng.uniform(0, 120)) * MIN + (rng.chance(0.5) ? Math.floor(rng.uniform(0, MIN)) : 0),
+          durationMs: 1 + Math.floor(rng.uniform(0, 9 * MIN)),
+        };
+        await ledger
+          .reserve({ runId, candidateIds: ids, fromMs: T0, capacities }, () => slot)
+          .catch((error: Error) => {
+            // The booking guard refuses a bucket past its busy time: nothing is booked, the earlier booking stays.
+            if (!/capacity of .* exceeded/.test(error.message)) throw error;
+          });
+      } else if (roll < 0.85) {
+        await ledger.start(runId, T0 + Math.floor(rng.uniform(0, 120 * MIN)));
+      } else {
+        await ledger.release(runId);
+      }
+      if (step % 50 === 49 || step === 250) {
+        const { occupancy } = await readOccupancy();
+        assert.deepEqual(occupancy.full, await expectedFull(capacities), `after step ${step}`);
+      }
+    }
+    const { occupancy, rows } = await readOccupancy();
+    assert.ok(occupancy.full.size > 0, 'the book has full periods to compare');
+    const [{ buckets }] = (
+      await database.db.execute<{ buckets: number }>(sql`select count(*)::int as buckets from capacity_buckets`)
+    ).rows as [{ buckets: number }];
+    assert.equal(rows, buckets, 'the read is one row per bucket, whatever the runs in it');
+  });
+});
