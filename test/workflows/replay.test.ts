@@ -50,6 +50,7 @@ const REQUIRED = [
   'carbon-accounting-failed-combined',
   // A queued run's wait ends at its spill time: the same commands, only the timer is shorter.
   'queued-then-spilled-local',
+  'queued-then-spilled-combined',
 ];
 
 let bundle: WorkflowBundle;
