@@ -85,4 +85,29 @@ describe('workflow starter', () => {
     assert.equal(probe.maxInFlight(), 6, 'the window is filled and never exceeded');
     assert.equal(probe.issued(), 60, 'one start per row');
   });
+
+  it('a start that fails while Temporal answers the others is retried alone: the window stays full', async () => {
+    await database.db.delete(rawPayloads);
+    // A slow server that times out some calls, as the compose server does for seconds after a restart: each start
+    // takes 100 ms more, and every 5th of the first 100 fails after it (a deadline), while the rest succeed.
+    const probe = createStartProbe(async (n) => {
+      await sleep(100);
+      if (n % 5 === 0 && n <= 100) throw new Error(`start ${n} timed out (injected)`);
+    });
+    await commitPendingPayloads(database.db, 200);
+    const starter = starterWith(probe, 8);
+    try {
+      starter.poke();
+      await waitFor(async () => (await startedPayloadCount(database.db)) === 200, {
+        description: 'all 200 rows started',
+        timeoutMs: 60_000,
+        intervalMs: 50,
+      });
+    } finally {
+      await starter.stop();
+    }
+    assert.equal(probe.issued(), 220, 'each of the 20 failed starts was retried once, nothing else twice');
+    // One probe at a time after each failure would issue ~20 starts alone; a full window issues only the first so.
+    assert.ok(probe.issuedAlone() <= 3, `${probe.issuedAlone()} starts were issued with no other in flight`);
+  });
 });
