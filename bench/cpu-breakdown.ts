@@ -1,10 +1,18 @@
 // bench:batch's per-component CPU: core-seconds each part of the stack used over a scenario, sampled from /proc.
 // Core-seconds per graded run hold up under other jobs' load, where makespans do not; compare changes by them.
 import { readFile } from 'node:fs/promises';
-import { cpuCgroupOf, listenerOf, machineBusySec, readAllProcesses, readThreads, type ProcStat } from './proc-stat.js';
+import {
+  cpuCgroupOf,
+  listenerOf,
+  machineBusySec,
+  readAllProcesses,
+  readProcess,
+  readThreads,
+  type ProcStat,
+} from './proc-stat.js';
 
 /** The components, in the order the table prints them. */
-const COMPONENTS = [
+export const COMPONENTS = [
   'grader containers (ideal)',
   'dockerd',
   'containerd',
@@ -53,8 +61,13 @@ export interface CpuBreakdown {
 }
 
 export interface SamplerOptions {
-  /** The process running orchestrator, node workers and bridge (the bench itself). */
+  /** The process running orchestrator, node workers and bridge (bench:batch itself; bench:ingest's bridge). */
   stackPid: number;
+  /**
+   * The process that runs one `mosquitto_pub` per message and waits for each: they live a few ms, mostly between
+   * two samples, so their CPU is read from its reaped children's times instead (exact however short they lived).
+   */
+  publisherParentPid?: number;
   /** Ports the bench's own services listen on: each listener and its children are that service. */
   servicePorts: { temporal?: number; postgres?: number; mosquitto?: number };
   /** Containers whose `greengrader.node` label starts with this are the bench's graders. */
@@ -79,6 +92,7 @@ export class CpuSampler {
   private startedAt = 0;
   private busyAtStart = 0;
   private ownCpuAtStart = 0;
+  private reapedAtStart = 0;
 
   constructor(private readonly options: SamplerOptions) {}
 
@@ -95,6 +109,7 @@ export class CpuSampler {
     this.startedAt = Date.now();
     this.busyAtStart = machineBusySec();
     this.ownCpuAtStart = ownCpuSec();
+    this.reapedAtStart = this.reapedPublisherSec();
     await this.sample(true);
     this.timer = setInterval(() => {
       this.sampling = this.sampling.then(() => this.sample(false));
@@ -119,7 +134,9 @@ export class CpuSampler {
     }
     coreSec['grader containers (ideal)'] = graderCpuSec;
     coreSec['bench CPU sampler (own process)'] = own;
-    coreSec['unattributed (exited between samples)'] = Math.max(0, busy - sampled - graderCpuSec - own);
+    const reaped = this.reapedPublisherSec() - this.reapedAtStart;
+    coreSec['mosquitto_pub (bench publisher)'] += reaped;
+    coreSec['unattributed (exited between samples)'] = Math.max(0, busy - sampled - graderCpuSec - own - reaped);
     const overheadCoreSec = COMPONENTS.filter((c) => OVERHEAD.has(c)).reduce((sum, c) => sum + coreSec[c], 0);
     return {
       wallSec: (Date.now() - this.startedAt) / 1000,
@@ -137,6 +154,8 @@ export class CpuSampler {
     for (const proc of processes) {
       // The stack is counted by thread below; this sampler by its own figures (process.cpuUsage).
       if (proc.pid === this.options.stackPid || proc.pid === process.pid) continue;
+      // Counted when reaped (reapedPublisherSec): sampling them too would count them twice.
+      if (proc.ppid === this.options.publisherParentPid && proc.comm === 'mosquitto_pub') continue;
       const key = `p${proc.pid}:${proc.startTicks}`;
       if (!this.seen(key, proc.cpuSec)) this.add(key, proc.cpuSec, first, await this.classify(proc, byPid));
     }
@@ -146,6 +165,12 @@ export class CpuSampler {
         this.add(key, thread.cpuSec, first, threadComponent(thread, this.options.stackPid));
       }
     }
+  }
+
+  /** CPU of the publisher parent's ended children so far (0 without one). */
+  private reapedPublisherSec(): number {
+    const parent = this.options.publisherParentPid;
+    return parent === undefined ? 0 : (readProcess(parent)?.reapedChildrenCpuSec ?? 0);
   }
 
   /** Updates a task tracked already; false for one not seen before. */

@@ -7,6 +7,8 @@ import { migrateDatabase } from '../src/db/migrate.js';
 import { spawnBridge } from '../test/support/bridge-child.js';
 import type { DefaultMosquitto } from '../test/support/default-mosquitto.js';
 import { createFreshDatabase } from '../test/support/fresh-database.js';
+import type { CpuBreakdown } from './cpu-breakdown.js';
+import { startSamplerProcess } from './cpu-sampler-process.js';
 import { publishBackToBack, type PayloadFile, type Published } from './ingest-publish.js';
 import { watchStoredPayloads } from './ingest-stored-watch.js';
 
@@ -17,6 +19,8 @@ export interface ScenarioSetup {
   temporal: Client;
   /** Bridge settings over its defaults (BRIDGE_WINDOW, …). */
   bridgeEnv: Record<string, string>;
+  /** Node flags for the bridge process (`--cpu-prof …` with --cpu-prof-dir). */
+  bridgeNodeArgs: readonly string[];
 }
 
 /** A Temporal outage during the burst: stopped after `afterMessages` publishes, back `forMs` later. */
@@ -47,6 +51,8 @@ export interface ScenarioResult {
    * answered again the first pending workflow started, and the rate the backlog was then started at.
    */
   outage?: { downMs: number; startedWhileDown: number; resumeMs: number; drainPerSec: number };
+  /** CPU per component from the first publish to the last start (not for an outage: the server restarts). */
+  cpu?: CpuBreakdown;
 }
 
 /** Gives up on a scenario when nothing new was stored or started for this long. */
@@ -66,19 +72,36 @@ export async function runScenario(
   try {
     await migrateDatabase(handle.pool);
     const watch = await watchStoredPayloads(database.url);
-    const bridge = await spawnBridge({
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: setup.temporalAddress,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      MQTT_URL: setup.broker.url,
-      MQTT_USERNAME: setup.broker.username,
-      MQTT_PASSWORD: setup.broker.password,
-      MQTT_TOPIC: topic,
-      MQTT_CLIENT_ID: `bench-bridge-${suffix}`,
-      ...setup.bridgeEnv,
-    });
+    const bridge = await spawnBridge(
+      {
+        DATABASE_URL: database.url,
+        TEMPORAL_ADDRESS: setup.temporalAddress,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        MQTT_URL: setup.broker.url,
+        MQTT_USERNAME: setup.broker.username,
+        MQTT_PASSWORD: setup.broker.password,
+        MQTT_TOPIC: topic,
+        MQTT_CLIENT_ID: `bench-bridge-${suffix}`,
+        ...setup.bridgeEnv,
+      },
+      setup.bridgeNodeArgs,
+    );
+    let sampler: Awaited<ReturnType<typeof startSamplerProcess>> | undefined;
     try {
       await bridge.waitUntilSubscribed();
+      sampler = outage
+        ? undefined
+        : await startSamplerProcess({
+            stackPid: bridge.child.pid ?? 0,
+            publisherParentPid: process.pid,
+            servicePorts: {
+              temporal: portOf(`tcp://${setup.temporalAddress}`),
+              postgres: portOf(setup.adminDatabaseUrl),
+              mosquitto: portOf(setup.broker.url),
+            },
+            // No grader runs here: a prefix no container carries.
+            nodeNamePrefix: `bench-ingest-${suffix}-none`,
+          });
       let down: Promise<{ stoppedAt: number; backAt: number }> | undefined;
       const published = await publishBackToBack(
         { url: setup.broker.url, username: setup.broker.username, password: setup.broker.password, topic },
@@ -105,12 +128,16 @@ export async function runScenario(
           ).rows[0]?.n ?? 0,
         );
       await waitForProgress(startedCount, watch.storedAt.size, 'started', 100);
+      const cpu = await sampler?.stop(0);
+      sampler = undefined;
       const started = await startedAt();
       const executions = await countExecutions(setup.temporal, taskQueue, started.length);
       await watch.stop();
-      return summarize(name, files, published, watch.storedAt, started, executions, outageTimes);
+      return { ...summarize(name, files, published, watch.storedAt, started, executions, outageTimes), cpu };
     } catch (error) {
       process.stderr.write(`bridge log tail:\n${bridge.log().slice(-4000)}\n`);
+      // Its child would keep this process alive.
+      await sampler?.stop(0).catch(() => undefined);
       throw error;
     } finally {
       await bridge.stop();
@@ -120,6 +147,8 @@ export async function runScenario(
     await database.drop();
   }
 }
+
+const portOf = (url: string) => Number(new URL(url).port);
 
 async function runOutage(outage: Outage): Promise<{ stoppedAt: number; backAt: number }> {
   const stoppedAt = Date.now();

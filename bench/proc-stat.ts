@@ -15,6 +15,8 @@ export interface ProcStat {
   ppid: number;
   /** utime + stime of the task itself (children not included), in seconds. */
   cpuSec: number;
+  /** cutime + cstime: CPU of its children that ended and were waited for, in seconds. */
+  reapedChildrenCpuSec: number;
   /** Since boot, in ticks: with the pid, it names a process even after the pid is reused. */
   startTicks: number;
 }
@@ -39,11 +41,14 @@ function readStat(path: string): ProcStat | null {
   // fields[0] is field 3 (state): field n is fields[n - 3].
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
+  const cutime = Number(fields[13]);
+  const cstime = Number(fields[14]);
   return {
     pid: Number(text.slice(0, open).trim()),
     comm: text.slice(open + 1, close),
     ppid: Number(fields[1]),
     cpuSec: (utime + stime) / TICKS_PER_SEC,
+    reapedChildrenCpuSec: (cutime + cstime) / TICKS_PER_SEC,
     startTicks: Number(fields[19]),
   };
 }
@@ -52,6 +57,11 @@ function readStat(path: string): ProcStat | null {
 export function readAllProcesses(): ProcStat[] {
   const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   return pids.map((pid) => readStat(`/proc/${pid}/stat`)).filter((stat): stat is ProcStat => stat !== null);
+}
+
+/** One process now; null when it is gone. */
+export function readProcess(pid: number): ProcStat | null {
+  return readStat(`/proc/${pid}/stat`);
 }
 
 /** The threads of one process (tid in `pid`, thread name in `comm`). */

@@ -18,6 +18,9 @@ export interface WorkflowStarterOptions {
   leaseMs?: number;
 }
 
+/** A claimed row held here, with the starts of it that failed while Temporal answered others. */
+type PendingStart = ClaimedStart & { failures: number };
+
 export interface RunningWorkflowStarter {
   /** Wakes the loop at once: rows were just committed. */
   poke(): void;
@@ -27,7 +30,8 @@ export interface RunningWorkflowStarter {
 /**
  * Pauses after a failed start (or claim) while Temporal (or the database) fails: ingestion goes on meanwhile, the
  * rows wait in the table. Capped at 1 s, and only one start probes during a failure, so a returning Temporal gets
- * its backlog within about a second at the cost of one refused call per second.
+ * its backlog within about a second at the cost of one refused call per second. A start that fails while Temporal
+ * answers the others (slow right after a restart, or one call timed out) waits the same delays on its own instead.
  */
 const RETRY_DELAYS_MS = [200, 500, 1000];
 /** Well above a start's own deadline: a live bridge never loses a row it is starting to a peer. */
@@ -63,7 +67,11 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
   const idlePollMs = options.idlePollMs ?? 1000;
   const { db } = options;
 
-  const queued: ClaimedStart[] = [];
+  const queued: PendingStart[] = [];
+  /** Rows whose start failed while Temporal answered others: each waits its own delay, still leased, then goes again. */
+  const retrying = new Map<PendingStart, NodeJS.Timeout>();
+  /** When a start last succeeded: a start sent before then that fails did not fail because Temporal is down. */
+  let lastStartedAt = 0;
   const inFlight = new Set<Promise<void>>();
   const toMark: StartedRow[] = [];
   let marking: Promise<void> | undefined;
@@ -126,11 +134,33 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
   const onStarted = (row: ClaimedStart) => {
     if (startFailures > 0) log.info('workflow starts resumed', { failedAttempts: startFailures });
     startFailures = 0;
+    lastStartedAt = Date.now();
     toMark.push({ sha256: row.sha256, startedAt: new Date() });
     flushMarks();
   };
 
-  const onFailed = (row: ClaimedStart, error: unknown) => {
+  const onFailed = (row: PendingStart, error: unknown, sentAt: number) => {
+    const cause = error instanceof Error ? error.cause : undefined;
+    if (lastStartedAt >= sentAt && !stopping) {
+      // Temporal answered another start since this one was sent: it is up, only slow or refusing this call (right
+      // after a restart, most starts take seconds and some time out). Narrowing the window to one probe would cut
+      // the rate to one start per slow round trip; this row alone waits, and the others go on.
+      row.failures += 1;
+      const delay = RETRY_DELAYS_MS[Math.min(row.failures, RETRY_DELAYS_MS.length) - 1] ?? 1000;
+      log.warn('a workflow start failed while others succeed; retrying it', {
+        error,
+        cause,
+        attempt: row.failures,
+        delay,
+      });
+      const timer = setTimeout(() => {
+        retrying.delete(row);
+        queued.unshift(row);
+        launch();
+      }, delay);
+      retrying.set(row, timer);
+      return;
+    }
     startFailures += 1;
     const delay = RETRY_DELAYS_MS[Math.min(startFailures, RETRY_DELAYS_MS.length) - 1] ?? 1000;
     pausedUntil = Date.now() + delay;
@@ -139,6 +169,7 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
     const logAt = startFailures === 1 ? 'warn' : 'debug';
     log[logAt]('could not start a workflow; probing with one start at a time', {
       error,
+      cause,
       attempt: startFailures,
       delay,
     });
@@ -153,10 +184,11 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
     while (!stopping && inFlight.size < limit && Date.now() >= pausedUntil) {
       const row = queued.shift();
       if (!row) break;
+      const sentAt = Date.now();
       const start: Promise<void> = startIngestWorkflow(options.temporal, options.taskQueue, row)
         .then(
           () => onStarted(row),
-          (error: unknown) => onFailed(row, error),
+          (error: unknown) => onFailed(row, error, sentAt),
         )
         .finally(() => {
           inFlight.delete(start);
@@ -169,12 +201,12 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
   };
 
   const claim = async (): Promise<void> => {
-    const room = 2 * window - inFlight.size - queued.length;
+    const room = 2 * window - inFlight.size - queued.length - retrying.size;
     if (room <= 0) return;
     lastClaimAt = Date.now();
     const rows = await claimPendingStarts(db, room, leaseMs);
     drained = rows.length < room;
-    queued.push(...rows);
+    queued.push(...rows.map((row) => ({ ...row, failures: 0 })));
   };
 
   const loop = async () => {
@@ -224,6 +256,11 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
         await marking;
       }
       clearTimeout(markTimer);
+      for (const [row, timer] of retrying) {
+        clearTimeout(timer);
+        queued.push(row);
+      }
+      retrying.clear();
       await releaseClaims(
         db,
         queued.splice(0).map((row) => row.sha256),

@@ -34,6 +34,22 @@ describe('workflow starter', () => {
     return startWorkflowStarter({ db: database.db, temporal, taskQueue, logger: quiet, window });
   }
 
+  /** Commits `rows` pending rows at once and waits until a starter with this window has started them all. */
+  async function drainBacklog(probe: StartProbe, window: number, rows: number): Promise<void> {
+    await commitPendingPayloads(database.db, rows);
+    const starter = starterWith(probe, window);
+    try {
+      starter.poke();
+      await waitFor(async () => (await startedPayloadCount(database.db)) === rows, {
+        description: `all ${rows} rows started`,
+        timeoutMs: 60_000,
+        intervalMs: 50,
+      });
+    } finally {
+      await starter.stop();
+    }
+  }
+
   it('a slow start does not hold back the rows committed after it', async () => {
     await database.db.delete(rawPayloads);
     let releaseFirst: () => void = () => undefined;
@@ -70,19 +86,22 @@ describe('workflow starter', () => {
     await database.db.delete(rawPayloads);
     // Each start takes 100 ms more, as on a busy server: the window fills before the first one returns.
     const probe = createStartProbe(() => sleep(100));
-    await commitPendingPayloads(database.db, 60);
-    const starter = starterWith(probe, 6);
-    try {
-      starter.poke();
-      await waitFor(async () => (await startedPayloadCount(database.db)) === 60, {
-        description: 'all 60 rows started',
-        timeoutMs: 30_000,
-        intervalMs: 50,
-      });
-    } finally {
-      await starter.stop();
-    }
+    await drainBacklog(probe, 6, 60);
     assert.equal(probe.maxInFlight(), 6, 'the window is filled and never exceeded');
     assert.equal(probe.issued(), 60, 'one start per row');
+  });
+
+  it('a start that fails while Temporal answers the others is retried alone: the window stays full', async () => {
+    await database.db.delete(rawPayloads);
+    // A slow server that times out some calls, as the compose server does for seconds after a restart: each start
+    // takes 100 ms more, and every 5th of the first 100 fails after it (a deadline), while the rest succeed.
+    const probe = createStartProbe(async (n) => {
+      await sleep(100);
+      if (n % 5 === 0 && n <= 100) throw new Error(`start ${n} timed out (injected)`);
+    });
+    await drainBacklog(probe, 8, 200);
+    assert.equal(probe.issued(), 220, 'each of the 20 failed starts was retried once, nothing else twice');
+    // One probe at a time after each failure would issue ~20 starts alone; a full window issues only the first so.
+    assert.ok(probe.issuedAlone() <= 3, `${probe.issuedAlone()} starts were issued with no other in flight`);
   });
 });

@@ -22,10 +22,13 @@ export interface BridgeChild {
   kill(): Promise<void>;
 }
 
-/** Starts `greengrader bridge` with `env` over the inherited environment and its own metrics port. */
-export async function spawnBridge(env: Record<string, string>): Promise<BridgeChild> {
+/**
+ * Starts `greengrader bridge` with `env` over the inherited environment and its own metrics port; `nodeArgs` go to
+ * node before the script (bench:ingest's `--cpu-prof`, which NODE_OPTIONS does not accept).
+ */
+export async function spawnBridge(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<BridgeChild> {
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'bridge'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'bridge'], {
     cwd: repoRoot,
     env: { ...process.env, METRICS_PORT: String(metricsPort), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
