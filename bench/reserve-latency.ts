@@ -12,13 +12,12 @@ import { createPlacementActivities } from '../src/activities/placement-activitie
 import type { ZoneForecast } from '../src/carbon/provider.js';
 import { loadRegionsConfig } from '../src/carbon/regions.js';
 import { loadConfig } from '../src/config/config.js';
-import { createPostgresLedger, type OccupancyRow, occupancyOf } from '../src/db/reservations.js';
+import { createPostgresLedger, type OccupancyRow, occupancyOf, occupancyRead } from '../src/db/reservations.js';
 import { gradingRuns, rawPayloads } from '../src/db/schema.js';
 import { planWithCapacity } from '../src/scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput } from '../src/scheduling/policies.js';
 import type { PlanningContext } from '../src/shared/placement-types.js';
-import { bucketOf, type Occupancy } from '../src/shared/capacity-buckets.js';
-import { sql } from 'drizzle-orm';
+import type { Occupancy } from '../src/shared/capacity-buckets.js';
 import { referenceChoice } from '../test/scheduling/reference-capacity-plan.js';
 import { createMigratedDatabase } from '../test/support/migrated-database.js';
 
@@ -161,7 +160,10 @@ function printTable(rows: ReadonlyArray<Record<string, string | number>>) {
 /** What the ledger hands the planner (greengrader_reserve_begin's read), without its locks. */
 async function readOccupancy(): Promise<Occupancy> {
   const { rows } = await database.db.execute<OccupancyRow>(
-    sql`select candidate_id, bucket, busy_ms, array_to_string(full_ms, ',') as full_ms from capacity_buckets where bucket >= ${bucketOf(nowMs)}`,
+    occupancyRead(
+      candidates.map((c) => c.id),
+      nowMs,
+    ),
   );
   return occupancyOf(rows);
 }

@@ -18,13 +18,10 @@ import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
 
-/** A capacity_buckets row as greengrader_reserve_begin returns it (pg hands a bigint over as a string). */
+/** A candidate's buckets as greengrader_occupancy returns them: "bucket:busy_ms[:full start,end,…];…". */
 export interface OccupancyRow extends Record<string, unknown> {
   candidate_id: string;
-  bucket: string | number;
-  busy_ms: string | number;
-  /** Epoch-ms pairs of the bucket's full periods, comma-separated; null when none. */
-  full_ms: string | null;
+  buckets: string;
 }
 
 export function createPostgresLedger(db: Database): ReservationLedger {
@@ -84,7 +81,7 @@ export async function reserveAndRecord<P extends ReservedSlot>(
     const limited = [...(request.capacities ?? [])].filter(([id]) => request.candidateIds.includes(id));
     const [, read] = await queryAll<OccupancyRow>(client, [
       sql`begin`,
-      sql`select candidate_id, bucket, busy_ms, full_ms from greengrader_reserve_begin(${request.runId}::uuid,
+      sql`select candidate_id, buckets from greengrader_reserve_begin(${request.runId}::uuid,
         ${textArray(request.candidateIds)}, ${bucketOf(request.fromMs)}::bigint,
         ${textArray(limited.map(([id]) => id))}, ${intArray(limited.map(([, capacity]) => capacity))})`,
     ]);
@@ -144,27 +141,32 @@ function intArray(values: readonly number[]): SQL {
   return sql`array[${list}]::integer[]`;
 }
 
-/** The planner's occupancy from capacity_buckets rows (any order): busy time, and full periods in time order. */
+/** The candidates' buckets the planner reads (greengrader_occupancy), from `fromMs`'s bucket on. */
+export function occupancyRead(candidateIds: readonly string[], fromMs: number): SQL {
+  return sql`select candidate_id, buckets from greengrader_occupancy(${textArray(candidateIds)}, ${bucketOf(fromMs)}::bigint)`;
+}
+
+/** The planner's occupancy from greengrader_occupancy's rows: busy time, and full periods in time order. */
 export function occupancyOf(rows: readonly OccupancyRow[]): Occupancy {
   const busy = new Map<string, Map<number, number>>();
-  const fullRows = new Map<string, Array<{ bucket: number; periods: BookedSpan[] }>>();
-  for (const row of rows) {
-    const bucket = Number(row.bucket);
-    let buckets = busy.get(row.candidate_id);
-    if (!buckets) busy.set(row.candidate_id, (buckets = new Map<number, number>()));
-    buckets.set(bucket, Number(row.busy_ms));
-    if (!row.full_ms) continue;
-    const ms = row.full_ms.split(',');
-    const periods: BookedSpan[] = [];
-    for (let i = 0; i + 1 < ms.length; i += 2) periods.push({ startMs: Number(ms[i]), endMs: Number(ms[i + 1]) });
-    let list = fullRows.get(row.candidate_id);
-    if (!list) fullRows.set(row.candidate_id, (list = []));
-    list.push({ bucket, periods });
-  }
   const full = new Map<string, BookedSpan[]>();
-  for (const [candidateId, list] of fullRows) {
-    list.sort((a, b) => a.bucket - b.bucket);
-    full.set(candidateId, joinBucketPeriods(list.map((entry) => entry.periods)));
+  for (const row of rows) {
+    const buckets = new Map<number, number>();
+    busy.set(row.candidate_id, buckets);
+    const fullRows: Array<{ bucket: number; periods: BookedSpan[] }> = [];
+    for (const entry of row.buckets.split(';')) {
+      const [bucketText, busyText, fullText] = entry.split(':');
+      const bucket = Number(bucketText);
+      buckets.set(bucket, Number(busyText));
+      if (!fullText) continue;
+      const ms = fullText.split(',');
+      const periods: BookedSpan[] = [];
+      for (let i = 0; i + 1 < ms.length; i += 2) periods.push({ startMs: Number(ms[i]), endMs: Number(ms[i + 1]) });
+      fullRows.push({ bucket, periods });
+    }
+    if (fullRows.length === 0) continue;
+    fullRows.sort((a, b) => a.bucket - b.bucket);
+    full.set(row.candidate_id, joinBucketPeriods(fullRows.map((entry) => entry.periods)));
   }
   return { busy, full };
 }

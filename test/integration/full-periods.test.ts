@@ -1,14 +1,14 @@
 // The full periods PostgreSQL keeps per bucket (migration 0014) against the pure rule (capacity-instants.ts): after
 // any mix of bookings, moves, starts, releases and a changed capacity, the planner's read holds exactly the full
-// periods of every booked run, and it is one row per bucket: no booked run is read to plan.
+// periods of every booked run, and it is one row per candidate (its buckets in one text): no booked run is read.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { createRng } from '../../bench/rng.js';
-import { createPostgresLedger, type OccupancyRow, occupancyOf } from '../../src/db/reservations.js';
+import { createPostgresLedger, type OccupancyRow, occupancyOf, occupancyRead } from '../../src/db/reservations.js';
 import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
-import { type BookedSpan, CAPACITY_BUCKET_MS, bucketOf, countedMs } from '../../src/shared/capacity-buckets.js';
+import { type BookedSpan, CAPACITY_BUCKET_MS, countedMs } from '../../src/shared/capacity-buckets.js';
 import { fullPeriods } from '../../src/shared/capacity-instants.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 
@@ -46,10 +46,16 @@ describe('full periods kept in PostgreSQL', () => {
 
   /** The planner's read as greengrader_reserve_begin returns it (without its locks), and its row count. */
   async function readOccupancy() {
-    const { rows } = await database.db.execute<OccupancyRow>(
-      sql`select candidate_id, bucket, busy_ms, array_to_string(full_ms, ',') as full_ms from capacity_buckets where bucket >= ${bucketOf(T0)}`,
+    const { rows: ids } = await database.db.execute<{ id: string }>(
+      sql`select distinct candidate_id as id from capacity_buckets`,
     );
-    return { occupancy: occupancyOf(rows), rows: rows.length };
+    const { rows } = await database.db.execute<OccupancyRow>(
+      occupancyRead(
+        ids.map((row) => row.id),
+        T0,
+      ),
+    );
+    return { occupancy: occupancyOf(rows), rows: rows.length, candidates: ids.length };
   }
 
   /** The full periods of every booked run per candidate, by the pure rule. */
@@ -106,11 +112,13 @@ describe('full periods kept in PostgreSQL', () => {
         assert.deepEqual(occupancy.full, await expectedFull(capacities), `after step ${step}`);
       }
     }
-    const { occupancy, rows } = await readOccupancy();
+    const { occupancy, rows, candidates } = await readOccupancy();
     assert.ok(occupancy.full.size > 0, 'the book has full periods to compare');
     const [{ buckets }] = (
       await database.db.execute<{ buckets: number }>(sql`select count(*)::int as buckets from capacity_buckets`)
     ).rows as [{ buckets: number }];
-    assert.equal(rows, buckets, 'the read is one row per bucket, whatever the runs in it');
+    assert.equal(rows, candidates, 'the read is one row per candidate, whatever the runs in it');
+    const read = [...occupancy.busy.values()].reduce((sum, perBucket) => sum + perBucket.size, 0);
+    assert.equal(read, buckets, 'every bucket is in it, once');
   });
 });
