@@ -94,10 +94,12 @@ describe('workflow starter', () => {
   it('a start that fails while Temporal answers the others is retried alone: the window stays full', async () => {
     await database.db.delete(rawPayloads);
     // A slow server that times out some calls, as the compose server does for seconds after a restart: each start
-    // takes 100 ms more, and every 5th of the first 100 fails after it (a deadline), while the rest succeed.
+    // takes 100 ms more, and every 5th of the first 100 fails after 1 s (a deadline: a timed-out call outlasts the
+    // calls sent with it, which succeed meanwhile however slow the machine), while the rest succeed.
     const probe = createStartProbe(async (n) => {
-      await sleep(100);
-      if (n % 5 === 0 && n <= 100) throw new Error(`start ${n} timed out (injected)`);
+      const failing = n % 5 === 0 && n <= 100;
+      await sleep(failing ? 1000 : 100);
+      if (failing) throw new Error(`start ${n} timed out (injected)`);
     });
     await drainBacklog(probe, 8, 200);
     assert.equal(probe.issued(), 220, 'each of the 20 failed starts was retried once, nothing else twice');
