@@ -1,4 +1,4 @@
-import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { RunState } from '../shared/run-state.js';
 import type { RunLane } from '../shared/lanes.js';
 import { SPILL_LEAD_MS } from '../shared/slot-spill.js';
@@ -256,39 +256,38 @@ async function freeSlotsIn(tx: Transaction, region: string, liveSince: Date) {
  * Workflows of runs waiting in another region past their spill time whose plan may spill to `nodeName`, in claim
  * order: when a slot there frees and nobody there waits, they are woken to take it.
  */
-export async function spillersFor(db: Database, nodeName: string, limit: number): Promise<string[]> {
-  const rows = await db
-    .select({ workflowId: gradingRuns.workflowId })
-    .from(runSlotClaims)
-    .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
-    .where(
-      and(
-        waiting(),
-        sql`${gradingRuns.deadlineAt} <= now() + ${SPILL_LEAD_MS} * interval '1 millisecond'`,
-        sql`${gradingRuns.plan} -> 'spillOrder' ? ${nodeName}`,
-      ),
-    )
-    .orderBy(claimOrder())
-    .limit(limit);
-  return rows.map((row) => row.workflowId);
+export function spillersFor(db: Database, nodeName: string, limit: number): Promise<string[]> {
+  return waitingWorkflows(
+    db,
+    and(
+      sql`${gradingRuns.deadlineAt} <= now() + ${SPILL_LEAD_MS} * interval '1 millisecond'`,
+      sql`${gradingRuns.plan} -> 'spillOrder' ? ${nodeName}`,
+    ),
+    limit,
+  );
 }
 
 /** Workflow ids of the first `limit` runs waiting in the region, in claim order. */
 async function nextInLine(tx: Transaction, region: string, limit: number): Promise<string[]> {
   if (limit <= 0) return [];
-  const rows = await tx
+  return waitingWorkflows(tx, eq(runSlotClaims.region, region), limit);
+}
+
+/** Workflow ids of the first `limit` waiting runs (claim not yet on a node) that also meet `where`, in claim order. */
+async function waitingWorkflows(db: Database | Transaction, where: SQL | undefined, limit: number): Promise<string[]> {
+  const rows = await db
     .select({ workflowId: gradingRuns.workflowId })
     .from(runSlotClaims)
     .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
-    .where(and(waiting(), eq(runSlotClaims.region, region)))
+    .where(and(waiting(), where))
     .orderBy(claimOrder())
     .limit(limit);
   return rows.map((row) => row.workflowId);
 }
 
 /**
- * The order in which waiting runs claim free slots (a column list for ORDER BY or a row comparison): expedited runs first, in the order they were
- * expedited (a person is waiting for each); then the smallest start tag (the lanes' weighted-fair order); ties by
+ * The order in which waiting runs claim free slots (a column list for ORDER BY or a row comparison): expedited
+ * runs first, in the order they were expedited (a person is waiting for each); then the smallest start tag (the lanes' weighted-fair order); ties by
  * arrival, then run id, so the order is total.
  */
 function claimOrder(table = 'run_slot_claims') {
@@ -335,29 +334,15 @@ export async function recordDirectClaim(
  * in [silentFrom, silentTo): checked-in last then, so taken for dead since. A queued run learns its planned node is
  * gone only when it claims again, and a dead node frees no slot that would wake it.
  */
-export async function runsQueuedBehindSilentNodes(
+export function runsQueuedBehindSilentNodes(
   db: Database,
   silentFrom: Date,
   silentTo: Date,
   limit: number,
 ): Promise<string[]> {
-  const rows = await db
-    .select({ workflowId: gradingRuns.workflowId })
-    .from(runSlotClaims)
-    .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
-    .where(
-      and(
-        waiting(),
-        inArray(
-          runSlotClaims.region,
-          db
-            .select({ region: nodes.region })
-            .from(nodes)
-            .where(and(gte(nodes.lastSeenAt, silentFrom), lt(nodes.lastSeenAt, silentTo))),
-        ),
-      ),
-    )
-    .orderBy(claimOrder())
-    .limit(limit);
-  return rows.map((row) => row.workflowId);
+  const silentRegions = db
+    .select({ region: nodes.region })
+    .from(nodes)
+    .where(and(gte(nodes.lastSeenAt, silentFrom), lt(nodes.lastSeenAt, silentTo)));
+  return waitingWorkflows(db, inArray(runSlotClaims.region, silentRegions), limit);
 }
