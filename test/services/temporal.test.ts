@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { runCommand } from '../../src/services/run-command.js';
 import { requireEnv } from '../support/env.js';
 
 describe('the Temporal launcher', () => {
-  it('serves the namespace asked for, headless, on a loopback address', async () => {
+  it('serves the namespace asked for, headless, on a loopback address, its SQLite file in WAL mode', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'gg-temporal-test-'));
     const cliPath = requireEnv('TEMPORAL_CLI');
     const server = await startTemporal({
@@ -31,6 +31,11 @@ describe('the Temporal launcher', () => {
         'json',
       ]);
       assert.match(stdout, /"gg-launcher-test"/);
+      // Bytes 18 and 19 of a SQLite file's header are 2 once it is in WAL mode (1: rollback journal).
+      const header = Buffer.alloc(20);
+      const file = await open(path.join(dir, 'temporal.db'));
+      await file.read(header, 0, 20, 0).finally(() => file.close());
+      assert.deepEqual([header[18], header[19]], [2, 2], 'the SQLite file keeps a write-ahead log');
     } finally {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
