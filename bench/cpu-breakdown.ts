@@ -18,6 +18,8 @@ export const COMPONENTS = [
   'containerd',
   'containerd-shim (ours)',
   'temporal dev server',
+  'temporal server (compose container)',
+  "temporal's PostgreSQL (compose container)",
   'postgresql',
   'mosquitto',
   'GreenGrader: main JS thread',
@@ -33,6 +35,12 @@ export const COMPONENTS = [
   'other (not this bench)',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
+
+/** Rows only a compose-served Temporal fills: left out of a table whose every column has them at 0. */
+export const COMPOSE_ONLY: ReadonlySet<Component> = new Set([
+  'temporal server (compose container)',
+  "temporal's PostgreSQL (compose container)",
+]);
 
 /** What the stack costs besides the graders: the parts this bench starts or drives (the measuring itself not). */
 const OVERHEAD: ReadonlySet<Component> = new Set(
@@ -72,6 +80,11 @@ export interface SamplerOptions {
   servicePorts: { temporal?: number; postgres?: number; mosquitto?: number };
   /** Containers whose `greengrader.node` label starts with this are the bench's graders. */
   nodeNamePrefix: string;
+  /**
+   * Containers of services the bench started itself (the compose Temporal server and its PostgreSQL), by
+   * container id: no port on the host leads to their processes, so they are known by their cgroup instead.
+   */
+  serviceContainers?: Readonly<Record<string, Component>>;
   intervalMs?: number;
 }
 
@@ -195,11 +208,14 @@ export class CpuSampler {
     }
     if (proc.comm === 'dockerd') return 'dockerd';
     if (proc.comm === 'containerd') return 'containerd';
+    const services = this.options.serviceContainers ?? {};
     if (proc.comm.startsWith('containerd-shim')) {
       const id = await shimContainerId(proc.pid);
+      if (id !== null && services[id]) return services[id];
       return id !== null && (await this.isOurs(id)) ? 'containerd-shim (ours)' : 'other (not this bench)';
     }
     const container = /\/docker\/([0-9a-f]{64})/.exec(cpuCgroupOf(proc.pid))?.[1];
+    if (container && services[container]) return services[container];
     if (container) return (await this.isOurs(container)) ? 'container (ours)' : 'other (not this bench)';
     if (ancestors.includes(this.options.stackPid)) {
       return proc.comm === 'mosquitto_pub' ? 'mosquitto_pub (bench publisher)' : 'harness (tsx, with-services)';
@@ -257,7 +273,10 @@ export function formatBreakdown(rows: { scenario: string; graded: number; breakd
   const headers = ['component (core-s per graded run)', ...rows.map((r) => r.scenario)];
   const perRun = (r: (typeof rows)[number], sec: number) => (r.graded === 0 ? '-' : (sec / r.graded).toFixed(3));
   const body = [
-    ...COMPONENTS.map((c) => [c, ...rows.map((r) => perRun(r, r.breakdown.coreSec[c]))]),
+    ...COMPONENTS.filter((c) => !COMPOSE_ONLY.has(c) || rows.some((r) => r.breakdown.coreSec[c] > 0)).map((c) => [
+      c,
+      ...rows.map((r) => perRun(r, r.breakdown.coreSec[c])),
+    ]),
     ['= stack overhead (all but graders, kernel, other)', ...rows.map((r) => perRun(r, r.breakdown.overheadCoreSec))],
     ['machine busy', ...rows.map((r) => perRun(r, r.breakdown.machineBusySec))],
     ['samples', ...rows.map((r) => String(r.breakdown.samples))],

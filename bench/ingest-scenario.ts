@@ -7,7 +7,7 @@ import { migrateDatabase } from '../src/db/migrate.js';
 import { spawnBridge } from '../test/support/bridge-child.js';
 import type { DefaultMosquitto } from '../test/support/default-mosquitto.js';
 import { createFreshDatabase } from '../test/support/fresh-database.js';
-import type { CpuBreakdown } from './cpu-breakdown.js';
+import type { CpuBreakdown, SamplerOptions } from './cpu-breakdown.js';
 import { startSamplerProcess } from './cpu-sampler-process.js';
 import { publishBackToBack, type PayloadFile, type Published } from './ingest-publish.js';
 import { watchStoredPayloads } from './ingest-stored-watch.js';
@@ -21,6 +21,8 @@ export interface ScenarioSetup {
   bridgeEnv: Record<string, string>;
   /** Node flags for the bridge process (`--cpu-prof …` with --cpu-prof-dir). */
   bridgeNodeArgs: readonly string[];
+  /** Containers of the Temporal server under test (compose), for the CPU table. */
+  temporalContainers?: SamplerOptions['serviceContainers'];
 }
 
 /** A Temporal outage during the burst: stopped after `afterMessages` publishes, back `forMs` later. */
@@ -101,6 +103,7 @@ export async function runScenario(
             },
             // No grader runs here: a prefix no container carries.
             nodeNamePrefix: `bench-ingest-${suffix}-none`,
+            serviceContainers: setup.temporalContainers,
           });
       let down: Promise<{ stoppedAt: number; backAt: number }> | undefined;
       const published = await publishBackToBack(

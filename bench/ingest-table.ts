@@ -1,5 +1,5 @@
 // bench:ingest's plain-text report.
-import { COMPONENTS } from './cpu-breakdown.js';
+import { COMPONENTS, COMPOSE_ONLY } from './cpu-breakdown.js';
 import type { RateResult } from './ingest-baselines.js';
 import type { ScenarioResult } from './ingest-scenario.js';
 import type { TemporalKind } from './ingest-temporal.js';
@@ -128,10 +128,9 @@ function formatCpu(report: IngestReport): string | undefined {
   };
   const headers = ['CPU: core-ms per message, share of the cores', ...measured.map((s) => s.name)];
   const body = [
-    ...COMPONENTS.filter((c) => !NOT_INGEST.has(c)).map((c) => [
-      c,
-      ...measured.map((s) => cell(s, s.cpu?.coreSec[c] ?? 0)),
-    ]),
+    ...COMPONENTS.filter(
+      (c) => !NOT_INGEST.has(c) && (!COMPOSE_ONLY.has(c) || measured.some((s) => (s.cpu?.coreSec[c] ?? 0) > 0)),
+    ).map((c) => [c, ...measured.map((s) => cell(s, s.cpu?.coreSec[c] ?? 0))]),
     ['machine busy', ...measured.map((s) => cell(s, s.cpu?.machineBusySec ?? 0))],
     ['seconds sampled', ...measured.map((s) => fixed(s.cpu?.wallSec ?? NaN, 1))],
   ];

@@ -8,6 +8,7 @@ import { commandSucceeds } from '../src/services/run-command.js';
 import { prepareComposeStack } from '../test/deploy/compose-stack.js';
 import { requireEnv } from '../test/support/env.js';
 import { waitFor } from '../test/support/wait-for.js';
+import type { Component } from './cpu-breakdown.js';
 
 export const TEMPORAL_KINDS = ['dev', 'compose'] as const;
 export type TemporalKind = (typeof TEMPORAL_KINDS)[number];
@@ -24,6 +25,8 @@ export interface BenchTemporal {
   start: () => Promise<void>;
   /** Removes everything it started; safe after a failed stop() or start(). */
   close: () => Promise<void>;
+  /** The compose server's containers (server, its PostgreSQL) by id, for the CPU table; none for the dev server. */
+  containers?: Readonly<Record<string, Component>>;
 }
 
 /** The server's namespace describes: what the dev server's launcher waits for too, so both measure alike. */
@@ -100,7 +103,17 @@ export async function startBenchTemporal(
       });
     await waitUntilServing();
     await waitUntilStartsAccepted(address);
+    // `stop`/`start` below keep these containers, so their ids hold for the whole run.
+    const containers: Record<string, Component> = {};
+    for (const [service, component] of [
+      ['temporal', 'temporal server (compose container)'],
+      ['postgres', "temporal's PostgreSQL (compose container)"],
+    ] as const) {
+      const id = await stack.project.containerId(service);
+      if (id !== undefined) containers[id] = component;
+    }
     return {
+      containers,
       kind,
       description: 'compose Temporal server 1.29.1 (stand-in image, PostgreSQL persistence)',
       address,

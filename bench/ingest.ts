@@ -161,6 +161,7 @@ async function benchAgainst(
       temporal,
       bridgeEnv,
       bridgeNodeArgs: context.bridgeNodeArgs,
+      temporalContainers: server.containers,
     };
     const scenarios: IngestReport['scenarios'] = [];
     // Temporal's own rate right before and right after each scenario: on a shared machine it moves from one

@@ -61,6 +61,8 @@ export async function composeProject(options: ComposeProjectOptions): Promise<Co
         'ps',
         '--all',
         '--quiet',
+        // Whole ids: /proc's cgroup paths (bench:ingest's CPU table) name containers by them.
+        '--no-trunc',
         ...labels.flatMap((l) => ['--filter', `label=${l}`]),
       ]);
       const id = stdout.trim().split('\n')[0];
