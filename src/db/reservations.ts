@@ -10,13 +10,13 @@ import {
   type BookedSpan,
   bucketCapacityMs,
   bucketOf,
-  CAPACITY_BUCKET_MS,
   busyByBucket,
   type Occupancy,
 } from '../shared/capacity-buckets.js';
 import { joinBucketPeriods } from '../shared/capacity-instants.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
+import { readBucketsText } from './occupancy-text.js';
 import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
 
 /**
@@ -158,23 +158,10 @@ export function occupancyOf(rows: readonly OccupancyRow[], fromMs: number): Occu
   for (const row of rows) {
     const buckets = new Map<number, number>();
     busy.set(row.candidate_id, buckets);
-    const fullRows: Array<{ bucket: number; periods: BookedSpan[] }> = [];
-    for (const entry of row.buckets.split(';')) {
-      const [offsetText, busyText, fullText] = entry.split(':');
-      const bucket = fromBucket + Number(offsetText);
-      buckets.set(bucket, Number(busyText));
-      if (!fullText) continue;
-      const bucketStartMs = bucket * CAPACITY_BUCKET_MS;
-      const ms = fullText.split(',');
-      const periods: BookedSpan[] = [];
-      for (let i = 0; i + 1 < ms.length; i += 2) {
-        periods.push({ startMs: bucketStartMs + Number(ms[i]), endMs: bucketStartMs + Number(ms[i + 1]) });
-      }
-      fullRows.push({ bucket, periods });
-    }
-    if (fullRows.length === 0) continue;
-    fullRows.sort((a, b) => a.bucket - b.bucket);
-    full.set(row.candidate_id, joinBucketPeriods(fullRows.map((entry) => entry.periods)));
+    const withPeriods = readBucketsText(row.buckets, fromBucket, buckets);
+    if (withPeriods.length === 0) continue;
+    withPeriods.sort((a, b) => a.bucket - b.bucket);
+    full.set(row.candidate_id, joinBucketPeriods(withPeriods.map((entry) => entry.periods)));
   }
   return { busy, full };
 }
