@@ -165,7 +165,7 @@ async function readOccupancy(): Promise<Occupancy> {
       nowMs,
     ),
   );
-  return occupancyOf(rows);
+  return occupancyOf(rows, nowMs);
 }
 
 async function insertRuns(count: number): Promise<string[]> {

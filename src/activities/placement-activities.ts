@@ -9,7 +9,7 @@ import { createPostgresLedger, reserveAndRecord } from '../db/reservations.js';
 import { recordDirectClaim } from '../db/slot-claims.js';
 import { computeDeadline } from '../scheduling/deadline.js';
 import { estimateDuration } from '../scheduling/duration-estimate.js';
-import { type CapacityPlan, planWithCapacity } from '../scheduling/capacity-plan.js';
+import { type CapacityPlan, candidatesPlannedOn, planWithCapacity } from '../scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput } from '../scheduling/policies.js';
 import { nextPlanningMs } from '../scheduling/replan.js';
 import { EMPTY_OCCUPANCY, type Occupancy } from '../shared/capacity-buckets.js';
@@ -143,7 +143,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
       // The plan on the run row commits with its booking: a plan the run row shows is always the one booked.
       const plan = await reserveAndRecord(
         db,
-        { runId: input.runId, candidateIds: context.candidates.map((c) => c.id), fromMs: nowMs, capacities },
+        { runId: input.runId, candidateIds: candidatesPlannedOn(context), fromMs: nowMs, capacities },
         (occupancy) => planWithCapacity(request, expedited ? NO_OCCUPANCY : occupancy),
         (chosen) =>
           db

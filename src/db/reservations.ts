@@ -1,5 +1,5 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function (migrations 0012–0014: locking, freeing, reading, booking), so a plan
+// time. Each step is one SQL function (migrations 0012–0015: locking, freeing, reading, booking), so a plan
 // costs two round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped
 // advisory lock per candidate it reads or writes (taken in id order, so two transactions never wait in a cycle).
 import { and, asc, eq, inArray, isNull, notExists, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
@@ -16,9 +16,13 @@ import {
 import { joinBucketPeriods } from '../shared/capacity-instants.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
+import { readBucketsText } from './occupancy-text.js';
 import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
 
-/** A candidate's buckets as greengrader_occupancy returns them: "bucket:busy_ms[:full start,end,…];…". */
+/**
+ * A candidate's buckets as greengrader_occupancy returns them: "offset:busy_ms[:full start,end,…];…", each bucket
+ * as its offset from the first bucket read, its full periods in ms from the bucket's start.
+ */
 export interface OccupancyRow extends Record<string, unknown> {
   candidate_id: string;
   buckets: string;
@@ -85,7 +89,7 @@ export async function reserveAndRecord<P extends ReservedSlot>(
         ${textArray(request.candidateIds)}, ${bucketOf(request.fromMs)}::bigint,
         ${textArray(limited.map(([id]) => id))}, ${intArray(limited.map(([, capacity]) => capacity))})`,
     ]);
-    const slot = choose(occupancyOf(read?.rows ?? []));
+    const slot = choose(occupancyOf(read?.rows ?? [], request.fromMs));
     const capacity = request.capacities?.get(slot.candidateId) ?? null;
     await queryAll(client, [
       bookingOf(request.runId, slot, capacity, null),
@@ -146,27 +150,18 @@ export function occupancyRead(candidateIds: readonly string[], fromMs: number): 
   return sql`select candidate_id, buckets from greengrader_occupancy(${textArray(candidateIds)}, ${bucketOf(fromMs)}::bigint)`;
 }
 
-/** The planner's occupancy from greengrader_occupancy's rows: busy time, and full periods in time order. */
-export function occupancyOf(rows: readonly OccupancyRow[]): Occupancy {
+/** The planner's occupancy from greengrader_occupancy's rows read from `fromMs`: busy time, full periods in order. */
+export function occupancyOf(rows: readonly OccupancyRow[], fromMs: number): Occupancy {
+  const fromBucket = bucketOf(fromMs);
   const busy = new Map<string, Map<number, number>>();
   const full = new Map<string, BookedSpan[]>();
   for (const row of rows) {
     const buckets = new Map<number, number>();
     busy.set(row.candidate_id, buckets);
-    const fullRows: Array<{ bucket: number; periods: BookedSpan[] }> = [];
-    for (const entry of row.buckets.split(';')) {
-      const [bucketText, busyText, fullText] = entry.split(':');
-      const bucket = Number(bucketText);
-      buckets.set(bucket, Number(busyText));
-      if (!fullText) continue;
-      const ms = fullText.split(',');
-      const periods: BookedSpan[] = [];
-      for (let i = 0; i + 1 < ms.length; i += 2) periods.push({ startMs: Number(ms[i]), endMs: Number(ms[i + 1]) });
-      fullRows.push({ bucket, periods });
-    }
-    if (fullRows.length === 0) continue;
-    fullRows.sort((a, b) => a.bucket - b.bucket);
-    full.set(row.candidate_id, joinBucketPeriods(fullRows.map((entry) => entry.periods)));
+    const withPeriods = readBucketsText(row.buckets, fromBucket, buckets);
+    if (withPeriods.length === 0) continue;
+    withPeriods.sort((a, b) => a.bucket - b.bucket);
+    full.set(row.candidate_id, joinBucketPeriods(withPeriods.map((entry) => entry.periods)));
   }
   return { busy, full };
 }

@@ -364,11 +364,19 @@ export const capacityBuckets = pgTable(
       .notNull()
       .default(sql`'{}'::uuid[]`),
     /**
-     * The periods inside the bucket in which its runs hold every slot of the candidate (candidate_capacities), as
-     * epoch-ms pairs [start, end, start, end, …] in time order; NULL when none. Kept up to date by every booking
-     * and release (migration 0014), so a plan reads these instead of the runs.
+     * Each run of `run_ids` (same order) cut to the bucket, as ms from the bucket's start: [start, end, …]. What the
+     * bucket's full periods are counted from at each booking and release, without reading the reservations.
      */
-    fullMs: bigint('full_ms', { mode: 'number' }).array(),
+    spans: integer('spans')
+      .array()
+      .notNull()
+      .default(sql`'{}'::integer[]`),
+    /**
+     * The periods inside the bucket in which its runs hold every slot of the candidate (candidate_capacities), as
+     * ms from the bucket's start, pairs [start, end, start, end, …] in time order; NULL when none. Kept up to date
+     * by every booking and release (migrations 0014, 0015), so a plan reads these instead of the runs.
+     */
+    fullMs: integer('full_ms').array(),
   },
   (t) => [
     primaryKey({ columns: [t.candidateId, t.bucket] }),

@@ -36,6 +36,19 @@ export function fits(candidate: PlacementCandidate, occupancy: Occupancy, startM
   );
 }
 
+/**
+ * The candidates whose occupancy planWithCapacity can depend on: all of them for a policy that moves runs, only
+ * home for one that keeps runs there (its plan, search and room check never look elsewhere). A plan reads and
+ * locks just these, so a home-only plan neither reads nor waits on other candidates' books.
+ */
+export function candidatesPlannedOn(
+  input: Pick<PlacementInput, 'policy' | 'candidates' | 'homeCandidateId'>,
+  policies: Readonly<Record<string, PlacementPolicy>> = BUILT_IN_POLICIES,
+): string[] {
+  const moves = policies[input.policy]?.movesAcrossCandidates ?? true;
+  return moves ? input.candidates.map((c) => c.id) : [input.homeCandidateId];
+}
+
 export interface CapacityPlan extends PlacementPlan, ReservedSlot {
   /** The start is after the deadline because no candidate the policy may use had room before it. */
   deadlineMissed: boolean;

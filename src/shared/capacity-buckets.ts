@@ -21,7 +21,8 @@ export interface BookedSpan {
 
 /**
  * What a planner reads from a ledger: busy time per bucket, and per candidate with a capacity the periods in which
- * its booked runs hold every slot (capacity-instants.ts), in time order, as the ledger keeps them per bucket.
+ * its booked runs hold every slot (capacity-instants.ts), in time order, as the ledger keeps them per bucket. A
+ * ledger may leave out the periods inside a bucket with no busy time left: no start touching it has room anyway.
  */
 export interface Occupancy {
   busy: BusyTime;

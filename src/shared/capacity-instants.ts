@@ -1,7 +1,7 @@
 // Capacity at an instant: a start needs a free slot at every instant of its run, not only busy time left in its
 // buckets (capacity-buckets.ts), or the node's slot queue holds it back past its planned start. Pure, shared by the
 // planner (src/scheduling/) and both ledgers. The ledgers keep each bucket's full periods up to date as runs are
-// booked and freed (the PostgreSQL ledger in SQL, migration 0014, checked against `fullPeriodsInBucket` by
+// booked and freed (the PostgreSQL ledger in SQL, migrations 0014–0015, checked against the pure rule by
 // test/integration/full-periods.test.ts), so a plan reads a few periods per bucket instead of every booked run.
 import { type BookedSpan, CAPACITY_BUCKET_MS, countedMs, isCrowded } from './capacity-buckets.js';
 

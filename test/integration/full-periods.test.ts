@@ -1,6 +1,7 @@
-// The full periods PostgreSQL keeps per bucket (migration 0014) against the pure rule (capacity-instants.ts): after
-// any mix of bookings, moves, starts, releases and a changed capacity, the planner's read holds exactly the full
-// periods of every booked run, and it is one row per candidate (its buckets in one text): no booked run is read.
+// The full periods PostgreSQL keeps per bucket (migrations 0014, 0015) against the pure rule (capacity-instants.ts):
+// after any mix of bookings, moves, starts, releases and a changed capacity, the planner's read holds exactly the
+// full periods of every booked run (less those inside buckets with no busy time left), and it is one row per
+// candidate (its buckets in one text): no booked run is read.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -8,8 +9,8 @@ import { sql } from 'drizzle-orm';
 import { createRng } from '../../bench/rng.js';
 import { createPostgresLedger, type OccupancyRow, occupancyOf, occupancyRead } from '../../src/db/reservations.js';
 import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
-import { type BookedSpan, CAPACITY_BUCKET_MS, countedMs } from '../../src/shared/capacity-buckets.js';
-import { fullPeriods } from '../../src/shared/capacity-instants.js';
+import { CAPACITY_BUCKET_MS } from '../../src/shared/capacity-buckets.js';
+import { expectedFullPeriods } from '../support/expected-full-periods.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 
 const MIN = 60_000;
@@ -55,21 +56,12 @@ describe('full periods kept in PostgreSQL', () => {
         T0,
       ),
     );
-    return { occupancy: occupancyOf(rows), rows: rows.length, candidates: ids.length };
+    return { occupancy: occupancyOf(rows, T0), rows: rows.length, candidates: ids.length };
   }
 
-  /** The full periods of every booked run per candidate, by the pure rule. */
+  /** The full periods the read must hold for every booked run per candidate, by the pure rule. */
   async function expectedFull(capacities: ReadonlyMap<string, number>) {
-    const booked = await database.db.select().from(runReservations);
-    const expected = new Map<string, BookedSpan[]>();
-    for (const [candidateId, capacity] of capacities) {
-      const spans = booked
-        .filter((row) => row.candidateId === candidateId)
-        .map((row) => ({ startMs: row.startAt.getTime(), endMs: row.startAt.getTime() + countedMs(row.durationMs) }));
-      const periods = fullPeriods(spans, capacity);
-      if (periods.length > 0) expected.set(candidateId, periods);
-    }
-    return expected;
+    return expectedFullPeriods(await database.db.select().from(runReservations), capacities);
   }
 
   it('match the full periods of every booked run after bookings, moves, starts, releases and a new capacity', async () => {
@@ -120,5 +112,12 @@ describe('full periods kept in PostgreSQL', () => {
     assert.equal(rows, candidates, 'the read is one row per candidate, whatever the runs in it');
     const read = [...occupancy.busy.values()].reduce((sum, perBucket) => sum + perBucket.size, 0);
     assert.equal(read, buckets, 'every bucket is in it, once');
+    const [{ leftOut }] = (
+      await database.db.execute<{ leftOut: number }>(
+        sql`select count(*)::int as "leftOut" from capacity_buckets b join candidate_capacities c using (candidate_id)
+          where b.full_ms is not null and b.busy_ms >= c.slots * ${CAPACITY_BUCKET_MS}`,
+      )
+    ).rows as [{ leftOut: number }];
+    assert.ok(leftOut > 0, 'some buckets with no busy time left hold full periods the read leaves out');
   });
 });
