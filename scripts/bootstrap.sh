@@ -2,6 +2,7 @@
 # Installs what the tests need on a fresh Debian bookworm machine (run as root, as CI does). Idempotent: when
 # everything is present it only checks, in about a second.
 #   apt: PostgreSQL, Mosquitto, Docker engine, debootstrap (builds the stand-in for gradescope/autograder-base)
+#   crun (pinned), the runtime graders run under; on a hybrid cgroup host, the v2 hierarchy's controllers moved to v1
 #   npm ci: when node_modules is missing or older than package-lock.json
 #   Temporal CLI (dev server): $TEMPORAL_CLI, else .tools/bin/temporal or `temporal` on PATH at the pinned
 #   version, else built with `go install` into .tools/bin
@@ -16,6 +17,8 @@ TEMPORAL_CLI_VERSION=v1.5.1
 TEMPORAL_CLI_PACKAGE=github.com/temporalio/cli/cmd/temporal
 # The one pin of the time-skipping test server; scripts/lib/test-services.ts reads it from this line.
 TEMPORAL_TEST_SERVER_VERSION=1.38.0
+# The OCI runtime graders run under (GRADER_RUNTIME=auto); pinned: the sandbox tests vouch for this version.
+CRUN_VERSION=1.8.1-1+deb12u1
 # Debian stable's own versions, unpinned: the tests only need what bookworm ships.
 APT_PACKAGES=(ca-certificates debian-archive-keyring postgresql mosquitto mosquitto-clients docker.io debootstrap docker-compose chromium
   openjdk-17-jre-headless maven gcc)
@@ -64,6 +67,26 @@ for package in mosquitto-dev libmosquitto-dev; do
 done
 apt_install "${header_packages[@]}"
 log "  mosquitto client-id-guard plugin: $("$REPO/scripts/build-mosquitto-plugin.sh")"
+
+# --- crun ----------------------------------------------------------------------------------------------------
+# A dockerd that greengrader starts registers it (--add-runtime crun=/usr/bin/crun); an engine already running
+# must be restarted with that flag to offer it.
+[[ "$(dpkg-query -W -f='${Status} ${Version}' crun 2>/dev/null || true)" == "install ok installed $CRUN_VERSION" ]] ||
+  apt_install "crun=$CRUN_VERSION"
+# crun refuses a hybrid cgroup layout (v1 controllers, v2 at /sys/fs/cgroup/unified) whose v2 hierarchy holds a
+# controller ("cgroups in hybrid mode not supported"); runc ignores it. A controller no v2 group uses can be
+# mounted as a v1 hierarchy of its own, which empties the v2 list. Not kept over a reboot: bootstrap again.
+unified=/sys/fs/cgroup/unified
+if [[ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null || true)" == tmpfs && -r $unified/cgroup.controllers ]]; then
+  for controller in $(cat "$unified/cgroup.controllers"); do
+    [[ $EUID -eq 0 ]] || die "cgroup controller $controller sits in the v2 hierarchy, which crun refuses: run as root"
+    if mkdir -p "/sys/fs/cgroup/$controller" && mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller"; then
+      log "  cgroup controller $controller moved to a v1 hierarchy of its own (for crun)"
+    else
+      log "  cgroup controller $controller is in use in the v2 hierarchy: graders will run under runc"
+    fi
+  done
+fi
 
 # --- npm dependencies ----------------------------------------------------------------------------------------
 # npm ci rewrites node_modules/.package-lock.json, so it is newer than package-lock.json after every install.

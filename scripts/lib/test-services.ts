@@ -13,7 +13,9 @@ import {
   startPostgres,
   startTemporal,
 } from '../../src/services/index.js';
+import Docker from 'dockerode';
 import type { CleanupStack } from '../../src/app/cleanup-stack.js';
+import { chooseGraderRuntime } from '../../src/executors/docker/grader-runtime.js';
 import { loadConfig } from '../../src/config/config.js';
 
 /** One line of the start-up table. */
@@ -116,6 +118,14 @@ export async function startTestServices(
       const image = await ensureBaseImage(env.GG_TEST_BASE_IMAGE ?? defaultBaseImage);
       vars.GG_TEST_BASE_IMAGE = image.tag;
       return { status: image.built ? 'built' : 'present', where: image.tag };
+    });
+    await timed('grader runtime', async () => {
+      // Graders in tests run under the runtime a node on this engine picks (GRADER_RUNTIME=auto), or the one given.
+      const sandbox = { diskLimitBytes: 1024 * 1024, nofileLimit: 256 };
+      const choice = await chooseGraderRuntime(new Docker(), env.GRADER_RUNTIME || 'auto', sandbox);
+      vars.GRADER_RUNTIME = choice.runtime;
+      const where = choice.fellBack ? `${choice.runtime}: ${choice.reason}` : choice.runtime;
+      return { status: env.GRADER_RUNTIME ? 'given' : 'chosen', where };
     });
   })();
 

@@ -74,6 +74,11 @@ export const configSchema = z.object({
   GRADER_DISK_LIMIT_BYTES: intFromEnv(1024 * MiB),
   /** Open files per grader process (the `nofile` ulimit). */
   GRADER_NOFILE_LIMIT: intFromEnv(4096),
+  /**
+   * OCI runtime of Docker grader containers: `auto` takes crun when the engine lists it and a probe container
+   * runs under it (less CPU per container than runc), else the engine's default; or a registered runtime's name.
+   */
+  GRADER_RUNTIME: z.string().min(1).default('auto'),
   /** Image builds run setup.sh, which may install packages: give them longer. */
   IMAGE_BUILD_TIMEOUT_SEC: intFromEnv(1800),
   /**

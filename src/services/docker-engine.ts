@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { requireExecutable } from './find-executable.js';
+import { findExecutable, requireExecutable } from './find-executable.js';
 import { once } from './once.js';
 import { commandSucceeds } from './run-command.js';
 import type { RunningService } from './running-service.js';
@@ -40,9 +40,14 @@ export async function ensureDockerEngine(options: DockerEngineOptions = {}): Pro
 
   const dockerd = await requireExecutable('dockerd', 'docker.io');
   const logFile = options.logFile ?? path.join(tmpdir(), 'greengrader-dockerd.log');
+  // Registered when installed, so that GRADER_RUNTIME=auto can run graders under crun (less CPU per container).
+  const crun = await findExecutable('crun');
   const engine = spawnLogged(
     dockerd,
-    ['--storage-driver', options.storageDriver ?? 'overlay2', '--pidfile', '/var/run/docker.pid'],
+    [
+      ...['--storage-driver', options.storageDriver ?? 'overlay2', '--pidfile', '/var/run/docker.pid'],
+      ...(crun === undefined ? [] : ['--add-runtime', `crun=${crun}`]),
+    ],
     { logFile },
   );
   // The engine is machine-wide, so callers may leave it running after they exit: don't let it hold our event loop.

@@ -9,6 +9,8 @@ import type { Database } from '../db/client.js';
 import { DockerExecutor } from '../executors/docker/docker-executor.js';
 import type { AutograderExecutor } from '../executors/executor.js';
 import type { KubeConfigSource } from '../executors/kubernetes/kube-config.js';
+import { chooseGraderRuntime, GraderRuntimeError } from '../executors/docker/grader-runtime.js';
+import type { GraderSandbox } from '../executors/docker/grader-sandbox.js';
 import { removeLeftoverContainers } from '../executors/docker/remove-leftover-containers.js';
 import type { Logger } from '../observability/logger.js';
 import type { ExecutorKind } from '../shared/executor-kind.js';
@@ -126,6 +128,12 @@ async function dockerSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
     : config.NODE_PREFETCH_RUNS === -1
       ? maxConcurrentRuns
       : config.NODE_PREFETCH_RUNS;
+  const sandbox: GraderSandbox = {
+    diskLimitBytes: config.GRADER_DISK_LIMIT_BYTES,
+    nofileLimit: config.GRADER_NOFILE_LIMIT,
+  };
+  // An injected executor runs no containers of ours: no runtime to choose, no probe container to start.
+  if (!deps.executor) sandbox.runtime = await graderRuntime(docker, config.GRADER_RUNTIME, sandbox, deps.logger);
   return {
     nodeName,
     region: config.NODE_REGION,
@@ -145,10 +153,23 @@ async function dockerSetup(deps: NodeWorkerDeps): Promise<NodeSetup> {
           nanoCpus: config.IMAGE_BUILD_NANO_CPUS,
           pidsLimit: config.IMAGE_BUILD_PIDS_LIMIT,
         },
-        sandbox: { diskLimitBytes: config.GRADER_DISK_LIMIT_BYTES, nofileLimit: config.GRADER_NOFILE_LIMIT },
+        sandbox,
         graderSlots: maxConcurrentRuns,
       }),
   };
+}
+
+/** GRADER_RUNTIME resolved against the engine, logged; a runtime named but unusable stops the node's start. */
+async function graderRuntime(docker: Docker, wanted: string, sandbox: GraderSandbox, logger: Logger): Promise<string> {
+  try {
+    const choice = await chooseGraderRuntime(docker, wanted, sandbox);
+    const fields = { runtime: choice.runtime, GRADER_RUNTIME: wanted, reason: choice.reason };
+    if (choice.fellBack) logger.warn('grader containers run under the engine default runtime', fields);
+    else logger.info('grader containers run under runtime', fields);
+    return choice.runtime;
+  } catch (error) {
+    throw error instanceof GraderRuntimeError ? new ConfigError(error.message) : error;
+  }
 }
 
 /**

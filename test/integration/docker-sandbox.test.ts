@@ -7,7 +7,7 @@ import type { AutograderJob, ExecutionControl, GraderLimits } from '../../src/ex
 import { assignmentImageTag } from '../../src/executors/docker/assignment-image.js';
 import { DockerExecutor, type DockerExecutorOptions } from '../../src/executors/docker/docker-executor.js';
 import { NODE_LABEL, PURPOSE_LABEL } from '../../src/executors/docker/grader-container.js';
-import { requireEnv } from '../support/env.js';
+import { requireEnv, testGraderRuntime } from '../support/env.js';
 import { graderJob, jobWithSetup } from '../support/grader-job.js';
 
 const MiB = 1024 * 1024;
@@ -32,7 +32,7 @@ function executor(overrides: Partial<DockerExecutorOptions> = {}): DockerExecuto
     buildNetworkMode: 'none',
     buildTimeoutSec: 60,
     buildLimits: { memoryBytes: 256 * MiB, nanoCpus: 1_000_000_000, pidsLimit: 64 },
-    sandbox: { diskLimitBytes: GiB, nofileLimit: 256 }, // the default cap
+    sandbox: { diskLimitBytes: GiB, nofileLimit: 256, runtime: testGraderRuntime() }, // the default disk cap
     graderSlots: 2,
     ...overrides,
   });

@@ -33,3 +33,8 @@ export function mqttTestEnv() {
     publisher: { username: requireEnv('MQTT_PUBLISHER_USERNAME'), password: requireEnv('MQTT_PUBLISHER_PASSWORD') },
   };
 }
+
+/** The OCI runtime the harness chose for grader containers (GRADER_RUNTIME); unset: the engine's default. */
+export function testGraderRuntime(): string | undefined {
+  return process.env.GRADER_RUNTIME || undefined;
+}

@@ -117,6 +117,8 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     MAX_DELAY_SEC: '0',
     CARBON_PROVIDERS: 'none',
     ANONYMISE_KEY: `grading-stack test key ${suffix}`,
+    // The harness's choice (or a bench's, to compare runtimes); unset, the node picks as in production.
+    GRADER_RUNTIME: process.env.GRADER_RUNTIME,
     ...options.env,
   });
   // Stops are registered as things start, so a stack that fails half-way leaves nothing behind either.

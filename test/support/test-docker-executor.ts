@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { GraderLimits } from '../../src/executors/executor.js';
 import { DockerExecutor, type DockerExecutorOptions } from '../../src/executors/docker/docker-executor.js';
-import { requireEnv } from './env.js';
+import { requireEnv, testGraderRuntime } from './env.js';
 
 /** Small grader limits for executor tests; each test file overrides what it exercises. */
 export function testGraderLimits(overrides: Partial<GraderLimits> = {}): GraderLimits {
@@ -28,7 +28,7 @@ export function testDockerExecutor(
     buildNetworkMode: 'none',
     buildTimeoutSec: 120,
     buildLimits: { memoryBytes: 512 * 1024 * 1024, nanoCpus: 1_000_000_000, pidsLimit: 128 },
-    sandbox: { diskLimitBytes: 64 * 1024 * 1024, nofileLimit: 256 },
+    sandbox: { diskLimitBytes: 64 * 1024 * 1024, nofileLimit: 256, runtime: testGraderRuntime() },
     graderSlots: 2,
     ...overrides,
   });

@@ -7,6 +7,8 @@ export interface GraderSandbox {
   diskLimitBytes: number;
   /** Open files per process (`nofile`). */
   nofileLimit: number;
+  /** The engine's OCI runtime for graders (chooseGraderRuntime); unset: the engine's default. */
+  runtime?: string;
 }
 
 /** Where the image keeps its pristine /autograder; each run copies it into its own capped /autograder. */
@@ -27,6 +29,7 @@ const WRITABLE = ['/autograder', '/tmp', '/var/tmp', '/root', '/home', '/run'];
 export function graderHostConfig(limits: GraderLimits, sandbox: GraderSandbox): Docker.HostConfig {
   const memory = limits.memoryBytes + sandbox.diskLimitBytes;
   return {
+    ...(sandbox.runtime === undefined ? {} : { Runtime: sandbox.runtime }),
     NetworkMode: 'none', // a grader never needs the network; students must not reach anything
     Memory: memory,
     MemorySwap: memory, // equal to Memory: no swap, so the limit is real and tmpfs cannot spill to disk
