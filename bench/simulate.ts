@@ -19,7 +19,7 @@ import { HourlyUsage } from './capacity.js';
 import { CompletionQueue } from './completion-queue.js';
 import { HourlyForecasts, perfectForecast } from './forecast-cache.js';
 import { MemoryLedger, runsAtOnce } from './memory-ledger.js';
-import { type QueuedRun, queuedStarts } from './slot-queue.js';
+import { type QueuedRun, type QueueOrder, queuedStarts } from './slot-queue.js';
 import { spillAtMs } from '../src/shared/slot-spill.js';
 
 /** A placement candidate with the room the benchmark gives it. */
@@ -53,6 +53,8 @@ export interface SimJob {
    * when breaking an exact tie, so by default they are planned with the first home and charged to every home.
    */
   exactHomes: boolean;
+  /** Which waiting run of a candidate the replayed slot queue serves first (the product: `edf`). */
+  queueOrder: QueueOrder;
 }
 
 export interface SimInput extends SimJob {
@@ -271,6 +273,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
     for (const runs of slack.booked.values()) {
       chargeSlotQueue(
         runs,
+        input.queueOrder,
         (id) => candidates.find((c) => c.id === id)?.capacity,
         (id) => candidates.find((c) => c.id === id)?.zone ?? id,
         (zone, startMs, durationMs) => {
@@ -282,9 +285,9 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       );
     }
   }
-  const { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan, exactHomes } = input;
+  const { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan, exactHomes, queueOrder } = input;
   return {
-    job: { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan, exactHomes },
+    job: { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan, exactHomes, queueOrder },
     submissions: input.submissions.length,
     staticGCo2ByZone,
     slacks: state.map((slack) => ({
@@ -334,11 +337,12 @@ interface BookedRun extends QueuedRun {
  */
 function chargeSlotQueue(
   runs: readonly BookedRun[],
+  order: QueueOrder,
   capacityOf: (candidateId: string) => number | undefined,
   zoneOf: (candidateId: string) => string,
   intensityOver: (zone: string, startMs: number, durationMs: number) => number,
 ): void {
-  const starts = queuedStarts(runs, capacityOf);
+  const starts = queuedStarts(runs, capacityOf, order);
   runs.forEach((run, index) => {
     const { startMs, candidateId } = starts[index]!;
     const moved = startMs !== run.plannedStartMs || candidateId !== run.candidateId;

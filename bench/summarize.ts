@@ -1,6 +1,8 @@
 // Turns per-home totals into the figures the benchmark reports: savings vs home, vs the best static region in
 // hindsight, and as a fraction of the oracle's saving. Means are over homes.
+import { BUILT_IN_POLICIES } from '../src/scheduling/policies.js';
 import type { ConstrainedOracleTotals } from './constrained-oracle-job.js';
+import type { FewestMissesAtZeroSlack } from './fewest-misses.js';
 import type { OracleKind, SimResult } from './simulate.js';
 
 export interface PolicySummary {
@@ -22,6 +24,12 @@ export interface PolicySummary {
   fractionOfConstrainedOraclePct: number | null;
   /** Runs that started after their deadline, summed over homes (the constrained oracle: the fewest possible). */
   deadlineMisses: number;
+  /**
+   * Fewest possible misses (instant-exact, bench/fewest-misses.ts): the fewest any non-preemptive schedule with the
+   * policy's reach (every candidate, or the home alone) can have, summed over homes like `deadlineMisses`; null
+   * where not computed (slack above 0 h, or no capacity given).
+   */
+  fewestPossibleMisses: number | null;
   /** The misses by cause: planned after the deadline (no room before it), or held in the slot queue past it. */
   missedNoRoom: number;
   missedInSlotQueue: number;
@@ -59,10 +67,12 @@ const kg = (grams: number) => Math.round(grams) / 1000;
 /**
  * Merges the results of one variant and setting (jobs may have split its homes) into one summary. `constrained`:
  * the capacity-constrained oracle per slack; without it (unlimited capacity) it equals the unconstrained oracle.
+ * `fewestAtZeroSlack`: the fewest possible misses at 0-h slack (for the replay's submissions), when computed.
  */
 export function summarize(
   results: readonly SimResult[],
   constrained?: readonly ConstrainedOracleTotals[],
+  fewestAtZeroSlack?: FewestMissesAtZeroSlack,
 ): SettingSummary {
   const first = results[0];
   if (!first) throw new Error('nothing to summarize');
@@ -78,6 +88,14 @@ export function summarize(
     const homeG = (h: (typeof homes)[number]) => h.emissionsGCo2['immediate-home'] ?? NaN;
     const oracleSaving = mean(homes.map((h) => 1 - h.oracleGCo2.spatiotemporal / homeG(h)));
     const limit = constrained?.find((c) => c.slackMs === slackMs);
+    const bound = slackMs === 0 && first.job.dueGraceMs === null ? fewestAtZeroSlack : undefined;
+    /** Per home for home-only policies; one schedule charged to every home for those that move runs. */
+    const fewest = (moves: boolean) =>
+      bound === undefined
+        ? null
+        : moves
+          ? bound.anywhere * homes.length
+          : homes.reduce((sum, h) => sum + (bound.atHome[h.home] ?? NaN), 0);
     if (constrained && !limit) throw new Error(`no constrained oracle for slack ${slackMs} ms`);
     const constrainedG = (h: (typeof homes)[number]) => limit?.totalGCo2 ?? h.oracleGCo2.spatiotemporal;
     const constrainedSaving = mean(homes.map((h) => 1 - constrainedG(h) / homeG(h)));
@@ -108,6 +126,7 @@ export function summarize(
         constrainedOracleSavingVsHomePct: pct(constrainedSaving),
         fractionOfConstrainedOraclePct: constrainedSaving > 0 ? pct(saving / constrainedSaving) : null,
         deadlineMisses: homes.reduce((sum, h) => sum + (h.deadlineMisses[policy] ?? 0), 0),
+        fewestPossibleMisses: fewest(BUILT_IN_POLICIES[policy].movesAcrossCandidates),
         missedNoRoom: homes.reduce((sum, h) => sum + (h.missedNoRoom[policy] ?? 0), 0),
         missedInSlotQueue: homes.reduce((sum, h) => sum + (h.missedInSlotQueue[policy] ?? 0), 0),
         spilled: homes.reduce((sum, h) => sum + (h.spilled[policy] ?? 0), 0),
@@ -136,6 +155,8 @@ export function summarize(
       constrainedOracleSavingVsHomePct: pct(constrainedSaving),
       fractionOfConstrainedOraclePct: constrainedSaving > 0 ? pct(oracleSaving / constrainedSaving) : null,
       deadlineMisses: 0,
+      // Without capacity: nothing to bound.
+      fewestPossibleMisses: null,
       missedNoRoom: 0,
       missedInSlotQueue: 0,
       spilled: 0,
@@ -165,6 +186,7 @@ export function summarize(
         fractionOfConstrainedOraclePct: 100,
         // The oracle's schedule is the same for every home; summed over homes like the policies' misses.
         deadlineMisses: limit.misses * homes.length,
+        fewestPossibleMisses: fewest(true),
         // A relaxation of every schedule: it has no slot queue, so all its misses are "no room".
         missedNoRoom: limit.misses * homes.length,
         missedInSlotQueue: 0,

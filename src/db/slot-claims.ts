@@ -5,6 +5,7 @@ import { SPILL_LEAD_MS } from '../shared/slot-spill.js';
 import type { Database } from './client.js';
 import { releaseReservation } from './reservations.js';
 import { gradingRuns, nodes, runSlotClaims } from './schema.js';
+import { serviceOrder, swapTurnSql } from './slot-service-order.js';
 
 /**
  * Every claim and queue change runs under this one transaction-scoped advisory lock: reading free slots and the
@@ -53,18 +54,7 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
       (node) => node.free > 0 && !request.excludeNodes.includes(node.name),
     );
     const freeSlots = free.reduce((sum, node) => sum + node.free, 0);
-    const [ahead] = await tx
-      .select({ count: sql<number>`count(*)::int` })
-      .from(runSlotClaims)
-      .where(
-        and(
-          waiting(),
-          eq(runSlotClaims.region, region),
-          // Compared in the database: a JS Date would drop the microseconds of queued_at and expedited_at.
-          sql`(${claimOrder()}) < (select ${claimOrder('c')} from run_slot_claims c where c.run_id = ${row.runId})`,
-        ),
-      );
-    const before = ahead?.count ?? 0;
+    const { before, turnRunId } = await waitingAhead(tx, region, row.runId);
     if (before >= freeSlots) {
       const spilled = await spill(tx, request);
       if (spilled !== null) return { kind: 'claimed', nodeName: spilled, wake: [] };
@@ -76,6 +66,7 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
     const node =
       free.find((n) => preferred(n) && n.idle > 0) ?? free.find((n) => n.idle > 0) ?? free.find(preferred) ?? free[0];
     if (!node) throw new Error('free slots counted but no node holds them');
+    if (turnRunId !== row.runId) await tx.execute(swapTurnSql(row.runId, turnRunId));
     await tx
       .update(runSlotClaims)
       .set({ nodeName: node.name, startsAt: sql`now()` })
@@ -270,39 +261,45 @@ export function spillersFor(db: Database, nodeName: string, limit: number): Prom
 /** Workflow ids of the first `limit` runs waiting in the region, in claim order. */
 async function nextInLine(tx: Transaction, region: string, limit: number): Promise<string[]> {
   if (limit <= 0) return [];
-  return waitingWorkflows(tx, eq(runSlotClaims.region, region), limit);
-}
-
-/** Workflow ids of the first `limit` waiting runs (claim not yet on a node) that also meet `where`, in claim order. */
-async function waitingWorkflows(db: Database | Transaction, where: SQL | undefined, limit: number): Promise<string[]> {
-  const rows = await db
-    .select({ workflowId: gradingRuns.workflowId })
-    .from(runSlotClaims)
-    .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
-    .where(and(waiting(), where))
-    .orderBy(claimOrder())
-    .limit(limit);
-  return rows.map((row) => row.workflowId);
+  return waitingWorkflows(tx, eq(runSlotClaims.region, region), limit, region);
 }
 
 /**
- * The order in which waiting runs claim free slots (a column list for ORDER BY or a row comparison): expedited
- * runs first, in the order they were expedited (a person is waiting for each); then the smallest start tag (the lanes' weighted-fair order); ties by
- * arrival, then run id, so the order is total.
+ * How many runs waiting in the region claim before this waiting run, and whose turn it claims in
+ * (src/db/slot-service-order.ts).
  */
-function claimOrder(table = 'run_slot_claims') {
-  const column = (name: string) => sql`${sql.identifier(table)}.${sql.identifier(name)}`;
-  const expeditedAt = column('expedited_at');
-  return sql.join(
-    [
-      sql`${expeditedAt} is null`,
-      sql`coalesce(${expeditedAt}, '-infinity'::timestamptz)`,
-      column('queue_tag'),
-      column('queued_at'),
-      column('run_id'),
-    ],
-    sql`, `,
+async function waitingAhead(
+  tx: Transaction,
+  region: string,
+  runId: string,
+): Promise<{ before: number; turnRunId: string }> {
+  const { rows } = await tx.execute<{ position: number | string; turn_run_id: string }>(
+    sql`with ${serviceOrder(region)} select position, turn_run_id from service_order where run_id = ${runId}`,
   );
+  const [row] = rows;
+  if (row === undefined) throw new Error(`run ${runId} is not waiting in region ${region}`);
+  return { before: Number(row.position) - 1, turnRunId: row.turn_run_id };
+}
+
+/**
+ * Workflow ids of the first `limit` waiting runs (claim not yet on a node) that also meet `where`, in the order they
+ * claim slots (deadline-first within each lane, src/db/slot-service-order.ts); `region` narrows the ranking to it.
+ */
+async function waitingWorkflows(
+  db: Database | Transaction,
+  where: SQL | undefined,
+  limit: number,
+  region?: string,
+): Promise<string[]> {
+  const { rows } = await db.execute<{ workflow_id: string }>(sql`
+    with ${serviceOrder(region)}
+    select ${gradingRuns.workflowId} from service_order
+    join ${runSlotClaims} on ${runSlotClaims.runId} = service_order.run_id
+    join ${gradingRuns} on ${gradingRuns.id} = service_order.run_id
+    where ${where ?? sql`true`}
+    order by service_order.position
+    limit ${limit}`);
+  return rows.map((row) => row.workflow_id);
 }
 
 function waiting() {

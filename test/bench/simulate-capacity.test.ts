@@ -36,6 +36,7 @@ describe('simulation under capacity', () => {
         dueGraceMs: null,
         replan: true,
         exactHomes: false,
+        queueOrder: 'edf',
         submissions,
         traces,
         model: forecastModels[DEFAULT_FORECAST_MODEL],

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type QueuedRun, queuedStarts } from '../../bench/slot-queue.js';
+import { SPILL_LEAD_MS } from '../../src/shared/slot-spill.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2023-06-01T00:00:00Z');
@@ -77,6 +78,70 @@ describe('slot-queue replay', () => {
     assert.throws(
       () => queuedStarts([{ candidateId: 'a', plannedStartMs: T0, durationMs: MIN }], () => 0),
       /candidate a has no slot/,
+    );
+  });
+
+  it('a queued run at its spill time takes the freed slot before an earlier-queued run with hours of slack', () => {
+    // One slot, busy for 10 min. The run with slack queued first; the one due at 10.5 min (spill time 9.5 min)
+    // queued after it and has nowhere to spill.
+    const runs: QueuedRun[] = [
+      { candidateId: 'a', plannedStartMs: T0, durationMs: 10 * MIN },
+      { candidateId: 'a', plannedStartMs: T0 + MIN, durationMs: 2 * MIN, deadlineMs: T0 + 5 * 60 * MIN },
+      { candidateId: 'a', plannedStartMs: T0 + 2 * MIN, durationMs: 2 * MIN, deadlineMs: T0 + 10.5 * MIN },
+    ];
+    assert.deepEqual(
+      startTimes(runs, () => 1),
+      [T0, T0 + 12 * MIN, T0 + 10 * MIN],
+    );
+    // In claim order the run due first misses its deadline behind the one with slack.
+    assert.deepEqual(
+      queuedStarts(runs, () => 1, 'claim').map((s) => s.startMs),
+      [T0, T0 + 10 * MIN, T0 + 12 * MIN],
+    );
+  });
+
+  it('EDF serves the earlier deadline even with slack left; the deadline-first variant only from its spill time', () => {
+    // Both have slack at the 10-min release: EDF (the product's rule) serves the earlier deadline, the variant
+    // that serves a run ahead only from its spill time keeps the claim order.
+    const runs: QueuedRun[] = [
+      { candidateId: 'a', plannedStartMs: T0, durationMs: 10 * MIN },
+      { candidateId: 'a', plannedStartMs: T0 + MIN, durationMs: MIN, deadlineMs: T0 + 5 * 60 * MIN },
+      { candidateId: 'a', plannedStartMs: T0 + 2 * MIN, durationMs: MIN, deadlineMs: T0 + 60 * MIN },
+    ];
+    assert.deepEqual(
+      startTimes(runs, () => 1),
+      [T0, T0 + 11 * MIN, T0 + 10 * MIN],
+    );
+    assert.deepEqual(
+      queuedStarts(runs, () => 1, 'deadline-first').map((s) => s.startMs),
+      [T0, T0 + 10 * MIN, T0 + 11 * MIN],
+    );
+  });
+
+  it('a run with slack is not starved by a stream of runs due at once: it starts by its own deadline', () => {
+    // One slot, taken at T0 − 1 s for a minute; then a 1-min run queues 10 s before each release, each due 29 s
+    // after it queues (past its spill time at once). The run with 30 min of slack queued before all of them waits
+    // while they are due, not past its own deadline.
+    const slackDeadlineMs = T0 + 30 * MIN;
+    const blocker: QueuedRun = { candidateId: 'a', plannedStartMs: T0 - 1000, durationMs: MIN };
+    const withSlack: QueuedRun = {
+      candidateId: 'a',
+      plannedStartMs: T0 - 500,
+      durationMs: MIN,
+      deadlineMs: slackDeadlineMs,
+    };
+    const stream: QueuedRun[] = Array.from({ length: 60 }, (_, i) => ({
+      candidateId: 'a',
+      plannedStartMs: T0 + (i + 1) * MIN - 10_000,
+      durationMs: MIN,
+      deadlineMs: T0 + (i + 1) * MIN + 19_000,
+    }));
+    const starts = queuedStarts([blocker, withSlack, ...stream], () => 1);
+    const started = starts[1]!.startMs;
+    assert.ok(started > T0 + 10 * MIN, 'the runs due at once went first');
+    assert.ok(
+      started >= slackDeadlineMs - SPILL_LEAD_MS && started <= slackDeadlineMs,
+      `served from its spill time, by its deadline: started ${(started - T0) / MIN} min after T0`,
     );
   });
 });
