@@ -74,12 +74,18 @@ export async function runGraderContainer(
       void cpuAtStop.then(() => (graderDone ? undefined : stop('timeout')));
     }, limits.timeoutSec * 1000);
     const startedAt = new Date();
-    let trailer: string | null;
+    let ended: { trailer: string; cpuTimeMs: number | null } | null;
     let finishedAt: Date;
     try {
       beat.phase('running', limits.timeoutSec * 1000 + KILL_GRACE_MS);
       filled.go();
-      trailer = await Promise.race([filled.trailer, exited.then(() => null)]);
+      ended = await Promise.race([
+        filled.trailer.then(async (trailer) => ({
+          trailer,
+          cpuTimeMs: await containerCpuMs(container).catch(() => null),
+        })),
+        exited.then(() => null),
+      ]);
       finishedAt = new Date();
     } finally {
       graderDone = true;
@@ -88,9 +94,6 @@ export async function runGraderContainer(
       leaveSlot();
     }
     beat.phase('reading results', KILL_GRACE_MS * 2);
-    // After the slot: the engine answers a stats read at its next 1-s collection tick (~0.6 s here), time the
-    // slot stood empty while it held it. The container idles until the done line, so its CPU figure still holds.
-    const ended = trailer === null ? null : { trailer, cpuTimeMs: await containerCpuMs(container).catch(() => null) };
     if (ended) filled.done();
     // After the done line the command exits at once: a container still running is a grader that printed the
     // trailer itself, now holding no slot and no time limit, so it ends here.
