@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { chooseGraderRuntime, GraderRuntimeError } from '../../src/executors/docker/grader-runtime.js';
 import { PROBE_IMAGE } from '../../src/executors/docker/runtime-probe.js';
+import { runCommand } from '../../src/services/run-command.js';
 import { startPrivateEngine, type PrivateEngine } from '../support/private-docker-engine.js';
 
 const CRUN = '/usr/bin/crun';
@@ -61,5 +62,19 @@ describe('the grader runtime a node picks', () => {
       (error: Error) =>
         error instanceof GraderRuntimeError && /probe container did not run under it/.test(error.message),
     );
+  });
+});
+
+describe('a private engine', () => {
+  it("leaves the shared engine's default bridge (docker0) in place", async () => {
+    const bridgeExists = () =>
+      runCommand('ip', ['link', 'show', 'docker0']).then(
+        () => true,
+        () => false,
+      );
+    assert.ok(await bridgeExists(), 'the shared engine has its default bridge');
+    const engine = await startPrivateEngine();
+    await engine.stop();
+    assert.ok(await bridgeExists(), 'docker0 survived a private engine');
   });
 });

@@ -1,8 +1,9 @@
-// A dockerd of a test's or bench's own (socket, data-root, exec-root, no bridge), with the OCI runtimes it asks
+// A dockerd of a test's or bench's own (socket, data-root, exec-root, bridge), with the OCI runtimes it asks
 // for: the machine's shared engine, which other jobs' tests use, is neither restarted nor reconfigured. It starts
 // inside a cpuacct cgroup of its own, so everything the engine side spends on containers (dockerd, its
 // containerd, the shims and every runc or crun they run, however short-lived) adds up in one counter.
 import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -44,9 +45,16 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   mkdirSync(engineGroup);
   mkdirSync(path.join(CPUACCT, containerGroup));
   const socket = path.join(dir, 'docker.sock');
+  // A bridge of its own: dockerd started with `--bridge none` deletes docker0, the shared engine's default
+  // network, and every later container or build on that engine fails. An address from the benchmarking range
+  // (198.18.0.0/15), which no engine's default pools hand out.
+  const ip = await requireExecutable('ip', 'iproute2');
+  const bridge = `ggp${randomBytes(5).toString('hex')}`;
+  execFileSync(ip, ['link', 'add', bridge, 'type', 'bridge']);
+  execFileSync(ip, ['addr', 'add', `198.18.${String(randomInt(1, 255))}.1/24`, 'dev', bridge]);
   const args = [
     ...['--host', `unix://${socket}`, '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec')],
-    ...['--pidfile', path.join(dir, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false'],
+    ...['--pidfile', path.join(dir, 'docker.pid'), '--bridge', bridge, '--iptables=false', '--ip-masq=false'],
     ...['--storage-driver', 'overlay2', '--cgroup-parent', containerGroup],
     ...Object.entries(options.runtimes ?? {}).flatMap(([runtime, binary]) => ['--add-runtime', `${runtime}=${binary}`]),
   ];
@@ -68,6 +76,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
       }
     }
     await rm(dir, { recursive: true, force: true });
+    execFileSync(ip, ['link', 'del', bridge]);
   };
   try {
     await waitUntilReady({
