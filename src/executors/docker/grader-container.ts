@@ -35,7 +35,7 @@ export type ContainerOutcome = Omit<AutograderExecution, 'imageTag' | 'imageBuil
 /**
  * Runs `run_autograder` once in a locked-down container and always removes the container. The container's own
  * command (graderCommand) fills /autograder, waits for the node's go, runs the grader, ends what it left behind
- * and prints a trailer with results.json, then waits until the node has read its CPU time from the engine (the
+ * and prints a trailer with results.json, then waits until the node has read its CPU time from its cgroup (the
  * cgroup goes with the container) and exits with the grader's status: no `docker exec` at all. The grader's
  * output, the trailer and the container's end all come through the one attach and the one `wait`. Only the grader
  * itself holds one of the node's `slots`: a prefetched run fills its container while the slots are busy and
