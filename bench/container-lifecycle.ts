@@ -23,16 +23,16 @@ const round = Number(args.get('round') ?? 10);
 const json = args.has('json');
 const CRUN = '/usr/bin/crun';
 
-// The node reads a grader's CPU time from the host's cgroup file; the engine's stats read is its fallback.
-const product = { init: true, stats: false, inspect: true, autoRemove: false };
+// The node reads a grader's CPU time and OOM kills from the host's cgroup files; stats and inspect are its fallback.
+const product = { init: true, stats: false, inspect: false, autoRemove: false };
 const VARIANTS: LifecycleVariant[] = [
   { name: 'runc', runtime: 'runc', ...product },
   { name: 'crun (today)', runtime: 'crun', ...product },
-  { name: 'crun, stats read (before)', runtime: 'crun', ...product, stats: true },
+  { name: 'crun, stats + inspect (before)', runtime: 'crun', ...product, stats: true, inspect: true },
+  { name: 'crun, stats read', runtime: 'crun', ...product, stats: true },
   { name: 'crun, no init', runtime: 'crun', ...product, init: false },
-  { name: 'crun, no inspect', runtime: 'crun', ...product, inspect: false },
-  { name: 'crun, AutoRemove', runtime: 'crun', ...product, inspect: false, autoRemove: true },
-  { name: 'runc, AutoRemove', runtime: 'runc', ...product, inspect: false, autoRemove: true },
+  { name: 'crun, AutoRemove', runtime: 'crun', ...product, autoRemove: true },
+  { name: 'runc, AutoRemove', runtime: 'runc', ...product, autoRemove: true },
   { name: 'crun, all cuts', runtime: 'crun', init: false, stats: false, inspect: false, autoRemove: true },
 ];
 

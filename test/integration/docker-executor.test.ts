@@ -96,6 +96,16 @@ python3 -c "import json; json.dump({'score': $answer, 'tests': []}, open('/autog
     assert.equal(result.outcome, 'out-of-memory');
   });
 
+  it('reports out-of-memory when the OOM killer ended one of its processes, and keeps the results it wrote', async () => {
+    const result = await executor.run(
+      job(`python3 -c "x = bytearray(512 * 1024 * 1024)"; echo '{"score": 2}' > /autograder/results/results.json`),
+      control,
+    );
+    assert.equal(result.outcome, 'out-of-memory');
+    assert.equal(result.exitCode, 0, 'the grader itself went on and ended well');
+    assert.equal(result.resultsJson?.trim(), '{"score": 2}');
+  });
+
   it('gives the grader no network and no capabilities', async () => {
     const result = await executor.run(
       job(`ls /sys/class/net; grep CapEff /proc/self/status; python3 -c "

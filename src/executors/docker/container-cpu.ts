@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { hostCgroupCpuMs } from './cgroup-cpu.js';
+import { hostCgroupCpuMs } from './host-cgroup.js';
 
 /**
  * The CPU time every process of a running container has used so far, in ms, from the kernel's cgroup accounting

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { AutograderExecution, AutograderJob, ExecutionControl } from '../executor.js';
 import { CappedBuffer } from './capped-buffer.js';
 import { containerCpuMs } from './container-cpu.js';
+import { hostCgroupOomKills } from './host-cgroup.js';
 import { graderHostConfig, type GraderSandbox } from './grader-sandbox.js';
 import type { GraderSlots } from './grader-slots.js';
 import { PhaseHeartbeat } from './phase-heartbeat.js';
@@ -74,7 +75,7 @@ export async function runGraderContainer(
       void cpuAtStop.then(() => (graderDone ? undefined : stop('timeout')));
     }, limits.timeoutSec * 1000);
     const startedAt = new Date();
-    let ended: { trailer: string; cpuTimeMs: number | null } | null;
+    let ended: { trailer: string; cpuTimeMs: number | null; oomKills: number | null } | null;
     let finishedAt: Date;
     try {
       beat.phase('running', limits.timeoutSec * 1000 + KILL_GRACE_MS);
@@ -83,6 +84,8 @@ export async function runGraderContainer(
         filled.trailer.then(async (trailer) => ({
           trailer,
           cpuTimeMs: await containerCpuMs(container).catch(() => null),
+          // Every process of the grader has ended by its trailer: no OOM kill can come after this reading.
+          oomKills: hostCgroupOomKills(container.id),
         })),
         exited.then(() => null),
       ]);
@@ -107,8 +110,7 @@ export async function runGraderContainer(
       const cpuTimeMs = await cpuAtStop;
       return { ...empty(output), outcome: 'timeout', exitCode: null, startedAt, finishedAt, cpuTimeMs };
     }
-    const state = await container.inspect();
-    const oomKilled = state.State.OOMKilled || StatusCode === 137;
+    const oomKilled = (await wasOomKilled(container, ended?.oomKills ?? null)) || StatusCode === 137;
     const times = { exitCode: StatusCode, startedAt, finishedAt };
     if (!ended) {
       // The container ended before its trailer: its shell was killed (out of memory, or by the grader, which would
@@ -158,6 +160,16 @@ async function createGraderContainer(
     }
     throw error;
   }
+}
+
+/**
+ * Whether the kernel's OOM killer ended a process of the container: from the host's cgroup counter read at the
+ * trailer where there was one, else from the engine (one more call, after the container stopped).
+ */
+async function wasOomKilled(container: Docker.Container, oomKillsAtTrailer: number | null): Promise<boolean> {
+  if (oomKillsAtTrailer !== null) return oomKillsAtTrailer > 0;
+  const state = await container.inspect();
+  return state.State.OOMKilled;
 }
 
 /** Kills the container once, for a timeout or a cancelled activity, and remembers why. */

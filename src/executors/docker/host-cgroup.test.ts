@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { hostCgroupCpuMs } from './cgroup-cpu.js';
+import { hostCgroupCpuMs, hostCgroupOomKills } from './host-cgroup.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gg-cgroup-'));
 const id = (digit: string): string => digit.repeat(64);
@@ -35,6 +35,16 @@ describe("a container's CPU time from the host's cgroup files", () => {
     assert.equal(hostCgroupCpuMs(id('e'), root), null);
     place(`docker/${id('f')}/cpu.stat`, 'nr_periods 0\n');
     assert.equal(hostCgroupCpuMs(id('f'), root), null);
+  });
+
+  it('counts OOM kills from v1 memory.oom_control and v2 memory.events', () => {
+    place(`memory/docker/${id('7')}/memory.oom_control`, 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
+    place(`system.slice/docker-${id('8')}.scope/memory.events`, 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n');
+    place(`docker/${id('9')}/memory.events`, 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n');
+    assert.equal(hostCgroupOomKills(id('7'), root), 2);
+    assert.equal(hostCgroupOomKills(id('8'), root), 1);
+    assert.equal(hostCgroupOomKills(id('9'), root), 0);
+    assert.equal(hostCgroupOomKills(id('e'), root), null, 'unknown here: the engine is asked');
   });
 
   it('reads only paths named by a full container id', () => {
