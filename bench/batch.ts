@@ -106,6 +106,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     const files = await writeBurst(RUNS, scenario.name);
     const sampler = await startSamplerProcess({
       stackPid: process.pid,
+      // The burst's mosquitto_pub processes are this process's children: counted when reaped, not "unattributed".
+      publisherParentPid: process.pid,
       servicePorts: servicePorts(stack),
       nodeNamePrefix: stack.config.NODE_NAME,
     });
