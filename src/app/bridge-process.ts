@@ -1,3 +1,5 @@
+import { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { MqttClient } from 'mqtt';
 import { createPayloadAcceptor } from '../bridge/accept-payload.js';
 import { startBridge } from '../bridge/mqtt-bridge.js';
@@ -19,6 +21,11 @@ const BATCH_FLUSH_MS = 3;
 export interface BridgeProcessOptions {
   /** The host process's pool and client; without them the bridge opens its own and serves metrics. */
   shared?: BridgeResources;
+  /**
+   * The connection an orchestrator worker of this process polls TEMPORAL_TASK_QUEUE on (`up`): workflow starts
+   * through it hand their first workflow task straight to that worker (eager start). Without it, starts only queue.
+   */
+  localOrchestratorConnection?: NativeConnection;
 }
 
 export interface RunningBridgeProcess {
@@ -47,7 +54,11 @@ export async function startBridgeProcess(
     cleanup.push('bridge session lock', () => lock.release());
     const keyring = await loadRetentionKeyring(config, logger);
     const { db, temporal } = await bridgeResources(config, logger, cleanup, options.shared);
-    const starter = startWorkflowStarter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
+    const local = options.localOrchestratorConnection;
+    const starter = startWorkflowStarter({
+      ...{ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger },
+      localWorkerClient: local && new Client({ connection: local, namespace: config.TEMPORAL_NAMESPACE }),
+    });
     cleanup.push('workflow starter', () => starter.stop());
     const batcher = createPayloadBatcher({
       db,

@@ -16,15 +16,24 @@ import type { ClaimedStart } from './start-claims.js';
  */
 const START_DEADLINE_MS = 10_000;
 
-/** Starts one ingest workflow; an existing one with its id is success (started before a crash, or by a peer). */
-export async function startIngestWorkflow(temporal: Client, taskQueue: string, row: ClaimedStart): Promise<void> {
+/**
+ * Starts one ingest workflow; an existing one with its id is success (started before a crash, or by a peer).
+ * `eager` asks the server to hand the first workflow task back in the answer: only a client on a NativeConnection
+ * may ask, and its Core gives the task to a worker of this process polling `taskQueue` when one has a free slot.
+ */
+export async function startIngestWorkflow(
+  temporal: Client,
+  taskQueue: string,
+  row: ClaimedStart,
+  eager = false,
+): Promise<void> {
   const input: GradeSubmissionInput = {
     payloadSha256: row.sha256,
     trigger: 'ingest',
     receivedAt: row.receivedAt.toISOString(),
   };
   try {
-    await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+    const handle = await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
       temporal.workflow.start<(input: GradeSubmissionInput) => Promise<GradeSubmissionResult>>(
         GRADE_SUBMISSION_WORKFLOW,
         {
@@ -32,10 +41,12 @@ export async function startIngestWorkflow(temporal: Client, taskQueue: string, r
           taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          requestEagerStart: eager,
         },
       ),
     );
     metrics.workflowsStarted.inc();
+    if (handle.eagerlyStarted) metrics.workflowsStartedEagerly.inc();
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return;
     throw error;

@@ -8,6 +8,14 @@ import { startIngestWorkflow } from './start-ingest-workflow.js';
 export interface WorkflowStarterOptions {
   db: Database;
   temporal: Client;
+  /**
+   * A client on the NativeConnection a worker of this process polls `taskQueue` on (`up`): starts through it ask
+   * for eager dispatch, so the first workflow task goes straight to that worker, sparing the server a poll answer.
+   * Used only while starts succeed: a start that failed, and every probe of an outage, goes through `temporal`,
+   * whose reconnect and retries are tuned to resume within a second of Temporal answering again (Core's client
+   * retries an UNAVAILABLE call for up to 10 s, up to 5 s apart).
+   */
+  localWorkerClient?: Client;
   taskQueue: string;
   logger: Logger;
   /** Workflow starts kept in flight at once: Temporal's start rate comes from concurrency, not from one call. */
@@ -185,7 +193,10 @@ export function startWorkflowStarter(options: WorkflowStarterOptions): RunningWo
       const row = queued.shift();
       if (!row) break;
       const sentAt = Date.now();
-      const start: Promise<void> = startIngestWorkflow(options.temporal, options.taskQueue, row)
+      // After any failure, back to the client tuned for outages (see localWorkerClient).
+      const eagerClient = startFailures === 0 && row.failures === 0 ? options.localWorkerClient : undefined;
+      const temporal = eagerClient ?? options.temporal;
+      const start: Promise<void> = startIngestWorkflow(temporal, options.taskQueue, row, eagerClient !== undefined)
         .then(
           () => onStarted(row),
           (error: unknown) => onFailed(row, error, sentAt),

@@ -193,8 +193,12 @@ export const configSchema = z.object({
    * submission holds about 5 × MAX_PAYLOAD_BYTES + MAX_UNCOMPRESSED_BYTES: see the README's "Memory ceiling").
    */
   ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(8),
-  /** Workflow tasks the orchestrator runs at once, and workflows it keeps cached (each holds a little state). */
-  ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(10),
+  /**
+   * Workflow tasks the orchestrator runs at once (each holds a little state). Its polls hold a quarter of them;
+   * the rest also take first tasks handed over by eager starts of a bridge in the same process (`up`), so a burst
+   * of starts needs room: the bridge keeps 32 starts in flight.
+   */
+  ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
   ORCHESTRATOR_MAX_CACHED_WORKFLOWS: intFromEnv(1000),
   /** How often the orchestrator's schedule fails run rows whose workflow ended without recording a result. */
   RECONCILE_INTERVAL_SEC: z.coerce.number().int().positive().default(300),

@@ -45,6 +45,8 @@ export interface GreenGraderMetrics {
   messagesRejected: Counter<'code'>;
   /** GradeSubmission workflows this process started (duplicates are not counted). */
   workflowsStarted: Counter;
+  /** Of those, the ones whose first workflow task the server handed straight to this process's own worker. */
+  workflowsStartedEagerly: Counter;
   /** Mosquitto's `$SYS/broker/publish/messages/dropped`, as last read by the bridge (all its clients). */
   brokerMessagesDropped: Gauge;
   /** Messages the broker sent the bridge again (DUP flag) after a lost connection: out of publication order. */
@@ -91,6 +93,11 @@ function createMetrics(registry: Registry = new Registry()): GreenGraderMetrics 
     workflowsStarted: new Counter({
       name: 'greengrader_workflows_started_total',
       help: 'GradeSubmission workflows started by this process',
+      registers,
+    }),
+    workflowsStartedEagerly: new Counter({
+      name: 'greengrader_workflows_started_eagerly_total',
+      help: 'GradeSubmission workflows started by this process whose first workflow task went straight to its own worker',
       registers,
     }),
     brokerMessagesDropped: new Gauge({

@@ -67,6 +67,8 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     // The workflows run their central activities locally (src/workflows/run-path.ts): the same bound applies.
     maxConcurrentLocalActivityExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS,
+    // Each poll holds a slot while it waits: slots beyond the polls are what the bridge's eager starts can take.
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: workflowTaskPolls(config) },
     maxCachedWorkflows: config.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: {
@@ -78,4 +80,9 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     },
     interceptors: { activity: [redactActivityErrors] },
   });
+}
+
+/** A quarter of the slots, 2 to 10 (the SDK's own cap): three quarters stay free for eagerly started workflows. */
+function workflowTaskPolls(config: Config): number {
+  return Math.min(10, Math.max(2, Math.floor(config.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS / 4)));
 }

@@ -68,6 +68,9 @@ describe('a submission published like Gradescope does', () => {
     assert.equal(description.status.name, 'COMPLETED');
     assert.equal(description.type, 'GradeSubmission');
     assert.equal(description.memo?.summary, `completed on ${stack.nodes[0]?.nodeName}`);
+    // The bridge and the orchestrator share a process and a connection, as in `up`: the first task came with the start.
+    const [first] = (await handle.fetchHistory()).events ?? [];
+    assert.equal(first?.workflowExecutionStartedEventAttributes?.eagerExecutionAccepted, true, 'an eager start');
 
     // Operators filter runs in the Web UI by the typed search attributes the workflow sets.
     const query = `GradescopeSubmissionId = 209522918 AND GradingState = 'completed' AND Node = '${runRow.nodeName}'`;

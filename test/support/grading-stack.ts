@@ -159,7 +159,9 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
       return node;
     };
     for (let i = 0; i < (options.nodes ?? 1); i++) await startNode();
-    const bridge = options.bridge === false ? null : await startBridgeProcess(config, logger, { shared });
+    // As in `up`: the orchestrator polls the bridge's queue on the shared connection, so starts may go eagerly.
+    const bridgeOptions = { shared, localOrchestratorConnection: shared.connection };
+    const bridge = options.bridge === false ? null : await startBridgeProcess(config, logger, bridgeOptions);
     if (bridge) {
       cleanup.push('bridge', () => bridge.stop());
       await bridge.ready;

@@ -55,7 +55,8 @@ export async function runUp(options: UpOptions, logger: Logger, stopRequested: P
       services.failed,
     ]);
 
-    const bridge = await startBridgeProcess(config, logger, { shared });
+    // The orchestrator polls the bridge's task queue on the shared connection: starts hand it their first task.
+    const bridge = await startBridgeProcess(config, logger, { shared, localOrchestratorConnection: shared.connection });
     cleanup.push('bridge', () => bridge.stop());
     const broker = services.broker;
     if (broker !== null) {
