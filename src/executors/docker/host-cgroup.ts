@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Where the host mounts its cgroup hierarchies. */
-export const HOST_CGROUP_ROOT = '/sys/fs/cgroup';
+const HOST_CGROUP_ROOT = '/sys/fs/cgroup';
 
 /**
  * The folders Docker may have given a container: the cgroupfs driver uses `docker/<id>`, the systemd driver
