@@ -150,7 +150,7 @@ describe('slot claims', () => {
   it('sends a run to a node with an idle slot before another node’s prefetch', async () => {
     await addNode('n1', 1, new Date(), 1);
     const busy = await addRun();
-    assert.deepEqual(await claim(a, busy, 'live'), { kind: 'claimed', nodeName: 'n1', wake: [] });
+    assert.deepEqual(await claim(a, busy, 'live'), { kind: 'claimed', nodeName: 'n1', region: REGION, wake: [] });
     await addNode('n2', 1, new Date(), 1);
     const next = await addRun();
     const outcome = await claim(a, next, 'live', 'n1');
@@ -283,7 +283,12 @@ describe('slot claims', () => {
     assert.equal((await eastClaim(eastWaiter)).kind, 'claimed');
     await releaseClaim(a.db, eastWaiter);
     // Now east has a free slot and nobody waiting: the run past its deadline takes it instead of waiting on n1.
-    assert.deepEqual(await spillClaim(['east-1']), { kind: 'claimed', nodeName: 'east-1', wake: [] });
+    assert.deepEqual(await spillClaim(['east-1']), {
+      kind: 'claimed',
+      nodeName: 'east-1',
+      region: 'us-east',
+      wake: [],
+    });
     const [row] = await a.db.select().from(runSlotClaims).where(eq(runSlotClaims.runId, late));
     assert.equal(row?.region, 'us-east', 'its release wakes the runs waiting where it runs');
     assert.equal(await held('east-1'), 1);
