@@ -193,3 +193,20 @@ export async function roomInRegion(
   const { rows } = await roomInRegionStatement(client, values);
   return rows[0] ?? { nodes: [], waiters: 0 };
 }
+
+/** Marks the run's claim (or its place in the queue) released, if it still holds one; says what it held. */
+const releaseHeldStatement = namedStatement<{ region: string; node_name: string | null }, { runId: string }>(
+  'slot_release_held',
+  sql`update run_slot_claims set released_at = now()
+  where run_id = ${value('runId')}::uuid and released_at is null
+  returning region, node_name`,
+);
+
+export async function releaseHeld(
+  target: StatementTarget,
+  runId: string,
+): Promise<{ region: string; nodeName: string | null } | null> {
+  const { rows } = await releaseHeldStatement(target, { runId });
+  const [row] = rows;
+  return row === undefined ? null : { region: row.region, nodeName: row.node_name };
+}

@@ -7,7 +7,15 @@ import type { Database } from './client.js';
 import { releaseReservation } from './reservations.js';
 import { gradingRuns, nodes, runSlotClaims } from './schema.js';
 import { namedStatement } from './named-statement.js';
-import { nextInLine, queueRow, roomInRegion, slotsAndTurn, takeSlot, waitersForFree } from './slot-claim-statements.js';
+import {
+  nextInLine,
+  queueRow,
+  releaseHeld,
+  roomInRegion,
+  slotsAndTurn,
+  takeSlot,
+  waitersForFree,
+} from './slot-claim-statements.js';
 import { SLOT_QUEUE_LOCK, underSlotQueueLock } from './slot-queue-lock.js';
 import { serviceOrder } from './slot-service-order.js';
 
@@ -153,12 +161,7 @@ export async function releaseHeldClaim(
   runId: string,
 ): Promise<{ region: string; nodeName: string | null } | null> {
   await releaseReservation(db, runId);
-  const [released] = await db
-    .update(runSlotClaims)
-    .set({ releasedAt: sql`now()` })
-    .where(and(eq(runSlotClaims.runId, runId), isNull(runSlotClaims.releasedAt)))
-    .returning({ region: runSlotClaims.region, nodeName: runSlotClaims.nodeName });
-  return released ?? null;
+  return releaseHeld(db.$client, runId);
 }
 
 /** Releases the claims of runs whose row is already final: a claim its run can no longer give back itself. */
