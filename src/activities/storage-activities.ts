@@ -128,8 +128,9 @@ export function createStorageActivities(db: Database, config: Config, secrets: S
         .update(rawPayloads)
         .set({ status: 'stored', ...retainedOriginal(keyring, original, input.payloadSha256, config) })
         .where(eq(rawPayloads.sha256, input.payloadSha256));
+      // Drizzle puts each embedded builder in parentheses, as a CTE's body needs.
       const { rows } = await db.execute<{ id: string }>(sql`
-        with inserted as (${inserted}), raw as (${rawStored}), linked as (
+        with inserted as ${inserted}, raw as ${rawStored}, linked as (
           update ${gradingRuns} set submission_id = inserted.id from inserted where ${gradingRuns.id} = ${input.runId}
         )
         select id from inserted`);
