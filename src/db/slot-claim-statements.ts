@@ -194,12 +194,25 @@ export async function roomInRegion(
   return rows[0] ?? { nodes: [], waiters: 0 };
 }
 
-/** Marks the run's claim (or its place in the queue) released, if it still holds one; says what it held. */
-const releaseHeldStatement = namedStatement<{ region: string; node_name: string | null }, { runId: string }>(
+/**
+ * Gives back the run's reservation over time (the statement releaseReservation sends, src/db/reservations.ts) and
+ * marks its claim (or its place in the queue) released, if it still holds one; says what the claim held. One
+ * statement, so atomic without a transaction: the release is data-modifying, so it always runs, and the unbook
+ * sits in the select list of the one row returned, so it always runs too.
+ */
+const releaseHeldStatement = namedStatement<{ region: string | null; node_name: string | null }, { runId: string }>(
   'slot_release_held',
-  sql`update run_slot_claims set released_at = now()
-  where run_id = ${value('runId')}::uuid and released_at is null
-  returning region, node_name`,
+  sql`with released as (
+    update run_slot_claims set released_at = now()
+    where run_id = ${value('runId')}::uuid and released_at is null
+    returning region, node_name
+  )
+  select (
+      select count(*) from (
+        select greengrader_unbook(r) from greengrader_lock_capacity(${value('runId')}::uuid, array[]::text[]) as r
+      ) as unbooked
+    ) as unbooked,
+    (select region from released) as region, (select node_name from released) as node_name`,
 );
 
 export async function releaseHeld(
@@ -208,5 +221,5 @@ export async function releaseHeld(
 ): Promise<{ region: string; nodeName: string | null } | null> {
   const { rows } = await releaseHeldStatement(target, { runId });
   const [row] = rows;
-  return row === undefined ? null : { region: row.region, nodeName: row.node_name };
+  return row?.region == null ? null : { region: row.region, nodeName: row.node_name };
 }

@@ -4,7 +4,6 @@ import type { RunState } from '../shared/run-state.js';
 import type { RunLane } from '../shared/lanes.js';
 import { SPILL_LEAD_MS } from '../shared/slot-spill.js';
 import type { Database } from './client.js';
-import { releaseReservation } from './reservations.js';
 import { gradingRuns, nodes, runSlotClaims } from './schema.js';
 import { namedStatement } from './named-statement.js';
 import {
@@ -160,7 +159,6 @@ export async function releaseHeldClaim(
   db: Database,
   runId: string,
 ): Promise<{ region: string; nodeName: string | null } | null> {
-  await releaseReservation(db, runId);
   return releaseHeld(db.$client, runId);
 }
 
