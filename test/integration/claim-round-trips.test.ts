@@ -5,74 +5,36 @@ import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import pg from 'pg';
 import type { Database } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema.js';
 import { claimOrQueue, releaseClaim, waitersForFreeSlots } from '../../src/db/slot-claims.js';
+import { createCountingPool, type CountingPool } from '../support/counting-pool.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+import { insertNodeRow } from '../support/node-row.js';
+import { insertRunRow } from '../support/run-row.js';
 
-const { gradingRuns, nodes, rawPayloads } = schema;
 const REGION = 'us-west';
 
 describe('slot claim round trips', () => {
   let database: MigratedDatabase;
-  let pool: pg.Pool;
+  let counting: CountingPool;
   let db: Database;
-  /** Statement texts sent, in order (named statements by their text). */
-  let sent: string[] = [];
 
   before(async () => {
     database = await createMigratedDatabase();
-    // One connection, so a transaction left open by a claim would break the next one.
-    pool = new pg.Pool({ connectionString: database.url, max: 1 });
-    pool.on('connect', (client) => {
-      // Every round trip, pool.query included, goes through the client's query method.
-      const send = client.query.bind(client) as (...args: unknown[]) => unknown;
-      Object.assign(client, {
-        query: (...args: unknown[]) => {
-          const [first] = args;
-          sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
-          return send(...args);
-        },
-      });
-    });
-    db = drizzle(pool, { schema });
+    counting = createCountingPool(database.url);
+    db = drizzle(counting.pool, { schema });
   });
 
   after(async () => {
-    await pool?.end();
+    await counting?.pool.end();
     await database?.drop();
   });
 
   beforeEach(async () => {
     await db.execute(sql`truncate run_slot_claims, grading_runs, raw_payloads, nodes cascade`);
-    await db.insert(nodes).values({
-      name: 'n1',
-      taskQueue: 'q-n1',
-      cpuModel: 'test',
-      clockMhz: 1,
-      sockets: 1,
-      cores: 1,
-      memoryBytes: 1,
-      region: REGION,
-      zone: 'a',
-      maxConcurrentRuns: 1,
-      prefetchRuns: 0,
-      lastSeenAt: new Date(),
-    });
-    sent = [];
+    await insertNodeRow(db, { name: 'n1', region: REGION });
   });
-
-  async function addRun(): Promise<string> {
-    const sha256 = randomUUID();
-    await db.insert(rawPayloads).values({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' });
-    const [run] = await db
-      .insert(gradingRuns)
-      .values({ workflowId: `wf-${sha256}`, payloadSha256: sha256, trigger: 'ingest', receivedAt: new Date() })
-      .returning({ id: gradingRuns.id });
-    assert.ok(run);
-    return run.id;
-  }
 
   const liveSince = () => new Date(Date.now() - 30_000);
   const claim = (runId: string) =>
@@ -85,48 +47,42 @@ describe('slot claim round trips', () => {
       liveSince: liveSince(),
     });
 
-  /** The statements `step` sends (`begin` with the lock counts once: it is one round trip). */
-  async function countOf(step: () => Promise<unknown>): Promise<{ count: number; texts: string }> {
-    sent = [];
+  /** The round trips `step` takes, and their statements for the failure message. */
+  async function roundTrips(step: () => Promise<unknown>): Promise<{ count: number; texts: string }> {
+    counting.reset();
     await step();
-    return { count: sent.length, texts: sent.map((text) => text.replace(/\s+/g, ' ').slice(0, 80)).join('\n') };
+    const texts = counting.sent.map((text) => text.replace(/\s+/g, ' ').slice(0, 80)).join('\n');
+    return { count: counting.sent.length, texts };
   }
 
   it('grants a free slot in five round trips, queues in four, and finds the waiters for a freed slot in three', async () => {
-    const [holder, waiter] = [await addRun(), await addRun()];
+    const [holder, waiter] = [await insertRunRow(db), await insertRunRow(db)];
 
-    const granted = await countOf(async () => assert.equal((await claim(holder)).kind, 'claimed'));
+    const granted = await roundTrips(async () => assert.equal((await claim(holder.runId)).kind, 'claimed'));
     // begin with the lock, the queue row, free slots with the run's place, the claim, commit.
     assert.equal(granted.count, 5, granted.texts);
 
-    const queued = await countOf(async () => assert.equal((await claim(waiter)).kind, 'queued'));
+    const queued = await roundTrips(async () => assert.equal((await claim(waiter.runId)).kind, 'queued'));
     assert.equal(queued.count, 4, queued.texts);
 
-    await releaseClaim(db, holder);
-    const expected = [`wf-${await payloadOf(waiter)}`];
-    const waiters = await countOf(async () =>
-      assert.deepEqual(await waitersForFreeSlots(db, REGION, liveSince()), expected),
+    const released = await roundTrips(() => releaseClaim(db, holder.runId));
+    // The reservation and the claim go back in one statement.
+    assert.equal(released.count, 1, released.texts);
+
+    const waiters = await roundTrips(async () =>
+      assert.deepEqual(await waitersForFreeSlots(db, REGION, liveSince()), [waiter.workflowId]),
     );
     // begin with the lock, the waiters (free slots and the queue's order in one read), commit.
     assert.equal(waiters.count, 3, waiters.texts);
 
-    const again = await countOf(async () => assert.equal((await claim(waiter)).kind, 'claimed'));
+    const again = await roundTrips(async () => assert.equal((await claim(waiter.runId)).kind, 'claimed'));
     assert.equal(again.count, 5, again.texts);
   });
 
   it('leaves the connection usable when a claim fails inside its transaction', async () => {
     // A run id with no run row: the queue row's insert breaks its foreign key, inside the locked transaction.
     await assert.rejects(claim(randomUUID()), /foreign key/);
-    const run = await addRun();
-    assert.equal((await claim(run)).kind, 'claimed', 'the rolled-back connection serves the next claim');
+    const run = await insertRunRow(db);
+    assert.equal((await claim(run.runId)).kind, 'claimed', 'the rolled-back connection serves the next claim');
   });
-
-  async function payloadOf(runId: string): Promise<string> {
-    const { rows } = await pool.query<{ payload_sha256: string }>(
-      'select payload_sha256 from grading_runs where id = $1',
-      [runId],
-    );
-    assert.ok(rows[0]);
-    return rows[0].payload_sha256;
-  }
 });

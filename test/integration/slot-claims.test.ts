@@ -5,10 +5,11 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { gradingRuns, nodes, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
+import { gradingRuns, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
 import { claimOrQueue, releaseClaim, waitersForFreeSlots, type ClaimOutcome } from '../../src/db/slot-claims.js';
 import type { RunLane } from '../../src/shared/lanes.js';
 import { requireEnv } from '../support/env.js';
+import { insertNodeRow } from '../support/node-row.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
 
 const WEIGHTS: Record<RunLane, number> = { live: 4, regrade: 1 };
@@ -37,20 +38,7 @@ describe('slot claims', () => {
   });
 
   async function addNode(name: string, slots: number, lastSeenAt = new Date(), prefetchRuns = 0, region = REGION) {
-    await a.db.insert(nodes).values({
-      name,
-      taskQueue: `q-${name}`,
-      cpuModel: 'test',
-      clockMhz: 1,
-      sockets: 1,
-      cores: slots,
-      memoryBytes: 1,
-      region,
-      zone: 'a',
-      maxConcurrentRuns: slots,
-      prefetchRuns,
-      lastSeenAt,
-    });
+    await insertNodeRow(a.db, { name, region, slots, prefetchRuns, lastSeenAt });
   }
 
   async function workflowIdOf(runId: string): Promise<string> {
