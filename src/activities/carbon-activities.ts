@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { accountRun, counterfactualInterval } from '../carbon/accounting.js';
 import type { CasPostRunFigures, CasProvider } from '../carbon/cas-provider.js';
 import { checkForecastSet, measureRunWithFallback } from '../carbon/fallback-provider.js';
@@ -23,6 +23,20 @@ export function createCarbonActivities(
   regions: RegionsConfig,
   providers: readonly CarbonProvider[],
 ) {
+  // Built once, sent by name (every run's receipt): only what the receipt needs, since the row also holds the
+  // grader's output and results.json (up to MiBs each).
+  const receiptRead = db
+    .select({
+      containerStartedAt: gradingRuns.containerStartedAt,
+      containerFinishedAt: gradingRuns.containerFinishedAt,
+      region: gradingRuns.region,
+      carbonZone: gradingRuns.carbonZone,
+      receivedAt: gradingRuns.receivedAt,
+      cpuTimeMs: gradingRuns.cpuTimeMs,
+    })
+    .from(gradingRuns)
+    .where(eq(gradingRuns.id, sql.placeholder('runId')))
+    .prepare('account_carbon_read');
   return {
     /**
      * One provider's forecast. Failures carry the provider's own verdict on retrying: a timeout is
@@ -54,18 +68,7 @@ export function createCarbonActivities(
     async accountCarbon(input: {
       runId: string;
     }): Promise<{ emissionsGCo2: number | null; savingGCo2: number | null }> {
-      // Only what the receipt needs: the row also holds the grader's output and results.json (up to MiBs each).
-      const [run] = await db
-        .select({
-          containerStartedAt: gradingRuns.containerStartedAt,
-          containerFinishedAt: gradingRuns.containerFinishedAt,
-          region: gradingRuns.region,
-          carbonZone: gradingRuns.carbonZone,
-          receivedAt: gradingRuns.receivedAt,
-          cpuTimeMs: gradingRuns.cpuTimeMs,
-        })
-        .from(gradingRuns)
-        .where(eq(gradingRuns.id, input.runId));
+      const [run] = await receiptRead.execute({ runId: input.runId });
       if (!run?.containerStartedAt || !run.containerFinishedAt || !run.region) {
         return { emissionsGCo2: null, savingGCo2: null }; // nothing ran: nothing to account
       }

@@ -7,7 +7,7 @@ import type { ExecutorKind } from '../shared/executor-kind.js';
 import { NO_LIVE_NODE_ERROR, NODES_EXHAUSTED_ERROR } from '../shared/grading-types.js';
 
 // The node columns placement needs, shared by both queries below.
-const nodeColumns = {
+export const liveNodeColumns = {
   name: nodes.name,
   kind: nodes.kind,
   taskQueue: nodes.taskQueue,
@@ -43,7 +43,7 @@ export async function liveNodes(
   const liveSince = new Date(Date.now() - livenessSec * 1000);
   const active = activeRunsPerNode(db);
   const live = await db
-    .select({ ...nodeColumns, activeRuns: sql<number>`coalesce(${active.count}, 0)` })
+    .select({ ...liveNodeColumns, activeRuns: sql<number>`coalesce(${active.count}, 0)` })
     .from(nodes)
     .leftJoin(active, eq(active.nodeName, nodes.name))
     .where(gt(nodes.lastSeenAt, liveSince))
@@ -70,7 +70,7 @@ export async function findLiveNode(
 ): Promise<Omit<LiveNode, 'activeRuns'> | null> {
   const liveSince = new Date(Date.now() - livenessSec * 1000);
   const [node] = await db
-    .select(nodeColumns)
+    .select(liveNodeColumns)
     .from(nodes)
     .where(and(eq(nodes.name, name), gt(nodes.lastSeenAt, liveSince)));
   return node ?? null;

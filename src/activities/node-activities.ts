@@ -1,14 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
-import { submissions } from '../db/schema.js';
+import { gradingRuns, submissions } from '../db/schema.js';
 import type { AutograderExecution, AutograderExecutor, FileTree, GraderLimits } from '../executors/executor.js';
 import { NonRetryableExecutorError } from '../executors/executor-error.js';
 import type { ExecutionSummary } from '../shared/grading-types.js';
 import { unpackStoredSubmission } from '../submission/index.js';
 import { createHeartbeatPacer } from './heartbeat-pacer.js';
-import { beginAttempt, writeAsAttempt } from './run-attempt-fence.js';
+import { beginAttemptValues, writeAsAttempt } from './run-attempt-fence.js';
 
 function graderLimits(config: Config): GraderLimits {
   return {
@@ -23,6 +23,15 @@ function graderLimits(config: Config): GraderLimits {
 
 /** Activities that run on one worker node, on that node's own task queue. */
 export function createNodeActivities(db: Database, executor: AutograderExecutor, config: Config) {
+  // Built once, sent by name: the attempt begins (beginAttempt's fencing token, run-attempt-fence.ts) in the same
+  // statement that reads the stored zip to grade.
+  const beginWithZip = db
+    .update(gradingRuns)
+    .set(beginAttemptValues)
+    .from(submissions)
+    .where(and(eq(gradingRuns.id, sql.placeholder('runId')), eq(submissions.id, sql.placeholder('submissionId'))))
+    .returning({ attempt: gradingRuns.attempts, zip: submissions.zip, assignmentId: submissions.assignmentId })
+    .prepare('begin_attempt_with_zip');
   return {
     /**
      * Re-runs the stored submission's autograder on this node. Writes the (capped) output and
@@ -36,17 +45,14 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
         heartbeatTimeoutMs: context.info.heartbeatTimeoutMs,
         send: (phase) => context.heartbeat({ phase }),
       });
-      const [stored] = await db
-        .select({ zip: submissions.zip, assignmentId: submissions.assignmentId })
-        .from(submissions)
-        .where(eq(submissions.id, input.submissionId));
-      if (!stored) throw new Error(`submission ${input.submissionId} not found`);
+      const [stored] = await beginWithZip.execute({ runId: input.runId, submissionId: input.submissionId });
+      if (!stored) throw new Error(`run ${input.runId} or its submission ${input.submissionId} not found`);
       // The stored zip was validated and anonymised at ingestion; this only unpacks it again.
       const parsed = await unpackStoredSubmission(stored.zip, {
         maxEntries: config.MAX_ZIP_ENTRIES,
         maxUncompressedBytes: config.MAX_UNCOMPRESSED_BYTES,
       });
-      const attempt = await beginAttempt(db, input.runId);
+      const { attempt } = stored;
 
       const execution = await runMappingErrors(executor, () =>
         executor.run(

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { and, desc, eq, isNotNull } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { carbonProviderNames } from '../carbon/configured-providers.js';
 import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
@@ -31,6 +31,22 @@ const NO_OCCUPANCY: Occupancy = EMPTY_OCCUPANCY;
 export function createPlacementActivities(db: Database, config: Config, regions: RegionsConfig) {
   const carbonZone = (region: string) => resolveRegion(regions, region)?.entry.zone ?? `unmapped:${region}`;
   const ledger = createPostgresLedger(db);
+  // Built once, sent by name: the run's dates, and the grader times of the assignment's last 25 graded runs (its
+  // duration estimate), in one read.
+  const planningRead = db
+    .select({
+      receivedAt: gradingRuns.receivedAt,
+      dueDate: submissions.assignmentDueDate,
+      lateDueDate: submissions.assignmentLateDueDate,
+      earlierMs: sql<number[]>`array(
+        select g.execution_time_ms from grading_runs g join submissions s on s.id = g.submission_id
+        where s.assignment_id = ${submissions.assignmentId} and g.outcome = 'graded' and g.execution_time_ms is not null
+        order by g.recorded_at desc limit 25)`,
+    })
+    .from(gradingRuns)
+    .innerJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+    .where(eq(gradingRuns.id, sql.placeholder('runId')))
+    .prepare('prepare_planning_run');
   return {
     /** Gathers candidates, home, deadline and expected duration for one planning round. */
     async preparePlanning(input: {
@@ -55,16 +71,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
       const home = byFreeSlots.find((c) => c.region === config.HOME_REGION) ?? byFreeSlots[0];
       if (!home) throw new Error('liveNodes returned no node');
 
-      const [run] = await db
-        .select({
-          receivedAt: gradingRuns.receivedAt,
-          assignmentId: submissions.assignmentId,
-          dueDate: submissions.assignmentDueDate,
-          lateDueDate: submissions.assignmentLateDueDate,
-        })
-        .from(gradingRuns)
-        .innerJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
-        .where(eq(gradingRuns.id, input.runId));
+      const [run] = await planningRead.execute({ runId: input.runId });
       if (!run) throw new Error(`run ${input.runId} has no stored submission`);
       const deadline = computeDeadline(
         {
@@ -75,20 +82,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         },
         { maxDelayMs: config.MAX_DELAY_SEC * 1000, dueGraceMs: config.DUE_GRACE_SEC * 1000 },
       );
-      const earlier = await db
-        .select({ ms: gradingRuns.executionTimeMs })
-        .from(gradingRuns)
-        .innerJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
-        .where(
-          and(
-            eq(submissions.assignmentId, run.assignmentId),
-            eq(gradingRuns.outcome, 'graded'),
-            isNotNull(gradingRuns.executionTimeMs),
-          ),
-        )
-        .orderBy(desc(gradingRuns.recordedAt))
-        .limit(25);
-      const duration = estimateDuration(earlier.map((row) => row.ms ?? 0));
+      const duration = estimateDuration(run.earlierMs);
       await db
         .update(gradingRuns)
         .set({ deadlineAt: new Date(deadline.deadlineMs), expedited: input.expedite })

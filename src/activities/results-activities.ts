@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
 import { activityLogger } from '../observability/activity-logger.js';
@@ -8,23 +8,26 @@ import { InvalidSubmissionError, parseResultsJson, scoreOf } from '../submission
 import type { ReleaseSlot } from './slot-release.js';
 
 export function createResultsActivities(db: Database, release: ReleaseSlot) {
+  // Built once, sent by name (every run records once).
+  const resultsRead = db
+    .select({
+      resultsJson: gradingRuns.resultsJson,
+      resultsTruncated: gradingRuns.resultsTruncated,
+      receivedAt: gradingRuns.receivedAt,
+      nodeName: gradingRuns.nodeName,
+      gradescopeScore: submissions.gradescopeScore,
+    })
+    .from(gradingRuns)
+    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+    .where(eq(gradingRuns.id, sql.placeholder('runId')))
+    .prepare('record_results_read');
   return {
     /**
      * Turns what the grader left behind into the recorded result: score, tests, leaderboard,
      * visibility, times, and Gradescope's original score beside the re-run's.
      */
     async recordResults(input: { runId: string; execution: ExecutionSummary }): Promise<GradeSubmissionResult> {
-      const [run] = await db
-        .select({
-          resultsJson: gradingRuns.resultsJson,
-          resultsTruncated: gradingRuns.resultsTruncated,
-          receivedAt: gradingRuns.receivedAt,
-          nodeName: gradingRuns.nodeName,
-          gradescopeScore: submissions.gradescopeScore,
-        })
-        .from(gradingRuns)
-        .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
-        .where(eq(gradingRuns.id, input.runId));
+      const [run] = await resultsRead.execute({ runId: input.runId });
       if (!run) throw new Error(`run ${input.runId} not found`);
 
       const { execution } = input;

@@ -16,19 +16,27 @@ export interface OpenRunInput {
  * or leaves its node gives its slot back through `release`, which wakes the runs queued for it.
  */
 export function createRunActivities(db: Database, release: ReleaseSlot) {
+  // Built once, sent by name: every run opens its row once.
+  const openRunInsert = db
+    .insert(gradingRuns)
+    .values({
+      workflowId: sql.placeholder('workflowId'),
+      payloadSha256: sql.placeholder('payloadSha256'),
+      trigger: sql.placeholder('trigger'),
+      receivedAt: sql.placeholder('receivedAt'),
+    })
+    .onConflictDoNothing({ target: gradingRuns.workflowId })
+    .returning({ id: gradingRuns.id })
+    .prepare('open_run');
   return {
     /** Opens the run row for this workflow; a retried or replayed call finds the same row. */
     async openRun(input: OpenRunInput): Promise<string> {
-      const [inserted] = await db
-        .insert(gradingRuns)
-        .values({
-          workflowId: input.workflowId,
-          payloadSha256: input.payloadSha256,
-          trigger: input.trigger,
-          receivedAt: new Date(input.receivedAt),
-        })
-        .onConflictDoNothing({ target: gradingRuns.workflowId })
-        .returning({ id: gradingRuns.id });
+      const [inserted] = await openRunInsert.execute({
+        workflowId: input.workflowId,
+        payloadSha256: input.payloadSha256,
+        trigger: input.trigger,
+        receivedAt: new Date(input.receivedAt),
+      });
       if (inserted) return inserted.id;
       // A retry (or a replay's re-run): the row is there from before.
       const [row] = await db

@@ -6,6 +6,9 @@ import { gradingRuns } from '../db/schema.js';
 /** Columns a node attempt may write to its run row. */
 type RunRowUpdate = Partial<typeof gradingRuns.$inferInsert>;
 
+/** What starting an attempt writes: running, and the next value of `attempts` (the attempt's fencing token). */
+export const beginAttemptValues = { state: 'running', attempts: sql`${gradingRuns.attempts} + 1` } as const;
+
 /**
  * Starts a node attempt on a run: marks it running and takes the next value of `attempts` as this attempt's
  * fencing token. Every later write of the attempt carries the token (see `writeAsAttempt`).
@@ -13,7 +16,7 @@ type RunRowUpdate = Partial<typeof gradingRuns.$inferInsert>;
 export async function beginAttempt(db: Database, runId: string): Promise<number> {
   const [row] = await db
     .update(gradingRuns)
-    .set({ state: 'running', attempts: sql`${gradingRuns.attempts} + 1` })
+    .set(beginAttemptValues)
     .where(eq(gradingRuns.id, runId))
     .returning({ attempt: gradingRuns.attempts });
   if (!row) throw new Error(`run ${runId} not found`);

@@ -1,17 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
-import { gradingRuns, submissions } from '../db/schema.js';
+import { gradingRuns, nodes, submissions } from '../db/schema.js';
 import { createPostgresLedger } from '../db/reservations.js';
 import { claimOrQueue, releaseClaim } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { NODE_GONE_ERROR, type Placement, type SlotClaim } from '../shared/grading-types.js';
 import { laneOf, type RunLane } from '../shared/lanes.js';
 import { spillAtMs } from '../shared/slot-spill.js';
-import { findLiveNode } from './live-nodes.js';
+import { findLiveNode, liveNodeColumns } from './live-nodes.js';
 import { placementFor } from './placement-timeouts.js';
 import { createSlotRelease, type WakeWaiters } from './slot-release.js';
 
@@ -27,26 +27,57 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
   const weights: Record<RunLane, number> = { live: config.LANE_WEIGHT_LIVE, regrade: config.LANE_WEIGHT_REGRADE };
   const ledger = createPostgresLedger(db);
   const release = createSlotRelease(db, config, wake);
+  // Built once, sent by name: every claim reads the run and its planned node, and every granted claim places it.
+  const runAndNodeQuery = db
+    .select({
+      trigger: gradingRuns.trigger,
+      receivedAt: gradingRuns.receivedAt,
+      dueDate: submissions.assignmentDueDate,
+      lateDueDate: submissions.assignmentLateDueDate,
+      deadlineAt: gradingRuns.deadlineAt,
+      spillOrder: sql<unknown>`${gradingRuns.plan} -> 'spillOrder'`,
+      plannedRegion: nodes.region,
+    })
+    .from(gradingRuns)
+    .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
+    .leftJoin(
+      nodes,
+      and(eq(nodes.name, sql.placeholder('nodeName')), gt(nodes.lastSeenAt, sql.placeholder('liveSince'))),
+    )
+    .where(eq(gradingRuns.id, sql.placeholder('runId')))
+    .prepare('claim_slot_run_and_node');
+  const placeOnLiveNode = db
+    .update(gradingRuns)
+    .set({
+      state: 'placed',
+      executor: sql`${nodes.kind}`,
+      nodeName: sql`${nodes.name}`,
+      region: sql`${nodes.region}`,
+      zone: sql`${nodes.zone}`,
+      carbonZone: sql`${sql.placeholder('carbonZone')}`,
+      placedAt: sql`${sql.placeholder('placedAt')}::timestamptz`,
+    })
+    .from(nodes)
+    .where(
+      and(
+        eq(gradingRuns.id, sql.placeholder('runId')),
+        eq(nodes.name, sql.placeholder('nodeName')),
+        gt(nodes.lastSeenAt, sql.placeholder('liveSince')),
+      ),
+    )
+    .returning({ ...liveNodeColumns })
+    .prepare('claim_slot_place');
 
   /**
-   * The run's lane, the nodes it may spill to now (none before its spill time, src/shared/slot-spill.ts), and its
-   * spill time while that is still to come (null when it has passed or the run has nowhere to spill).
+   * The run's lane, the nodes it may spill to now (none before its spill time, src/shared/slot-spill.ts), its
+   * spill time while that is still to come (null when it has passed or the run has nowhere to spill), and the
+   * planned node's region while that node still checks in (null when it stopped): one read for both.
    */
-  async function laneAndSpillOf(
+  async function runAndPlannedNode(
     runId: string,
-  ): Promise<{ lane: RunLane; spillTo: string[]; spillAtMs: number | null }> {
-    const [run] = await db
-      .select({
-        trigger: gradingRuns.trigger,
-        receivedAt: gradingRuns.receivedAt,
-        dueDate: submissions.assignmentDueDate,
-        lateDueDate: submissions.assignmentLateDueDate,
-        deadlineAt: gradingRuns.deadlineAt,
-        spillOrder: sql<unknown>`${gradingRuns.plan} -> 'spillOrder'`,
-      })
-      .from(gradingRuns)
-      .leftJoin(submissions, eq(submissions.id, gradingRuns.submissionId))
-      .where(eq(gradingRuns.id, runId));
+    nodeName: string,
+  ): Promise<{ lane: RunLane; spillTo: string[]; spillAtMs: number | null; plannedRegion: string | null }> {
+    const [run] = await runAndNodeQuery.execute({ runId, nodeName, liveSince: liveSince() });
     if (!run) throw new Error(`run ${runId} not found`);
     const lane = laneOf({
       trigger: run.trigger,
@@ -59,7 +90,12 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
     // Plans written before the spill order existed have none: such runs wait for their region as before.
     const order = spillOrderSchema.safeParse(run.spillOrder);
     const spillTo = order.success ? order.data : [];
-    return { lane, spillTo: due ? spillTo : [], spillAtMs: !due && spillTo.length > 0 ? spillAt : null };
+    return {
+      lane,
+      spillTo: due ? spillTo : [],
+      spillAtMs: !due && spillTo.length > 0 ? spillAt : null,
+      plannedRegion: run.plannedRegion,
+    };
   }
 
   async function wakeQuietly(runId: string, workflowIds: readonly string[]): Promise<void> {
@@ -84,18 +120,16 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
       excludeNodes: string[];
       expedite?: boolean;
     }): Promise<SlotClaim> {
-      // One read says both that the planned node exists and that it still checks in (and gives its region).
-      const planned = await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName);
-      if (!planned) {
+      const { lane, spillTo, spillAtMs: spillAt, plannedRegion } = await runAndPlannedNode(input.runId, input.nodeName);
+      if (plannedRegion === null) {
         throw ApplicationFailure.nonRetryable(`node ${input.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
-      const { lane, spillTo, spillAtMs: spillAt } = await laneAndSpillOf(input.runId);
       const outcome = await claimOrQueue(db, {
         spillTo,
         runId: input.runId,
         lane,
         laneWeight: weights[lane],
-        preferredNode: { name: planned.name, region: planned.region },
+        preferredNode: { name: input.nodeName, region: plannedRegion },
         excludeNodes: input.excludeNodes,
         liveSince: liveSince(),
         expedite: input.expedite === true,
@@ -105,24 +139,18 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
         await db.update(gradingRuns).set({ expedited: true }).where(eq(gradingRuns.id, input.runId));
       }
       if (outcome.kind === 'queued') return { kind: 'queued', lane, position: outcome.position, spillAtMs: spillAt };
-      const node = await findLiveNode(db, config.NODE_LIVENESS_SEC, outcome.nodeName);
+      // Placed only if the node still checks in (one statement): one that stopped since gives the slot back.
+      const [node] = await placeOnLiveNode.execute({
+        runId: input.runId,
+        nodeName: outcome.nodeName,
+        liveSince: liveSince(),
+        carbonZone: resolveRegion(regions, outcome.region)?.entry.zone ?? `unmapped:${outcome.region}`,
+        placedAt: new Date(),
+      });
       if (!node) {
-        // It stopped checking in between the claim and now: give the slot back and plan again.
         await releaseClaim(db, input.runId);
         throw ApplicationFailure.nonRetryable(`node ${outcome.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
-      await db
-        .update(gradingRuns)
-        .set({
-          state: 'placed',
-          executor: node.kind,
-          nodeName: node.name,
-          region: node.region,
-          zone: node.zone,
-          carbonZone: resolveRegion(regions, node.region)?.entry.zone ?? `unmapped:${node.region}`,
-          placedAt: new Date(),
-        })
-        .where(eq(gradingRuns.id, input.runId));
       // The reservation becomes the running claim: it now covers the run from its real start.
       await ledger.start(input.runId, Date.now());
       await wakeQuietly(input.runId, outcome.wake);

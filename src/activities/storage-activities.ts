@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, rawPayloads, submissions } from '../db/schema.js';
@@ -30,6 +30,26 @@ export interface StorageSecrets {
  */
 export function createStorageActivities(db: Database, config: Config, secrets: StorageSecrets) {
   const { anonymiseKey, keyring } = secrets;
+  // Built once, sent by name: the payload's raw row and, when one is stored from it already, that submission.
+  const storedOrRaw = db
+    .select({
+      sha256: rawPayloads.sha256,
+      // The original is read only while no submission is stored from it: a retry needs only the stored row.
+      bytes: sql<Buffer | null>`case when ${submissions.id} is null then ${rawPayloads.bytes} end`,
+      bytesKeyId: rawPayloads.bytesKeyId,
+      bytesPurgedAt: rawPayloads.bytesPurgedAt,
+      receiverIp: rawPayloads.receiverIp,
+      stored: {
+        submissionId: submissions.id,
+        gradescopeSubmissionId: submissions.gradescopeSubmissionId,
+        assignmentId: submissions.assignmentId,
+        courseId: submissions.courseId,
+      },
+    })
+    .from(rawPayloads)
+    .leftJoin(submissions, eq(submissions.payloadSha256, rawPayloads.sha256))
+    .where(eq(rawPayloads.sha256, sql.placeholder('sha256')))
+    .prepare('store_submission_read');
   return {
     /**
      * Parses and anonymises the raw payload and stores it as a submission row. Idempotent: a payload
@@ -37,17 +57,16 @@ export function createStorageActivities(db: Database, config: Config, secrets: S
      * quarantined with its reason and fails the activity for good.
      */
     async storeSubmission(input: { payloadSha256: string; runId: string }): Promise<StoredSubmissionRef> {
-      const existing = await findStored(db, input.payloadSha256);
-      if (existing) {
-        await db
-          .update(gradingRuns)
-          .set({ submissionId: existing.submissionId })
-          .where(eq(gradingRuns.id, input.runId));
-        return existing;
-      }
-      const [raw] = await db.select().from(rawPayloads).where(eq(rawPayloads.sha256, input.payloadSha256));
+      const [raw] = await storedOrRaw.execute({ sha256: input.payloadSha256 });
       if (!raw)
         throw ApplicationFailure.nonRetryable(`no raw payload ${input.payloadSha256}`, INVALID_SUBMISSION_ERROR);
+      if (raw.stored) {
+        await db
+          .update(gradingRuns)
+          .set({ submissionId: raw.stored.submissionId })
+          .where(eq(gradingRuns.id, input.runId));
+        return raw.stored;
+      }
       const original = openOriginal(keyring, raw);
 
       let parsed;
@@ -68,52 +87,62 @@ export function createStorageActivities(db: Database, config: Config, secrets: S
 
       const fields = extractStoredFields(parsed.metadata);
       const gradescopeScore = parsed.gradescopeResults ? scoreOf(parsed.gradescopeResults) : null;
-      const ref = await db.transaction(async (tx) => {
-        const [row] = await tx
-          .insert(submissions)
-          .values({
-            payloadSha256: input.payloadSha256,
-            gradescopeSubmissionId: fields.gradescopeSubmissionId,
-            gradescopeCreatedAt: fields.createdAt,
-            courseId: fields.courseId,
-            assignmentId: fields.assignmentId,
-            assignmentTitle: fields.assignmentTitle,
-            assignmentReleaseDate: fields.releaseDate,
-            assignmentDueDate: fields.dueDate,
-            assignmentLateDueDate: fields.lateDueDate,
-            groupSubmission: fields.groupSubmission,
-            groupSize: fields.groupSize,
-            totalPoints: fields.totalPoints,
-            outline: fields.outline,
-            submissionMethod: fields.submissionMethod,
-            studentNames: fields.studentNames,
-            studentEmails: fields.studentEmails,
-            studentSids: fields.studentSids,
-            studentUserIds: fields.studentUserIds,
-            studentAssignmentDates: fields.studentAssignmentDates,
-            senderIps: parsed.senderIps,
-            receiverIp: raw.receiverIp,
-            sourceHash: parsed.sourceHash,
-            anonymised: anonymiseKey !== null,
-            anonymisation: parsed.anonymisation,
-            zip: Buffer.from(parsed.anonymisedZip),
-            gradescopeScore,
-            gradescopeResults: parsed.gradescopeResults,
-            warnings: parsed.warnings,
-          })
-          .onConflictDoNothing({ target: submissions.payloadSha256 })
-          .returning({ id: submissions.id });
-        // The anonymised copy is in: the original goes, or stays sealed for RAW_RETENTION_DAYS when opted in.
-        await tx
-          .update(rawPayloads)
-          .set({ status: 'stored', ...retainedOriginal(keyring, original, input.payloadSha256, config) })
-          .where(eq(rawPayloads.sha256, input.payloadSha256));
-        return row;
-      });
-      const stored = ref ? null : await findStored(db, input.payloadSha256);
-      const submissionId = ref?.id ?? stored?.submissionId;
-      if (!submissionId) throw new Error(`submission ${input.payloadSha256} neither inserted nor found`);
-      await db.update(gradingRuns).set({ submissionId }).where(eq(gradingRuns.id, input.runId));
+      // One statement, so atomic without a transaction: the submission, the raw row's new status and the run's
+      // link to it (only when this call inserted it; a concurrent store's row is linked below).
+      const inserted = db
+        .insert(submissions)
+        .values({
+          payloadSha256: input.payloadSha256,
+          gradescopeSubmissionId: fields.gradescopeSubmissionId,
+          gradescopeCreatedAt: fields.createdAt,
+          courseId: fields.courseId,
+          assignmentId: fields.assignmentId,
+          assignmentTitle: fields.assignmentTitle,
+          assignmentReleaseDate: fields.releaseDate,
+          assignmentDueDate: fields.dueDate,
+          assignmentLateDueDate: fields.lateDueDate,
+          groupSubmission: fields.groupSubmission,
+          groupSize: fields.groupSize,
+          totalPoints: fields.totalPoints,
+          outline: fields.outline,
+          submissionMethod: fields.submissionMethod,
+          studentNames: fields.studentNames,
+          studentEmails: fields.studentEmails,
+          studentSids: fields.studentSids,
+          studentUserIds: fields.studentUserIds,
+          studentAssignmentDates: fields.studentAssignmentDates,
+          senderIps: parsed.senderIps,
+          receiverIp: raw.receiverIp,
+          sourceHash: parsed.sourceHash,
+          anonymised: anonymiseKey !== null,
+          anonymisation: parsed.anonymisation,
+          zip: Buffer.from(parsed.anonymisedZip),
+          gradescopeScore,
+          gradescopeResults: parsed.gradescopeResults,
+          warnings: parsed.warnings,
+        })
+        .onConflictDoNothing({ target: submissions.payloadSha256 })
+        .returning({ id: submissions.id });
+      // The anonymised copy is in: the original goes, or stays sealed for RAW_RETENTION_DAYS when opted in.
+      const rawStored = db
+        .update(rawPayloads)
+        .set({ status: 'stored', ...retainedOriginal(keyring, original, input.payloadSha256, config) })
+        .where(eq(rawPayloads.sha256, input.payloadSha256));
+      // Drizzle puts each embedded builder in parentheses, as a CTE's body needs.
+      const { rows } = await db.execute<{ id: string }>(sql`
+        with inserted as ${inserted}, raw as ${rawStored}, linked as (
+          update ${gradingRuns} set submission_id = inserted.id from inserted where ${gradingRuns.id} = ${input.runId}
+        )
+        select id from inserted`);
+      const [ref] = rows;
+      let submissionId = ref?.id;
+      if (submissionId === undefined) {
+        // A concurrent store of the same payload inserted it first: the run links to that row.
+        const stored = await findStored(db, input.payloadSha256);
+        if (!stored) throw new Error(`submission ${input.payloadSha256} neither inserted nor found`);
+        submissionId = stored.submissionId;
+        await db.update(gradingRuns).set({ submissionId }).where(eq(gradingRuns.id, input.runId));
+      }
       return {
         submissionId,
         gradescopeSubmissionId: fields.gradescopeSubmissionId,
@@ -138,7 +167,10 @@ async function findStored(db: Database, payloadSha256: string): Promise<StoredSu
 }
 
 /** The original's plaintext, or a non-retryable failure saying why it is no longer there. */
-function openOriginal(keyring: RetentionKeyring, raw: typeof rawPayloads.$inferSelect): Buffer {
+function openOriginal(
+  keyring: RetentionKeyring,
+  raw: Pick<typeof rawPayloads.$inferSelect, 'sha256' | 'bytes' | 'bytesKeyId' | 'bytesPurgedAt'>,
+): Buffer {
   const { sha256 } = raw;
   if (raw.bytes === null) {
     const when = raw.bytesPurgedAt ? ` on ${raw.bytesPurgedAt.toISOString()}` : '';

@@ -1,19 +1,22 @@
-import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import type pg from 'pg';
 import type { RunState } from '../shared/run-state.js';
 import type { RunLane } from '../shared/lanes.js';
 import { SPILL_LEAD_MS } from '../shared/slot-spill.js';
 import type { Database } from './client.js';
-import { releaseReservation } from './reservations.js';
 import { gradingRuns, nodes, runSlotClaims } from './schema.js';
-import { serviceOrder, swapTurnSql } from './slot-service-order.js';
-
-/**
- * Every claim and queue change runs under this one transaction-scoped advisory lock: reading free slots and the
- * order of the queue, then claiming, is one atomic step, so two workflows racing never book the same slot.
- */
-const SLOT_QUEUE_LOCK = sql`select pg_advisory_xact_lock(hashtext('greengrader:run-slot-claims'))`;
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+import { namedStatement } from './named-statement.js';
+import {
+  nextInLine,
+  queueRow,
+  releaseHeld,
+  roomInRegion,
+  slotsAndTurn,
+  takeSlot,
+  waitersForFree,
+} from './slot-claim-statements.js';
+import { SLOT_QUEUE_LOCK, underSlotQueueLock } from './slot-queue-lock.js';
+import { serviceOrder } from './slot-service-order.js';
 
 export interface ClaimRequest {
   runId: string;
@@ -35,29 +38,46 @@ export interface ClaimRequest {
   spillTo?: readonly string[];
 }
 
+/** A claim says its node's region too (a spilled claim moves to another region than the one planned). */
 export type ClaimOutcome =
-  { kind: 'claimed'; nodeName: string; wake: string[] } | { kind: 'queued'; position: number; freeSlots: number };
+  | { kind: 'claimed'; nodeName: string; region: string; wake: string[] }
+  | { kind: 'queued'; position: number; freeSlots: number };
 
 /**
  * Queues the run (first call) and claims a slot for it when one is free on a live node of its region and no run
  * before it in the weighted-fair order is still waiting for one. A run that holds a claim gets the same answer.
  * `wake` lists the workflows next in line when slots remain free after this claim (e.g. a node just joined).
+ * Round trips: `begin` with the lock, the queue row, the free slots with the run's place, then the claim and
+ * `commit` (and the next in line, when slots remain); each statement is prepared once per connection.
  */
 export async function claimOrQueue(db: Database, request: ClaimRequest): Promise<ClaimOutcome> {
-  return db.transaction(async (tx) => {
-    await tx.execute(SLOT_QUEUE_LOCK);
-    const row = await queueRow(tx, request);
-    if (row.nodeName !== null && row.releasedAt === null) return { kind: 'claimed', nodeName: row.nodeName, wake: [] };
-
+  return underSlotQueueLock(db.$client, async (client) => {
     const region = request.preferredNode.region;
-    const free = (await freeSlotsIn(tx, region, request.liveSince)).filter(
-      (node) => node.free > 0 && !request.excludeNodes.includes(node.name),
-    );
+    const row = await queueRow(client, {
+      runId: request.runId,
+      lane: request.lane,
+      laneWeight: request.laneWeight,
+      region,
+      expedite: request.expedite === true,
+    });
+    if (row.node_name !== null && row.released_at === null) {
+      return { kind: 'claimed', nodeName: row.node_name, region: row.region, wake: [] };
+    }
+
+    const {
+      nodes: inRegion,
+      before,
+      turnRunId,
+    } = await slotsAndTurn(client, {
+      region,
+      liveSince: request.liveSince,
+      runId: request.runId,
+    });
+    const free = inRegion.filter((node) => node.free > 0 && !request.excludeNodes.includes(node.name));
     const freeSlots = free.reduce((sum, node) => sum + node.free, 0);
-    const { before, turnRunId } = await waitingAhead(tx, region, row.runId);
     if (before >= freeSlots) {
-      const spilled = await spill(tx, request);
-      if (spilled !== null) return { kind: 'claimed', nodeName: spilled, wake: [] };
+      const spilled = await spill(client, request);
+      if (spilled !== null) return { kind: 'claimed', ...spilled, wake: [] };
       return { kind: 'queued', position: before + 1, freeSlots };
     }
 
@@ -66,12 +86,8 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
     const node =
       free.find((n) => preferred(n) && n.idle > 0) ?? free.find((n) => n.idle > 0) ?? free.find(preferred) ?? free[0];
     if (!node) throw new Error('free slots counted but no node holds them');
-    if (turnRunId !== row.runId) await tx.execute(swapTurnSql(row.runId, turnRunId));
-    await tx
-      .update(runSlotClaims)
-      .set({ nodeName: node.name, startsAt: sql`now()` })
-      .where(eq(runSlotClaims.runId, request.runId));
-    return { kind: 'claimed', nodeName: node.name, wake: await nextInLine(tx, region, freeSlots - 1) };
+    await takeSlot(client, { runId: request.runId, turnRunId, nodeName: node.name });
+    return { kind: 'claimed', nodeName: node.name, region, wake: await nextInLine(client, region, freeSlots - 1) };
   });
 }
 
@@ -80,29 +96,44 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
  * has a free slot and sits in a region with more free slots than waiting runs (its own waiters go first). The
  * claim moves to that node's region, so its release wakes the runs waiting there. Null when none has room.
  */
-async function spill(tx: Transaction, request: ClaimRequest): Promise<string | null> {
+async function spill(
+  client: pg.PoolClient,
+  request: ClaimRequest,
+): Promise<{ nodeName: string; region: string } | null> {
   const targets = (request.spillTo ?? []).filter((name) => !request.excludeNodes.includes(name));
   if (targets.length === 0) return null;
-  const regions = await tx.selectDistinct({ region: nodes.region }).from(nodes).where(inArray(nodes.name, targets));
-  const room = new Map<string, { region: string; free: number }>();
+  const { rows: regions } = await regionsOfStatement(client, { names: targets });
+  const room = new Map<string, string>();
   for (const { region } of regions) {
-    const free = await freeSlotsIn(tx, region, request.liveSince);
-    const [waiters] = await tx
-      .select({ count: sql<number>`count(*)::int` })
-      .from(runSlotClaims)
-      .where(and(waiting(), eq(runSlotClaims.region, region), sql`${runSlotClaims.runId} <> ${request.runId}`));
-    const surplus = free.reduce((sum, node) => sum + Math.max(node.free, 0), 0) - (waiters?.count ?? 0);
+    const { nodes: inRegion, waiters } = await roomInRegion(client, {
+      region,
+      liveSince: request.liveSince,
+      runId: request.runId,
+    });
+    const surplus = inRegion.reduce((sum, node) => sum + Math.max(node.free, 0), 0) - waiters;
     if (surplus <= 0) continue;
-    for (const node of free) if (node.free > 0) room.set(node.name, { region, free: node.free });
+    for (const node of inRegion) if (node.free > 0) room.set(node.name, region);
   }
-  const target = targets.find((name) => room.has(name));
-  if (target === undefined) return null;
-  await tx
-    .update(runSlotClaims)
-    .set({ nodeName: target, startsAt: sql`now()`, region: room.get(target)!.region })
-    .where(eq(runSlotClaims.runId, request.runId));
-  return target;
+  const nodeName = targets.find((name) => room.has(name));
+  const region = nodeName === undefined ? undefined : room.get(nodeName);
+  if (nodeName === undefined || region === undefined) return null;
+  await spillClaimStatement(client, { runId: request.runId, nodeName, region });
+  return { nodeName, region };
 }
+
+/** The distinct regions of the named nodes. */
+const regionsOfStatement = namedStatement<{ region: string }, { names: string[] }>(
+  'slot_spill_regions',
+  sql`select distinct region from nodes where name = any(${sql.placeholder('names')}::text[])`,
+);
+
+/** Puts the run on a node of another region; its claim moves there. */
+const spillClaimStatement = namedStatement<Record<string, never>, { runId: string; nodeName: string; region: string }>(
+  'slot_spill_claim',
+  sql`update run_slot_claims set node_name = ${sql.placeholder('nodeName')}::text, starts_at = now(),
+    region = ${sql.placeholder('region')}::text
+  where run_id = ${sql.placeholder('runId')}::uuid`,
+);
 
 /**
  * Gives the run's slot (or its place in the queue) back, and its reservation over time with it; idempotent. Needs
@@ -128,13 +159,7 @@ export async function releaseHeldClaim(
   db: Database,
   runId: string,
 ): Promise<{ region: string; nodeName: string | null } | null> {
-  await releaseReservation(db, runId);
-  const [released] = await db
-    .update(runSlotClaims)
-    .set({ releasedAt: sql`now()` })
-    .where(and(eq(runSlotClaims.runId, runId), isNull(runSlotClaims.releasedAt)))
-    .returning({ region: runSlotClaims.region, nodeName: runSlotClaims.nodeName });
-  return released ?? null;
+  return releaseHeld(db.$client, runId);
 }
 
 /** Releases the claims of runs whose row is already final: a claim its run can no longer give back itself. */
@@ -160,87 +185,7 @@ export async function releaseClaimsOfFinishedRuns(db: Database, finalStates: rea
  * first, so its run is among those woken instead of sleeping until its fallback poll with a slot free.
  */
 export async function waitersForFreeSlots(db: Database, region: string, liveSince: Date): Promise<string[]> {
-  return db.transaction(async (tx) => {
-    await tx.execute(SLOT_QUEUE_LOCK);
-    const free = await freeSlotsIn(tx, region, liveSince);
-    return nextInLine(
-      tx,
-      region,
-      free.reduce((sum, node) => sum + Math.max(node.free, 0), 0),
-    );
-  });
-}
-
-/**
- * The run's queue row, created on its first claim with a start tag after the lane's last one and the virtual
- * clock (start-time fair queueing: no lane starves, each gets slots in proportion to its weight). A run queued
- * again after a node failed it keeps its tag, so it keeps its place. An expedited request marks a waiting run
- * expedited once (its first expedite keeps its place among other expedited runs).
- */
-async function queueRow(tx: Transaction, request: ClaimRequest) {
-  const region = request.preferredNode.region;
-  const [existing] = await tx.select().from(runSlotClaims).where(eq(runSlotClaims.runId, request.runId));
-  if (existing) {
-    const requeue = existing.releasedAt !== null;
-    if (!requeue && existing.nodeName !== null) return existing;
-    const expedite = request.expedite === true && existing.expeditedAt === null;
-    if (!requeue && !expedite && existing.region === region) return existing;
-    const [updated] = await tx
-      .update(runSlotClaims)
-      .set({
-        region,
-        ...(requeue ? { nodeName: null, startsAt: null, releasedAt: null } : {}),
-        ...(expedite ? { expeditedAt: sql`now()` } : {}),
-      })
-      .where(eq(runSlotClaims.runId, request.runId))
-      .returning();
-    if (!updated) throw new Error(`queue row of run ${request.runId} vanished`);
-    return updated;
-  }
-  const [clock] = await tx
-    .select({
-      virtual: sql<number>`coalesce(max(${runSlotClaims.queueTag}) filter (where ${runSlotClaims.nodeName} is not null), 0)`,
-      lane: sql<number>`coalesce(max(${runSlotClaims.queueTag}) filter (where ${runSlotClaims.lane} = ${request.lane}), 0)`,
-    })
-    .from(runSlotClaims);
-  const queueTag = Math.max(clock?.virtual ?? 0, clock?.lane ?? 0) + 1 / request.laneWeight;
-  const [inserted] = await tx
-    .insert(runSlotClaims)
-    .values({
-      runId: request.runId,
-      lane: request.lane,
-      queueTag,
-      region,
-      ...(request.expedite === true ? { expeditedAt: sql`now()` } : {}),
-    })
-    .returning();
-  if (!inserted) throw new Error(`could not queue run ${request.runId}`);
-  return inserted;
-}
-
-/**
- * Claims each live node of the region can still take (`free`): its slots plus its prefetch (runs whose containers
- * it prepares while the slots' graders run), and how many of its slots idle (`idle`). Negative when over-committed
- * by an older release.
- */
-async function freeSlotsIn(tx: Transaction, region: string, liveSince: Date) {
-  const held = tx
-    .select({ nodeName: runSlotClaims.nodeName, count: sql<number>`count(*)::int`.as('held') })
-    .from(runSlotClaims)
-    .where(and(isNotNull(runSlotClaims.nodeName), isNull(runSlotClaims.releasedAt)))
-    .groupBy(runSlotClaims.nodeName)
-    .as('held');
-  const rows = await tx
-    .select({
-      name: nodes.name,
-      free: sql<number>`${nodes.maxConcurrentRuns} + ${nodes.prefetchRuns} - coalesce(${held.count}, 0)`,
-      idle: sql<number>`${nodes.maxConcurrentRuns} - coalesce(${held.count}, 0)`,
-    })
-    .from(nodes)
-    .leftJoin(held, eq(held.nodeName, nodes.name))
-    .where(and(eq(nodes.region, region), gt(nodes.lastSeenAt, liveSince)))
-    .orderBy(sql`3 desc`, sql`2 desc`, nodes.name);
-  return rows.map((row) => ({ name: row.name, free: Number(row.free), idle: Number(row.idle) }));
+  return underSlotQueueLock(db.$client, (client) => waitersForFree(client, region, liveSince));
 }
 
 /**
@@ -258,41 +203,13 @@ export function spillersFor(db: Database, nodeName: string, limit: number): Prom
   );
 }
 
-/** Workflow ids of the first `limit` runs waiting in the region, in claim order. */
-async function nextInLine(tx: Transaction, region: string, limit: number): Promise<string[]> {
-  if (limit <= 0) return [];
-  return waitingWorkflows(tx, eq(runSlotClaims.region, region), limit, region);
-}
-
-/**
- * How many runs waiting in the region claim before this waiting run, and whose turn it claims in
- * (src/db/slot-service-order.ts).
- */
-async function waitingAhead(
-  tx: Transaction,
-  region: string,
-  runId: string,
-): Promise<{ before: number; turnRunId: string }> {
-  const { rows } = await tx.execute<{ position: number | string; turn_run_id: string }>(
-    sql`with ${serviceOrder(region)} select position, turn_run_id from service_order where run_id = ${runId}`,
-  );
-  const [row] = rows;
-  if (row === undefined) throw new Error(`run ${runId} is not waiting in region ${region}`);
-  return { before: Number(row.position) - 1, turnRunId: row.turn_run_id };
-}
-
 /**
  * Workflow ids of the first `limit` waiting runs (claim not yet on a node) that also meet `where`, in the order they
- * claim slots (deadline-first within each lane, src/db/slot-service-order.ts); `region` narrows the ranking to it.
+ * claim slots (deadline-first within each lane, src/db/slot-service-order.ts).
  */
-async function waitingWorkflows(
-  db: Database | Transaction,
-  where: SQL | undefined,
-  limit: number,
-  region?: string,
-): Promise<string[]> {
+async function waitingWorkflows(db: Database, where: SQL | undefined, limit: number): Promise<string[]> {
   const { rows } = await db.execute<{ workflow_id: string }>(sql`
-    with ${serviceOrder(region)}
+    with ${serviceOrder()}
     select ${gradingRuns.workflowId} from service_order
     join ${runSlotClaims} on ${runSlotClaims.runId} = service_order.run_id
     join ${gradingRuns} on ${gradingRuns.id} = service_order.run_id
@@ -300,10 +217,6 @@ async function waitingWorkflows(
     order by service_order.position
     limit ${limit}`);
   return rows.map((row) => row.workflow_id);
-}
-
-function waiting() {
-  return and(isNull(runSlotClaims.nodeName), isNull(runSlotClaims.releasedAt));
 }
 
 /**
@@ -315,7 +228,7 @@ export async function recordDirectClaim(
   claim: { runId: string; lane: RunLane; nodeName: string; region: string },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.execute(SLOT_QUEUE_LOCK);
+    await tx.execute(sql.raw(SLOT_QUEUE_LOCK));
     await tx
       .insert(runSlotClaims)
       .values({ ...claim, queueTag: 0, startsAt: sql`now()` })

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 
 /**
  * A common table expression `service_order (run_id, position, turn_run_id)`: the runs waiting for a slot (in
@@ -9,7 +9,7 @@ import { type SQL, sql } from 'drizzle-orm';
  * `turn_run_id` is the run whose start tag the turn is. Positions compare across regions too (the same order in
  * each), for the spillers' list. Ranked in the database: a JS Date would drop the microseconds of the timestamps.
  */
-export function serviceOrder(region?: string): SQL {
+export function serviceOrder(region?: string | Placeholder): SQL {
   const inRegion = region === undefined ? sql`` : sql`and c.region = ${region}`;
   return sql`service_order as (
     with waiting as (
@@ -34,15 +34,4 @@ export function serviceOrder(region?: string): SQL {
       on slot.region = run.region and slot.lane = run.lane
         and (slot.expedited_at is null) = (run.expedited_at is null) and slot.turn = run.pick
   )`;
-}
-
-/**
- * A run that claims in another run's turn takes that run's start tag and gives it its own, both still of one lane:
- * the lane's turns are then used up in tag order, so the virtual clock and the other lanes' shares stay as they
- * were (without the swap a lane would keep its earliest turn and claim again at once).
- */
-export function swapTurnSql(runId: string, turnRunId: string): SQL {
-  return sql`update run_slot_claims c set queue_tag = o.queue_tag
-    from run_slot_claims o
-    where (c.run_id, o.run_id) in ((${runId}::uuid, ${turnRunId}::uuid), (${turnRunId}::uuid, ${runId}::uuid))`;
 }

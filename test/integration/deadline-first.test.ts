@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { nodes } from '../../src/db/schema.js';
 import { claimOrQueue, releaseClaim, waitersForFreeSlots, type ClaimOutcome } from '../../src/db/slot-claims.js';
 import type { RunLane } from '../../src/shared/lanes.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+import { insertNodeRow } from '../support/node-row.js';
 import { insertRunRow } from '../support/run-row.js';
 
 const WEIGHTS: Record<RunLane, number> = { live: 4, regrade: 1 };
@@ -30,20 +30,7 @@ describe('deadline-first slot queue', () => {
   beforeEach(async () => {
     await database.db.execute(sql`truncate run_slot_claims, grading_runs, raw_payloads, nodes cascade`);
     // One slot and no prefetch: every run but the one holding it waits.
-    await database.db.insert(nodes).values({
-      name: NODE,
-      taskQueue: `q-${NODE}`,
-      cpuModel: 'test',
-      clockMhz: 1,
-      sockets: 1,
-      cores: 1,
-      memoryBytes: 1,
-      region: REGION,
-      zone: 'a',
-      maxConcurrentRuns: 1,
-      prefetchRuns: 0,
-      lastSeenAt: new Date(),
-    });
+    await insertNodeRow(database.db, { name: NODE, region: REGION });
   });
 
   /** A run due `inMs` from now (its spill time is a minute before), its id and workflow id. */

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import pg from 'pg';
+import type pg from 'pg';
 import { createPlacementActivities } from '../../src/activities/placement-activities.js';
 import { loadRegionsConfig } from '../../src/carbon/regions.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -13,6 +13,7 @@ import type { Database } from '../../src/db/client.js';
 import { reserveAndRecord } from '../../src/db/reservations.js';
 import * as schema from '../../src/db/schema.js';
 import type { ForecastOutcome, PlanningContext } from '../../src/shared/placement-types.js';
+import { createCountingPool, type CountingPool } from '../support/counting-pool.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 
 const HOUR = 3_600_000;
@@ -23,22 +24,13 @@ describe('writing a plan', () => {
   let pool: pg.Pool;
   let db: Database;
   let placement: ReturnType<typeof createPlacementActivities>;
-  let queries = 0;
+  let counting: CountingPool;
 
   before(async () => {
     database = await createMigratedDatabase();
     // One connection: a transaction left open by a failed plan would break every later query on it.
-    pool = new pg.Pool({ connectionString: database.url, max: 1 });
-    pool.on('connect', (client) => {
-      // Every round trip, pool.query included, goes through the client's query method.
-      const send = client.query.bind(client) as (...args: unknown[]) => unknown;
-      Object.assign(client, {
-        query: (...args: unknown[]) => {
-          queries += 1;
-          return send(...args);
-        },
-      });
-    });
+    counting = createCountingPool(database.url);
+    pool = counting.pool;
     db = drizzle(pool, { schema });
     const config = loadConfig({ DATABASE_URL: database.url });
     placement = createPlacementActivities(db, config, await loadRegionsConfig());
@@ -109,9 +101,9 @@ describe('writing a plan', () => {
   it('a first plan and a re-plan each take two round trips, and the run row shows what is booked', async () => {
     const runId = await addRun();
     for (const policy of ['temporal', 'immediate-home']) {
-      queries = 0;
+      counting.reset();
       const chosen = await plan(runId, policy);
-      assert.equal(queries, 2, `${policy}: round trips of one choosePlacement`);
+      assert.equal(counting.sent.length, 2, `${policy}: round trips of one choosePlacement`);
       const { policy: recorded, plannedStartMs, booking } = await stored(runId);
       assert.equal(recorded, policy);
       assert.equal(plannedStartMs, booking?.startAt.getTime(), 'the run row plans the start that is booked');

@@ -5,10 +5,11 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { gradingRuns, nodes, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
+import { gradingRuns, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
 import { claimOrQueue, releaseClaim, waitersForFreeSlots, type ClaimOutcome } from '../../src/db/slot-claims.js';
 import type { RunLane } from '../../src/shared/lanes.js';
 import { requireEnv } from '../support/env.js';
+import { insertNodeRow } from '../support/node-row.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
 
 const WEIGHTS: Record<RunLane, number> = { live: 4, regrade: 1 };
@@ -37,20 +38,7 @@ describe('slot claims', () => {
   });
 
   async function addNode(name: string, slots: number, lastSeenAt = new Date(), prefetchRuns = 0, region = REGION) {
-    await a.db.insert(nodes).values({
-      name,
-      taskQueue: `q-${name}`,
-      cpuModel: 'test',
-      clockMhz: 1,
-      sockets: 1,
-      cores: slots,
-      memoryBytes: 1,
-      region,
-      zone: 'a',
-      maxConcurrentRuns: slots,
-      prefetchRuns,
-      lastSeenAt,
-    });
+    await insertNodeRow(a.db, { name, region, slots, prefetchRuns, lastSeenAt });
   }
 
   async function workflowIdOf(runId: string): Promise<string> {
@@ -150,7 +138,7 @@ describe('slot claims', () => {
   it('sends a run to a node with an idle slot before another node’s prefetch', async () => {
     await addNode('n1', 1, new Date(), 1);
     const busy = await addRun();
-    assert.deepEqual(await claim(a, busy, 'live'), { kind: 'claimed', nodeName: 'n1', wake: [] });
+    assert.deepEqual(await claim(a, busy, 'live'), { kind: 'claimed', nodeName: 'n1', region: REGION, wake: [] });
     await addNode('n2', 1, new Date(), 1);
     const next = await addRun();
     const outcome = await claim(a, next, 'live', 'n1');
@@ -283,7 +271,12 @@ describe('slot claims', () => {
     assert.equal((await eastClaim(eastWaiter)).kind, 'claimed');
     await releaseClaim(a.db, eastWaiter);
     // Now east has a free slot and nobody waiting: the run past its deadline takes it instead of waiting on n1.
-    assert.deepEqual(await spillClaim(['east-1']), { kind: 'claimed', nodeName: 'east-1', wake: [] });
+    assert.deepEqual(await spillClaim(['east-1']), {
+      kind: 'claimed',
+      nodeName: 'east-1',
+      region: 'us-east',
+      wake: [],
+    });
     const [row] = await a.db.select().from(runSlotClaims).where(eq(runSlotClaims.runId, late));
     assert.equal(row?.region, 'us-east', 'its release wakes the runs waiting where it runs');
     assert.equal(await held('east-1'), 1);

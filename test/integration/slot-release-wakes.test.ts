@@ -8,9 +8,10 @@ import { createRunActivities } from '../../src/activities/run-activities.js';
 import { createSlotRelease } from '../../src/activities/slot-release.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { gradingRuns, nodes, runSlotClaims } from '../../src/db/schema.js';
+import { gradingRuns, runSlotClaims } from '../../src/db/schema.js';
 import { claimOrQueue, releaseClaim } from '../../src/db/slot-claims.js';
 import { requireEnv } from '../support/env.js';
+import { insertNodeRow } from '../support/node-row.js';
 import { insertRunRow } from '../support/run-row.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
 import { waitFor } from '../support/wait-for.js';
@@ -42,20 +43,7 @@ describe('releasing a slot wakes the run queued for it', () => {
   beforeEach(async () => {
     woken = [];
     await handle.db.execute(sql`truncate run_slot_claims, grading_runs, raw_payloads, nodes cascade`);
-    await handle.db.insert(nodes).values({
-      name: NODE,
-      taskQueue: `q-${NODE}`,
-      cpuModel: 'test',
-      clockMhz: 1,
-      sockets: 1,
-      cores: 1,
-      memoryBytes: 1,
-      region: REGION,
-      zone: 'a',
-      maxConcurrentRuns: 1,
-      prefetchRuns: 0,
-      lastSeenAt: new Date(),
-    });
+    await insertNodeRow(handle.db, { name: NODE, region: REGION });
   });
 
   const addRun = () => insertRunRow(handle.db);

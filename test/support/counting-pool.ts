@@ -1,0 +1,34 @@
+import pg from 'pg';
+
+export interface CountingPool {
+  pool: pg.Pool;
+  /** The text of each statement sent since the last `reset` (a named statement by its text): one per round trip. */
+  sent: string[];
+  reset(): void;
+}
+
+/**
+ * A pool of one connection that records every statement it sends, for tests that count round trips. One
+ * connection, so a transaction a failed step leaves open breaks the next query instead of hiding on another.
+ */
+export function createCountingPool(url: string): CountingPool {
+  const counting: CountingPool = {
+    pool: new pg.Pool({ connectionString: url, max: 1 }),
+    sent: [],
+    reset: () => {
+      counting.sent = [];
+    },
+  };
+  counting.pool.on('connect', (client) => {
+    // Every round trip, pool.query included, goes through the client's query method.
+    const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+    Object.assign(client, {
+      query: (...args: unknown[]) => {
+        const [first] = args;
+        counting.sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+        return send(...args);
+      },
+    });
+  });
+  return counting;
+}
