@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import {
   cpuCgroupOf,
   listenerOf,
-  machineBusySec,
+  machineCpu,
+  type MachineCpu,
   readAllProcesses,
   readProcess,
   readThreads,
@@ -31,7 +32,9 @@ export const COMPONENTS = [
   'harness (tsx, with-services)',
   'bench CPU sampler (own process)',
   'unattributed (exited between samples)',
+  'interrupts (irq, softirq)',
   'kernel threads',
+  'hypervisor steal (the VM waited for the host)',
   'other (not this bench)',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -49,6 +52,7 @@ const OVERHEAD: ReadonlySet<Component> = new Set(
       ![
         'grader containers (ideal)',
         'kernel threads',
+        'hypervisor steal (the VM waited for the host)',
         'other (not this bench)',
         'bench CPU sampler (own process)',
       ].includes(c),
@@ -103,7 +107,7 @@ export class CpuSampler {
   private sampling: Promise<void> = Promise.resolve();
   private samples = 0;
   private startedAt = 0;
-  private busyAtStart = 0;
+  private machineAtStart: MachineCpu = { busy: 0, interrupts: 0, steal: 0 };
   private ownCpuAtStart = 0;
   private reapedAtStart = 0;
 
@@ -120,7 +124,7 @@ export class CpuSampler {
       if (pid !== null) this.serviceRoots.set(pid, component);
     }
     this.startedAt = Date.now();
-    this.busyAtStart = machineBusySec();
+    this.machineAtStart = machineCpu();
     this.ownCpuAtStart = ownCpuSec();
     this.reapedAtStart = this.reapedPublisherSec();
     await this.sample(true);
@@ -134,7 +138,10 @@ export class CpuSampler {
     clearInterval(this.timer);
     await this.sampling;
     await this.sample(false);
-    const busy = machineBusySec() - this.busyAtStart;
+    const machine = machineCpu();
+    const busy = machine.busy - this.machineAtStart.busy;
+    const interrupts = machine.interrupts - this.machineAtStart.interrupts;
+    const steal = machine.steal - this.machineAtStart.steal;
     const own = ownCpuSec() - this.ownCpuAtStart;
     const coreSec = Object.fromEntries(COMPONENTS.map((c) => [c, 0])) as Record<Component, number>;
     let sampled = 0;
@@ -149,7 +156,12 @@ export class CpuSampler {
     coreSec['bench CPU sampler (own process)'] = own;
     const reaped = this.reapedPublisherSec() - this.reapedAtStart;
     coreSec['mosquitto_pub (bench publisher)'] += reaped;
-    coreSec['unattributed (exited between samples)'] = Math.max(0, busy - sampled - graderCpuSec - own - reaped);
+    coreSec['interrupts (irq, softirq)'] = interrupts;
+    coreSec['hypervisor steal (the VM waited for the host)'] = steal;
+    coreSec['unattributed (exited between samples)'] = Math.max(
+      0,
+      busy - sampled - graderCpuSec - own - reaped - interrupts - steal,
+    );
     const overheadCoreSec = COMPONENTS.filter((c) => OVERHEAD.has(c)).reduce((sum, c) => sum + coreSec[c], 0);
     return {
       wallSec: (Date.now() - this.startedAt) / 1000,

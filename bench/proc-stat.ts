@@ -75,12 +75,34 @@ export function readThreads(pid: number): ProcStat[] {
   return tids.map((tid) => readStat(`/proc/${pid}/task/${tid}/stat`)).filter((stat): stat is ProcStat => stat !== null);
 }
 
-/** Busy CPU time of the whole machine (all but idle and iowait), in core-seconds since boot. */
-export function machineBusySec(): number {
+/** The machine's CPU time since boot, in core-seconds, and the parts of it no process is charged with. */
+export interface MachineCpu {
+  /** All but idle and iowait. */
+  busy: number;
+  /** Interrupt handlers and softirqs (e.g. loopback network delivery): kernel work no process is charged with. */
+  interrupts: number;
+  /** Time the hypervisor ran something else while this VM had work: counted as busy, done by nobody here. */
+  steal: number;
+}
+
+export function machineCpu(): MachineCpu {
   const first = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   // cpu user nice system idle iowait irq softirq steal (guest time is already inside user and nice).
-  const [user, nice, system, , , irq, softirq, steal] = first.trim().split(/\s+/).slice(1).map(Number);
-  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS_PER_SEC;
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = first
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return {
+    busy: (user + nice + system + irq + softirq + steal) / TICKS_PER_SEC,
+    interrupts: (irq + softirq) / TICKS_PER_SEC,
+    steal: steal / TICKS_PER_SEC,
+  };
+}
+
+/** Busy CPU time of the whole machine (all but idle and iowait), in core-seconds since boot. */
+export function machineBusySec(): number {
+  return machineCpu().busy;
 }
 
 /** The cgroup path of a process in the cpuacct (v1) or unified (v2) hierarchy; '' when it is gone. */
