@@ -6,17 +6,13 @@ import { after, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { CleanupStack } from '../../src/app/cleanup-stack.js';
-import { connectTemporalClient } from '../../src/app/temporal-connections.js';
-import { startWorkflowStarter } from '../../src/bridge/workflow-starter.js';
-import { loadConfig } from '../../src/config/config.js';
 import { rawPayloads } from '../../src/db/schema.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { metrics } from '../../src/observability/metrics.js';
 import { GRADE_SUBMISSION_WORKFLOW, ingestWorkflowId } from '../../src/shared/grading-types.js';
 import { requireEnv } from '../support/env.js';
 import { createMigratedDatabase } from '../support/migrated-database.js';
 import { commitPendingPayloads, startedPayloadCount } from '../support/pending-payloads.js';
 import { waitFor } from '../support/wait-for.js';
+import { eagerStarts, startEagerStarter } from './support/eager-starts.js';
 import { startStandInWorker } from './support/stand-in-worker.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
@@ -26,26 +22,13 @@ const WORKFLOW_TASK_TIMEOUT_MS = 10_000;
 const cleanup = new CleanupStack(() => undefined);
 after(() => cleanup.runAll());
 
-async function eagerStarts(): Promise<number> {
-  return (await metrics.workflowsStartedEagerly.get()).values[0]?.value ?? 0;
-}
-
 it('starts through the local worker connection hand each first workflow task to that worker', async () => {
   const address = requireEnv('TEMPORAL_ADDRESS');
   const taskQueue = `eager-start-${randomUUID().slice(0, 8)}`;
   const database = await createMigratedDatabase();
   cleanup.push('database', () => database.drop());
-  const { connection } = await startStandInWorker(address, taskQueue, cleanup);
-  const temporal = await connectTemporalClient(loadConfig({ TEMPORAL_ADDRESS: address }), cleanup);
   const eagerBefore = await eagerStarts();
-  const starter = startWorkflowStarter({
-    db: database.db,
-    temporal,
-    localWorkerClient: new Client({ connection }),
-    taskQueue,
-    logger: createLogger({}, () => undefined),
-  });
-  cleanup.push('starter', () => starter.stop());
+  const { starter, temporal } = await startEagerStarter(address, database.db, taskQueue, cleanup);
 
   // Fewer than the worker's six free slots: each start finds one.
   await commitPendingPayloads(database.db, 4);
