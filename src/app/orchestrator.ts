@@ -18,6 +18,8 @@ export interface OrchestratorOptions {
   carbon?: CarbonSetup;
   /** A prebuilt bundle saves the webpack step when several orchestrators start in one process (tests). */
   workflowBundle?: WorkflowBundle;
+  /** A bridge in this process starts workflows eagerly through the shared connection (`up`): leave it slots. */
+  eagerStartsFromLocalBridge?: boolean;
 }
 
 /** The orchestrator: runs the workflows and every activity that is not tied to a node. */
@@ -31,13 +33,14 @@ export async function startOrchestrator(
     const keyring = await loadRetentionKeyring(config, logger);
     const { db, connection } = await workerResources(config, logger, cleanup, options.shared);
     const carbon = options.carbon ?? (await loadCarbonSetup(config, logger));
-    const { workflowBundle } = options;
+    const { workflowBundle, eagerStartsFromLocalBridge } = options;
     // The worker's own connection serves the client too: reconciliation only describes workflows and schedules.
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const worker = await createOrchestratorWorker({
       ...{ connection, temporal, db, config, keyring },
       ...carbon,
       workflowBundle,
+      eagerStartsFromLocalBridge,
     });
     // A node that dies frees no slot: without this its queued runs would notice only at their fallback poll.
     const silentNodes = watchSilentNodes(db, config, signalSlotFreed(temporal), logger);

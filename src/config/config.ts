@@ -194,7 +194,7 @@ export const configSchema = z.object({
    */
   ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(8),
   /**
-   * Workflow tasks the orchestrator runs at once (each holds a little state). Its polls hold a quarter of them;
+   * Workflow tasks the orchestrator runs at once (each holds a little state). In `up` its polls hold a quarter;
    * the rest also take first tasks handed over by eager starts of a bridge in the same process (`up`), so a burst
    * of starts needs room: the bridge keeps 32 starts in flight.
    */

@@ -22,6 +22,7 @@ import { ensureReconcileSchedule } from './reconcile-schedule.js';
 import { redactActivityErrors } from './redact-activity-errors.js';
 import { signalSlotFreed } from './signal-slot-freed.js';
 import { registerSearchAttributes } from './register-search-attributes.js';
+import { workflowTaskPolls } from './workflow-task-polls.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -38,6 +39,8 @@ export interface OrchestratorWorkerDeps {
   keyring: RetentionKeyring;
   /** A prebuilt bundle saves the webpack step when several workers start in one process (tests). */
   workflowBundle?: WorkflowBundle;
+  /** A bridge in this process starts workflows eagerly through this worker's connection (`up`). */
+  eagerStartsFromLocalBridge?: boolean;
 }
 
 /** The central worker: runs the workflows and every activity that is not tied to a node. */
@@ -67,8 +70,13 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     // The workflows run their central activities locally (src/workflows/run-path.ts): the same bound applies.
     maxConcurrentLocalActivityExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS,
-    // Each poll holds a slot while it waits: slots beyond the polls are what the bridge's eager starts can take.
-    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: workflowTaskPolls(config) },
+    workflowTaskPollerBehavior: {
+      type: 'simple-maximum',
+      maximum: workflowTaskPolls(
+        config.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS,
+        deps.eagerStartsFromLocalBridge ?? false,
+      ),
+    },
     maxCachedWorkflows: config.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: {
@@ -80,9 +88,4 @@ export async function createOrchestratorWorker(deps: OrchestratorWorkerDeps): Pr
     },
     interceptors: { activity: [redactActivityErrors] },
   });
-}
-
-/** A quarter of the slots, 2 to 10 (the SDK's own cap): three quarters stay free for eagerly started workflows. */
-function workflowTaskPolls(config: Config): number {
-  return Math.min(10, Math.max(2, Math.floor(config.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS / 4)));
 }

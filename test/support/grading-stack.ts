@@ -131,8 +131,13 @@ export async function startGradingStack(options: StackOptions = {}): Promise<Gra
     const { db, temporal } = shared;
     const logger = options.logger ?? silentLogger;
     const carbon = await loadCarbonSetup(config, logger, options.carbonProviders);
+    // As in `up`: the stack's bridge (started by default) starts workflows eagerly through the shared connection.
+    const eagerStartsFromLocalBridge = options.bridge !== false;
     const startOrchestratorWorker = async () =>
-      startOrchestrator(config, logger, { shared, carbon, workflowBundle: await workflowBundle() });
+      startOrchestrator(config, logger, {
+        ...{ shared, carbon, workflowBundle: await workflowBundle() },
+        eagerStartsFromLocalBridge,
+      });
     let orchestrator = await startOrchestratorWorker();
     const nodes: RunningNode[] = [];
     // Workers stop together, as a process shutdown stops them; a test may already have stopped one.

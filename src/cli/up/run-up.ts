@@ -42,7 +42,7 @@ export async function runUp(options: UpOptions, logger: Logger, stopRequested: P
     const shared = await openSharedResources(config, cleanup);
     const carbon = await loadCarbonSetup(config, logger);
     // Workers stop on shutdown: with no grace time, a running grader is cancelled and its container removed.
-    const orchestrator = await startOrchestrator(config, logger, { shared, carbon });
+    const orchestrator = await startOrchestrator(config, logger, { shared, carbon, eagerStartsFromLocalBridge: true });
     cleanup.push('orchestrator', () => orchestrator.stop());
     const node = await startNodeWorker(config, logger, { shared });
     cleanup.push('node worker', () => node.stop());
