@@ -198,7 +198,8 @@ export async function roomInRegion(
  * Gives back the run's reservation over time (the statement releaseReservation sends, src/db/reservations.ts) and
  * marks its claim (or its place in the queue) released, if it still holds one; says what the claim held. One
  * statement, so atomic without a transaction: the release is data-modifying, so it always runs, and the unbook
- * sits in the select list of the one row returned, so it always runs too.
+ * sits in the select list of the one row returned, so it always runs too. It runs because greengrader_unbook is
+ * VOLATILE (PostgreSQL's default, and what it is): the planner drops unused outputs of a subquery unless they are.
  */
 const releaseHeldStatement = namedStatement<{ region: string | null; node_name: string | null }, { runId: string }>(
   'slot_release_held',
