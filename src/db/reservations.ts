@@ -17,6 +17,7 @@ import { joinBucketPeriods } from '../shared/capacity-instants.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { readBucketsText } from './occupancy-text.js';
+import { releaseAfterFailure } from './release-after-failure.js';
 import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
 
 /**
@@ -99,12 +100,8 @@ export async function reserveAndRecord<P extends ReservedSlot>(
     client.release();
     return slot;
   } catch (error) {
-    // After a failed statement PostgreSQL skips the rest of the query, `commit` included: the transaction is still
-    // open (aborted) and must be rolled back before the connection goes back to the pool; one that cannot is closed.
-    await client.query('rollback').then(
-      () => client.release(),
-      (lost: Error) => client.release(lost),
-    );
+    // After a failed statement PostgreSQL skips the rest of the query, `commit` included.
+    await releaseAfterFailure(client);
     throw error;
   }
 }

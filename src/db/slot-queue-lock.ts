@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { releaseAfterFailure } from './release-after-failure.js';
 
 /**
  * Every claim and queue change runs under this one transaction-scoped advisory lock: reading free slots and the
@@ -20,12 +21,7 @@ export async function underSlotQueueLock<T>(pool: pg.Pool, work: (client: pg.Poo
     client.release();
     return result;
   } catch (error) {
-    // A failed statement leaves the transaction open (aborted): it is rolled back before the connection goes back
-    // to the pool, and a connection that cannot roll back is closed instead.
-    await client.query('rollback').then(
-      () => client.release(),
-      (lost: Error) => client.release(lost),
-    );
+    await releaseAfterFailure(client);
     throw error;
   }
 }
