@@ -8,7 +8,7 @@ import { hostCgroupCpuMs } from './host-cgroup.js';
  *
  * The host's cgroup file comes first. The engine's stats endpoint reads the same counter, but Docker 20.10 answers
  * even a one-shot read only at its next 1-s collection tick (0.64 s on average, with the run's slot held) and
- * spends ≈ 0.01 core-s of dockerd, containerd and shim on it (bench:lifecycle): the fallback, for nodes that cannot
+ * spends ≈ 0.026 core-s of dockerd, containerd and shim on it (bench:lifecycle): the fallback, for nodes that cannot
  * see the host's cgroups.
  */
 export async function containerCpuMs(container: Docker.Container): Promise<number | null> {
