@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
-import { and, asc, eq, lt, notInArray } from 'drizzle-orm';
+import { and, asc, eq, lt, notInArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns } from '../db/schema.js';
 import { releaseReservationsOfFinishedRuns } from '../db/reservations.js';
@@ -49,6 +49,12 @@ export function createReconcileActivities(
   options: Partial<ReconcileOptions> = {},
 ) {
   const { graceSec, batchSize } = { ...DEFAULTS, ...options };
+  /**
+   * Where the last batch ended, in the database's own precision (a JS Date would drop the microseconds). With more
+   * unfinished rows than a batch, each run goes on from there, so a backlog of queued runs older than the rest
+   * cannot keep the same first batch in view forever; after the newest row it starts over from the oldest.
+   */
+  let after: { receivedAt: string; id: string } | null = null;
 
   /** The workflow's status when it is closed; null while it is open; `not_found` when Temporal has no such id. */
   async function closedStatus(workflowId: string): Promise<ReconciledWorkflowStatus | null> {
@@ -70,16 +76,26 @@ export function createReconcileActivities(
       releasedReservations: number;
     }> {
       const rows = await db
-        .select({ id: gradingRuns.id, workflowId: gradingRuns.workflowId, state: gradingRuns.state })
+        .select({
+          id: gradingRuns.id,
+          workflowId: gradingRuns.workflowId,
+          state: gradingRuns.state,
+          receivedAt: sql<string>`${gradingRuns.receivedAt}::text`,
+        })
         .from(gradingRuns)
         .where(
           and(
             notInArray(gradingRuns.state, FINAL_STATES),
             lt(gradingRuns.receivedAt, new Date(Date.now() - graceSec * 1000)),
+            after
+              ? sql`(${gradingRuns.receivedAt}, ${gradingRuns.id}) > (${after.receivedAt}::timestamptz, ${after.id}::uuid)`
+              : undefined,
           ),
         )
-        .orderBy(asc(gradingRuns.receivedAt))
+        .orderBy(asc(gradingRuns.receivedAt), asc(gradingRuns.id))
         .limit(batchSize);
+      const last = rows.at(-1);
+      after = rows.length === batchSize && last ? { receivedAt: last.receivedAt, id: last.id } : null;
       const fixed: ReconciledRun[] = [];
       for (const row of rows) {
         const workflowStatus = await closedStatus(row.workflowId);

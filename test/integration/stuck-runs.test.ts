@@ -144,6 +144,38 @@ describe('stuck runs are reconciled', () => {
     assert.equal(await reconciled('not_found'), before + 1);
   });
 
+  it('goes on where the last batch ended, so a row past the first batch is reconciled too', async () => {
+    const DAY_MS = 24 * HOUR_MS;
+    // The oldest unfinished rows of the table: a run still running, then one whose workflow never existed.
+    const { workflowId, run: running } = await runningSubmission('first-in-line');
+    await stack.database.db
+      .update(gradingRuns)
+      .set({ receivedAt: new Date(Date.now() - 3 * DAY_MS) })
+      .where(eq(gradingRuns.workflowId, workflowId));
+    const [unknown] = await stack.database.db
+      .insert(gradingRuns)
+      .values({
+        workflowId: `grade-never-started-${randomUUID()}`,
+        payloadSha256: running.payloadSha256,
+        trigger: 'rerun',
+        state: 'queued',
+        receivedAt: new Date(Date.now() - 2 * DAY_MS),
+      })
+      .returning();
+    assert.ok(unknown);
+
+    const release = createSlotRelease(stack.database.db, stack.config, signalSlotFreed(stack.temporal));
+    const reconcile = createReconcileActivities(stack.database.db, stack.temporal, release, { batchSize: 1 });
+    const first = await reconcile.reconcileRuns();
+    assert.deepEqual([first.checked, first.fixed.length], [1, 0], 'the first batch holds the running run only');
+    const second = await reconcile.reconcileRuns();
+    assert.deepEqual(
+      second.fixed.map((f) => f.runId),
+      [unknown.id],
+      'the next batch starts after it, not again at the oldest row',
+    );
+  });
+
   it('keeps one schedule across orchestrator restarts, and updates it when the interval changes', async () => {
     const scheduleId = reconcileScheduleId(stack.config);
     await stack.restartOrchestrator();
