@@ -11,7 +11,7 @@ import { gradingRuns } from '../src/db/schema.js';
 import { ingestWorkflowId } from '../src/shared/grading-types.js';
 import { cpuGraderZip } from '../test/support/cpu-grader.js';
 import { startGradingStack, type GradingStack } from '../test/support/grading-stack.js';
-import { brokerOf, mosquittoPub, writeZipFile } from '../test/support/publish.js';
+import { brokerOf, mosquittoPubAll, writeZipFile } from '../test/support/publish.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { formatBreakdown, type CpuBreakdown } from './cpu-breakdown.js';
 import { startSamplerProcess } from './cpu-sampler-process.js';
@@ -80,10 +80,11 @@ async function writeBurst(count: number, label: string): Promise<ZipFile[]> {
 
 async function publishBurst(stack: GradingStack, files: ZipFile[]): Promise<string[]> {
   // One mosquitto_pub per zip, as the Gradescope hook does; a few at a time so the publisher is the burst's pace.
-  const broker = brokerOf(stack.config);
-  for (let i = 0; i < files.length; i += 8) {
-    await Promise.all(files.slice(i, i + 8).map((file) => mosquittoPub(broker, file.path)));
-  }
+  await mosquittoPubAll(
+    brokerOf(stack.config),
+    files.map((file) => file.path),
+    8,
+  );
   return files.map((file) => ingestWorkflowId(file.sha256));
 }
 

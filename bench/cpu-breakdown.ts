@@ -76,8 +76,9 @@ export interface SamplerOptions {
   /** The process running orchestrator, node workers and bridge (bench:batch itself; bench:ingest's bridge). */
   stackPid: number;
   /**
-   * The process that runs one `mosquitto_pub` per message and waits for each: they live a few ms, mostly between
-   * two samples, so their CPU is read from its reaped children's times instead (exact however short they lived).
+   * The process that runs one `mosquitto_pub` per message (itself or through an `xargs` child) and waits for each:
+   * they live a few ms, mostly between two samples, so their CPU is read from its reaped children's times instead
+   * (exact however short they lived).
    */
   publisherParentPid?: number;
   /** Ports the bench's own services listen on: each listener and its children are that service. */
@@ -180,7 +181,7 @@ export class CpuSampler {
       // The stack is counted by thread below; this sampler by its own figures (process.cpuUsage).
       if (proc.pid === this.options.stackPid || proc.pid === process.pid) continue;
       // Counted when reaped (reapedPublisherSec): sampling them too would count them twice.
-      if (proc.ppid === this.options.publisherParentPid && proc.comm === 'mosquitto_pub') continue;
+      if (this.isPublisher(proc, byPid)) continue;
       const key = `p${proc.pid}:${proc.startTicks}`;
       if (!this.seen(key, proc.cpuSec)) this.add(key, proc.cpuSec, first, await this.classify(proc, byPid));
     }
@@ -190,6 +191,16 @@ export class CpuSampler {
         this.add(key, thread.cpuSec, first, threadComponent(thread, this.options.stackPid));
       }
     }
+  }
+
+  /** A mosquitto_pub (or the xargs running them) below the publisher parent: counted once reaped. */
+  private isPublisher(proc: ProcStat, byPid: Map<number, ProcStat>): boolean {
+    if (proc.comm !== 'mosquitto_pub' && proc.comm !== 'xargs') return false;
+    for (let at = byPid.get(proc.ppid), hops = 0; at && hops < 3; at = byPid.get(at.ppid), hops++) {
+      if (at.pid === this.options.publisherParentPid) return true;
+      if (at.comm !== 'xargs') return false;
+    }
+    return false;
   }
 
   /** CPU of the publisher parent's ended children so far (0 without one). */
