@@ -21,7 +21,7 @@ export interface BucketChange {
   periods: BookedSpan[];
 }
 
-/** Thrown when the occupancy text is not what greengrader_occupancy_since writes (a schema out of step with the code). */
+/** Thrown when the text is not what greengrader_occupancy_since writes (a schema out of step with the code). */
 export class OccupancyTextError extends Error {
   constructor(text: string, at: number) {
     super(`unreadable occupancy text at character ${at}: "${text.slice(Math.max(0, at - 20), at + 20)}"`);

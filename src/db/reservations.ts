@@ -66,7 +66,8 @@ export async function releaseReservationsOfFinishedRuns(db: Database, finalState
 /**
  * The ledger's `reserve`, plus `record(slot)`: a statement (e.g. writing the plan on the run row) that commits or
  * rolls back with the booking. Two round trips, the fewest a transaction around the caller's planner allows:
- * `begin` with the locking read, then the booking, `record` and `commit`. Both are multi-statement queries, which
+ * `begin` with the locking read, then the booking, `record` and `commit` (a third, to read a candidate whole, only
+ * when this process's copy of its book turns out stale). Both are multi-statement queries, which
  * PostgreSQL takes only without bind parameters, so their values are written in as escaped literals.
  */
 export async function reserveAndRecord<P extends ReservedSlot>(
@@ -160,7 +161,7 @@ function intArray(values: readonly number[]): SQL {
   return sql`array[${list}]::integer[]`;
 }
 
-/** The candidates' buckets the planner reads, whole (greengrader_occupancy_since after version 0), from `fromMs`'s bucket on. */
+/** The candidates' buckets from `fromMs`'s bucket on, whole (greengrader_occupancy_since after version 0). */
 export function occupancyRead(candidateIds: readonly string[], fromMs: number): SQL {
   return sql`select * from greengrader_occupancy_since(${textArray(candidateIds)}, ${bucketOf(fromMs)}::bigint,
     ${bigintArray(candidateIds.map(() => 0))})`;

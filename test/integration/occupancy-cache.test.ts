@@ -172,7 +172,7 @@ describe('the occupancy a plan reads through its copy of the book', () => {
     assert.deepEqual(lastRead().sort(), [...new Set([...bucketsOf(second), ...left, ...bucketsOf(moved)])].sort());
   });
 
-  it('matches a whole read in every plan of two processes among moves, starts, releases, new capacities and foreign writes', async () => {
+  it("hands every plan of two processes a whole read's book, among moves, starts, releases and foreign writes", async () => {
     const rng = createRng(16);
     const runs = await addRuns(120);
     const ledgers = [createPostgresLedger(database.db), createPostgresLedger(other.db)];
@@ -184,7 +184,7 @@ describe('the occupancy a plan reads through its copy of the book', () => {
     let fromMs = T0;
     let plans = 0;
     for (let step = 0; step < 360; step += 1) {
-      const process = Math.floor(rng.uniform(0, 2));
+      const side = Math.floor(rng.uniform(0, 2));
       const runId = runs[Math.floor(rng.uniform(0, runs.length))]!;
       if (step === 180)
         capacities = new Map([
@@ -202,7 +202,7 @@ describe('the occupancy a plan reads through its copy of the book', () => {
           durationMs: 1 + Math.floor(rng.uniform(0, 8 * MIN)),
         };
         const expected = await wholeReadAsPlanned(runId, fromMs, capacities);
-        const handed = await plan(dbs[process]!, runId, slot, fromMs, capacities).catch((error: Error) => {
+        const handed = await plan(dbs[side]!, runId, slot, fromMs, capacities).catch((error: Error) => {
           // The booking guard refuses a bucket past its busy time: nothing is booked, the earlier booking stays.
           if (!/capacity of .* exceeded/.test(error.message)) throw error;
           return null;
@@ -212,9 +212,9 @@ describe('the occupancy a plan reads through its copy of the book', () => {
           plans += 1;
         }
       } else if (roll < 0.78) {
-        await ledgers[process]!.start(runId, fromMs + Math.floor(rng.uniform(0, 90 * MIN)));
+        await ledgers[side]!.start(runId, fromMs + Math.floor(rng.uniform(0, 90 * MIN)));
       } else if (roll < 0.94) {
-        await ledgers[process]!.release(runId);
+        await ledgers[side]!.release(runId);
       } else {
         // Writes outside the ledger's functions and locks: a bucket changed, a bucket deleted, the book emptied.
         const id = IDS[Math.floor(rng.uniform(0, 2))]!;
