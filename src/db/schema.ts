@@ -346,8 +346,8 @@ export const runReservations = pgTable(
 
 /**
  * Numbers every write of a capacity bucket, so a planner that keeps the book in memory reads only the buckets
- * written since its last read (src/db/occupancy-cache.ts). Writes of one candidate are serialised by its advisory
- * lock, so their numbers rise in commit order.
+ * written since its last read (src/db/occupancy-cache.ts). The ledger's writes of one candidate are serialised by
+ * its advisory lock, so their numbers rise in commit order.
  */
 export const capacityBucketVersions = pgSequence('capacity_bucket_versions');
 
@@ -386,7 +386,7 @@ export const capacityBuckets = pgTable(
      * by every booking and release (migrations 0014, 0015), so a plan reads these instead of the runs.
      */
     fullMs: integer('full_ms').array(),
-    /** capacity_bucket_versions' number at the row's last write (every booking, release and capacity change). */
+    /** capacity_bucket_versions' number at the row's last write, set by a trigger on every insert and update (0016). */
     version: bigint('version', { mode: 'number' })
       .notNull()
       .default(sql`nextval('capacity_bucket_versions')`),
