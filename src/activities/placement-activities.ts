@@ -5,6 +5,7 @@ import { resolveRegion, type RegionsConfig } from '../carbon/regions.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
+import { planRecord } from '../db/plan-record.js';
 import { createPostgresLedger, reserveAndRecord } from '../db/reservations.js';
 import { recordDirectClaim } from '../db/slot-claims.js';
 import { computeDeadline } from '../scheduling/deadline.js';
@@ -140,29 +141,26 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         { runId: input.runId, candidateIds: candidatesPlannedOn(context), fromMs: nowMs, capacities },
         (occupancy) => planWithCapacity(request, expedited ? NO_OCCUPANCY : occupancy),
         (chosen) =>
-          db
-            .update(gradingRuns)
-            .set({
-              policy: chosen.policy,
-              plannedStartAt: new Date(chosen.startMs),
-              plannedIntensityGCo2PerKwh: chosen.expectedIntensityGCo2PerKwh,
-              carbonZone: chosen.candidate.zone,
-              deadlineMissed: chosen.deadlineMissed,
-              plan: {
-                ...chosen,
-                plannedAt: new Date(nowMs).toISOString(),
-                deadline: new Date(context.deadlineMs).toISOString(),
-                deadlineRule: context.deadlineRule,
-                estimatedDurationMs: context.estimatedDurationMs,
-                homeCandidateId: context.homeCandidateId,
-                candidates: context.candidates,
-                forecastProvider: forecast.provider,
-                providerAttempts: forecast.attempts,
-                missingZones: forecast.missing,
-                fallbackReason: fallbackReasonOf(chosen),
-              },
-            })
-            .where(eq(gradingRuns.id, input.runId)),
+          planRecord(input.runId, {
+            policy: chosen.policy,
+            plannedStartMs: chosen.startMs,
+            plannedIntensityGCo2PerKwh: chosen.expectedIntensityGCo2PerKwh,
+            carbonZone: chosen.candidate.zone,
+            deadlineMissed: chosen.deadlineMissed,
+            plan: {
+              ...chosen,
+              plannedAt: new Date(nowMs).toISOString(),
+              deadline: new Date(context.deadlineMs).toISOString(),
+              deadlineRule: context.deadlineRule,
+              estimatedDurationMs: context.estimatedDurationMs,
+              homeCandidateId: context.homeCandidateId,
+              candidates: context.candidates,
+              forecastProvider: forecast.provider,
+              providerAttempts: forecast.attempts,
+              missingZones: forecast.missing,
+              fallbackReason: fallbackReasonOf(chosen),
+            },
+          }),
       );
       const fallbackReason = fallbackReasonOf(plan);
       // Waiting only for room: claim now and wait in the lane queue (see CapacityPlan.waitsOnlyForRoom).

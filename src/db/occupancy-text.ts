@@ -1,6 +1,7 @@
-// One candidate's buckets as greengrader_occupancy writes them (migration 0015): "offset:busy_ms[:start,end,…];…",
-// the offset counted from the first bucket read, full periods in ms from the bucket's start. Scanned by character
-// code rather than split: a plan at 10,000 queued reads ~900 buckets, and splitting made a string of every number.
+// One candidate's buckets as greengrader_occupancy_since writes them (migration 0016):
+// "offset:version[:busy_ms[:start,end,…]];…", the offset counted from the first bucket read, an empty bucket as its
+// offset and version alone, full periods in ms from the bucket's start. Scanned by character code rather than
+// split: a whole read at 10,000 queued is ~900 buckets, and splitting made a string of every number.
 import { type BookedSpan, CAPACITY_BUCKET_MS } from '../shared/capacity-buckets.js';
 
 const DIGIT_0 = 48;
@@ -9,13 +10,18 @@ const COLON = 58;
 const SEMICOLON = 59;
 const COMMA = 44;
 
-/** A bucket's full periods, as the text lists them. */
-export interface BucketPeriods {
+/** One bucket as the text gives it. */
+export interface BucketChange {
   bucket: number;
+  /** capacity_bucket_versions' number at the bucket's last write. */
+  version: number;
+  /** Booked busy ms; null when no run is left in the bucket. */
+  busyMs: number | null;
+  /** Its full periods, in time order (none listed: empty). */
   periods: BookedSpan[];
 }
 
-/** Thrown when the occupancy text is not what greengrader_occupancy writes (a schema out of step with the code). */
+/** Thrown when the text is not what greengrader_occupancy_since writes (a schema out of step with the code). */
 export class OccupancyTextError extends Error {
   constructor(text: string, at: number) {
     super(`unreadable occupancy text at character ${at}: "${text.slice(Math.max(0, at - 20), at + 20)}"`);
@@ -23,9 +29,9 @@ export class OccupancyTextError extends Error {
   }
 }
 
-/** Sets each bucket's busy ms in `busy` and returns the buckets that list full periods, in text order. */
-export function readBucketsText(text: string, fromBucket: number, busy: Map<number, number>): BucketPeriods[] {
-  const withPeriods: BucketPeriods[] = [];
+/** The buckets the text lists, in text order. */
+export function readBucketChanges(text: string, fromBucket: number): BucketChange[] {
+  const changes: BucketChange[] = [];
   let at = 0;
   const number = (): number => {
     const from = at;
@@ -43,21 +49,24 @@ export function readBucketsText(text: string, fromBucket: number, busy: Map<numb
   while (at < text.length) {
     const bucket = fromBucket + number();
     expect(COLON);
-    busy.set(bucket, number());
+    const change: BucketChange = { bucket, version: number(), busyMs: null, periods: [] };
     if (text.charCodeAt(at) === COLON) {
       at += 1;
+      change.busyMs = number();
+    }
+    if (change.busyMs !== null && text.charCodeAt(at) === COLON) {
+      at += 1;
       const startMs = bucket * CAPACITY_BUCKET_MS;
-      const periods: BookedSpan[] = [];
       for (;;) {
         const from = number();
         expect(COMMA);
-        periods.push({ startMs: startMs + from, endMs: startMs + number() });
+        change.periods.push({ startMs: startMs + from, endMs: startMs + number() });
         if (text.charCodeAt(at) !== COMMA) break;
         at += 1;
       }
-      withPeriods.push({ bucket, periods });
     }
+    changes.push(change);
     if (at < text.length) expect(SEMICOLON);
   }
-  return withPeriods;
+  return changes;
 }

@@ -1,32 +1,27 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function (migrations 0012–0015: locking, freeing, reading, booking), so a plan
+// time. Each step is one SQL function (migrations 0012–0016: locking, freeing, reading, booking), so a plan
 // costs two round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped
 // advisory lock per candidate it reads or writes (taken in id order, so two transactions never wait in a cycle).
+// The read returns only the buckets written since this process's last read (occupancy-cache.ts).
 import { and, asc, eq, inArray, isNull, notExists, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../scheduling/reservation-ledger.js';
-import {
-  type BookedSpan,
-  bucketCapacityMs,
-  bucketOf,
-  busyByBucket,
-  type Occupancy,
-} from '../shared/capacity-buckets.js';
-import { joinBucketPeriods } from '../shared/capacity-instants.js';
+import { bucketCapacityMs, bucketOf, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
-import { readBucketsText } from './occupancy-text.js';
+import { OccupancyCache, type OccupancyRow } from './occupancy-cache.js';
 import { releaseAfterFailure } from './release-after-failure.js';
 import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
 
-/**
- * A candidate's buckets as greengrader_occupancy returns them: "offset:busy_ms[:full start,end,…];…", each bucket
- * as its offset from the first bucket read, its full periods in ms from the bucket's start.
- */
-export interface OccupancyRow extends Record<string, unknown> {
-  candidate_id: string;
-  buckets: string;
+export type { OccupancyRow } from './occupancy-cache.js';
+
+/** One copy of the book per pool (per database): plans through it read only what changed since the last one. */
+const caches = new WeakMap<pg.Pool, OccupancyCache>();
+function cacheOf(db: Database): OccupancyCache {
+  let cache = caches.get(db.$client);
+  if (!cache) caches.set(db.$client, (cache = new OccupancyCache()));
+  return cache;
 }
 
 export function createPostgresLedger(db: Database): ReservationLedger {
@@ -71,7 +66,8 @@ export async function releaseReservationsOfFinishedRuns(db: Database, finalState
 /**
  * The ledger's `reserve`, plus `record(slot)`: a statement (e.g. writing the plan on the run row) that commits or
  * rolls back with the booking. Two round trips, the fewest a transaction around the caller's planner allows:
- * `begin` with the locking read, then the booking, `record` and `commit`. Both are multi-statement queries, which
+ * `begin` with the locking read, then the booking, `record` and `commit` (a third, to read a candidate whole, only
+ * when this process's copy of its book turns out stale). Both are multi-statement queries, which
  * PostgreSQL takes only without bind parameters, so their values are written in as escaped literals.
  */
 export async function reserveAndRecord<P extends ReservedSlot>(
@@ -81,16 +77,27 @@ export async function reserveAndRecord<P extends ReservedSlot>(
   record?: (slot: P) => SQLWrapper,
 ): Promise<P> {
   const client = await db.$client.connect();
+  const cache = cacheOf(db);
+  const { candidateIds } = request;
+  const fromBucket = bucketOf(request.fromMs);
   try {
     // The capacities the buckets' full periods are counted against: only candidates it locks.
-    const limited = [...(request.capacities ?? [])].filter(([id]) => request.candidateIds.includes(id));
+    const limited = [...(request.capacities ?? [])].filter(([id]) => candidateIds.includes(id));
+    const since = cache.since(candidateIds, fromBucket);
     const [, read] = await queryAll<OccupancyRow>(client, [
       sql`begin`,
-      sql`select candidate_id, buckets from greengrader_reserve_begin(${request.runId}::uuid,
-        ${textArray(request.candidateIds)}, ${bucketOf(request.fromMs)}::bigint,
-        ${textArray(limited.map(([id]) => id))}, ${intArray(limited.map(([, capacity]) => capacity))})`,
+      sql`select * from greengrader_reserve_begin(${request.runId}::uuid,
+        ${textArray(candidateIds)}, ${fromBucket}::bigint,
+        ${textArray(limited.map(([id]) => id))}, ${intArray(limited.map(([, capacity]) => capacity))},
+        ${bigintArray(since)})`,
     ]);
-    const slot = choose(occupancyOf(read?.rows ?? [], request.fromMs));
+    const stale = cache.apply(read?.rows ?? [], fromBucket, new Map(candidateIds.map((id, i) => [id, since[i]!])));
+    if (stale.length > 0) {
+      // Something the ledger's functions did not write changed these candidates: read them whole, still locked.
+      const [whole] = await queryAll<OccupancyRow>(client, [occupancyRead(stale, request.fromMs)]);
+      cache.apply(whole?.rows ?? [], fromBucket, new Map());
+    }
+    const slot = choose(cache.occupancy(candidateIds));
     const capacity = request.capacities?.get(slot.candidateId) ?? null;
     await queryAll(client, [
       bookingOf(request.runId, slot, capacity, null),
@@ -100,6 +107,8 @@ export async function reserveAndRecord<P extends ReservedSlot>(
     client.release();
     return slot;
   } catch (error) {
+    // The copy may hold what the rolled-back transaction wrote (the earlier booking freed): read it whole next time.
+    cache.forget(candidateIds);
     // After a failed statement PostgreSQL skips the rest of the query, `commit` included.
     await releaseAfterFailure(client);
     throw error;
@@ -123,7 +132,8 @@ async function queryAll<R extends Record<string, unknown>>(
     .map((statement) => literalDialect.sqlToQuery(statement.getSQL().inlineParams()).sql)
     .join(';\n');
   // pg's typings describe a single statement's result; for several it resolves to an array of them.
-  return (await client.query<R>(text)) as unknown as Array<pg.QueryResult<R>>;
+  const results = (await client.query<R>(text)) as pg.QueryResult<R> | Array<pg.QueryResult<R>>;
+  return Array.isArray(results) ? results : [results];
 }
 
 function textArray(values: readonly string[]): SQL {
@@ -134,6 +144,15 @@ function textArray(values: readonly string[]): SQL {
   return sql`array[${list}]::text[]`;
 }
 
+/** Versions: bigint, past integer's range in time. */
+function bigintArray(values: readonly number[]): SQL {
+  const list = sql.join(
+    values.map((value) => sql`${Math.trunc(value)}`),
+    sql`, `,
+  );
+  return sql`array[${list}]::bigint[]`;
+}
+
 function intArray(values: readonly number[]): SQL {
   const list = sql.join(
     values.map((value) => sql`${Math.trunc(value)}`),
@@ -142,25 +161,17 @@ function intArray(values: readonly number[]): SQL {
   return sql`array[${list}]::integer[]`;
 }
 
-/** The candidates' buckets the planner reads (greengrader_occupancy), from `fromMs`'s bucket on. */
+/** The candidates' buckets from `fromMs`'s bucket on, whole (greengrader_occupancy_since after version 0). */
 export function occupancyRead(candidateIds: readonly string[], fromMs: number): SQL {
-  return sql`select candidate_id, buckets from greengrader_occupancy(${textArray(candidateIds)}, ${bucketOf(fromMs)}::bigint)`;
+  return sql`select * from greengrader_occupancy_since(${textArray(candidateIds)}, ${bucketOf(fromMs)}::bigint,
+    ${bigintArray(candidateIds.map(() => 0))})`;
 }
 
-/** The planner's occupancy from greengrader_occupancy's rows read from `fromMs`: busy time, full periods in order. */
+/** The planner's occupancy from a whole read (occupancyRead) from `fromMs`: busy time, full periods in order. */
 export function occupancyOf(rows: readonly OccupancyRow[], fromMs: number): Occupancy {
-  const fromBucket = bucketOf(fromMs);
-  const busy = new Map<string, Map<number, number>>();
-  const full = new Map<string, BookedSpan[]>();
-  for (const row of rows) {
-    const buckets = new Map<number, number>();
-    busy.set(row.candidate_id, buckets);
-    const withPeriods = readBucketsText(row.buckets, fromBucket, buckets);
-    if (withPeriods.length === 0) continue;
-    withPeriods.sort((a, b) => a.bucket - b.bucket);
-    full.set(row.candidate_id, joinBucketPeriods(withPeriods.map((entry) => entry.periods)));
-  }
-  return { busy, full };
+  const cache = new OccupancyCache();
+  cache.apply(rows, bucketOf(fromMs), new Map());
+  return cache.occupancy(rows.map((row) => row.candidate_id));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   index,
   integer,
   jsonb,
+  pgSequence,
   pgTable,
   primaryKey,
   text,
@@ -344,8 +345,16 @@ export const runReservations = pgTable(
 );
 
 /**
+ * Numbers every write of a capacity bucket, so a planner that keeps the book in memory reads only the buckets
+ * written since its last read (src/db/occupancy-cache.ts). The ledger's writes of one candidate are serialised by
+ * its advisory lock, so their numbers rise in commit order.
+ */
+export const capacityBucketVersions = pgSequence('capacity_bucket_versions');
+
+/**
  * What each (candidate, bucket) holds: the reservations touching it and their busy time in it, which capacity is
- * checked against (runs at once × bucket length). A row with no reservation left is deleted.
+ * checked against (runs at once × bucket length). A row whose last reservation left stays, empty (`reserved` 0),
+ * so a cached book learns of it by its version; it is deleted once its bucket is an hour in the past.
  */
 export const capacityBuckets = pgTable(
   'capacity_buckets',
@@ -377,6 +386,10 @@ export const capacityBuckets = pgTable(
      * by every booking and release (migrations 0014, 0015), so a plan reads these instead of the runs.
      */
     fullMs: integer('full_ms').array(),
+    /** capacity_bucket_versions' number at the row's last write, set by a trigger on every insert and update (0016). */
+    version: bigint('version', { mode: 'number' })
+      .notNull()
+      .default(sql`nextval('capacity_bucket_versions')`),
   },
   (t) => [
     primaryKey({ columns: [t.candidateId, t.bucket] }),

@@ -106,9 +106,9 @@ describe('full periods kept in PostgreSQL', () => {
     }
     const { occupancy, rows, candidates } = await readOccupancy();
     assert.ok(occupancy.full.size > 0, 'the book has full periods to compare');
-    const [{ buckets }] = (
-      await database.db.execute<{ buckets: number }>(sql`select count(*)::int as buckets from capacity_buckets`)
-    ).rows as [{ buckets: number }];
+    // Buckets whose runs all left stay, empty, until they are past (migration 0016): the read leaves them out.
+    const live = sql`select count(*)::int as buckets from capacity_buckets where reserved > 0`;
+    const [{ buckets }] = (await database.db.execute<{ buckets: number }>(live)).rows as [{ buckets: number }];
     assert.equal(rows, candidates, 'the read is one row per candidate, whatever the runs in it');
     const read = [...occupancy.busy.values()].reduce((sum, perBucket) => sum + perBucket.size, 0);
     assert.equal(read, buckets, 'every bucket is in it, once');

@@ -1,6 +1,6 @@
-// What the planner's read (greengrader_occupancy, migration 0015) must hold as full periods, by the pure rule over
-// every booked run: their full periods, less the parts inside buckets with no busy time left, which the read
-// leaves out since no start touching such a bucket has room whatever they are.
+// What the planner's read (greengrader_occupancy_since, migrations 0015–0016) must hold as full periods, by the
+// pure rule over every booked run: their full periods, less the parts inside buckets with no busy time left, which
+// the read leaves out since no start touching such a bucket has room whatever they are.
 import {
   type BookedSpan,
   bucketCapacityMs,

@@ -1,0 +1,140 @@
+// The reservation book as this process last read it, per candidate, so a plan reads from PostgreSQL only the
+// buckets written since (greengrader_occupancy_since, migration 0016): at 10,000 queued a whole read is ~900
+// buckets, built as text by the server and scanned here on every plan, while a plan changes one or two. Every
+// write of a bucket takes a new version, and a candidate's writes hold its advisory lock until they commit, so a
+// read under that lock that asks for versions above the highest one seen misses nothing the ledger's functions
+// wrote. Whatever else changes the table (a truncate, a hand edit) shows in the count and sum of versions each read
+// carries: a copy that disagrees is dropped and read whole.
+import { type BookedSpan, type Occupancy } from '../shared/capacity-buckets.js';
+import { joinBucketPeriods } from '../shared/capacity-instants.js';
+import { type BucketChange, readBucketChanges } from './occupancy-text.js';
+
+/** A candidate's row of greengrader_occupancy_since (bigints come as text from node-postgres). */
+export interface OccupancyRow extends Record<string, unknown> {
+  candidate_id: string;
+  /** The buckets written after the version asked for: "offset:version[:busy_ms[:full start,end,…]];…". */
+  buckets: string;
+  /** Non-empty buckets from the first one read, and the sum of their versions: what a complete copy holds. */
+  live_rows: number;
+  version_sum: string | number;
+  /** The highest version among the candidate's buckets from the first one read. */
+  last_version: string | number;
+}
+
+interface CandidateBook {
+  /** Buckets before this one are dropped (no plan starts in the past). */
+  fromBucket: number;
+  /** The highest version seen: the next read asks for the buckets written after it. */
+  since: number;
+  busy: Map<number, number>;
+  versions: Map<number, number>;
+  versionSum: number;
+  /** The buckets that list full periods. */
+  periods: Map<number, BookedSpan[]>;
+  /** Their periods joined in bucket order; null when a change calls for joining them again. */
+  full: BookedSpan[] | null;
+}
+
+export class OccupancyCache {
+  private readonly books = new Map<string, CandidateBook>();
+
+  /**
+   * Per candidate, the version to read after: its copy's highest, or 0 (read it whole) when there is no copy or
+   * the copy was cut after `fromBucket`.
+   */
+  since(candidateIds: readonly string[], fromBucket: number): number[] {
+    return candidateIds.map((id) => {
+      const book = this.books.get(id);
+      return book && book.fromBucket <= fromBucket ? book.since : 0;
+    });
+  }
+
+  /**
+   * Applies a read from `fromBucket` that asked for versions after `sent` (same order as the rows' candidates were
+   * asked). Returns the candidates whose copy then disagrees with the ledger's count: they are dropped, to be read
+   * whole.
+   */
+  apply(rows: readonly OccupancyRow[], fromBucket: number, sentSince: ReadonlyMap<string, number>): string[] {
+    const stale: string[] = [];
+    for (const row of rows) {
+      const id = row.candidate_id;
+      const earlier = this.books.get(id);
+      // A whole read replaces the copy (it leaves out buckets emptied since); so does one from before the copy's cut.
+      const book =
+        earlier && (sentSince.get(id) ?? 0) > 0 && earlier.fromBucket <= fromBucket ? earlier : emptyBook(fromBucket);
+      dropBefore(book, fromBucket);
+      for (const change of readBucketChanges(row.buckets, fromBucket)) applyChange(book, change);
+      book.since = Math.max(book.since, Number(row.last_version));
+      if (book.versions.size === row.live_rows && book.versionSum === Number(row.version_sum)) {
+        this.books.set(id, book);
+      } else {
+        this.books.delete(id);
+        stale.push(id);
+      }
+    }
+    return stale;
+  }
+
+  /** The candidates' occupancy as last applied: what the planner reads. Valid until the next `apply`. */
+  occupancy(candidateIds: readonly string[]): Occupancy {
+    const busy = new Map<string, ReadonlyMap<number, number>>();
+    const full = new Map<string, readonly BookedSpan[]>();
+    for (const id of candidateIds) {
+      const book = this.books.get(id);
+      if (!book || book.busy.size === 0) continue;
+      busy.set(id, book.busy);
+      if (book.periods.size === 0) continue;
+      book.full ??= joinBucketPeriods(
+        [...book.periods.entries()].sort(([a], [b]) => a - b).map(([, periods]) => periods),
+      );
+      full.set(id, book.full);
+    }
+    return { busy, full };
+  }
+
+  /** Drops the candidates' copies (after a transaction that read them rolled back): the next read is whole. */
+  forget(candidateIds: readonly string[]): void {
+    for (const id of candidateIds) this.books.delete(id);
+  }
+}
+
+function emptyBook(fromBucket: number): CandidateBook {
+  return {
+    fromBucket,
+    since: 0,
+    busy: new Map(),
+    versions: new Map(),
+    versionSum: 0,
+    periods: new Map(),
+    full: null,
+  };
+}
+
+function dropBefore(book: CandidateBook, fromBucket: number): void {
+  if (fromBucket <= book.fromBucket) return;
+  book.fromBucket = fromBucket;
+  for (const [bucket, version] of book.versions) {
+    if (bucket >= fromBucket) continue;
+    book.versions.delete(bucket);
+    book.versionSum -= version;
+    book.busy.delete(bucket);
+    if (book.periods.delete(bucket)) book.full = null;
+  }
+}
+
+function applyChange(book: CandidateBook, change: BucketChange): void {
+  const { bucket } = change;
+  book.versionSum -= book.versions.get(bucket) ?? 0;
+  if (change.busyMs === null) {
+    book.versions.delete(bucket);
+    book.busy.delete(bucket);
+  } else {
+    book.versions.set(bucket, change.version);
+    book.versionSum += change.version;
+    book.busy.set(bucket, change.busyMs);
+  }
+  if (change.periods.length > 0) book.periods.set(bucket, change.periods);
+  else if (!book.periods.has(bucket)) return;
+  else book.periods.delete(bucket);
+  book.full = null;
+}

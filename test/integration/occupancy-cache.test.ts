@@ -1,0 +1,232 @@
+// The book a plan reads through its process's copy (src/db/occupancy-cache.ts, migration 0016): only the buckets
+// written since that process's last read come from PostgreSQL, yet the planner is handed exactly what a whole read
+// in the same transaction holds, whatever other processes, releases, starts, capacity changes and writes outside
+// the ledger did in between.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import type pg from 'pg';
+import { createRng } from '../../bench/rng.js';
+import { connectDatabase, type Database, type DatabaseHandle } from '../../src/db/client.js';
+import { type OccupancyRow } from '../../src/db/occupancy-cache.js';
+import { readBucketChanges } from '../../src/db/occupancy-text.js';
+import { createPostgresLedger, occupancyOf } from '../../src/db/reservations.js';
+import { gradingRuns, rawPayloads } from '../../src/db/schema.js';
+import type { ReservedSlot } from '../../src/scheduling/reservation-ledger.js';
+import { bucketOf, bucketSpan, CAPACITY_BUCKET_MS, type Occupancy } from '../../src/shared/capacity-buckets.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+
+const MIN = 60_000;
+const T0 = Math.floor(Date.UTC(2031, 0, 1) / CAPACITY_BUCKET_MS) * CAPACITY_BUCKET_MS;
+const IDS = ['n1', 'n2'];
+
+/** A copy the planner's later reads cannot change. */
+function snapshot(occupancy: Occupancy): Occupancy {
+  return {
+    busy: new Map([...occupancy.busy].map(([id, buckets]) => [id, new Map(buckets)])),
+    full: new Map([...occupancy.full].map(([id, periods]) => [id, periods.map((period) => ({ ...period }))])),
+  };
+}
+
+describe('the occupancy a plan reads through its copy of the book', () => {
+  let database: MigratedDatabase;
+  /** A second process's connections (its own copy of the book), whose replies are recorded. */
+  let other: DatabaseHandle;
+  const replies: OccupancyRow[][] = [];
+
+  before(async () => {
+    database = await createMigratedDatabase();
+    other = connectDatabase(database.url, { maxConnections: 2 });
+    other.pool.on('connect', (client: pg.PoolClient) => {
+      const send = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      Object.assign(client, {
+        query: async (...args: unknown[]) => {
+          const result = await send(...args);
+          for (const reply of Array.isArray(result) ? result : [result]) {
+            const rows = (reply as { rows?: Array<Record<string, unknown>> } | undefined)?.rows ?? [];
+            if (rows.some((row) => typeof row.buckets === 'string')) replies.push(rows as OccupancyRow[]);
+          }
+          return result;
+        },
+      });
+    });
+  });
+  after(async () => {
+    await other?.close();
+    await database?.drop();
+  });
+
+  async function addRuns(count: number): Promise<string[]> {
+    const shas = Array.from({ length: count }, () => randomUUID());
+    await database.db
+      .insert(rawPayloads)
+      .values(shas.map((sha256) => ({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' })));
+    const rows = await database.db
+      .insert(gradingRuns)
+      .values(
+        shas.map((sha256) => ({
+          workflowId: `wf-${sha256}`,
+          payloadSha256: sha256,
+          trigger: 'ingest' as const,
+          receivedAt: new Date(T0),
+        })),
+      )
+      .returning({ id: gradingRuns.id });
+    return rows.map((row) => row.id);
+  }
+
+  /** What a whole read holds in the transaction the plan would run in (its earlier booking freed), rolled back. */
+  async function wholeReadAsPlanned(runId: string, fromMs: number, capacities: ReadonlyMap<string, number>) {
+    const client = await database.db.$client.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<OccupancyRow>(
+        `select * from greengrader_reserve_begin($1, $2, $3, $4, $5, $6)`,
+        [runId, IDS, bucketOf(fromMs), [...capacities.keys()], [...capacities.values()], IDS.map(() => 0)],
+      );
+      return occupancyOf(rows, fromMs);
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  }
+
+  /** Books the slot through `db`'s ledger; returns the occupancy its planner was handed. */
+  async function plan(
+    db: Database,
+    runId: string,
+    slot: ReservedSlot,
+    fromMs = T0,
+    capacities = new Map([
+      ['n1', 3],
+      ['n2', 2],
+    ]),
+  ) {
+    let handed: Occupancy | undefined;
+    await createPostgresLedger(db).reserve({ runId, candidateIds: IDS, fromMs, capacities }, (occupancy) => {
+      handed = snapshot(occupancy);
+      return slot;
+    });
+    assert.ok(handed);
+    return handed;
+  }
+
+  const bucketsOf = (slot: ReservedSlot) => {
+    const { first, last } = bucketSpan(slot.startMs, slot.durationMs);
+    return Array.from({ length: last - first + 1 }, (_, i) => `${slot.candidateId}@${first + i}`);
+  };
+  /** The buckets the process's last read listed, as candidate@bucket. */
+  const lastRead = () =>
+    (replies.at(-1) ?? []).flatMap((row) =>
+      readBucketChanges(row.buckets, bucketOf(T0)).map((change) => `${row.candidate_id}@${change.bucket}`),
+    );
+
+  it('reads only the buckets written since its last plan, and hands the planner what a whole read holds', async () => {
+    const runs = await addRuns(64);
+    // Another process books 60 runs over three hours on two nodes.
+    for (let i = 0; i < 60; i += 1) {
+      const slot = { candidateId: IDS[i % 2]!, startMs: T0 + (i % 36) * 5 * MIN + 1_000, durationMs: 7 * MIN };
+      await plan(database.db, runs[i]!, slot);
+    }
+    const first = { candidateId: 'n1', startMs: T0 + 40 * MIN, durationMs: 3 * MIN };
+    const expected = await wholeReadAsPlanned(
+      runs[60]!,
+      T0,
+      new Map([
+        ['n1', 3],
+        ['n2', 2],
+      ]),
+    );
+    assert.deepEqual(await plan(other.db, runs[60]!, first), expected, 'the first plan reads the book whole');
+    const booked = [...expected.busy.values()].reduce((sum, buckets) => sum + buckets.size, 0);
+    assert.equal(lastRead().length, booked, 'the first read lists every booked bucket');
+
+    // Its next plan reads only the buckets its own first plan wrote.
+    const second = { candidateId: 'n2', startMs: T0 + 2 * 60 * MIN + 30_000, durationMs: 6 * MIN };
+    const before = await wholeReadAsPlanned(
+      runs[61]!,
+      T0,
+      new Map([
+        ['n1', 3],
+        ['n2', 2],
+      ]),
+    );
+    assert.deepEqual(await plan(other.db, runs[61]!, second), before);
+    assert.deepEqual(lastRead().sort(), bucketsOf(first).sort());
+
+    // Another process moves one of its runs: the next read lists the buckets it left and took, and the second plan's.
+    const moved = { candidateId: 'n1', startMs: T0 + 10 * MIN, durationMs: 4 * MIN };
+    await plan(database.db, runs[0]!, moved);
+    const left = bucketsOf({ candidateId: 'n1', startMs: T0 + 1_000, durationMs: 7 * MIN });
+    const third = { candidateId: 'n1', startMs: T0 + 3 * 60 * MIN, durationMs: 2 * MIN };
+    const now = await wholeReadAsPlanned(
+      runs[62]!,
+      T0,
+      new Map([
+        ['n1', 3],
+        ['n2', 2],
+      ]),
+    );
+    assert.deepEqual(await plan(other.db, runs[62]!, third), now);
+    assert.deepEqual(lastRead().sort(), [...new Set([...bucketsOf(second), ...left, ...bucketsOf(moved)])].sort());
+  });
+
+  it("hands every plan of two processes a whole read's book, among moves, starts, releases and foreign writes", async () => {
+    const rng = createRng(16);
+    const runs = await addRuns(120);
+    const ledgers = [createPostgresLedger(database.db), createPostgresLedger(other.db)];
+    const dbs = [database.db, other.db];
+    let capacities = new Map([
+      ['n1', 3],
+      ['n2', 2],
+    ]);
+    let fromMs = T0;
+    let plans = 0;
+    for (let step = 0; step < 360; step += 1) {
+      const side = Math.floor(rng.uniform(0, 2));
+      const runId = runs[Math.floor(rng.uniform(0, runs.length))]!;
+      if (step === 180)
+        capacities = new Map([
+          ['n1', 2],
+          ['n2', 3],
+        ]);
+      // Time passes (old buckets drop out of the copies), and once a plan reads from earlier than the last one.
+      if (step % 60 === 59) fromMs += 5 * MIN;
+      if (step === 300) fromMs -= 10 * MIN;
+      const roll = rng.uniform(0, 1);
+      if (roll < 0.65) {
+        const slot = {
+          candidateId: IDS[Math.floor(rng.uniform(0, 2))]!,
+          startMs: fromMs + Math.floor(rng.uniform(0, 90)) * MIN + Math.floor(rng.uniform(0, MIN)),
+          durationMs: 1 + Math.floor(rng.uniform(0, 8 * MIN)),
+        };
+        const expected = await wholeReadAsPlanned(runId, fromMs, capacities);
+        const handed = await plan(dbs[side]!, runId, slot, fromMs, capacities).catch((error: Error) => {
+          // The booking guard refuses a bucket past its busy time: nothing is booked, the earlier booking stays.
+          if (!/capacity of .* exceeded/.test(error.message)) throw error;
+          return null;
+        });
+        if (handed) {
+          assert.deepEqual(handed, expected, `step ${step}: the planner's book`);
+          plans += 1;
+        }
+      } else if (roll < 0.78) {
+        await ledgers[side]!.start(runId, fromMs + Math.floor(rng.uniform(0, 90 * MIN)));
+      } else if (roll < 0.94) {
+        await ledgers[side]!.release(runId);
+      } else {
+        // Writes outside the ledger's functions and locks: a bucket changed, a bucket deleted, the book emptied.
+        const id = IDS[Math.floor(rng.uniform(0, 2))]!;
+        const first = sql`(select min(bucket) from capacity_buckets where candidate_id = ${id} and reserved > 0)`;
+        if (step % 3 === 0)
+          await database.db.execute(sql`update capacity_buckets set busy_ms = busy_ms + 1
+          where candidate_id = ${id} and bucket = ${first}`);
+        else if (step % 3 === 1)
+          await database.db.execute(sql`delete from capacity_buckets where candidate_id = ${id} and bucket = ${first}`);
+        else await database.db.execute(sql`truncate capacity_buckets, run_reservations`);
+      }
+    }
+    assert.ok(plans > 150, `${plans} plans compared`);
+  });
+});
