@@ -1,7 +1,8 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function (migrations 0012–0015: locking, freeing, reading, booking), so a plan
-// costs two round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped
-// advisory lock per candidate it reads or writes (taken in id order, so two transactions never wait in a cycle).
+// time. Each step is one SQL function (migrations 0012–0016: locking, holding started runs, freeing, reading,
+// booking), so a plan costs two round trips, one transaction (see reserveAndRecord); that transaction holds a
+// transaction-scoped advisory lock per candidate it reads or writes (taken in id order, so two transactions never
+// wait in a cycle).
 import { and, asc, eq, inArray, isNull, notExists, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
@@ -14,6 +15,7 @@ import {
   type Occupancy,
 } from '../shared/capacity-buckets.js';
 import { joinBucketPeriods } from '../shared/capacity-instants.js';
+import { STARTED_RUN_HOLD_MS } from '../shared/started-hold.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { readBucketsText } from './occupancy-text.js';
@@ -33,15 +35,16 @@ export function createPostgresLedger(db: Database): ReservationLedger {
   return {
     reserve: (request, choose) => reserveAndRecord(db, request, choose),
 
-    async start(runId, startMs) {
+    async start(runId, startMs, candidateId) {
       await db.transaction(async (tx) => {
+        // Locks the candidate it starts on too: a spilled run's booking moves there.
         const { rows } = await tx.execute<{ candidate_id: string | null; duration_ms: number | null }>(
           sql`select greengrader_unbook(r), r.candidate_id, r.duration_ms
-            from greengrader_lock_capacity(${runId}::uuid, array[]::text[]) as r`,
+            from greengrader_lock_capacity(${runId}::uuid, ${textArray(candidateId === undefined ? [] : [candidateId])}) as r`,
         );
         const [row] = rows;
         if (!row?.candidate_id || row.duration_ms === null) return;
-        const slot = { candidateId: row.candidate_id, startMs, durationMs: row.duration_ms };
+        const slot = { candidateId: candidateId ?? row.candidate_id, startMs, durationMs: row.duration_ms };
         await tx.execute(bookingOf(runId, slot, null, new Date(startMs)));
       });
     },
@@ -84,8 +87,11 @@ export async function reserveAndRecord<P extends ReservedSlot>(
   try {
     // The capacities the buckets' full periods are counted against: only candidates it locks.
     const limited = [...(request.capacities ?? [])].filter(([id]) => request.candidateIds.includes(id));
-    const [, read] = await queryAll<OccupancyRow>(client, [
+    const [, , read] = await queryAll<OccupancyRow>(client, [
       sql`begin`,
+      // Started runs past their booking on these candidates are held first (migration 0016), under the same locks.
+      sql`select greengrader_hold_started(${request.runId}::uuid, ${textArray(request.candidateIds)},
+        ${Math.round(request.fromMs)}::bigint, ${STARTED_RUN_HOLD_MS}::integer)`,
       sql`select candidate_id, buckets from greengrader_reserve_begin(${request.runId}::uuid,
         ${textArray(request.candidateIds)}, ${bucketOf(request.fromMs)}::bigint,
         ${textArray(limited.map(([id]) => id))}, ${intArray(limited.map(([, capacity]) => capacity))})`,
