@@ -153,3 +153,37 @@ for (const { slackMs, runs } of worlds) {
   }
   console.log(`${slackMs / HOUR_MS} h: if missed runs blocked nobody, ${deferred} misses (planned late or deferred)`);
 }
+
+// A what-if on the whole fleet as identical slots (at 0-h slack a moving policy may start a run on any region's
+// free slot, and spills there): a run starts at its arrival when a slot is free, or misses and waits; a run that
+// missed takes a freed slot only when `spare` more stay free for arrivals. spare 0 is what the product does.
+const slots = [...capacity.values()].reduce((a, b) => a + b, 0);
+for (const spare of [0, 1, 2]) {
+  const ends: number[] = [];
+  const late: number[] = [];
+  let misses = 0;
+  let longestWaitMs = 0;
+  const startLate = (atMs: number, force: boolean) => {
+    while (late.length > 0 && slots - ends.length > (force ? 0 : spare)) {
+      const run = submissions[late.shift()!]!;
+      longestWaitMs = Math.max(longestWaitMs, atMs - run.receivedMs);
+      ends.push(atMs + run.durationMs);
+    }
+  };
+  submissions.forEach((run, index) => {
+    ends.sort((a, b) => a - b);
+    while (ends.length > 0 && ends[0]! <= run.receivedMs) {
+      const atMs = ends.shift()!;
+      startLate(atMs, false);
+      ends.sort((a, b) => a - b);
+    }
+    if (ends.length < slots) ends.push(run.receivedMs + run.durationMs);
+    else {
+      misses += 1;
+      late.push(index);
+    }
+  });
+  console.log(
+    `fleet of ${slots} slots, 0 h: runs that missed wait for ${spare} spare slot(s): ${misses} misses, longest wait of a missed run ${Math.round(longestWaitMs / 1000)} s`,
+  );
+}
