@@ -1,5 +1,7 @@
 // The reservation ledger in memory, for the year-long simulation: the same interface the product's PostgreSQL
-// ledger (src/db/reservations.ts) implements, so bench:carbon drives the product's planner and booking rules.
+// ledger (src/db/reservations.ts) implements, so bench:carbon drives the product's planner and booking rules. The
+// simulation's slot-queue replay starts and releases runs on it as the product's claims do; a started run is held
+// while it outlasts its booking, as migration 0017 holds it (test/integration/ledger-equivalence.test.ts).
 import {
   type BookedSpan,
   bucketCapacityMs,
@@ -10,6 +12,7 @@ import {
   type Occupancy,
 } from '../src/shared/capacity-buckets.js';
 import { fullPeriodsInBucket, joinBucketPeriods } from '../src/shared/capacity-instants.js';
+import { heldDurationMs } from '../src/shared/started-hold.js';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../src/scheduling/reservation-ledger.js';
 
 interface Booking extends ReservedSlot {
@@ -27,29 +30,43 @@ export class MemoryLedger implements ReservationLedger {
   /** Runs at once per candidate, as the last plan gave them: what full periods are counted against. */
   private readonly slots = new Map<string, number>();
   private readonly bookings = new Map<string, Booking>();
-  /** Most busy time any bucket of each candidate ever held, ms: the peak utilisation's numerator. */
+  /** Per candidate, the runs started there and not released yet: the ones a plan may hold (started-hold.ts). */
+  private readonly startedOn = new Map<string, Set<string>>();
+  /**
+   * Most busy time any bucket of each candidate ever held by plans' bookings, ms: the peak utilisation's numerator.
+   * Started runs are booked again where and when they run, and held, without a capacity check (the slot queue
+   * keeps the runs at once within capacity): those bookings are left out, so this stays what the guard bounds.
+   */
   readonly peakBusyMs = new Map<string, number>();
 
   // One planner at a time in the simulation, so "atomic" needs no lock here.
   reserve<P extends ReservedSlot>(request: ReserveRequest, choose: (occupancy: Occupancy) => P): Promise<P> {
     this.setSlots(request.capacities);
+    const held = this.holdStarted(request.candidateIds, request.fromMs);
     const earlier = this.bookings.get(request.runId);
     if (earlier) this.unbook(request.runId, earlier);
     const slot = choose({ busy: this.buckets, full: this.fullPeriodsFrom(request) });
     const full = this.fullBucket(slot, request.capacities?.get(slot.candidateId));
     if (full !== null) {
+      // Nothing of the refused plan stays, the holds included: PostgreSQL rolls its transaction back.
       if (earlier) this.book(request.runId, earlier);
+      for (const [runId, booking] of held) {
+        this.unbook(runId, this.bookings.get(runId) as Booking);
+        this.book(runId, booking, true);
+      }
       return Promise.reject(new Error(`capacity of ${slot.candidateId} exceeded at bucket ${full}`));
     }
     this.book(request.runId, slot);
     return Promise.resolve(slot);
   }
 
-  start(runId: string, startMs: number): Promise<void> {
+  // Synchronous under the promise: the simulation calls it from its slot-queue replay and plans right after.
+  start(runId: string, startMs: number, candidateId?: string): Promise<void> {
     const booking = this.bookings.get(runId);
     if (booking) {
       this.unbook(runId, booking);
-      this.book(runId, { candidateId: booking.candidateId, startMs, durationMs: booking.durationMs });
+      const slot = { candidateId: candidateId ?? booking.candidateId, startMs, durationMs: booking.durationMs };
+      this.book(runId, slot, true);
     }
     return Promise.resolve();
   }
@@ -61,16 +78,22 @@ export class MemoryLedger implements ReservationLedger {
   }
 
   /**
-   * Forgets what lies wholly before `beforeMs`: nothing is planned in the past, so those buckets and finished
-   * bookings cannot change a plan any more. Keeps a year's replay in bounded memory.
+   * Books again every started run on the candidates whose booking ended by `nowMs` (src/shared/started-hold.ts);
+   * the bookings it replaced, by run.
    */
-  forget(beforeMs: number): void {
-    const cutoff = bucketOf(beforeMs);
-    for (const [runId, booking] of this.bookings) {
-      if (booking.first + booking.busyMs.length - 1 < cutoff) this.bookings.delete(runId);
+  private holdStarted(candidateIds: readonly string[], nowMs: number): Map<string, Booking> {
+    const held = new Map<string, Booking>();
+    for (const candidateId of candidateIds) {
+      for (const runId of [...(this.startedOn.get(candidateId) ?? [])]) {
+        const booking = this.bookings.get(runId) as Booking;
+        const durationMs = heldDurationMs(booking.startMs, booking.durationMs, nowMs);
+        if (durationMs === null) continue;
+        held.set(runId, booking);
+        this.unbook(runId, booking);
+        this.book(runId, { candidateId, startMs: booking.startMs, durationMs }, true);
+      }
     }
-    for (const perBucket of [...this.buckets.values(), ...this.runsIn.values(), ...this.fullIn.values()])
-      for (const bucket of perBucket.keys()) if (bucket < cutoff) perBucket.delete(bucket);
+    return held;
   }
 
   /** A changed capacity changes every full period of the candidate: they are counted again. */
@@ -116,7 +139,7 @@ export class MemoryLedger implements ReservationLedger {
     return firstFullBucket(this.buckets.get(slot.candidateId), capacity, slot.startMs, slot.durationMs);
   }
 
-  private book(runId: string, slot: ReservedSlot): void {
+  private book(runId: string, slot: ReservedSlot, started = false): void {
     const { first, busyMs } = busyByBucket(slot.startMs, slot.durationMs);
     let used = this.buckets.get(slot.candidateId);
     if (!used) this.buckets.set(slot.candidateId, (used = new Map<number, number>()));
@@ -128,7 +151,8 @@ export class MemoryLedger implements ReservationLedger {
       else runsIn.set(first + i, new Set([runId]));
       const total = (used.get(first + i) ?? 0) + ms;
       used.set(first + i, total);
-      if (total > (this.peakBusyMs.get(slot.candidateId) ?? 0)) this.peakBusyMs.set(slot.candidateId, total);
+      if (!started && total > (this.peakBusyMs.get(slot.candidateId) ?? 0))
+        this.peakBusyMs.set(slot.candidateId, total);
     });
     this.bookings.set(runId, {
       candidateId: slot.candidateId,
@@ -137,6 +161,11 @@ export class MemoryLedger implements ReservationLedger {
       first,
       busyMs,
     });
+    if (started) {
+      const runs = this.startedOn.get(slot.candidateId);
+      if (runs) runs.add(runId);
+      else this.startedOn.set(slot.candidateId, new Set([runId]));
+    }
     busyMs.forEach((_, i) => this.recount(slot.candidateId, first + i));
   }
 
@@ -152,6 +181,7 @@ export class MemoryLedger implements ReservationLedger {
       else used?.delete(booking.first + i);
     });
     this.bookings.delete(runId);
+    this.startedOn.get(booking.candidateId)?.delete(runId);
     booking.busyMs.forEach((_, i) => this.recount(booking.candidateId, booking.first + i));
   }
 }

@@ -19,7 +19,8 @@ import { HourlyUsage } from './capacity.js';
 import { CompletionQueue } from './completion-queue.js';
 import { HourlyForecasts, perfectForecast } from './forecast-cache.js';
 import { MemoryLedger, runsAtOnce } from './memory-ledger.js';
-import { type QueuedRun, type QueueOrder, queuedStarts } from './slot-queue.js';
+import { type QueuedRun, type QueuedStart, type QueueOrder, SlotQueueReplay } from './slot-queue.js';
+import { MinHeap } from './min-heap.js';
 import { spillAtMs } from '../src/shared/slot-spill.js';
 
 /** A placement candidate with the room the benchmark gives it. */
@@ -62,6 +63,13 @@ export interface SimInput extends SimJob {
   traces: ReadonlyMap<string, ZoneTrace>;
   model: ForecastModel;
   power: PowerModel;
+  /** Diagnostics (bench/miss-causes.ts): each world's booked runs and where the slot queue started them. */
+  onSlotQueue?: (world: {
+    slackMs: number;
+    key: string;
+    runs: readonly BookedRun[];
+    starts: readonly QueuedStart[];
+  }) => void;
 }
 
 const ORACLE_KINDS = ['spatial', 'temporal', 'spatiotemporal'] as const;
@@ -89,6 +97,13 @@ interface HomeTotals {
   peakLoad: Record<string, Record<string, number>>;
   /** Wall time spent planning (capacity planner and ledger), ms. */
   planMs: Record<string, number>;
+}
+
+/** One world's fleet: its reservation ledger, its slot queue and the runs it booked (in the queue's order). */
+interface World {
+  ledger: MemoryLedger;
+  replay: SlotQueueReplay;
+  booked: BookedRun[];
 }
 
 interface SlackTotals {
@@ -147,20 +162,126 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       queues: perPolicy(input.policies, () => new CompletionQueue()),
     })),
     // One fleet per world the runs share: per policy, and per home too unless the policy's plans are shared.
-    ledgers: new Map<string, MemoryLedger>(),
-    /** Per ledger key, the runs it booked, for the slot-queue replay after the year. */
-    booked: new Map<string, BookedRun[]>(),
+    worlds: new Map<string, World>(),
     /** Per policy, usage by home (policies that move across candidates share one, keyed ''). */
     usage: perPolicy(input.policies, () => new Map<string, HourlyUsage>()),
   }));
-  const ledgerOf = (ledgers: Map<string, MemoryLedger>, key: string) => {
-    let ledger = ledgers.get(key);
-    if (!ledger) ledgers.set(key, (ledger = new MemoryLedger()));
-    return ledger;
+  type SlackState = (typeof state)[number];
+  const capacityOf = (id: string) => candidates.find((c) => c.id === id)?.capacity;
+  const worldOf = (slack: SlackState, key: string): World => {
+    let world = slack.worlds.get(key);
+    if (!world) {
+      const ledger = new MemoryLedger();
+      const booked: BookedRun[] = [];
+      // The slot queue tells the ledger what the product's claim and release tell it. The memory ledger's calls
+      // finish before they return, so the plan that follows sees them.
+      const replay = new SlotQueueReplay(capacityOf, input.queueOrder, {
+        started: (index, start) => void ledger.start(booked[index]!.runId, start.startMs, start.candidateId),
+        ended: (index) => void ledger.release(booked[index]!.runId),
+      });
+      slack.worlds.set(key, (world = { ledger, replay, booked }));
+    }
+    return world;
+  };
+  const candidateIds = candidates.map((c) => c.id);
+
+  /** A run's planning in one world: its first plan at its arrival, then one at each re-plan, in time order. */
+  interface Planning {
+    slack: SlackState;
+    world: World;
+    policy: PolicyName;
+    /** The home it is planned for; `homes`: the totals it is charged to. */
+    totals: SlackState['homes'][number];
+    homes: ReadonlyArray<SlackState['homes'][number]>;
+    sharable: boolean;
+    sub: Submission;
+    deadlineMs: number;
+    energyKwh: number;
+    estimatedDurationMs: number;
+    plans: number;
+    planMs: number;
+  }
+  const pending = new MinHeap<{ atMs: number; seq: number; planning: Planning }>(
+    (a, b) => a.atMs < b.atMs || (a.atMs === b.atMs && a.seq <= b.seq),
+  );
+  let seq = 0;
+  const planAt = async (planning: Planning, nowMs: number): Promise<void> => {
+    const { slack, world, policy, totals, sub, deadlineMs, energyKwh } = planning;
+    // What happened in this world up to now: runs that started, spilled and ended (the ledger learns of each).
+    world.replay.advanceTo(nowMs);
+    const runId = String(sub.id);
+    const request = {
+      candidates,
+      homeCandidateId: totals.home,
+      deadlineMs,
+      policy,
+      estimatedDurationMs: planning.estimatedDurationMs,
+    };
+    const planStartedMs = performance.now();
+    const plan = await world.ledger.reserve({ runId, candidateIds, fromMs: nowMs, capacities }, (occupancy) =>
+      planWithCapacity({ ...request, nowMs, forecasts: hourly.at(nowMs) }, occupancy),
+    );
+    planning.planMs += performance.now() - planStartedMs;
+    planning.plans += 1;
+    // A run waiting only for room claims now and waits in the slot queue (choosePlacement), not re-planning.
+    const next = plan.waitsOnlyForRoom ? null : nextPlanningMs(plan, nowMs);
+    if (input.replan && next !== null) {
+      pending.push({ atMs: next, seq: seq++, planning });
+      return;
+    }
+    const { durationMs, assignmentId, receivedMs } = sub;
+    totals.queues[policy]!.push({ endMs: plan.startMs + durationMs, assignmentId, durationMs });
+    const usageKey = planning.sharable ? '' : totals.home;
+    const usage = slack.usage[policy]!;
+    if (!usage.has(usageKey)) usage.set(usageKey, new HourlyUsage());
+    usage.get(usageKey)!.add(plan.candidate.id, plan.startMs, durationMs);
+    const mean = meanIntensityOver(
+      traceOf.get(plan.candidate.zone) ?? traces[0]!,
+      plan.startMs,
+      plan.startMs + durationMs,
+    );
+    if (mean === null)
+      throw new Error(`run at ${plan.candidate.zone} ${new Date(plan.startMs).toISOString()} is outside the trace`);
+    const missed = plan.deadlineMissed || plan.startMs > deadlineMs;
+    for (const home of planning.homes) {
+      home.emissionsGCo2[policy]! += energyKwh * mean;
+      home.plans[policy]! += planning.plans;
+      home.planMs[policy]! += planning.planMs;
+      if (plan.fallbackReason !== null) home.fallbacks[policy]! += 1;
+    }
+    const run: BookedRun = {
+      candidateId: plan.candidate.id,
+      zone: plan.candidate.zone,
+      plannedStartMs: plan.startMs,
+      queuedAtMs: plan.waitsOnlyForRoom ? nowMs : plan.startMs,
+      spillAtMs: spillAtMs(deadlineMs),
+      spillTo: plan.spillOrder,
+      durationMs,
+      bookedDurationMs: plan.durationMs,
+      runId,
+      receivedMs,
+      energyKwh,
+      deadlineMs,
+      plannedLate: missed,
+      policy,
+      homes: planning.homes,
+    };
+    world.booked.push(run);
+    world.replay.add(run);
+  };
+  /** Plays every re-plan due by `untilMs`, in time order (each at its instant's forecast). */
+  const replanUntil = async (untilMs: number): Promise<void> => {
+    for (let due = pending.peek(); due !== undefined && due.atMs <= untilMs; due = pending.peek()) {
+      pending.pop();
+      // A run placed after its deadline (no room before it) re-plans past the slack prepared at its arrival.
+      await hourly.prepare(due.atMs, due.atMs);
+      await planAt(due.planning, due.atMs);
+    }
   };
 
   for (const sub of input.submissions) {
     const { receivedMs, durationMs, assignmentId } = sub;
+    await replanUntil(receivedMs);
     const wallTimeSec = durationMs / 1000;
     const { energyKwh } = estimateEnergy(
       { cpuTimeSec: sub.cpuTimeSec, wallTimeSec, memoryGb: sub.memoryGb },
@@ -175,7 +296,6 @@ export async function simulate(input: SimInput): Promise<SimResult> {
     await hourly.prepare(receivedMs, receivedMs + maxSlackMs);
     const truth = traces.map((trace) => perfectForecast(trace, receivedMs, receivedMs + maxSlackMs + durationMs));
     for (const slack of state) {
-      for (const ledger of slack.ledgers.values()) ledger.forget(receivedMs);
       const deadlineMs =
         input.dueGraceMs === null
           ? receivedMs + slack.slackMs
@@ -183,98 +303,56 @@ export async function simulate(input: SimInput): Promise<SimResult> {
               { receivedMs, dueMs: sub.dueMs, lateDueMs: sub.lateDueMs },
               { maxDelayMs: slack.slackMs, dueGraceMs: input.dueGraceMs },
             ).deadlineMs;
-      const shared = new Map<
-        string,
-        { grams: number; plans: number; planMs: number; fallback: boolean; missed: boolean }
-      >();
+      const sharedOracle = new Map<string, number>();
       for (const totals of slack.homes) {
-        const base = { candidates, homeCandidateId: totals.home, deadlineMs };
         for (const policy of input.policies) {
           const sharable = !input.exactHomes && BUILT_IN_POLICIES[policy].movesAcrossCandidates;
-          let outcome = sharable ? shared.get(policy) : undefined;
-          if (!outcome) {
-            const queue = totals.queues[policy]!;
-            queue.flush(receivedMs);
-            const { estimatedDurationMs } = estimateDuration(queue.history.get(assignmentId) ?? []);
-            const request = { ...base, policy, estimatedDurationMs };
-            const ledger = ledgerOf(slack.ledgers, sharable ? policy : `${totals.home}/${policy}`);
-            const runId = String(sub.id);
-            const candidateIds = candidates.map((c) => c.id);
-            const reserve = (nowMs: number) =>
-              ledger.reserve({ runId, candidateIds, fromMs: nowMs, capacities }, (occupancy) =>
-                planWithCapacity({ ...request, nowMs, forecasts: hourly.at(nowMs) }, occupancy),
-              );
-            let nowMs = receivedMs;
-            const planStartedMs = performance.now();
-            let plan = await reserve(nowMs);
-            let planMs = performance.now() - planStartedMs;
-            let plans = 1;
-            // A run waiting only for room claims now and waits in the slot queue (choosePlacement), not re-planning.
-            const nextPlan = () => (plan.waitsOnlyForRoom ? null : nextPlanningMs(plan, nowMs));
-            for (let next = nextPlan(); input.replan && next !== null; next = nextPlan()) {
-              nowMs = next;
-              // A run placed after its deadline (no room before it) re-plans past the slack prepared up front.
-              await hourly.prepare(receivedMs, nowMs);
-              const replanStartedMs = performance.now();
-              plan = await reserve(nowMs);
-              planMs += performance.now() - replanStartedMs;
-              plans += 1;
-            }
-            queue.push({ endMs: plan.startMs + durationMs, assignmentId, durationMs });
-            const usageKey = sharable ? '' : totals.home;
-            const usage = slack.usage[policy]!;
-            if (!usage.has(usageKey)) usage.set(usageKey, new HourlyUsage());
-            usage.get(usageKey)!.add(plan.candidate.id, plan.startMs, durationMs);
-            outcome = {
-              grams: emitted(plan.candidate.zone, plan.startMs),
-              plans,
-              planMs,
-              fallback: plan.fallbackReason !== null,
-              missed: plan.deadlineMissed || plan.startMs > deadlineMs,
-            };
-            if (sharable) shared.set(policy, outcome);
-            const ledgerKey = sharable ? policy : `${totals.home}/${policy}`;
-            if (!slack.booked.has(ledgerKey)) slack.booked.set(ledgerKey, []);
-            slack.booked.get(ledgerKey)!.push({
-              candidateId: plan.candidate.id,
-              zone: plan.candidate.zone,
-              plannedStartMs: plan.startMs,
-              queuedAtMs: plan.waitsOnlyForRoom ? nowMs : plan.startMs,
-              spillAtMs: spillAtMs(deadlineMs),
-              spillTo: plan.spillOrder,
-              durationMs,
-              energyKwh,
-              deadlineMs,
-              plannedLate: outcome.missed,
+          // A plan shared across homes is made once, with the first home, and charged to every home.
+          if (sharable && totals !== slack.homes[0]) continue;
+          const queue = totals.queues[policy]!;
+          queue.flush(receivedMs);
+          const { estimatedDurationMs } = estimateDuration(queue.history.get(assignmentId) ?? []);
+          const key = sharable ? policy : `${totals.home}/${policy}`;
+          await planAt(
+            {
+              slack,
+              world: worldOf(slack, key),
               policy,
+              totals,
               homes: sharable ? slack.homes : [totals],
-            });
-          }
-          totals.emissionsGCo2[policy]! += outcome.grams;
-          totals.plans[policy]! += outcome.plans;
-          totals.planMs[policy]! += outcome.planMs;
-          if (outcome.fallback) totals.fallbacks[policy]! += 1;
+              sharable,
+              sub,
+              deadlineMs,
+              energyKwh,
+              estimatedDurationMs,
+              plans: 0,
+              planMs: 0,
+            },
+            receivedMs,
+          );
         }
+        const base = { candidates, homeCandidateId: totals.home, deadlineMs };
         for (const kind of ORACLE_KINDS) {
           const sharable = !input.exactHomes && BUILT_IN_POLICIES[kind].movesAcrossCandidates;
-          let grams = sharable ? shared.get(`oracle:${kind}`)?.grams : undefined;
+          let grams = sharable ? sharedOracle.get(kind) : undefined;
           if (grams === undefined) {
             const request = { ...base, policy: kind, nowMs: receivedMs, estimatedDurationMs: durationMs };
             const plan = planPlacement({ ...request, forecasts: truth });
             grams = emitted(plan.candidate.zone, plan.startMs);
-            if (sharable) shared.set(`oracle:${kind}`, { grams, plans: 1, planMs: 0, fallback: false, missed: false });
+            if (sharable) sharedOracle.set(kind, grams);
           }
           totals.oracleGCo2[kind] += grams;
         }
       }
     }
   }
+  await replanUntil(Infinity);
   for (const slack of state) {
-    for (const runs of slack.booked.values()) {
+    for (const [key, { booked: runs, replay }] of slack.worlds) {
+      const starts = replay.finish();
       chargeSlotQueue(
         runs,
-        input.queueOrder,
-        (id) => candidates.find((c) => c.id === id)?.capacity,
+        starts,
         (id) => candidates.find((c) => c.id === id)?.zone ?? id,
         (zone, startMs, durationMs) => {
           const mean = meanIntensityOver(traceOf.get(zone) ?? traces[0]!, startMs, startMs + durationMs);
@@ -283,6 +361,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
           return mean;
         },
       );
+      input.onSlotQueue?.({ slackMs: slack.slackMs, key, runs, starts });
     }
   }
   const { variant, setting, homeIds, slacksMs, policies, dueGraceMs, replan, exactHomes, queueOrder } = input;
@@ -297,7 +376,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
         peakLoad: Object.fromEntries(
           input.policies.map((policy) => {
             const sharable = !input.exactHomes && BUILT_IN_POLICIES[policy].movesAcrossCandidates;
-            const ledger = slack.ledgers.get(sharable ? policy : `${totals.home}/${policy}`);
+            const ledger = slack.worlds.get(sharable ? policy : `${totals.home}/${policy}`)?.ledger;
             const peaks = [...(ledger?.peakBusyMs ?? [])].map(([id, busyMs]) => [id, runsAtOnce(busyMs)]);
             return [policy, Object.fromEntries(peaks)];
           }),
@@ -319,7 +398,11 @@ export async function simulate(input: SimInput): Promise<SimResult> {
   };
 }
 
-interface BookedRun extends QueuedRun {
+export interface BookedRun extends QueuedRun {
+  runId: string;
+  receivedMs: number;
+  /** The booking's length (the estimate); `durationMs` is the true run time. */
+  bookedDurationMs: number;
   zone: string;
   energyKwh: number;
   deadlineMs: number;
@@ -331,18 +414,16 @@ interface BookedRun extends QueuedRun {
 }
 
 /**
- * Replays the slot queue over one world's bookings and charges what it changes: the emissions of a run started
+ * Charges what the slot queue's replay of one world's bookings changed: the emissions of a run started
  * elsewhere or at another time than planned, its wait, a spill, and a miss when the real start is past the
  * deadline (by cause: planned late for lack of room, or held in the queue).
  */
 function chargeSlotQueue(
   runs: readonly BookedRun[],
-  order: QueueOrder,
-  capacityOf: (candidateId: string) => number | undefined,
+  starts: readonly QueuedStart[],
   zoneOf: (candidateId: string) => string,
   intensityOver: (zone: string, startMs: number, durationMs: number) => number,
 ): void {
-  const starts = queuedStarts(runs, capacityOf, order);
   runs.forEach((run, index) => {
     const { startMs, candidateId } = starts[index]!;
     const moved = startMs !== run.plannedStartMs || candidateId !== run.candidateId;

@@ -82,6 +82,14 @@ class CandidateQueue {
   }
 }
 
+/** What the replay reports as it goes: the year-long simulation tells the reservation ledger, as the product does. */
+export interface SlotQueueEvents {
+  /** Run `index` (in the order added) took a slot: the product's claim, then the ledger's `start`. */
+  started?: (index: number, start: QueuedStart) => void;
+  /** Run `index` ended at `atMs` (its true run time after its start) and gave its slot back: the ledger's `release`. */
+  ended?: (index: number, atMs: number) => void;
+}
+
 /**
  * Where and when each run really starts (same order as `runs`): on its candidate when a slot is free from the
  * time it queues, in `order` (ties in queuing order, then booking order); or, waiting at or past its spill time, on
@@ -93,115 +101,175 @@ export function queuedStarts(
   capacityOf: (candidateId: string) => number | undefined,
   order: QueueOrder = 'edf',
 ): QueuedStart[] {
-  const queuedAt = (run: QueuedRun) => run.queuedAtMs ?? run.plannedStartMs;
-  const starts: Array<QueuedStart | null> = runs.map(() => null);
-  const arrivals = runs.map((_, index) => index);
-  arrivals.sort((a, b) => queuedAt(runs[a]!) - queuedAt(runs[b]!) || a - b);
-  const spills = arrivals.filter((i) => runs[i]!.spillTo?.length && runs[i]!.spillAtMs !== undefined);
-  spills.sort(
-    (a, b) =>
-      Math.max(queuedAt(runs[a]!), runs[a]!.spillAtMs!) - Math.max(queuedAt(runs[b]!), runs[b]!.spillAtMs!) || a - b,
-  );
+  const replay = new SlotQueueReplay(capacityOf, order);
+  for (const run of runs) replay.add(run);
+  return replay.finish();
+}
 
-  const free = new Map<string, number>();
-  const freeOn = (id: string) => {
-    let slots = free.get(id);
+/**
+ * The same replay, fed as the simulation goes: runs are added as they are booked (each queuing no earlier than the
+ * instant the replay has reached) and `advanceTo` plays every event up to an instant, reporting starts and ends.
+ */
+export class SlotQueueReplay {
+  private readonly runs: QueuedRun[] = [];
+  private readonly starts: Array<QueuedStart | null> = [];
+  /** Runs by the instant they queue (ties in the order added). */
+  private readonly arrivals: MinHeap<number>;
+  /** Runs that may spill, by the instant they may (ties in the order added). */
+  private readonly spills: MinHeap<number>;
+  private readonly releases = new MinHeap<{ atMs: number; candidateId: string; index: number }>(
+    (a, b) => a.atMs <= b.atMs,
+  );
+  private readonly free = new Map<string, number>();
+  private readonly queues = new Map<string, CandidateQueue>();
+  /** Deadlines break ties in queuing order: the runs' rank in it. */
+  private readonly rank = new Map<number, number>();
+  private readonly waiting = new Map<string, number>();
+  /** Runs past their spill time still waiting, in queue order. */
+  private readonly spilling: number[] = [];
+  /** The instant every event up to which has been played. */
+  private reachedMs = -Infinity;
+
+  constructor(
+    private readonly capacityOf: (candidateId: string) => number | undefined,
+    private readonly order: QueueOrder = 'edf',
+    private readonly events: SlotQueueEvents = {},
+  ) {
+    const queuedAt = (index: number) => this.queuedAt(index);
+    const spillTime = (index: number) => Math.max(queuedAt(index), this.runs[index]!.spillAtMs!);
+    this.arrivals = new MinHeap((a, b) => queuedAt(a) < queuedAt(b) || (queuedAt(a) === queuedAt(b) && a <= b));
+    this.spills = new MinHeap((a, b) => spillTime(a) < spillTime(b) || (spillTime(a) === spillTime(b) && a <= b));
+  }
+
+  /** Adds a booked run; its index (the order added). It must not queue before the instant already reached. */
+  add(run: QueuedRun): number {
+    const index = this.runs.length;
+    this.runs.push(run);
+    this.starts.push(null);
+    if (this.queuedAt(index) < this.reachedMs) {
+      throw new RangeError(`run ${index} queues at ${this.queuedAt(index)}, before the replay's ${this.reachedMs}`);
+    }
+    this.arrivals.push(index);
+    if (run.spillTo?.length && run.spillAtMs !== undefined) this.spills.push(index);
+    return index;
+  }
+
+  /** Plays every release, arrival and spill at or before `untilMs`, in time order (releases first at an instant). */
+  advanceTo(untilMs: number): void {
+    for (;;) {
+      const arrival = this.arrivals.peek();
+      const arrivalMs = arrival === undefined ? Infinity : this.queuedAt(arrival);
+      const spill = this.spills.peek();
+      const spillMs = spill === undefined ? Infinity : Math.max(this.queuedAt(spill), this.runs[spill]!.spillAtMs!);
+      const releaseMs = () => this.releases.peek()?.atMs ?? Infinity;
+      const atMs = Math.min(releaseMs(), arrivalMs, spillMs);
+      if (atMs === Infinity || atMs > untilMs) break;
+      this.reachedMs = atMs;
+      // Half-open runs: slots that free at this instant serve runs queuing at it.
+      if (releaseMs() === atMs) {
+        const freed = new Set<string>();
+        while (releaseMs() === atMs) {
+          const { candidateId, index } = this.releases.pop()!;
+          this.free.set(candidateId, this.freeOn(candidateId) + 1);
+          freed.add(candidateId);
+          this.events.ended?.(index, atMs);
+        }
+        for (const id of freed) this.serve(id, atMs);
+      } else if (arrivalMs === atMs) {
+        const index = this.arrivals.pop()!;
+        this.rank.set(index, this.rank.size);
+        const id = this.runs[index]!.candidateId;
+        this.queueOf(id).push(index);
+        this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
+        this.serve(id, atMs);
+      } else {
+        const index = this.spills.pop()!;
+        if (this.starts[index] !== null) continue;
+        const target = this.runs[index]!.spillTo!.find((id) => this.roomFor(id));
+        if (target === undefined) this.spilling.push(index);
+        else {
+          this.leave(index);
+          this.start(index, target, atMs);
+        }
+      }
+    }
+    this.reachedMs = Math.max(this.reachedMs, untilMs);
+  }
+
+  /** Plays every event left; each run's start, in the order added. */
+  finish(): QueuedStart[] {
+    this.advanceTo(Infinity);
+    return this.starts.map((started, index) => {
+      if (started === null) throw new Error(`run ${index} never started in the slot-queue replay`);
+      return started;
+    });
+  }
+
+  private queuedAt(index: number): number {
+    const run = this.runs[index]!;
+    return run.queuedAtMs ?? run.plannedStartMs;
+  }
+
+  private freeOn(id: string): number {
+    let slots = this.free.get(id);
     if (slots === undefined) {
-      const capacity = capacityOf(id);
+      const capacity = this.capacityOf(id);
       if (capacity !== undefined && !(capacity >= 1))
         throw new RangeError(`candidate ${id} has no slot (capacity ${capacity})`);
-      free.set(id, (slots = capacity ?? Infinity));
+      this.free.set(id, (slots = capacity ?? Infinity));
     }
     return slots;
-  };
-  const queues = new Map<string, CandidateQueue>();
-  /** Deadlines break ties in queuing order: the runs' rank in it. */
-  const rank = new Map(arrivals.map((index, position) => [index, position]));
-  const queueOf = (id: string) => {
-    let queue = queues.get(id);
+  }
+
+  private queueOf(id: string): CandidateQueue {
+    let queue = this.queues.get(id);
     if (!queue) {
       queue = new CandidateQueue(
-        order,
-        (index) => runs[index]!.deadlineMs,
-        (index) => starts[index] !== null,
-        (index) => rank.get(index)!,
+        this.order,
+        (index) => this.runs[index]!.deadlineMs,
+        (index) => this.starts[index] !== null,
+        (index) => this.rank.get(index)!,
       );
-      queues.set(id, queue);
+      this.queues.set(id, queue);
     }
     return queue;
-  };
-  const waiting = new Map<string, number>();
-  /** Runs past their spill time still waiting, in queue order. */
-  const spilling: number[] = [];
-  const releases = new MinHeap<{ atMs: number; candidateId: string }>((a, b) => a.atMs <= b.atMs);
+  }
 
-  const start = (index: number, candidateId: string, atMs: number) => {
-    starts[index] = { startMs: atMs, candidateId };
-    free.set(candidateId, freeOn(candidateId) - 1);
-    releases.push({ atMs: atMs + runs[index]!.durationMs, candidateId });
-  };
-  const roomFor = (id: string) => freeOn(id) > 0 && (waiting.get(id) ?? 0) === 0;
+  private start(index: number, candidateId: string, atMs: number): void {
+    const start = { startMs: atMs, candidateId };
+    this.starts[index] = start;
+    this.free.set(candidateId, this.freeOn(candidateId) - 1);
+    this.releases.push({ atMs: atMs + this.runs[index]!.durationMs, candidateId, index });
+    this.events.started?.(index, start);
+  }
+
+  private roomFor(id: string): boolean {
+    return this.freeOn(id) > 0 && (this.waiting.get(id) ?? 0) === 0;
+  }
+
   /** Serves the candidate's queue, then lends its remaining free slots to spilling runs that may use it. */
-  const serve = (id: string, atMs: number) => {
-    const queue = queueOf(id);
-    while (freeOn(id) > 0) {
+  private serve(id: string, atMs: number): void {
+    const queue = this.queueOf(id);
+    while (this.freeOn(id) > 0) {
       const next = queue.take(atMs);
       if (next === undefined) break;
-      waiting.set(id, (waiting.get(id) ?? 1) - 1);
-      start(next, id, atMs);
+      this.waiting.set(id, (this.waiting.get(id) ?? 1) - 1);
+      this.start(next, id, atMs);
     }
-    for (let i = 0; i < spilling.length && freeOn(id) > 0 && (waiting.get(id) ?? 0) === 0;) {
+    const spilling = this.spilling;
+    for (let i = 0; i < spilling.length && this.freeOn(id) > 0 && (this.waiting.get(id) ?? 0) === 0;) {
       const index = spilling[i]!;
-      if (starts[index] !== null) spilling.splice(i, 1);
-      else if (runs[index]!.spillTo!.includes(id)) {
+      if (this.starts[index] !== null) spilling.splice(i, 1);
+      else if (this.runs[index]!.spillTo!.includes(id)) {
         spilling.splice(i, 1);
-        leave(index);
-        start(index, id, atMs);
+        this.leave(index);
+        this.start(index, id, atMs);
       } else i += 1;
     }
-  };
-  const leave = (index: number) => {
-    const own = runs[index]!.candidateId;
-    waiting.set(own, (waiting.get(own) ?? 1) - 1);
-  };
-
-  let nextArrival = 0;
-  let nextSpill = 0;
-  for (;;) {
-    const arrivalMs = nextArrival < arrivals.length ? queuedAt(runs[arrivals[nextArrival]!]!) : Infinity;
-    const spill = spills[nextSpill];
-    const spillMs = spill === undefined ? Infinity : Math.max(queuedAt(runs[spill]!), runs[spill]!.spillAtMs!);
-    const releaseMs = () => releases.peek()?.atMs ?? Infinity;
-    const atMs = Math.min(releaseMs(), arrivalMs, spillMs);
-    if (atMs === Infinity) break;
-    // Half-open runs: slots that free at this instant serve runs queuing at it.
-    if (releaseMs() === atMs) {
-      const freed = new Set<string>();
-      while (releaseMs() === atMs) {
-        const id = releases.pop()!.candidateId;
-        free.set(id, freeOn(id) + 1);
-        freed.add(id);
-      }
-      for (const id of freed) serve(id, atMs);
-    } else if (arrivalMs === atMs) {
-      const index = arrivals[nextArrival++]!;
-      const id = runs[index]!.candidateId;
-      queueOf(id).push(index);
-      waiting.set(id, (waiting.get(id) ?? 0) + 1);
-      serve(id, atMs);
-    } else {
-      const index = spills[nextSpill++]!;
-      if (starts[index] !== null) continue;
-      const target = runs[index]!.spillTo!.find(roomFor);
-      if (target === undefined) spilling.push(index);
-      else {
-        leave(index);
-        start(index, target, atMs);
-      }
-    }
   }
-  return starts.map((started, index) => {
-    if (started === null) throw new Error(`run ${index} never started in the slot-queue replay`);
-    return started;
-  });
+
+  private leave(index: number): void {
+    const own = this.runs[index]!.candidateId;
+    this.waiting.set(own, (this.waiting.get(own) ?? 1) - 1);
+  }
 }

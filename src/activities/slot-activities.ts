@@ -151,8 +151,9 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
         await releaseClaim(db, input.runId);
         throw ApplicationFailure.nonRetryable(`node ${outcome.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
-      // The reservation becomes the running claim: it now covers the run from its real start.
-      await ledger.start(input.runId, Date.now());
+      // The reservation becomes the running claim: it now covers the run from its real start, on the node it got
+      // (a spilled run's booking moves there), and is held while the run outlasts it (src/shared/started-hold.ts).
+      await ledger.start(input.runId, Date.now(), outcome.nodeName);
       await wakeQuietly(input.runId, outcome.wake);
       const placement: Placement = placementFor(config, node);
       return { kind: 'claimed', lane, placement };

@@ -1,13 +1,14 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function (migrations 0012–0016: locking, freeing, reading, booking), so a plan
-// costs two round trips, one transaction (see reserveAndRecord); that transaction holds a transaction-scoped
-// advisory lock per candidate it reads or writes (taken in id order, so two transactions never wait in a cycle).
-// The read returns only the buckets written since this process's last read (occupancy-cache.ts).
+// time. Each step is one SQL function (migrations 0012–0017: locking, freeing, reading, booking, holding started
+// runs), so a plan costs two round trips, one transaction (see reserveAndRecord); that transaction holds a
+// transaction-scoped advisory lock per candidate it reads or writes (taken in id order, so two transactions never
+// wait in a cycle). The read returns only the buckets written since this process's last read (occupancy-cache.ts).
 import { and, asc, eq, inArray, isNull, notExists, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../scheduling/reservation-ledger.js';
 import { bucketCapacityMs, bucketOf, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
+import { STARTED_RUN_HOLD_MS } from '../shared/started-hold.js';
 import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { OccupancyCache, type OccupancyRow } from './occupancy-cache.js';
@@ -28,15 +29,16 @@ export function createPostgresLedger(db: Database): ReservationLedger {
   return {
     reserve: (request, choose) => reserveAndRecord(db, request, choose),
 
-    async start(runId, startMs) {
+    async start(runId, startMs, candidateId) {
       await db.transaction(async (tx) => {
+        // Locks the candidate it starts on too: a spilled run's booking moves there.
         const { rows } = await tx.execute<{ candidate_id: string | null; duration_ms: number | null }>(
           sql`select greengrader_unbook(r), r.candidate_id, r.duration_ms
-            from greengrader_lock_capacity(${runId}::uuid, array[]::text[]) as r`,
+            from greengrader_lock_capacity(${runId}::uuid, ${textArray(candidateId === undefined ? [] : [candidateId])}) as r`,
         );
         const [row] = rows;
         if (!row?.candidate_id || row.duration_ms === null) return;
-        const slot = { candidateId: row.candidate_id, startMs, durationMs: row.duration_ms };
+        const slot = { candidateId: candidateId ?? row.candidate_id, startMs, durationMs: row.duration_ms };
         await tx.execute(bookingOf(runId, slot, null, new Date(startMs)));
       });
     },
@@ -84,8 +86,12 @@ export async function reserveAndRecord<P extends ReservedSlot>(
     // The capacities the buckets' full periods are counted against: only candidates it locks.
     const limited = [...(request.capacities ?? [])].filter(([id]) => candidateIds.includes(id));
     const since = cache.since(candidateIds, fromBucket);
-    const [, read] = await queryAll<OccupancyRow>(client, [
+    const [, , read] = await queryAll<OccupancyRow>(client, [
       sql`begin`,
+      // Started runs past their booking on these candidates are held first (migration 0017), under the same locks:
+      // the buckets it books again take new versions, so the read below brings them.
+      sql`select greengrader_hold_started(${request.runId}::uuid, ${textArray(candidateIds)},
+        ${Math.round(request.fromMs)}::bigint, ${STARTED_RUN_HOLD_MS}::integer)`,
       sql`select * from greengrader_reserve_begin(${request.runId}::uuid,
         ${textArray(candidateIds)}, ${fromBucket}::bigint,
         ${textArray(limited.map(([id]) => id))}, ${intArray(limited.map(([, capacity]) => capacity))},

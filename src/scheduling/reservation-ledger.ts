@@ -31,8 +31,12 @@ export interface ReservationLedger {
    * booking nothing and keeping the earlier reservation, when the slot would exceed `request.capacities`.
    */
   reserve<P extends ReservedSlot>(request: ReserveRequest, choose: (occupancy: Occupancy) => P): Promise<P>;
-  /** The run started at `startMs`: its reservation now covers the run as it really is (no capacity check). */
-  start(runId: string, startMs: number): Promise<void>;
+  /**
+   * The run started at `startMs` on `candidateId` (a spilled run starts on another candidate than booked; by
+   * default the booked one): its reservation now covers the run where and when it really runs (no capacity
+   * check), and is held while it runs past its estimate (src/shared/started-hold.ts) until `release`.
+   */
+  start(runId: string, startMs: number, candidateId?: string): Promise<void>;
   /** The run ended, failed or left the plan: frees its buckets. Idempotent. */
   release(runId: string): Promise<void>;
 }
