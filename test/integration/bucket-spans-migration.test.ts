@@ -2,7 +2,6 @@
 // periods counted again from them, so a plan right after the upgrade reads exactly the full periods of the runs
 // already booked, and later bookings and releases keep them exact.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,12 +14,13 @@ import { createRng } from '../../bench/rng.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { createPostgresLedger, type OccupancyRow, occupancyOf, occupancyRead } from '../../src/db/reservations.js';
-import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
+import { runReservations } from '../../src/db/schema.js';
 import type { ReservedSlot } from '../../src/scheduling/reservation-ledger.js';
 import { bucketCapacityMs, bucketOf, busyByBucket, CAPACITY_BUCKET_MS } from '../../src/shared/capacity-buckets.js';
 import { requireEnv } from '../support/env.js';
 import { expectedFullPeriods } from '../support/expected-full-periods.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
+import { addRuns as addRunsTo } from '../support/booked-runs.js';
 
 const MIN = 60_000;
 const T0 = Math.floor(Date.UTC(2031, 0, 1) / CAPACITY_BUCKET_MS) * CAPACITY_BUCKET_MS;
@@ -59,24 +59,7 @@ describe('migration 0015 (bucket spans)', () => {
     if (folder) await rm(folder, { recursive: true, force: true });
   });
 
-  async function addRuns(count: number): Promise<string[]> {
-    const shas = Array.from({ length: count }, () => randomUUID());
-    await handle.db
-      .insert(rawPayloads)
-      .values(shas.map((sha256) => ({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' })));
-    const rows = await handle.db
-      .insert(gradingRuns)
-      .values(
-        shas.map((sha256) => ({
-          workflowId: `wf-${sha256}`,
-          payloadSha256: sha256,
-          trigger: 'ingest' as const,
-          receivedAt: new Date(T0),
-        })),
-      )
-      .returning({ id: gradingRuns.id });
-    return rows.map((row) => row.id);
-  }
+  const addRuns = (count: number) => addRunsTo(handle.db, count, T0);
 
   /**
    * A plan as 0014's release made it, with 0014's functions: the ledger here calls 0016's read, which 0014 lacks

@@ -3,15 +3,15 @@
 // full periods of every booked run (less those inside buckets with no busy time left), and it is one row per
 // candidate (its buckets in one text): no booked run is read.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { createRng } from '../../bench/rng.js';
 import { createPostgresLedger, type OccupancyRow, occupancyOf, occupancyRead } from '../../src/db/reservations.js';
-import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
+import { runReservations } from '../../src/db/schema.js';
 import { CAPACITY_BUCKET_MS } from '../../src/shared/capacity-buckets.js';
 import { expectedFullPeriods } from '../support/expected-full-periods.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+import { addRuns as addRunsTo } from '../support/booked-runs.js';
 
 const MIN = 60_000;
 const T0 = Math.floor(Date.UTC(2031, 0, 1) / CAPACITY_BUCKET_MS) * CAPACITY_BUCKET_MS;
@@ -26,24 +26,7 @@ describe('full periods kept in PostgreSQL', () => {
     await database?.drop();
   });
 
-  async function addRuns(count: number): Promise<string[]> {
-    const shas = Array.from({ length: count }, () => randomUUID());
-    await database.db
-      .insert(rawPayloads)
-      .values(shas.map((sha256) => ({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' })));
-    const rows = await database.db
-      .insert(gradingRuns)
-      .values(
-        shas.map((sha256) => ({
-          workflowId: `wf-${sha256}`,
-          payloadSha256: sha256,
-          trigger: 'ingest' as const,
-          receivedAt: new Date(T0),
-        })),
-      )
-      .returning({ id: gradingRuns.id });
-    return rows.map((row) => row.id);
-  }
+  const addRuns = (count: number) => addRunsTo(database.db, count, T0);
 
   /** The planner's read as greengrader_reserve_begin returns it (without its locks), and its row count. */
   async function readOccupancy() {

@@ -3,7 +3,6 @@
 // in the same transaction holds, whatever other processes, releases, starts, capacity changes and writes outside
 // the ledger did in between.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
@@ -12,10 +11,10 @@ import { connectDatabase, type Database, type DatabaseHandle } from '../../src/d
 import { type OccupancyRow } from '../../src/db/occupancy-cache.js';
 import { readBucketChanges } from '../../src/db/occupancy-text.js';
 import { createPostgresLedger, occupancyOf } from '../../src/db/reservations.js';
-import { gradingRuns, rawPayloads } from '../../src/db/schema.js';
 import type { ReservedSlot } from '../../src/scheduling/reservation-ledger.js';
 import { bucketOf, bucketSpan, CAPACITY_BUCKET_MS, type Occupancy } from '../../src/shared/capacity-buckets.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+import { addRuns as addRunsTo } from '../support/booked-runs.js';
 
 const MIN = 60_000;
 const T0 = Math.floor(Date.UTC(2031, 0, 1) / CAPACITY_BUCKET_MS) * CAPACITY_BUCKET_MS;
@@ -57,24 +56,7 @@ describe('the occupancy a plan reads through its copy of the book', () => {
     await database?.drop();
   });
 
-  async function addRuns(count: number): Promise<string[]> {
-    const shas = Array.from({ length: count }, () => randomUUID());
-    await database.db
-      .insert(rawPayloads)
-      .values(shas.map((sha256) => ({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' })));
-    const rows = await database.db
-      .insert(gradingRuns)
-      .values(
-        shas.map((sha256) => ({
-          workflowId: `wf-${sha256}`,
-          payloadSha256: sha256,
-          trigger: 'ingest' as const,
-          receivedAt: new Date(T0),
-        })),
-      )
-      .returning({ id: gradingRuns.id });
-    return rows.map((row) => row.id);
-  }
+  const addRuns = (count: number) => addRunsTo(database.db, count, T0);
 
   /** What a whole read holds in the transaction the plan would run in (its earlier booking freed), rolled back. */
   async function wholeReadAsPlanned(runId: string, fromMs: number, capacities: ReadonlyMap<string, number>) {

@@ -1,17 +1,17 @@
 // A started run holds its slot until it is released (migration 0017, src/shared/started-hold.ts), and a run that
 // spilled holds it where it runs: the next plan in a real PostgreSQL sees the slot busy, not free at its booking's end.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { createPostgresLedger } from '../../src/db/reservations.js';
-import { gradingRuns, rawPayloads, runReservations } from '../../src/db/schema.js';
+import { runReservations } from '../../src/db/schema.js';
 import { fits, planWithCapacity } from '../../src/scheduling/capacity-plan.js';
 import type { PlacementCandidate } from '../../src/scheduling/policies.js';
 import type { ReservationLedger } from '../../src/scheduling/reservation-ledger.js';
 import { CAPACITY_BUCKET_MS, type Occupancy } from '../../src/shared/capacity-buckets.js';
 import { STARTED_RUN_HOLD_MS } from '../../src/shared/started-hold.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+import { addRuns as addRunsTo } from '../support/booked-runs.js';
 
 const MIN = 60_000;
 const T0 = Math.floor(Date.UTC(2031, 0, 1) / CAPACITY_BUCKET_MS) * CAPACITY_BUCKET_MS;
@@ -43,24 +43,7 @@ describe('a started run holds its slot until it is released', () => {
     await database.db.execute(sql`truncate capacity_buckets, run_reservations, grading_runs, raw_payloads cascade`);
   });
 
-  async function addRuns(count: number): Promise<string[]> {
-    const shas = Array.from({ length: count }, () => randomUUID());
-    await database.db
-      .insert(rawPayloads)
-      .values(shas.map((sha256) => ({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' })));
-    const rows = await database.db
-      .insert(gradingRuns)
-      .values(
-        shas.map((sha256) => ({
-          workflowId: `wf-${sha256}`,
-          payloadSha256: sha256,
-          trigger: 'ingest' as const,
-          receivedAt: new Date(T0),
-        })),
-      )
-      .returning({ id: gradingRuns.id });
-    return rows.map((row) => row.id);
-  }
+  const addRuns = (count: number) => addRunsTo(database.db, count, T0);
 
   /** The occupancy a plan at `nowMs` reads; it books its run hours later, out of the way, and commits. */
   async function occupancyAt(runId: string, nowMs: number): Promise<Occupancy> {
