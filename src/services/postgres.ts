@@ -1,8 +1,7 @@
 import { access, appendFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort } from './free-port.js';
+import { portToListenOn } from './listen-port.js';
 import { once } from './once.js';
-import { assertPortFree } from './port-in-use.js';
 import { findPostgresBinDir } from './postgres-binaries.js';
 import { asPostgresUser, handDirToPostgresUser, runningAsRoot } from './postgres-user.js';
 import { CommandFailedError, runCommand } from './run-command.js';
@@ -61,11 +60,11 @@ const maxSocketPathLength = 107;
 export async function startPostgres(options: PostgresOptions): Promise<RunningPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const user = options.user ?? 'postgres';
-  const port = options.port ?? (await freePort());
   const binDir = await findPostgresBinDir();
   const bin = (name: string): string => path.join(binDir, name);
   const logFile = path.join(dataDir, 'server.log');
-  const socketPath = path.join(dataDir, `.s.PGSQL.${port}`);
+  // The socket's name carries the port: the longest a port can make it.
+  const socketPath = path.join(dataDir, '.s.PGSQL.65535');
   if (socketPath.length > maxSocketPathLength) {
     throw new Error(`dataDir too long for a unix socket (${socketPath.length} > ${maxSocketPathLength}): ${dataDir}`);
   }
@@ -81,12 +80,10 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   if (runningAsRoot()) await handDirToPostgresUser(dataDir);
   if (!hasCluster) await initCluster(bin('initdb'), dataDir, user, options);
   else if (options.password !== undefined) await requirePasswordOverTcp(dataDir);
+  const port = await portToListenOn('PostgreSQL', options.port);
   await writeFile(path.join(dataDir, settingsFile), renderSettings(port, dataDir, options.fsync ?? true), {
     mode: 0o644,
   });
-
-  // Whoever holds the port would take the connections meant for this cluster.
-  await assertPortFree('127.0.0.1', port, 'PostgreSQL');
   const timeoutSec = Math.ceil((options.startTimeoutMs ?? 30_000) / 1000);
   try {
     await runAsPostgres(bin('pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', String(timeoutSec), '-s'], {
