@@ -3,16 +3,16 @@
 // same occupancy from both and both accept or refuse the same bookings. bench:carbon's numbers stand for the
 // product's only while this holds, started runs held past their booking (migration 0017) included.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { MemoryLedger } from '../../bench/memory-ledger.js';
 import { createRng } from '../../bench/rng.js';
 import { createPostgresLedger } from '../../src/db/reservations.js';
-import { gradingRuns, rawPayloads } from '../../src/db/schema.js';
+
 import type { ReservationLedger, ReservedSlot } from '../../src/scheduling/reservation-ledger.js';
 import { bucketOf, CAPACITY_BUCKET_MS, type Occupancy } from '../../src/shared/capacity-buckets.js';
 import { withoutSaturatedBuckets } from '../support/expected-full-periods.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+import { addRuns } from '../support/booked-runs.js';
 
 const MIN = 60_000;
 const T0 = Math.floor(Date.UTC(2031, 0, 1) / CAPACITY_BUCKET_MS) * CAPACITY_BUCKET_MS;
@@ -47,23 +47,7 @@ describe('the memory ledger and the PostgreSQL ledger', () => {
 
   it('read the same occupancy and take the same bookings through plans, starts, spills, overruns and releases', async () => {
     const rng = createRng(2031);
-    const shas = Array.from({ length: 40 }, () => randomUUID());
-    await database.db
-      .insert(rawPayloads)
-      .values(shas.map((sha256) => ({ sha256, bytes: Buffer.from('zip'), sizeBytes: 3, topic: 't' })));
-    const runIds = (
-      await database.db
-        .insert(gradingRuns)
-        .values(
-          shas.map((sha256) => ({
-            workflowId: `wf-${sha256}`,
-            payloadSha256: sha256,
-            trigger: 'ingest' as const,
-            receivedAt: new Date(T0),
-          })),
-        )
-        .returning({ id: gradingRuns.id })
-    ).map((row) => row.id);
+    const runIds = await addRuns(database.db, 40, T0);
     const ledgers: ReservationLedger[] = [new MemoryLedger(), createPostgresLedger(database.db)];
     const state = new Map<string, 'booked' | 'started'>();
     let nowMs = T0;
