@@ -1,5 +1,7 @@
 // The slot queue's hot statements (src/db/slot-claims.ts), each built once and sent by name (named-statement.ts).
 // Every claim and every release runs them, so each does the work of several reads and writes in one round trip.
+// Their times are clock_timestamp(), the instant under the queue's lock: now() is when the claim's transaction
+// began, before it waited for the lock, so a run that got the lock later could be dated before runs served first.
 import { type SQL, sql } from 'drizzle-orm';
 import type { RunLane } from '../shared/lanes.js';
 import { namedStatement, type StatementTarget } from './named-statement.js';
@@ -62,19 +64,20 @@ const queueRowStatement = namedStatement<
       node_name = case when c.released_at is null then c.node_name end,
       starts_at = case when c.released_at is null then c.starts_at end,
       released_at = null,
-      expedited_at = case when ${value('expedite')}::boolean and c.expedited_at is null then now() else c.expedited_at end
+      expedited_at = case
+        when ${value('expedite')}::boolean and c.expedited_at is null then clock_timestamp() else c.expedited_at end
     where c.run_id = ${value('runId')}::uuid and (
       c.released_at is not null or (c.node_name is null
         and ((${value('expedite')}::boolean and c.expedited_at is null) or c.region <> ${value('region')}::text)))
     returning c.*
   ), inserted as (
-    insert into run_slot_claims (run_id, lane, queue_tag, region, expedited_at)
+    insert into run_slot_claims (run_id, lane, queue_tag, region, queued_at, expedited_at)
     select ${value('runId')}::uuid, ${value('lane')}::text,
       greatest(
         coalesce(max(queue_tag) filter (where node_name is not null), 0),
         coalesce(max(queue_tag) filter (where lane = ${value('lane')}::text), 0)
       ) + 1 / ${value('laneWeight')}::float8,
-      ${value('region')}::text, case when ${value('expedite')}::boolean then now() end
+      ${value('region')}::text, clock_timestamp(), case when ${value('expedite')}::boolean then clock_timestamp() end
     from run_slot_claims
     having not exists (select 1 from existing)
     returning *
@@ -131,7 +134,7 @@ const takeSlotStatement = namedStatement<Record<string, never>, { runId: string;
   sql`update run_slot_claims c set
     queue_tag = o.queue_tag,
     node_name = case when c.run_id = ${value('runId')}::uuid then ${value('nodeName')}::text else c.node_name end,
-    starts_at = case when c.run_id = ${value('runId')}::uuid then now() else c.starts_at end
+    starts_at = case when c.run_id = ${value('runId')}::uuid then clock_timestamp() else c.starts_at end
   from run_slot_claims o
   where (c.run_id, o.run_id) in (
     (${value('runId')}::uuid, ${value('turnRunId')}::uuid), (${value('turnRunId')}::uuid, ${value('runId')}::uuid))`,

@@ -130,7 +130,7 @@ const regionsOfStatement = namedStatement<{ region: string }, { names: string[] 
 /** Puts the run on a node of another region; its claim moves there. */
 const spillClaimStatement = namedStatement<Record<string, never>, { runId: string; nodeName: string; region: string }>(
   'slot_spill_claim',
-  sql`update run_slot_claims set node_name = ${sql.placeholder('nodeName')}::text, starts_at = now(),
+  sql`update run_slot_claims set node_name = ${sql.placeholder('nodeName')}::text, starts_at = clock_timestamp(),
     region = ${sql.placeholder('region')}::text
   where run_id = ${sql.placeholder('runId')}::uuid`,
 );

@@ -7,10 +7,12 @@ import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { gradingRuns, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
 import { claimOrQueue, releaseClaim, waitersForFreeSlots, type ClaimOutcome } from '../../src/db/slot-claims.js';
+import { SLOT_QUEUE_LOCK } from '../../src/db/slot-queue-lock.js';
 import type { RunLane } from '../../src/shared/lanes.js';
 import { requireEnv } from '../support/env.js';
 import { insertNodeRow } from '../support/node-row.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 const WEIGHTS: Record<RunLane, number> = { live: 4, regrade: 1 };
 const REGION = 'us-west';
@@ -103,6 +105,42 @@ describe('slot claims', () => {
       await releaseClaim(a.db, winner);
       assert.equal((await claim(a, loser, 'live')).kind, 'claimed');
       await releaseClaim(a.db, loser);
+    }
+  });
+
+  it('dates a queue entry and a claim from when the queue lock was granted, not from when the claim began to wait', async () => {
+    await addNode('n1', 1);
+    const [queuedRun, claimedRun] = [await addRun(), await addRun()];
+    // Another claim holds the queue's lock while these two wait for it: the first to get it is not the first to ask.
+    const holder = await b.pool.connect();
+    try {
+      await holder.query(`begin; ${SLOT_QUEUE_LOCK}`);
+      const claims = [claim(a, claimedRun, 'live'), claim(a, queuedRun, 'regrade')];
+      await waitFor(
+        async () => {
+          const { rows } = await holder.query<{ waiting: number }>(
+            `select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted`,
+          );
+          return rows[0]?.waiting === 2 ? true : null;
+        },
+        { description: 'both claims waiting for the queue lock', intervalMs: 20, timeoutMs: 10_000 },
+      );
+      // Apart by more than the millisecond a JS Date keeps: the old stamps (the claims' `begin`) compare as earlier.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const { rows } = await holder.query<{ at: Date }>('select clock_timestamp() as at');
+      await holder.query('commit');
+      const outcomes = await Promise.all(claims);
+      assert.deepEqual(outcomes.map((outcome) => outcome.kind).sort(), ['claimed', 'queued']);
+      const grantedAfter = rows[0]?.at ?? new Date();
+      const stamps = await a.db
+        .select({ queuedAt: runSlotClaims.queuedAt, startsAt: runSlotClaims.startsAt })
+        .from(runSlotClaims);
+      const times = stamps.flatMap((row) => (row.startsAt ? [row.queuedAt, row.startsAt] : [row.queuedAt]));
+      assert.equal(times.length, 3, 'two queue entries and one claim');
+      for (const time of times)
+        assert.ok(time >= grantedAfter, `${time.toISOString()} < ${grantedAfter.toISOString()}`);
+    } finally {
+      holder.release();
     }
   });
 
