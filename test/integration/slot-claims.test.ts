@@ -140,6 +140,8 @@ describe('slot claims', () => {
       for (const time of times)
         assert.ok(time >= grantedAfter, `${time.toISOString()} < ${grantedAfter.toISOString()}`);
     } finally {
+      // Never back to the pool inside a transaction holding the lock, should a step above have thrown.
+      await holder.query('rollback');
       holder.release();
     }
   });
