@@ -1,10 +1,10 @@
 // The reservation book as this process last read it, per candidate, so a plan reads from PostgreSQL only the
-// buckets written since (greengrader_occupancy_since, migration 0016): at 10,000 queued a whole read is ~900
-// buckets, built as text by the server and scanned here on every plan, while a plan changes one or two. Every
-// write of a bucket takes a new version, and a candidate's writes hold its advisory lock until they commit, so a
-// read under that lock that asks for versions above the highest one seen misses nothing the ledger's functions
-// wrote. Whatever else changes the table (a truncate, a hand edit) shows in the count and sum of versions each read
-// carries: a copy that disagrees is dropped and read whole.
+// buckets written since (greengrader_occupancy_since, migrations 0016 and 0018): at 10,000 queued a whole read is
+// ~900 buckets, built as text by the server and scanned here on every plan, while a plan changes one or two. Every
+// insert or update of a bucket takes a new version under its candidate's advisory lock, held until commit, so a
+// read under that lock that asks for versions above the highest one seen misses no insert or update. What takes no
+// version (a bucket with runs in it deleted, the table truncated) raises the book's epoch, which every read
+// carries: a copy read at another epoch is dropped and read whole.
 import { type BookedSpan, type Occupancy } from '../shared/capacity-buckets.js';
 import { joinBucketPeriods } from '../shared/capacity-instants.js';
 import { type BucketChange, readBucketChanges } from './occupancy-text.js';
@@ -14,11 +14,10 @@ export interface OccupancyRow extends Record<string, unknown> {
   candidate_id: string;
   /** The buckets written after the version asked for: "offset:version[:busy_ms[:full start,end,…]];…". */
   buckets: string;
-  /** Non-empty buckets from the first one read, and the sum of their versions: what a complete copy holds. */
-  live_rows: number;
-  version_sum: string | number;
-  /** The highest version among the candidate's buckets from the first one read. */
+  /** The candidate's highest version (at least the one asked for). */
   last_version: string | number;
+  /** capacity_book_epoch's number: another than the copy's means a change no version shows. */
+  epoch: string | number;
 }
 
 interface CandidateBook {
@@ -26,9 +25,9 @@ interface CandidateBook {
   fromBucket: number;
   /** The highest version seen: the next read asks for the buckets written after it. */
   since: number;
+  /** The epoch the copy was read at. */
+  epoch: number;
   busy: Map<number, number>;
-  versions: Map<number, number>;
-  versionSum: number;
   /** The buckets that list full periods. */
   periods: Map<number, BookedSpan[]>;
   /** Their periods joined in bucket order; null when a change calls for joining them again. */
@@ -51,7 +50,7 @@ export class OccupancyCache {
 
   /**
    * Applies a read from `fromBucket` that asked for versions after `sent` (same order as the rows' candidates were
-   * asked). Returns the candidates whose copy then disagrees with the ledger's count: they are dropped, to be read
+   * asked). Returns the candidates whose copy was read at another epoch than this one: they are dropped, to be read
    * whole.
    */
   apply(rows: readonly OccupancyRow[], fromBucket: number, sentSince: ReadonlyMap<string, number>): string[] {
@@ -59,18 +58,19 @@ export class OccupancyCache {
     for (const row of rows) {
       const id = row.candidate_id;
       const earlier = this.books.get(id);
+      const epoch = Number(row.epoch);
       // A whole read replaces the copy (it leaves out buckets emptied since); so does one from before the copy's cut.
-      const book =
-        earlier && (sentSince.get(id) ?? 0) > 0 && earlier.fromBucket <= fromBucket ? earlier : emptyBook(fromBucket);
+      const whole = !(earlier && (sentSince.get(id) ?? 0) > 0 && earlier.fromBucket <= fromBucket);
+      if (!whole && earlier.epoch !== epoch) {
+        this.books.delete(id);
+        stale.push(id);
+        continue;
+      }
+      const book = whole ? emptyBook(fromBucket, epoch) : earlier;
       dropBefore(book, fromBucket);
       for (const change of readBucketChanges(row.buckets, fromBucket)) applyChange(book, change);
       book.since = Math.max(book.since, Number(row.last_version));
-      if (book.versions.size === row.live_rows && book.versionSum === Number(row.version_sum)) {
-        this.books.set(id, book);
-      } else {
-        this.books.delete(id);
-        stale.push(id);
-      }
+      this.books.set(id, book);
     }
     return stale;
   }
@@ -98,13 +98,12 @@ export class OccupancyCache {
   }
 }
 
-function emptyBook(fromBucket: number): CandidateBook {
+function emptyBook(fromBucket: number, epoch: number): CandidateBook {
   return {
     fromBucket,
     since: 0,
+    epoch,
     busy: new Map(),
-    versions: new Map(),
-    versionSum: 0,
     periods: new Map(),
     full: null,
   };
@@ -113,10 +112,8 @@ function emptyBook(fromBucket: number): CandidateBook {
 function dropBefore(book: CandidateBook, fromBucket: number): void {
   if (fromBucket <= book.fromBucket) return;
   book.fromBucket = fromBucket;
-  for (const [bucket, version] of book.versions) {
+  for (const bucket of book.busy.keys()) {
     if (bucket >= fromBucket) continue;
-    book.versions.delete(bucket);
-    book.versionSum -= version;
     book.busy.delete(bucket);
     if (book.periods.delete(bucket)) book.full = null;
   }
@@ -124,15 +121,8 @@ function dropBefore(book: CandidateBook, fromBucket: number): void {
 
 function applyChange(book: CandidateBook, change: BucketChange): void {
   const { bucket } = change;
-  book.versionSum -= book.versions.get(bucket) ?? 0;
-  if (change.busyMs === null) {
-    book.versions.delete(bucket);
-    book.busy.delete(bucket);
-  } else {
-    book.versions.set(bucket, change.version);
-    book.versionSum += change.version;
-    book.busy.set(bucket, change.busyMs);
-  }
+  if (change.busyMs === null) book.busy.delete(bucket);
+  else book.busy.set(bucket, change.busyMs);
   if (change.periods.length > 0) book.periods.set(bucket, change.periods);
   else if (!book.periods.has(bucket)) return;
   else book.periods.delete(bucket);

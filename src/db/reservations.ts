@@ -1,5 +1,5 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function (migrations 0012–0017: locking, freeing, reading, booking, holding started
+// time. Each step is one SQL function (migrations 0012–0018: locking, freeing, reading, booking, holding started
 // runs), so a plan costs two round trips, one transaction (see reserveAndRecord); that transaction holds a
 // transaction-scoped advisory lock per candidate it reads or writes (taken in id order, so two transactions never
 // wait in a cycle). The read returns only the buckets written since this process's last read (occupancy-cache.ts).

@@ -393,9 +393,25 @@ export const capacityBuckets = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.candidateId, t.bucket] }),
+    // A cached book's read: the candidate's buckets written after a version, and its highest version (0018).
+    index('capacity_buckets_candidate_version_idx').on(t.candidateId, t.version),
     check('capacity_buckets_reserved_check', sql`${t.reserved} >= 0`),
     check('capacity_buckets_busy_ms_check', sql`${t.busyMs} >= 0`),
   ],
+);
+
+/**
+ * One row: a number that rises when a bucket with runs in it is deleted or the buckets are truncated (triggers,
+ * 0018). Versions show every insert and update; a copy of the book (src/db/occupancy-cache.ts) that saw another
+ * number reads its candidates whole.
+ */
+export const capacityBookEpoch = pgTable(
+  'capacity_book_epoch',
+  {
+    one: boolean('one').primaryKey().default(true),
+    epoch: bigint('epoch', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [check('capacity_book_epoch_one_row', sql`${t.one}`)],
 );
 
 /**
