@@ -154,6 +154,28 @@ describe('the occupancy a plan reads through its copy of the book', () => {
     assert.deepEqual(lastRead().sort(), [...new Set([...bucketsOf(second), ...left, ...bucketsOf(moved)])].sort());
   });
 
+  it('raises the epoch when a bucket with runs goes or the buckets are truncated, never for an empty bucket', async () => {
+    const epoch = async () => {
+      const { rows } = await database.db.execute<{ epoch: string }>(sql`select epoch from capacity_book_epoch`);
+      return Number(rows[0]?.epoch);
+    };
+    const [kept, gone] = await addRuns(2);
+    const ledger = createPostgresLedger(database.db);
+    await plan(database.db, kept!, { candidateId: 'n1', startMs: T0 + 4 * 60 * MIN, durationMs: MIN });
+    await plan(database.db, gone!, { candidateId: 'n2', startMs: T0 + 5 * 60 * MIN, durationMs: MIN });
+    const start = await epoch();
+    // A released run leaves its bucket empty; purging empty buckets changes no copy of the book.
+    await ledger.release(gone!);
+    await database.db.execute(sql`delete from capacity_buckets where reserved = 0`);
+    assert.equal(await epoch(), start, 'empty buckets went without a new epoch');
+    await database.db.execute(sql`delete from capacity_buckets
+      where candidate_id = 'n1' and bucket = ${bucketOf(T0 + 4 * 60 * MIN)}`);
+    const afterDelete = await epoch();
+    assert.ok(afterDelete > start, 'a deleted bucket with a run in it raised the epoch');
+    await database.db.execute(sql`truncate capacity_buckets, run_reservations`);
+    assert.ok((await epoch()) > afterDelete, 'the truncate raised the epoch');
+  });
+
   it("hands every plan of two processes a whole read's book, among moves, starts, releases and foreign writes", async () => {
     const rng = createRng(16);
     const runs = await addRuns(120);
