@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.js';
@@ -8,6 +8,7 @@ import { removeProcessRecord, writeProcessRecord } from './process-record.js';
 import { commandSucceeds } from './run-command.js';
 import type { RunningService } from './running-service.js';
 import { spawnLogged, stopProcess, type ProcessExit } from './spawn-logged.js';
+import { ServiceStartError } from './service-start-error.js';
 import { resolveTemporalCli } from './temporal-cli.js';
 import { waitUntilReady } from './wait-until-ready.js';
 
@@ -64,14 +65,42 @@ export const DEV_SERVER_TUNING_ARGS: readonly string[] = [...WRITE_AHEAD_LOG_ARG
 /** Shutdown persists the SQLite file; SIGKILL only after this long. */
 export const TEMPORAL_STOP_GRACE_MS = 15_000;
 
-/** Starts `temporal server start-dev` on 127.0.0.1 and waits until its namespaces answer. */
+/** Starts tried before giving up when each lost one of its ports to another process. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts `temporal server start-dev` on 127.0.0.1 and waits until its namespaces answer. Besides its frontend port
+ * the dev server picks a metrics port and its services' internal ports itself, each found free then bound later:
+ * another process can take one in between, and the server then exits at start (`address already in use`). Such a
+ * start is tried again, on a new frontend port unless one was given.
+ */
 export async function startTemporal(options: TemporalOptions = {}): Promise<RunningTemporal> {
   const cliPath = options.cliPath ?? (await resolveTemporalCli());
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    const logFile = options.logFile ?? defaultLogFile(options.dbFile, port);
+    await mkdir(path.dirname(logFile), { recursive: true });
+    const logStart = await sizeOf(logFile);
+    try {
+      return await startOnce(cliPath, port, logFile, options);
+    } catch (error) {
+      const lostPort = error instanceof ServiceStartError && (await logSince(logFile, logStart)).includes(PORT_TAKEN);
+      if (!lostPort || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** What the dev server logs when a port it chose was taken before it bound it. */
+const PORT_TAKEN = 'address already in use';
+
+async function startOnce(
+  cliPath: string,
+  port: number,
+  logFile: string,
+  options: TemporalOptions,
+): Promise<RunningTemporal> {
   const address = `127.0.0.1:${port}`;
   const namespace = options.namespace ?? 'default';
-  const logFile = options.logFile ?? defaultLogFile(options.dbFile, port);
-  await mkdir(path.dirname(logFile), { recursive: true });
 
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   if (options.dbFile !== undefined) args.push('--db-filename', path.resolve(options.dbFile), ...WRITE_AHEAD_LOG_ARGS);
@@ -132,4 +161,17 @@ function defaultLogFile(dbFile: string | undefined, port: number): string {
   return dbFile === undefined
     ? path.join(tmpdir(), `greengrader-temporal-${port}.log`)
     : path.join(path.dirname(path.resolve(dbFile)), 'temporal.log');
+}
+
+async function sizeOf(file: string): Promise<number> {
+  return stat(file).then(
+    (info) => info.size,
+    () => 0,
+  );
+}
+
+/** What the log file got after `offset` (it is appended to across starts). */
+async function logSince(file: string, offset: number): Promise<string> {
+  const text = await readFile(file).catch(() => Buffer.alloc(0));
+  return text.subarray(offset).toString('utf8');
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -83,5 +83,49 @@ describe('the Temporal launcher', () => {
     } finally {
       await connection.close();
     }
+  });
+  it('starts again when the dev server lost a port it chose to another process, and only then', async () => {
+    // A CLI whose first `server start-dev` fails as the dev server does when a port it picked was taken meanwhile.
+    const realCli = requireEnv('TEMPORAL_CLI');
+    const started = path.join(dir, 'starts');
+    /** A CLI whose `server start-dev` fails with `error` the first time (`once`) or every time. */
+    const failingCli = async (name: string, error: string, when: 'once' | 'always') => {
+      const file = path.join(dir, name);
+      const log = `${started}-${name}`;
+      const fails = when === 'once' ? `[ "$(wc -l < '${log}')" -le 1 ]` : 'true';
+      const script = [
+        '#!/bin/sh',
+        `if [ "$1" = server ]; then echo start >> '${log}'; fi`,
+        `if [ "$1" = server ] && ${fails}; then`,
+        `  echo 'Failed to start gRPC listener error="listen tcp 127.0.0.1:39999: bind: ${error}"' >&2`,
+        '  exit 2',
+        'fi',
+        `exec '${realCli}' "$@"`,
+        '',
+      ].join('\n');
+      await writeFile(file, script, { mode: 0o755 });
+      return file;
+    };
+    const starts = async (name: string) => (await readFile(`${started}-${name}`, 'utf8')).trim().split('\n').length;
+
+    const again = await startTemporal({
+      cliPath: await failingCli('lost-a-port', 'address already in use', 'once'),
+      logFile: path.join(dir, 'a.log'),
+    });
+    try {
+      assert.equal(await starts('lost-a-port'), 2, 'started a second time');
+      const { stdout } = await runCommand(realCli, ['operator', 'namespace', 'list', '--address', again.address]);
+      assert.match(stdout, /default/);
+    } finally {
+      await again.stop();
+    }
+    await assert.rejects(
+      startTemporal({
+        cliPath: await failingCli('other-failure', 'permission denied', 'always'),
+        logFile: path.join(dir, 'b.log'),
+      }),
+      /exited with code 2 before answering/,
+    );
+    assert.equal(await starts('other-failure'), 1, 'another failure is not tried again');
   });
 });
