@@ -80,6 +80,11 @@ export async function claimOrQueue(db: Database, request: ClaimRequest): Promise
       if (spilled !== null) return { kind: 'claimed', ...spilled, wake: [] };
       return { kind: 'queued', position: before + 1, freeSlots };
     }
+    // Places are owed in line: runs ahead, woken for the same free places, get the idle slots first. A node starts
+    // its prefetched runs in the order their claims reach it, so a run that took a prefetch place before the runs
+    // ahead of it claimed would start before them. It waits instead, and the last of them to claim wakes it.
+    const idleSlots = free.reduce((sum, node) => sum + Math.max(node.idle, 0), 0);
+    if (before > 0 && before >= idleSlots) return { kind: 'queued', position: before + 1, freeSlots };
 
     // A slot that idles now beats a prefetch place behind a busy one: a node that just joined gets work at once.
     const preferred = (n: { name: string }) => n.name === request.preferredNode.name;

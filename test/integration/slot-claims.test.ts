@@ -175,6 +175,36 @@ describe('slot claims', () => {
     assert.equal(await held('n1'), 4);
   });
 
+  it('leaves a prefetch place to a run behind others woken for the same places until they have claimed', async () => {
+    await addNode('n1', 1, new Date(), 1);
+    const busy = [await addRun(), await addRun()];
+    for (const run of busy) assert.equal((await claim(a, run, 'live')).kind, 'claimed');
+    const [first, second] = [await addRun(), await addRun()];
+    for (const run of [first, second]) assert.equal((await claim(a, run, 'live')).kind, 'queued');
+    for (const run of busy) await releaseClaim(a.db, run);
+
+    // The idle slot and the prefetch place are both free. Had the second claimed first, the node would start it
+    // first: it waits for the first in line.
+    assert.deepEqual(await claim(a, second, 'live'), { kind: 'queued', position: 2, freeSlots: 2 });
+    const taken = await claim(a, first, 'live');
+    assert.deepEqual(taken, { kind: 'claimed', nodeName: 'n1', region: REGION, wake: [await workflowIdOf(second)] });
+    assert.equal((await claim(a, second, 'live')).kind, 'claimed', 'woken, it takes the prefetch place');
+  });
+
+  it('lets runs behind others take idle slots at once, as many as there are', async () => {
+    await addNode('n1', 2, new Date(), 2);
+    const [first, second, third] = [await addRun(), await addRun(), await addRun()];
+    const waiting = [first, second, third];
+    // Queued before the node had room: a node of two idle slots and two prefetch places joins.
+    await a.db.execute(sql`update nodes set max_concurrent_runs = 0, prefetch_runs = 0 where name = 'n1'`);
+    for (const run of waiting) assert.equal((await claim(a, run, 'live')).kind, 'queued');
+    await a.db.execute(sql`update nodes set max_concurrent_runs = 2, prefetch_runs = 2 where name = 'n1'`);
+    assert.equal((await claim(a, second, 'live')).kind, 'claimed', 'one run ahead, two idle slots');
+    assert.deepEqual(await claim(a, third, 'live'), { kind: 'queued', position: 2, freeSlots: 3 });
+    assert.equal((await claim(a, first, 'live')).kind, 'claimed');
+    assert.equal((await claim(a, third, 'live')).kind, 'claimed');
+  });
+
   it('sends a run to a node with an idle slot before another node’s prefetch', async () => {
     await addNode('n1', 1, new Date(), 1);
     const busy = await addRun();
