@@ -1,4 +1,4 @@
--- Planning reads at 10,000 queued took ~1.5 ms of server time for a check alone: greengrader_occupancy_since
+-- Planning reads at 10,000 queued took ~1 ms of server time for a check alone: greengrader_occupancy_since
 -- (0016) counted and summed the versions of every bucket from the plan's on, ~900 rows, so a cached book could
 -- see a change that took no new version. The read now costs what changed: the index below finds the buckets
 -- written after the reader's version and the candidate's highest version. What versions cannot show, a bucket with

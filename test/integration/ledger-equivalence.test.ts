@@ -7,12 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { MemoryLedger } from '../../bench/memory-ledger.js';
 import { createRng } from '../../bench/rng.js';
 import { createPostgresLedger } from '../../src/db/reservations.js';
-
 import type { ReservationLedger, ReservedSlot } from '../../src/scheduling/reservation-ledger.js';
 import { bucketOf, CAPACITY_BUCKET_MS, type Occupancy } from '../../src/shared/capacity-buckets.js';
 import { withoutSaturatedBuckets } from '../support/expected-full-periods.js';
-import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 import { addRuns } from '../support/booked-runs.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 
 const MIN = 60_000;
 const T0 = Math.floor(Date.UTC(2031, 0, 1) / CAPACITY_BUCKET_MS) * CAPACITY_BUCKET_MS;

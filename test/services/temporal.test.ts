@@ -84,11 +84,11 @@ describe('the Temporal launcher', () => {
       await connection.close();
     }
   });
+
   it('starts again when the dev server lost a port it chose to another process, and only then', async () => {
-    // A CLI whose first `server start-dev` fails as the dev server does when a port it picked was taken meanwhile.
     const realCli = requireEnv('TEMPORAL_CLI');
     const started = path.join(dir, 'starts');
-    /** A CLI whose `server start-dev` fails with `error` the first time (`once`) or every time. */
+    /** A CLI whose `server start-dev` fails as the dev server does on a listener error, once or every time. */
     const failingCli = async (name: string, error: string, when: 'once' | 'always') => {
       const file = path.join(dir, name);
       const log = `${started}-${name}`;
