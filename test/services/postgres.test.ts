@@ -5,8 +5,11 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { startPostgres } from '../../src/services/index.js';
+import { createCountingDatabase } from '../support/counting-database.js';
+import { createCountingPool } from '../support/counting-pool.js';
 import { requireEnv } from '../support/env.js';
 import { createFreshDatabase } from '../support/fresh-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -34,6 +37,33 @@ describe('a fresh test database', () => {
     const remaining = await query(adminUrl, `select 1 from pg_database where datname = '${fresh.name}'`);
     assert.equal(remaining.length, 0);
     await leftOpen.end().catch(() => undefined);
+  });
+});
+
+describe("the tests' own pools", () => {
+  // A forced drop right after `close` can end a connection the pool is still closing: that must not crash a test file.
+  it('outlive the server ending their idle connections, and reconnect', async () => {
+    const adminUrl = requireEnv('DATABASE_URL');
+    const fresh = await createFreshDatabase(adminUrl);
+    const counting = createCountingDatabase(fresh.url);
+    const single = createCountingPool(fresh.url);
+    const pools = [counting.db.$client, counting.uncounted.$client, single.pool];
+    try {
+      for (const pool of pools) await pool.query('select 1');
+      assert.deepEqual(
+        pools.map((pool) => pool.idleCount),
+        [1, 1, 1],
+      );
+      await query(adminUrl, `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${fresh.name}'`);
+      await waitFor(() => pools.every((pool) => pool.totalCount === 0), {
+        description: 'every pool to see its connection ended',
+      });
+      for (const pool of pools) assert.deepEqual((await pool.query('select 1 as n')).rows, [{ n: 1 }]);
+    } finally {
+      await counting.close();
+      await single.pool.end();
+      await fresh.drop();
+    }
   });
 });
 

@@ -1,7 +1,4 @@
-import { drizzle } from 'drizzle-orm/node-postgres';
-import pg from 'pg';
-import type { Database } from '../../src/db/client.js';
-import * as schema from '../../src/db/schema.js';
+import { connectDatabase, type Database } from '../../src/db/client.js';
 
 export interface CountingDatabase {
   /** Every statement sent through it is counted. */
@@ -15,14 +12,15 @@ export interface CountingDatabase {
 
 /**
  * A drizzle database over a pool that counts the statements it sends: a round trip to PostgreSQL is what a
- * start's bookkeeping costs, so tests and benches bound that count rather than a time.
+ * start's bookkeeping costs, so tests and benches bound that count rather than a time. Both pools come from
+ * `connectDatabase`, so a server ending an idle connection (a forced drop racing `close`) is not a crash.
  */
 export function createCountingDatabase(url: string): CountingDatabase {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  const checks = new pg.Pool({ connectionString: url, max: 2 });
+  const counted = connectDatabase(url, { maxConnections: 4 });
+  const checks = connectDatabase(url, { maxConnections: 2 });
   let statements = 0;
   // Every statement, pool.query's and a transaction's alike, goes through one of the pool's clients.
-  pool.on('connect', (client) => {
+  counted.pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     client.query = ((...args: unknown[]) => {
       statements += 1;
@@ -30,12 +28,12 @@ export function createCountingDatabase(url: string): CountingDatabase {
     }) as typeof client.query;
   });
   return {
-    db: drizzle(pool, { schema }),
-    uncounted: drizzle(checks, { schema }),
+    db: counted.db,
+    uncounted: checks.db,
     statements: () => statements,
     close: async () => {
-      await pool.end();
-      await checks.end();
+      await counted.close();
+      await checks.close();
     },
   };
 }

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { connectDatabase } from '../../src/db/client.js';
 
 export interface CountingPool {
   pool: pg.Pool;
@@ -10,10 +11,11 @@ export interface CountingPool {
 /**
  * A pool of one connection that records every statement it sends, for tests that count round trips. One
  * connection, so a transaction a failed step leaves open breaks the next query instead of hiding on another.
+ * The pool is `connectDatabase`'s, so a server ending its idle connection (a forced drop) is not a crash.
  */
 export function createCountingPool(url: string): CountingPool {
   const counting: CountingPool = {
-    pool: new pg.Pool({ connectionString: url, max: 1 }),
+    pool: connectDatabase(url, { maxConnections: 1 }).pool,
     sent: [],
     reset: () => {
       counting.sent = [];
