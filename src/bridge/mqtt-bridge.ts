@@ -36,6 +36,19 @@ const RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10000];
 class AckedByBridge extends Error {}
 
 /**
+ * MQTT 5's largest Receive Maximum. A broker sends a 3.1.1 subscriber only `max_inflight_messages` (Mosquitto: 20)
+ * unacknowledged messages and queues the rest up to `max_queued_messages` (1000), dropping beyond it, so a burst
+ * faster than the bridge commits was lost at a stock broker. To an MQTT 5 subscriber it sends up to the Receive
+ * Maximum the subscriber announced: the whole burst is in flight, held by the broker (TCP backpressure keeps it
+ * there, since mqtt.js reads a packet only when the window admits it), and no queue limit applies.
+ */
+const RECEIVE_MAXIMUM = 65_535;
+/** MQTT 5's "never expires": the session outlives any disconnect, as a 3.1.1 persistent session does. */
+const SESSION_NEVER_EXPIRES = 0xffff_ffff;
+/** CONNACK codes of a broker refusing MQTT 5: 3.1.1's "unacceptable protocol version", 5's "unsupported". */
+const PROTOCOL_REFUSED = new Set([1, 132]);
+
+/**
  * Subscribes with QoS 1 on a persistent session (fixed client id, clean: false), so messages
  * published while the bridge is down wait at the broker. Each message is acknowledged only after
  * it is committed in the database; up to `window` messages are handled at once, acknowledged in order.
@@ -47,8 +60,8 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     ...options.tls,
     clientId: options.clientId,
     clean: false,
-    // The bridge writes its PUBACKs itself, in MQTT 3.1.1's format.
-    protocolVersion: 4,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: SESSION_NEVER_EXPIRES, receiveMaximum: RECEIVE_MAXIMUM },
     username: options.username,
     password: options.password,
     reconnectPeriod: 1000,
@@ -60,11 +73,16 @@ export function startBridge(options: BridgeOptions): RunningBridge {
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   const acks = createOrderedAcks(options.window, (messageId) => {
-    // A PUBACK for MQTT 3.1.1: fixed header 0x40, remaining length 2, the packet id.
+    // A PUBACK: fixed header 0x40, remaining length 2, the packet id (MQTT 5 omits a success reason code so too).
     client.stream.write(Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]));
   });
+  /** Connections closed so far: a message is retried only while the connection it came on is open. */
+  let closed = 0;
   // Unacknowledged messages of a lost connection come again on the next; their old ids mean nothing there.
-  client.on('close', () => acks.reset());
+  client.on('close', () => {
+    closed += 1;
+    acks.reset();
+  });
 
   client.on('connect', (connack) => {
     log.info('connected to broker', { url: options.url, sessionPresent: connack.sessionPresent });
@@ -76,7 +94,21 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       }
     });
   });
-  client.on('error', (error) => log.error('broker connection error', { error }));
+  client.on('error', (error: Error & { code?: unknown }) => {
+    if (client.options.protocolVersion === 5 && typeof error.code === 'number' && PROTOCOL_REFUSED.has(error.code)) {
+      // A 3.1.1-only broker (aedes, `up`'s embedded one): speak 3.1.1 from the next attempt on. The broker watch
+      // still reports any message such a broker drops.
+      client.options.protocolVersion = 4;
+      delete client.options.properties;
+      log.info('the broker refused MQTT 5; the bridge speaks MQTT 3.1.1 to it', { url: options.url });
+      // mqtt.js does not retry a refused CONNACK on its own.
+      setImmediate(() => {
+        if (!stopping) client.reconnect();
+      });
+      return;
+    }
+    log.error('broker connection error', { error });
+  });
   client.on('offline', () => log.warn('broker offline; reconnecting'));
 
   // mqtt.js reads the next packet only once this callback is called, and sends the PUBACK in it. Waiting
@@ -91,15 +123,16 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       callback();
       return;
     }
+    const connection = closed;
     acks.admit(packet.messageId).then(
       (slot) => {
         callback(new AckedByBridge());
-        handleWithRetry(packet.topic, bytes).then(
+        handleWithRetry(packet.topic, bytes, () => closed !== connection).then(
           (acceptance) => {
             options.onHandled?.(acceptance, packet.topic);
             slot.settle();
           },
-          // Only while stopping: the message stays unacknowledged and the broker redelivers it.
+          // Only while stopping or after its connection closed: unacknowledged, it comes again on the next one.
           () => undefined,
         );
       },
@@ -107,12 +140,17 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     );
   };
 
-  async function handleWithRetry(topic: string, bytes: Buffer): Promise<Acceptance> {
+  /**
+   * Accepts the message, retrying while the database fails. Gives up on a message whose connection closed
+   * (`superseded`): the broker sends it again on the next, and retrying it meanwhile would hold its bytes beside
+   * the new connection's window, so a bridge reconnecting through a long outage would grow without bound.
+   */
+  async function handleWithRetry(topic: string, bytes: Buffer, superseded = () => false): Promise<Acceptance> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await options.accept(topic, bytes);
       } catch (error) {
-        if (stopping) throw error instanceof Error ? error : new Error(String(error));
+        if (stopping || superseded()) throw error instanceof Error ? error : new Error(String(error));
         const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] ?? 10000;
         log.error('could not accept message; it stays unacknowledged and is retried', {
           sha256: createHash('sha256').update(bytes).digest('hex'),

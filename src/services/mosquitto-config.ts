@@ -8,7 +8,10 @@ import { BRIDGE_SYS_TOPICS, type BrokerAccounts } from '../shared/broker-account
 const MAX_QUEUED_MESSAGES = 10_000;
 /** 2 GiB: 10,000 zips of 200 KB each, or fewer large ones; the broker holds its queue in memory. */
 const MAX_QUEUED_BYTES = 2 * 1024 ** 3;
-/** Unacknowledged messages in flight to one client: the bridge's default window (BRIDGE_WINDOW), not 20. */
+/**
+ * Unacknowledged messages in flight to one 3.1.1 client: the bridge's default window (BRIDGE_WINDOW), not 20. The
+ * bridge on MQTT 5 announces its own Receive Maximum, which the broker uses instead.
+ */
 const MAX_INFLIGHT_MESSAGES = 64;
 /** Room for a topic filter's unknown topic (longer than any GreenGrader uses) in the packet size limit. */
 const WILDCARD_TOPIC_BYTES = 256;

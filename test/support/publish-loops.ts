@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import { mosquittoPub, type Broker } from './publish.js';
 
 /** Unique bytes that pass the bridge's cheap zip check (workflow ids are global in the shared Temporal). */
@@ -32,4 +33,26 @@ export async function publishFromLanes(broker: Broker, files: readonly string[],
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
+}
+
+/**
+ * Publishes every payload at QoS 1 from `publishers` connections at once, each with all its messages in flight:
+ * faster than any fleet of `mosquitto_pub` hooks, so a broker must hold what the bridge has not taken yet.
+ */
+export async function publishBurst(broker: Broker, payloads: readonly Buffer[], publishers: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: publishers }, async (_, p) => {
+      const client = await mqtt.connectAsync(broker.url, {
+        username: broker.username,
+        password: broker.password,
+        reconnectPeriod: 0,
+      });
+      try {
+        const mine = payloads.filter((_, i) => i % publishers === p);
+        await Promise.all(mine.map((bytes) => client.publishAsync(broker.topic, bytes, { qos: 1 })));
+      } finally {
+        await client.endAsync();
+      }
+    }),
+  );
 }
