@@ -3,9 +3,8 @@
 // runs), so a plan costs two round trips, one transaction (see reserveAndRecord); that transaction holds a
 // transaction-scoped advisory lock per candidate it reads or writes (taken in id order, so two transactions never
 // wait in a cycle). The read returns only the buckets written since this process's last read (occupancy-cache.ts).
-import { and, asc, eq, inArray, isNull, notExists, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
-import pg from 'pg';
+import { and, asc, eq, inArray, isNull, notExists, type SQL, sql } from 'drizzle-orm';
+import type pg from 'pg';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../scheduling/reservation-ledger.js';
 import { bucketCapacityMs, bucketOf, busyByBucket, type Occupancy } from '../shared/capacity-buckets.js';
 import { STARTED_RUN_HOLD_MS } from '../shared/started-hold.js';
@@ -13,6 +12,7 @@ import type { RunState } from '../shared/run-state.js';
 import type { Database } from './client.js';
 import { OccupancyCache, type OccupancyRow } from './occupancy-cache.js';
 import { releaseAfterFailure } from './release-after-failure.js';
+import { integerArrayLiteral, integerLiteral, textArrayLiteral, textLiteral, typedLiteral } from './sql-literals.js';
 import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
 
 export type { OccupancyRow } from './occupancy-cache.js';
@@ -34,12 +34,12 @@ export function createPostgresLedger(db: Database): ReservationLedger {
         // Locks the candidate it starts on too: a spilled run's booking moves there.
         const { rows } = await tx.execute<{ candidate_id: string | null; duration_ms: number | null }>(
           sql`select greengrader_unbook(r), r.candidate_id, r.duration_ms
-            from greengrader_lock_capacity(${runId}::uuid, ${textArray(candidateId === undefined ? [] : [candidateId])}) as r`,
+            from greengrader_lock_capacity(${runId}::uuid, ${sql.param(candidateId === undefined ? [] : [candidateId])}::text[]) as r`,
         );
         const [row] = rows;
         if (!row?.candidate_id || row.duration_ms === null) return;
         const slot = { candidateId: candidateId ?? row.candidate_id, startMs, durationMs: row.duration_ms };
-        await tx.execute(bookingOf(runId, slot, null, new Date(startMs)));
+        await tx.execute(sql.raw(bookingOf(runId, slot, null, new Date(startMs))));
       });
     },
 
@@ -67,7 +67,7 @@ export async function releaseReservationsOfFinishedRuns(db: Database, finalState
 
 /**
  * The ledger's `reserve`, plus `record(slot)`: a statement (e.g. writing the plan on the run row) that commits or
- * rolls back with the booking. Two round trips, the fewest a transaction around the caller's planner allows:
+ * rolls back with the booking (statement text: sql-literals.ts). Two round trips, the fewest a transaction around the caller's planner allows:
  * `begin` with the locking read, then the booking, `record` and `commit` (a third, to read a candidate whole, only
  * when this process's copy of its book turns out stale). Both are multi-statement queries, which
  * PostgreSQL takes only without bind parameters, so their values are written in as escaped literals.
@@ -76,7 +76,7 @@ export async function reserveAndRecord<P extends ReservedSlot>(
   db: Database,
   request: ReserveRequest,
   choose: (occupancy: Occupancy) => P,
-  record?: (slot: P) => SQLWrapper,
+  record?: (slot: P) => string,
 ): Promise<P> {
   const client = await db.$client.connect();
   const cache = cacheOf(db);
@@ -86,21 +86,24 @@ export async function reserveAndRecord<P extends ReservedSlot>(
     // The capacities the buckets' full periods are counted against: only candidates it locks.
     const limited = [...(request.capacities ?? [])].filter(([id]) => candidateIds.includes(id));
     const since = cache.since(candidateIds, fromBucket);
+    const run = typedLiteral(textLiteral(request.runId), 'uuid');
+    const candidates = textArrayLiteral(candidateIds);
     const [, , read] = await queryAll<OccupancyRow>(client, [
-      sql`begin`,
+      'begin',
       // Started runs past their booking on these candidates are held first (migration 0017), under the same locks:
       // the buckets it books again take new versions, so the read below brings them.
-      sql`select greengrader_hold_started(${request.runId}::uuid, ${textArray(candidateIds)},
-        ${Math.round(request.fromMs)}::bigint, ${STARTED_RUN_HOLD_MS}::integer)`,
-      sql`select * from greengrader_reserve_begin(${request.runId}::uuid,
-        ${textArray(candidateIds)}, ${fromBucket}::bigint,
-        ${textArray(limited.map(([id]) => id))}, ${intArray(limited.map(([, capacity]) => capacity))},
-        ${bigintArray(since)})`,
+      `select greengrader_hold_started(${run}, ${candidates}, ${integerLiteral(Math.round(request.fromMs))}::bigint,
+        ${integerLiteral(STARTED_RUN_HOLD_MS)}::integer)`,
+      `select * from greengrader_reserve_begin(${run}, ${candidates}, ${integerLiteral(fromBucket)}::bigint,
+        ${textArrayLiteral(limited.map(([id]) => id))}, ${integerArrayLiteral(
+          limited.map(([, capacity]) => capacity),
+          'integer',
+        )}, ${integerArrayLiteral(since, 'bigint')})`,
     ]);
     const stale = cache.apply(read?.rows ?? [], fromBucket, new Map(candidateIds.map((id, i) => [id, since[i]!])));
     if (stale.length > 0) {
       // Something the ledger's functions did not write changed these candidates: read them whole, still locked.
-      const [whole] = await queryAll<OccupancyRow>(client, [occupancyRead(stale, request.fromMs)]);
+      const [whole] = await queryAll<OccupancyRow>(client, [occupancyReadText(stale, request.fromMs)]);
       cache.apply(whole?.rows ?? [], fromBucket, new Map());
     }
     const slot = choose(cache.occupancy(candidateIds));
@@ -108,7 +111,7 @@ export async function reserveAndRecord<P extends ReservedSlot>(
     await queryAll(client, [
       bookingOf(request.runId, slot, capacity, null),
       ...(record ? [record(slot)] : []),
-      sql`commit`,
+      'commit',
     ]);
     client.release();
     return slot;
@@ -121,56 +124,29 @@ export async function reserveAndRecord<P extends ReservedSlot>(
   }
 }
 
-/** Writes bind values as literals, escaped by node-postgres (whatever `standard_conforming_strings` is). */
-class LiteralDialect extends PgDialect {
-  override escapeString(value: string): string {
-    return pg.escapeLiteral(value);
-  }
-}
-const literalDialect = new LiteralDialect();
-
-/** Runs the statements as one multi-statement query (one round trip); pg answers with one result per statement. */
+/** Runs the statements (values written in: sql-literals.ts) as one multi-statement query, one round trip. */
 async function queryAll<R extends Record<string, unknown>>(
   client: pg.PoolClient,
-  statements: readonly SQLWrapper[],
+  statements: readonly string[],
 ): Promise<Array<pg.QueryResult<R>>> {
-  const text = statements
-    .map((statement) => literalDialect.sqlToQuery(statement.getSQL().inlineParams()).sql)
-    .join(';\n');
+  const text = statements.join(';\n');
   // pg's typings describe a single statement's result; for several it resolves to an array of them.
   const results = (await client.query<R>(text)) as pg.QueryResult<R> | Array<pg.QueryResult<R>>;
   return Array.isArray(results) ? results : [results];
 }
 
-function textArray(values: readonly string[]): SQL {
-  const list = sql.join(
-    values.map((value) => sql`${value}`),
-    sql`, `,
-  );
-  return sql`array[${list}]::text[]`;
-}
-
-/** Versions: bigint, past integer's range in time. */
-function bigintArray(values: readonly number[]): SQL {
-  const list = sql.join(
-    values.map((value) => sql`${Math.trunc(value)}`),
-    sql`, `,
-  );
-  return sql`array[${list}]::bigint[]`;
-}
-
-function intArray(values: readonly number[]): SQL {
-  const list = sql.join(
-    values.map((value) => sql`${Math.trunc(value)}`),
-    sql`, `,
-  );
-  return sql`array[${list}]::integer[]`;
-}
-
 /** The candidates' buckets from `fromMs`'s bucket on, whole (greengrader_occupancy_since after version 0). */
 export function occupancyRead(candidateIds: readonly string[], fromMs: number): SQL {
-  return sql`select * from greengrader_occupancy_since(${textArray(candidateIds)}, ${bucketOf(fromMs)}::bigint,
-    ${bigintArray(candidateIds.map(() => 0))})`;
+  return sql.raw(occupancyReadText(candidateIds, fromMs));
+}
+
+function occupancyReadText(candidateIds: readonly string[], fromMs: number): string {
+  const since = integerArrayLiteral(
+    candidateIds.map(() => 0),
+    'bigint',
+  );
+  return `select * from greengrader_occupancy_since(${textArrayLiteral(candidateIds)},
+    ${integerLiteral(bucketOf(fromMs))}::bigint, ${since})`;
 }
 
 /** The planner's occupancy from a whole read (occupancyRead) from `fromMs`: busy time, full periods in order. */
@@ -184,13 +160,14 @@ export function occupancyOf(rows: readonly OccupancyRow[], fromMs: number): Occu
  * One statement: the reservation row and a multi-row upsert of its busy time per bucket (computed here, so the
  * planner and the ledger share capacity-buckets.ts), failing past `capacity` runs at once.
  */
-function bookingOf(runId: string, slot: ReservedSlot, capacity: number | null, startedAt: Date | null): SQL {
+function bookingOf(runId: string, slot: ReservedSlot, capacity: number | null, startedAt: Date | null): string {
   const { first, busyMs } = busyByBucket(slot.startMs, slot.durationMs);
-  const capacityMs = capacity === null ? null : bucketCapacityMs(capacity);
-  return sql`select greengrader_book(${runId}::uuid, ${slot.candidateId},
-    ${new Date(slot.startMs).toISOString()}::timestamptz, ${Math.round(slot.durationMs)}::integer,
-    ${first}::bigint, ${`{${busyMs.join(',')}}`}::integer[], ${capacityMs}::bigint,
-    ${startedAt?.toISOString() ?? null}::timestamptz)`;
+  const capacityMs = capacity === null ? null : integerLiteral(bucketCapacityMs(capacity));
+  const startedLiteral = startedAt === null ? null : textLiteral(startedAt.toISOString());
+  return `select greengrader_book(${textLiteral(runId)}::uuid, ${textLiteral(slot.candidateId)},
+    ${textLiteral(new Date(slot.startMs).toISOString())}::timestamptz, ${integerLiteral(Math.round(slot.durationMs))}::integer,
+    ${integerLiteral(first)}::bigint, ${integerArrayLiteral(busyMs, 'integer')}, ${typedLiteral(capacityMs, 'bigint')},
+    ${typedLiteral(startedLiteral, 'timestamptz')})`;
 }
 
 /**
