@@ -75,6 +75,10 @@ export function startBridge(options: BridgeOptions): RunningBridge {
   const acks = createOrderedAcks(options.window, (messageId) => {
     // A PUBACK: fixed header 0x40, remaining length 2, the packet id (MQTT 5 omits a success reason code so too).
     client.stream.write(Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]));
+    // A packet sent keeps the session alive as a ping would, and mqtt.js counts only those it writes itself. Without
+    // this, a ping sent mid-burst would wait for its answer behind every message still in flight (up to
+    // RECEIVE_MAXIMUM), and a burst committing for longer than half a keepalive would end in a reconnect.
+    client.reschedulePing();
   });
   /** Connections closed so far: a message is retried only while the connection it came on is open. */
   let closed = 0;
@@ -101,8 +105,9 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       client.options.protocolVersion = 4;
       delete client.options.properties;
       log.info('the broker refused MQTT 5; the bridge speaks MQTT 3.1.1 to it', { url: options.url });
-      // mqtt.js does not retry a refused CONNACK on its own.
-      setImmediate(() => {
+      // mqtt.js does not retry a refused CONNACK on its own. Once the refused socket has closed: its close handler
+      // would otherwise cut short a connection started before it ran.
+      client.once('close', () => {
         if (!stopping) client.reconnect();
       });
       return;
@@ -159,6 +164,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
           delay,
         });
         await new Promise((resolve) => setTimeout(resolve, delay));
+        if (superseded()) throw error instanceof Error ? error : new Error(String(error));
       }
     }
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createOrderedAcks } from './ordered-acks.js';
+import { ConnectionReset, createOrderedAcks } from './ordered-acks.js';
 
 describe('ordered acks', () => {
   it('sends PUBACKs in PUBLISH order although messages commit out of order', async () => {
@@ -36,5 +36,18 @@ describe('ordered acks', () => {
     acks.reset();
     old.settle();
     assert.deepEqual(sent, []);
+  });
+
+  it('refuses a message that waited for the window while its connection was lost, and keeps the new one free', async () => {
+    const sent: number[] = [];
+    const acks = createOrderedAcks(1, (id) => sent.push(id));
+    await acks.admit(1);
+    const waiter = acks.admit(2);
+    acks.reset();
+    await assert.rejects(waiter, ConnectionReset);
+    assert.equal(acks.size, 0, 'the lost message took no place in the new window');
+    const fresh = await acks.admit(2);
+    fresh.settle();
+    assert.deepEqual(sent, [2]);
   });
 });

@@ -4,11 +4,25 @@ interface AckSlot {
 }
 
 export interface OrderedAcks {
-  /** Admits a message; resolves once the window has room for it. */
+  /**
+   * Admits a message; resolves once the window has room for it. Rejects with ConnectionReset when a reset comes
+   * first: the message belongs to a lost connection and must neither be handled nor take a place on the next.
+   */
   admit(messageId: number): Promise<AckSlot>;
-  /** Forgets every unacknowledged message: after a reconnect the broker redelivers them under new ids. */
+  /**
+   * Forgets every unacknowledged message: after a reconnect the broker sends them again (a persistent session
+   * keeps their ids), and only PUBACKs of what arrives on the new connection may go out on it.
+   */
   reset(): void;
   readonly size: number;
+}
+
+/** A message waited for the window while its connection was lost: the broker sends it again on the next. */
+export class ConnectionReset extends Error {
+  constructor() {
+    super('the connection this message came on was lost before the window had room for it');
+    this.name = 'ConnectionReset';
+  }
 }
 
 /**
@@ -27,7 +41,11 @@ export function createOrderedAcks(window: number, sendPuback: (messageId: number
 
   return {
     async admit(messageId) {
-      while (queue.length >= window) await new Promise<void>((resolve) => waiting.push(resolve));
+      const arrivedOn = queue;
+      while (queue.length >= window) {
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        if (queue !== arrivedOn) throw new ConnectionReset();
+      }
       const entry = { messageId, settled: false };
       const current = queue;
       current.push(entry);

@@ -13,6 +13,11 @@ const MAX_QUEUED_BYTES = 2 * 1024 ** 3;
  * bridge on MQTT 5 announces its own Receive Maximum, which the broker uses instead.
  */
 const MAX_INFLIGHT_MESSAGES = 64;
+/**
+ * Bytes in flight to one client: an MQTT 5 bridge announces a Receive Maximum of 65,535, so without this only the
+ * burst's size would bound what the broker holds in flight for it. Past it, messages queue (the limits above).
+ */
+const MAX_INFLIGHT_BYTES = 2 * 1024 ** 3;
 /** Room for a topic filter's unknown topic (longer than any GreenGrader uses) in the packet size limit. */
 const WILDCARD_TOPIC_BYTES = 256;
 
@@ -59,6 +64,7 @@ export function renderConfig(options: MosquittoConfigOptions): string {
     `max_queued_messages ${options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES}`,
     `max_queued_bytes ${MAX_QUEUED_BYTES}`,
     `max_inflight_messages ${MAX_INFLIGHT_MESSAGES}`,
+    `max_inflight_bytes ${MAX_INFLIGHT_BYTES}`,
     // Not message_size_limit: it acknowledges an oversized QoS 1 publish and drops it silently (MQTT 3.1.1).
     // An oversized packet closes the publisher's connection instead, which mosquitto_pub reports as an error.
     `max_packet_size ${maxPacketSize(options.topic, options.maxPayloadBytes)}`,

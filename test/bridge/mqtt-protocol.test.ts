@@ -25,7 +25,7 @@ interface Login {
  * A bridge whose `accept` takes one message at a time, `perMessageMs` each: slower than a burst arrives, so the
  * broker must hold the rest. Records what it accepted and what the bridge logged.
  */
-function slowBridge(url: string, login: Login, clientId: string, perMessageMs: number) {
+function slowBridge(url: string, login: Login, clientId: string, perMessageMs: number, keepaliveSec?: number) {
   const accepted = new Set<string>();
   const lines: string[] = [];
   let previous: Promise<unknown> = Promise.resolve();
@@ -35,6 +35,7 @@ function slowBridge(url: string, login: Login, clientId: string, perMessageMs: n
     topic: TOPIC,
     clientId,
     window: 64,
+    ...(keepaliveSec === undefined ? {} : { keepaliveSec }),
     logger: createLogger({}, (line) => lines.push(line)),
     accept: (_topic, bytes): Promise<Acceptance> => {
       const done = previous.then(() => sleep(perMessageMs)).then(() => accepted.add(sha256(bytes)));
@@ -46,10 +47,14 @@ function slowBridge(url: string, login: Login, clientId: string, perMessageMs: n
 }
 
 describe("the bridge's MQTT session", () => {
+  // Committing the burst takes seconds, many times half the 1-s keepalive: a ping sent meanwhile would find its
+  // answer queued behind the messages in flight, and the connection would be given up mid-burst.
   it('takes a 3,000-message burst from a stock Mosquitto faster than it stores them, losing none', async () => {
     const broker = await startDefaultMosquitto();
     const login = { username: broker.username, password: broker.password };
-    const { bridge, accepted } = slowBridge(broker.url, login, 'greengrader-bridge-burst', 2);
+    const { bridge, accepted } = slowBridge(broker.url, login, 'greengrader-bridge-burst', 2, 1);
+    let closes = 0;
+    bridge.client.on('close', () => (closes += 1));
     try {
       await bridge.ready;
       assert.equal(bridge.client.options.protocolVersion, 5);
@@ -62,6 +67,7 @@ describe("the bridge's MQTT session", () => {
         intervalMs: 200,
       });
       assert.deepEqual(accepted, new Set(payloads.map(sha256)));
+      assert.equal(closes, 0, 'one connection from the first message to the last');
     } finally {
       await bridge.stop();
       await broker.stop();
