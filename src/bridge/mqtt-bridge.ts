@@ -82,7 +82,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
   });
   /** Connections closed so far: a message is retried only while the connection it came on is open. */
   let closed = 0;
-  // Unacknowledged messages of a lost connection come again on the next; their old ids mean nothing there.
+  // Unacknowledged messages of a lost connection come again on the next, whose PUBACKs follow its own order.
   client.on('close', () => {
     closed += 1;
     acks.reset();

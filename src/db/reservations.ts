@@ -32,9 +32,10 @@ export function createPostgresLedger(db: Database): ReservationLedger {
     async start(runId, startMs, candidateId) {
       await db.transaction(async (tx) => {
         // Locks the candidate it starts on too: a spilled run's booking moves there.
+        const lockedOn = sql.param(candidateId === undefined ? [] : [candidateId]);
         const { rows } = await tx.execute<{ candidate_id: string | null; duration_ms: number | null }>(
           sql`select greengrader_unbook(r), r.candidate_id, r.duration_ms
-            from greengrader_lock_capacity(${runId}::uuid, ${sql.param(candidateId === undefined ? [] : [candidateId])}::text[]) as r`,
+            from greengrader_lock_capacity(${runId}::uuid, ${lockedOn}::text[]) as r`,
         );
         const [row] = rows;
         if (!row?.candidate_id || row.duration_ms === null) return;
@@ -67,10 +68,10 @@ export async function releaseReservationsOfFinishedRuns(db: Database, finalState
 
 /**
  * The ledger's `reserve`, plus `record(slot)`: a statement (e.g. writing the plan on the run row) that commits or
- * rolls back with the booking (statement text: sql-literals.ts). Two round trips, the fewest a transaction around the caller's planner allows:
+ * rolls back with the booking. Two round trips, the fewest a transaction around the caller's planner allows:
  * `begin` with the locking read, then the booking, `record` and `commit` (a third, to read a candidate whole, only
- * when this process's copy of its book turns out stale). Both are multi-statement queries, which
- * PostgreSQL takes only without bind parameters, so their values are written in as escaped literals.
+ * when this process's copy of its book turns out stale). Both are multi-statement queries, which PostgreSQL takes
+ * only without bind parameters, so their values are written in as escaped literals (sql-literals.ts).
  */
 export async function reserveAndRecord<P extends ReservedSlot>(
   db: Database,
@@ -86,7 +87,7 @@ export async function reserveAndRecord<P extends ReservedSlot>(
     // The capacities the buckets' full periods are counted against: only candidates it locks.
     const limited = [...(request.capacities ?? [])].filter(([id]) => candidateIds.includes(id));
     const since = cache.since(candidateIds, fromBucket);
-    const run = typedLiteral(textLiteral(request.runId), 'uuid');
+    const run = `${textLiteral(request.runId)}::uuid`;
     const candidates = textArrayLiteral(candidateIds);
     const [, , read] = await queryAll<OccupancyRow>(client, [
       'begin',
@@ -164,9 +165,10 @@ function bookingOf(runId: string, slot: ReservedSlot, capacity: number | null, s
   const { first, busyMs } = busyByBucket(slot.startMs, slot.durationMs);
   const capacityMs = capacity === null ? null : integerLiteral(bucketCapacityMs(capacity));
   const startedLiteral = startedAt === null ? null : textLiteral(startedAt.toISOString());
+  const start = textLiteral(new Date(slot.startMs).toISOString());
   return `select greengrader_book(${textLiteral(runId)}::uuid, ${textLiteral(slot.candidateId)},
-    ${textLiteral(new Date(slot.startMs).toISOString())}::timestamptz, ${integerLiteral(Math.round(slot.durationMs))}::integer,
-    ${integerLiteral(first)}::bigint, ${integerArrayLiteral(busyMs, 'integer')}, ${typedLiteral(capacityMs, 'bigint')},
+    ${start}::timestamptz, ${integerLiteral(Math.round(slot.durationMs))}::integer, ${integerLiteral(first)}::bigint,
+    ${integerArrayLiteral(busyMs, 'integer')}, ${typedLiteral(capacityMs, 'bigint')},
     ${typedLiteral(startedLiteral, 'timestamptz')})`;
 }
 
