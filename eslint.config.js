@@ -68,7 +68,6 @@ const layerRules = Object.entries(layers).map(([folder, { may, typeOnly = [] }])
   const message = `src/${folder} may import only ${[...may, ...typeOnly.map((t) => `types of ${t}`)].join(', ') || 'nothing of src'} (README, Architecture)`;
   return {
     files: [`src/${folder}/**/*.ts`],
-    ignores: ['**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -6,7 +6,7 @@
  * DATABASE_URL, MQTT_URL, MQTT_USERNAME/MQTT_PASSWORD (the bridge's login), MQTT_PUBLISHER_USERNAME/MQTT_PUBLISHER_PASSWORD,
  * TEMPORAL_ADDRESS, TEMPORAL_CLI, GG_TEST_BASE_IMAGE and GG_MOSQUITTO_CLIENT_ID_GUARD (the built Mosquitto plugin) set,
  * stops everything it started but the machine-wide Docker engine, and exits with CMD's exit code. A `node --test`
- * command without file arguments gets every src/**\/*.test.ts and test/**\/*.test.ts appended.
+ * command without file arguments gets every test/**\/*.test.ts appended.
  * GG_KEEP_SERVICE_DIR=1 keeps the service directory (data and logs) for a post-mortem.
  */
 import { spawn } from 'node:child_process';

@@ -1,11 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
-// Node 20's --test does not expand globs, so the harness lists `src/**/*.test.ts` and `test/**/*.test.ts` itself.
-const testRoots = ['src', 'test'];
+// Node 20's --test does not expand globs, so the harness lists `test/**/*.test.ts` itself. Tests never live in src/
+// (test/unit/layout.test.ts keeps it so).
+const testRoots = ['test'];
 const skippedDirs = new Set(['node_modules', '.git', '.tools', '.data']);
 
-/** Every *.test.ts under src/ and test/, relative to `repoRoot`, sorted. */
+/** Every *.test.ts under test/, relative to `repoRoot`, sorted. */
 export async function findTestFiles(repoRoot: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string): Promise<void> => {
