@@ -5,7 +5,8 @@
 #   crun (pinned), the runtime graders run under; on a hybrid cgroup host, the v2 hierarchy's controllers moved to v1
 #   npm ci: when node_modules is missing or older than package-lock.json
 #   Temporal CLI (dev server): $TEMPORAL_CLI, else .tools/bin/temporal or `temporal` on PATH at the pinned
-#   version, else built with `go install` into .tools/bin
+#   version, else built with `go install` once per version into ~/.cache/greengrader/temporal-cli/<version>/ and
+#   linked as .tools/bin/temporal (a fresh clone links it instead of spending ~20 s relinking 250 MB)
 #   Temporal time-skipping test server (workflow tests): io.temporal:temporal-test-server from Maven Central with
 #   its dependencies, cached per version in ~/.cache/greengrader/temporal-test-server/<version>/ behind a launcher
 #   Mosquitto's client-id-guard plugin: built with gcc against mosquitto-dev's headers (pinned to the installed
@@ -111,6 +112,8 @@ temporal_version() {
 is_pinned_temporal() { [[ -x "$1" && "$(temporal_version "$1")" == "${TEMPORAL_CLI_VERSION#v}" ]]; }
 
 REPO_TEMPORAL="$REPO/.tools/bin/temporal"
+CACHED_TEMPORAL_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/greengrader/temporal-cli/$TEMPORAL_CLI_VERSION"
+CACHED_TEMPORAL="$CACHED_TEMPORAL_DIR/temporal"
 if [[ -n "${TEMPORAL_CLI:-}" ]]; then
   [[ -x "$TEMPORAL_CLI" ]] || die "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable"
   temporal="$TEMPORAL_CLI (from TEMPORAL_CLI, version $(temporal_version "$TEMPORAL_CLI"))"
@@ -119,23 +122,33 @@ elif is_pinned_temporal "$REPO_TEMPORAL"; then
 elif command -v temporal >/dev/null && is_pinned_temporal "$(command -v temporal)"; then
   temporal="$(command -v temporal) $TEMPORAL_CLI_VERSION"
 else
-  command -v go >/dev/null || die "the Temporal CLI $TEMPORAL_CLI_VERSION is missing and building it needs Go 1.25 or \
+  if ! is_pinned_temporal "$CACHED_TEMPORAL"; then
+    command -v go >/dev/null || die "the Temporal CLI $TEMPORAL_CLI_VERSION is missing and building it needs Go 1.25 or \
 newer, which Debian bookworm does not ship (golang-go is 1.19): install Go from https://go.dev/dl/ and put it on \
 PATH, or set TEMPORAL_CLI to a temporal $TEMPORAL_CLI_VERSION binary"
-  go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
-  ((go_minor >= 21)) || die "$(go version) is too old to build the Temporal CLI: install Go 1.25 or newer (https://go.dev/dl/)"
-  # Go 1.21-1.24 can fetch the 1.25 toolchain the CLI's go.mod asks for; newer ones just use themselves.
-  ((go_minor >= 25)) || export GOTOOLCHAIN=auto
+    go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+    ((go_minor >= 21)) || die "$(go version) is too old to build the Temporal CLI: install Go 1.25 or newer (https://go.dev/dl/)"
+    # Go 1.21-1.24 can fetch the 1.25 toolchain the CLI's go.mod asks for; newer ones just use themselves.
+    ((go_minor >= 25)) || export GOTOOLCHAIN=auto
+    mkdir -p "$CACHED_TEMPORAL_DIR"
+    log "go install $TEMPORAL_CLI_PACKAGE@$TEMPORAL_CLI_VERSION into $CACHED_TEMPORAL_DIR (minutes on a cold Go cache)"
+    # One builder per cache dir (parallel bootstraps); the binary is built aside and renamed in whole.
+    (
+      flock 9
+      if ! is_pinned_temporal "$CACHED_TEMPORAL"; then
+        staging=$(mktemp -d "$CACHED_TEMPORAL_DIR/.staging-XXXXXX")
+        GOBIN="$staging" go install "$TEMPORAL_CLI_PACKAGE@$TEMPORAL_CLI_VERSION"
+        mv -f "$staging/temporal" "$CACHED_TEMPORAL"
+        rm -rf "$staging"
+      fi
+    ) 9>"$CACHED_TEMPORAL_DIR/.install.lock"
+    is_pinned_temporal "$CACHED_TEMPORAL" || die "go install did not produce temporal $TEMPORAL_CLI_VERSION at $CACHED_TEMPORAL"
+    INSTALLED+=("temporal $TEMPORAL_CLI_VERSION")
+  fi
+  # The services launcher looks in .tools/bin (src/services/temporal-cli.ts); the link makes the cached build that.
   mkdir -p "$REPO/.tools/bin"
-  log "go install $TEMPORAL_CLI_PACKAGE@$TEMPORAL_CLI_VERSION (takes minutes on a cold Go cache)"
-  # The lock keeps two bootstraps (parallel CI steps) from building into the same file at once.
-  (
-    flock 9
-    is_pinned_temporal "$REPO_TEMPORAL" || GOBIN="$REPO/.tools/bin" go install "$TEMPORAL_CLI_PACKAGE@$TEMPORAL_CLI_VERSION"
-  ) 9>"$REPO/.tools/temporal-install.lock"
-  is_pinned_temporal "$REPO_TEMPORAL" || die "go install did not produce temporal $TEMPORAL_CLI_VERSION at $REPO_TEMPORAL"
-  temporal="$REPO_TEMPORAL $TEMPORAL_CLI_VERSION"
-  INSTALLED+=("temporal $TEMPORAL_CLI_VERSION")
+  ln -sfn "$CACHED_TEMPORAL" "$REPO_TEMPORAL"
+  temporal="$REPO_TEMPORAL -> $CACHED_TEMPORAL $TEMPORAL_CLI_VERSION"
 fi
 log "  temporal: $temporal"
 
