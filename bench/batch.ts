@@ -4,6 +4,7 @@
 // Scenarios: the default pickup timeout; NODE_PICKUP_TIMEOUT_SEC=30; a second node registered mid-batch.
 //
 //   npm run bench:batch [-- --runs=200 --cpu-sec=3 --json --only=one-node,pickup-30,second-node --timeout-min=30]
+import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -18,18 +19,29 @@ import { startSamplerProcess } from './cpu-sampler-process.js';
 import { countHistories, formatHistoryCounts, type HistoryCounts } from './history-counts.js';
 import { formatRequests, requestsBetween, temporalRequests, type RequestCounts } from './temporal-requests.js';
 
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, '').split('=');
-    return [key ?? '', value ?? 'true'] as const;
-  }),
-);
-const RUNS = Number(args.get('runs') ?? 200);
-const CPU_SEC = Number(args.get('cpu-sec') ?? 3);
-const CORES = Number(args.get('cores') ?? os.availableParallelism());
-const JSON_OUT = args.has('json');
+// Unknown flags and malformed numbers are refused: a typo must not run 200 runs with a default.
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '200' },
+    'cpu-sec': { type: 'string', default: '3' },
+    cores: { type: 'string', default: String(os.availableParallelism()) },
+    json: { type: 'boolean', default: false },
+    'timeout-min': { type: 'string' },
+    timeline: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
+});
+function positive(name: string, text: string): number {
+  const value = Number(text);
+  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`--${name} must be a positive number, got ${text}`);
+  return value;
+}
+const RUNS = positive('runs', args.runs);
+const CPU_SEC = positive('cpu-sec', args['cpu-sec']);
+const CORES = positive('cores', args.cores);
+const JSON_OUT = args.json;
 /** Minutes to wait for the burst to finish; by default 30, or 20 × the ideal makespan when longer. */
-const TIMEOUT_MIN = args.has('timeout-min') ? Number(args.get('timeout-min')) : undefined;
+const TIMEOUT_MIN = args['timeout-min'] === undefined ? undefined : positive('timeout-min', args['timeout-min']);
 /** Other jobs on the machine slow the makespan; the CPU breakdown per run holds up. Printed for context. */
 const LOAD_AT_START = os.loadavg()[0] ?? 0;
 
@@ -158,7 +170,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     const perNode: Record<string, number> = {};
     for (const row of rows) perNode[row.nodeName ?? '-'] = (perNode[row.nodeName ?? '-'] ?? 0) + 1;
     const makespanSec = (lastMs - t0) / 1000;
-    if (args.has('timeline')) {
+    if (args.timeline) {
       const at = (d: Date | null) => (d ? ((d.getTime() - t0) / 1000).toFixed(1) : '-');
       for (const row of [...rows].sort((a, b) => (a.placedAt?.getTime() ?? 0) - (b.placedAt?.getTime() ?? 0))) {
         process.stderr.write(
@@ -279,7 +291,7 @@ function formatTable(results: Result[]): string {
 }
 
 async function main(): Promise<void> {
-  const only = args.get('only')?.split(',');
+  const only = args.only?.split(',');
   const results: Result[] = [];
   for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.name))) {
     results.push(await runScenario(scenario));

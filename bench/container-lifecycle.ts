@@ -4,6 +4,7 @@
 //   npm run bench:lifecycle [-- --containers=50 --round=10 --json]
 // Variants are alternated in rounds of `--round` containers each, so drifting load on the shared machine falls
 // on all of them alike; containers run one at a time, so the engine's CPU over a round is theirs.
+import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { defaultBaseImage } from '../src/services/base-image.js';
@@ -12,15 +13,22 @@ import { runLifecycle } from './lifecycle-run.js';
 import { startPrivateEngine } from '../test/support/private-docker-engine.js';
 import { machineBusySec, readAllProcesses, readProcess } from './proc-stat.js';
 
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, '').split('=');
-    return [key ?? '', value ?? 'true'] as const;
-  }),
-);
-const containers = Number(args.get('containers') ?? 50);
-const round = Number(args.get('round') ?? 10);
-const json = args.has('json');
+// Unknown flags and malformed numbers are refused rather than run with a default.
+const { values: args } = parseArgs({
+  options: {
+    containers: { type: 'string', default: '50' },
+    round: { type: 'string', default: '10' },
+    json: { type: 'boolean', default: false },
+  },
+});
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${text}`);
+  return value;
+}
+const containers = positiveInteger('containers', args.containers);
+const round = positiveInteger('round', args.round);
+const json = args.json;
 const CRUN = '/usr/bin/crun';
 
 // The node reads a grader's CPU time and OOM kills from the host's cgroup files; stats and inspect are its fallback.

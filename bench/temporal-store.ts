@@ -4,6 +4,7 @@
 // graded run's shape (bench/temporal-store-workflow.ts) started 16 at a time, signalled, awaited.
 //
 //   npm run bench:temporal-store [-- --workflows=200 --rounds=2 --json]
+import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,14 +17,21 @@ import { DEV_SERVER_TUNING_ARGS } from '../src/services/temporal.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { readProcess } from './proc-stat.js';
 
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, '').split('=');
-    return [key ?? '', value ?? 'true'] as const;
-  }),
-);
-const WORKFLOWS = Number(args.get('workflows') ?? 200);
-const ROUNDS = Number(args.get('rounds') ?? 2);
+// Unknown flags and malformed numbers are refused rather than run with a default.
+const { values: args } = parseArgs({
+  options: {
+    workflows: { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '2' },
+    json: { type: 'boolean', default: false },
+  },
+});
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${text}`);
+  return value;
+}
+const WORKFLOWS = positiveInteger('workflows', args.workflows);
+const ROUNDS = positiveInteger('rounds', args.rounds);
 /** Starts and signals in flight at once, as a burst through the bridge's starter would have. */
 const CONCURRENCY = 16;
 
@@ -145,7 +153,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const variant of VARIANTS) rounds.push(await measure(variant, round));
 }
 console.log(
-  args.has('json')
+  args.json
     ? JSON.stringify({ workflows: WORKFLOWS, tuningArgs: DEV_SERVER_TUNING_ARGS, rounds }, null, 2)
     : formatRounds(rounds),
 );

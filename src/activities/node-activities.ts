@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
+import { storableText } from '../db/storable-text.js';
 import type { AutograderExecution, AutograderExecutor, FileTree, GraderLimits } from '../executors/executor.js';
 import { NonRetryableExecutorError } from '../executors/executor-error.js';
 import type { ExecutionSummary } from '../shared/grading-types.js';
@@ -83,9 +84,10 @@ export function createNodeActivities(db: Database, executor: AutograderExecutor,
         containerFinishedAt: execution.finishedAt,
         exitCode: execution.exitCode,
         cpuTimeMs: execution.cpuTimeMs,
-        output: execution.output,
+        // A grader may print NUL bytes; PostgreSQL's text cannot hold them.
+        output: storableText(execution.output).text,
         outputTruncated: execution.outputTruncated,
-        resultsJson: execution.resultsJson,
+        resultsJson: execution.resultsJson === null ? null : storableText(execution.resultsJson).text,
         resultsTruncated: execution.resultsTruncated,
       });
       return {

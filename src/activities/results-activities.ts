@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { gradingRuns, submissions } from '../db/schema.js';
+import { storableJson } from '../db/storable-text.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { observeGradingDuration } from '../observability/metrics.js';
 import type { ExecutionSummary, GradeSubmissionResult, RunOutcome } from '../shared/grading-types.js';
@@ -31,7 +32,8 @@ export function createResultsActivities(db: Database, release: ReleaseSlot) {
       if (!run) throw new Error(`run ${input.runId} not found`);
 
       const { execution } = input;
-      const verdict = judge(execution, run.resultsJson, run.resultsTruncated ?? false);
+      // results.json is the grader's: its strings may hold characters jsonb refuses (src/db/storable-text.ts).
+      const verdict = storableJson(judge(execution, run.resultsJson, run.resultsTruncated ?? false)).value;
       const recordedAt = new Date();
       const started = execution.startedAt ? Date.parse(execution.startedAt) : null;
       const finished = execution.finishedAt ? Date.parse(execution.finishedAt) : null;

@@ -2,7 +2,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { eq, sql } from 'drizzle-orm';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
+import { isDataException, redactDatabaseError } from '../db/query-errors.js';
 import { gradingRuns, rawPayloads, submissions } from '../db/schema.js';
+import { storableJson } from '../db/storable-text.js';
 import { INVALID_SUBMISSION_ERROR, type StoredSubmissionRef } from '../shared/grading-types.js';
 import { extractStoredFields, InvalidSubmissionError, parseSubmission, scoreOf } from '../submission/index.js';
 import {
@@ -85,8 +87,23 @@ export function createStorageActivities(db: Database, config: Config, secrets: S
         });
       }
 
-      const fields = extractStoredFields(parsed.metadata);
       const gradescopeScore = parsed.gradescopeResults ? scoreOf(parsed.gradescopeResults) : null;
+      // Text from the zip may hold characters PostgreSQL cannot store (src/db/storable-text.ts): kept as U+FFFD.
+      const storable = storableJson({
+        fields: extractStoredFields(parsed.metadata),
+        gradescopeResults: parsed.gradescopeResults,
+        senderIps: parsed.senderIps,
+        anonymisation: parsed.anonymisation,
+        warnings: parsed.warnings,
+      });
+      const { fields, gradescopeResults, senderIps, anonymisation } = storable.value;
+      const warnings =
+        storable.replaced === 0
+          ? storable.value.warnings
+          : [
+              ...storable.value.warnings,
+              `${storable.replaced} characters PostgreSQL cannot store (U+0000, unpaired surrogates) are stored as U+FFFD.`,
+            ];
       // One statement, so atomic without a transaction: the submission, the raw row's new status and the run's
       // link to it (only when this call inserted it; a concurrent store's row is linked below).
       const inserted = db
@@ -111,15 +128,15 @@ export function createStorageActivities(db: Database, config: Config, secrets: S
           studentSids: fields.studentSids,
           studentUserIds: fields.studentUserIds,
           studentAssignmentDates: fields.studentAssignmentDates,
-          senderIps: parsed.senderIps,
+          senderIps,
           receiverIp: raw.receiverIp,
           sourceHash: parsed.sourceHash,
           anonymised: anonymiseKey !== null,
-          anonymisation: parsed.anonymisation,
+          anonymisation,
           zip: Buffer.from(parsed.anonymisedZip),
           gradescopeScore,
-          gradescopeResults: parsed.gradescopeResults,
-          warnings: parsed.warnings,
+          gradescopeResults,
+          warnings,
         })
         .onConflictDoNothing({ target: submissions.payloadSha256 })
         .returning({ id: submissions.id });
@@ -129,11 +146,27 @@ export function createStorageActivities(db: Database, config: Config, secrets: S
         .set({ status: 'stored', ...retainedOriginal(keyring, original, input.payloadSha256, config) })
         .where(eq(rawPayloads.sha256, input.payloadSha256));
       // Drizzle puts each embedded builder in parentheses, as a CTE's body needs.
-      const { rows } = await db.execute<{ id: string }>(sql`
+      const store = sql`
         with inserted as ${inserted}, raw as ${rawStored}, linked as (
           update ${gradingRuns} set submission_id = inserted.id from inserted where ${gradingRuns.id} = ${input.runId}
         )
-        select id from inserted`);
+        select id from inserted`;
+      const { rows } = await db.execute<{ id: string }>(store).catch(async (error: unknown) => {
+        // A value the schema let through but a column cannot hold fails alike on every retry: the payload is
+        // kept with the reason (the redacted error names the column, never the value) instead of failing the run.
+        if (!isDataException(error)) throw error;
+        const described = redactDatabaseError(error);
+        const refused = new InvalidSubmissionError(
+          'unstorable-data',
+          `PostgreSQL refused a value of the submission: ${described instanceof Error ? described.message : 'a data exception'}`,
+        );
+        await quarantine(db, input, refused, kept(keyring, original, input.payloadSha256, config));
+        throw ApplicationFailure.create({
+          type: INVALID_SUBMISSION_ERROR,
+          message: `${refused.reason}: ${refused.message}`,
+          nonRetryable: true,
+        });
+      });
       const [ref] = rows;
       let submissionId = ref?.id;
       if (submissionId === undefined) {

@@ -18,8 +18,6 @@ export interface BridgeOptions {
   window: number;
   /** Seconds between keepalive pings; mqtt.js's 60 by default (tests shorten it). */
   keepaliveSec?: number;
-  /** Called after each handled message; for counters and tests. */
-  onHandled?: (acceptance: Acceptance, topic: string) => void;
 }
 
 export interface RunningBridge {
@@ -123,9 +121,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
   client.handleMessage = (packet: IPublishPacket, callback: (error?: Error) => void) => {
     const bytes = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (packet.qos !== 1 || packet.messageId === undefined) {
-      // Not ours to acknowledge (QoS 0 has no PUBACK; the bridge subscribes at QoS 1).
-      void handleWithRetry(packet.topic, bytes).catch(() => undefined);
-      callback();
+      handleAtMostOnce(packet.topic, bytes, callback);
       return;
     }
     const connection = closed;
@@ -133,10 +129,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       (slot) => {
         callback(new AckedByBridge());
         handleWithRetry(packet.topic, bytes, () => closed !== connection).then(
-          (acceptance) => {
-            options.onHandled?.(acceptance, packet.topic);
-            slot.settle();
-          },
+          () => slot.settle(),
           // Only while stopping or after its connection closed: unacknowledged, it comes again on the next one.
           () => undefined,
         );
@@ -144,6 +137,45 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       (error: Error) => callback(error),
     );
   };
+
+  let atMostOnceInFlight = 0;
+  const atMostOnceWaiting: (() => void)[] = [];
+  let atMostOnceWarned = false;
+  /**
+   * A message published at QoS 0 (the original hook's line had no `-q 1`) reaches the bridge at QoS 0: there is no
+   * PUBACK to withhold and the broker never sends it again, so it is retried until stored whatever happens to the
+   * connection. The window bounds these too: past it mqtt.js reads nothing more until one is stored, so memory stays
+   * within window × MAX_PAYLOAD_BYTES. Only stopping mid-retry loses one, and that is logged as an error.
+   */
+  function handleAtMostOnce(topic: string, bytes: Buffer, callback: () => void): void {
+    if (!atMostOnceWarned) {
+      atMostOnceWarned = true;
+      log.warn(
+        'a message arrived at QoS 0: the broker may drop such messages and never resends them; publish with -q 1',
+        {
+          topic,
+        },
+      );
+    }
+    atMostOnceInFlight += 1;
+    handleWithRetry(topic, bytes)
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          log.error('a QoS 0 message was not stored before the bridge stopped; the broker will not send it again', {
+            topic,
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+            bytes: bytes.length,
+            error,
+          }),
+      )
+      .finally(() => {
+        atMostOnceInFlight -= 1;
+        atMostOnceWaiting.shift()?.();
+      });
+    if (atMostOnceInFlight < options.window) callback();
+    else atMostOnceWaiting.push(callback);
+  }
 
   /**
    * Accepts the message, retrying while the database fails. Gives up on a message whose connection closed

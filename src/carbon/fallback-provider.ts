@@ -1,16 +1,14 @@
 // Ordered carbon providers: the first good answer wins; when none answers, the run goes ahead carbon-agnostic.
-// Retrying one provider is the job of the activity's retry policy (one activity call per provider); this chain
-// makes one attempt per provider and records what failed and why. Grading never waits on a carbon API.
+// Forecasts go provider by provider, one activity each (forecastInOrder in src/workflows/plan-and-wait.ts), every
+// answer checked by checkForecastSet; a run's measurement goes through the chain below. Each makes one attempt per
+// provider and records what failed and why. Grading never waits on a carbon API.
 import {
   type ActualIntensityRequest,
   type CarbonProvider,
   CarbonProviderError,
-  type ForecastRequest,
   type ForecastSet,
   type IntensityMeasurement,
-  type MissingZone,
   type ProviderFailureKind,
-  type ZoneForecast,
 } from './provider.js';
 
 export interface ProviderAttempt {
@@ -19,17 +17,6 @@ export interface ProviderAttempt {
   /** `unexpected` is a bug in the provider, not an answer from its source. */
   failure: ProviderFailureKind | 'unexpected' | null;
   error: string | null;
-}
-
-export interface FallbackForecast {
-  /** Provider whose forecast is used; `null` when carbon-agnostic. */
-  provider: string | null;
-  forecasts: ZoneForecast[];
-  missing: MissingZone[];
-  attempts: ProviderAttempt[];
-  carbonAgnostic: boolean;
-  /** Why the run is carbon-agnostic. */
-  reason: string | null;
 }
 
 export interface FallbackOptions {
@@ -68,31 +55,6 @@ function withTimeout<T>(provider: string, work: Promise<T>, timeoutMs: number): 
     );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-export async function forecastWithFallback(
-  providers: readonly CarbonProvider[],
-  request: ForecastRequest,
-  options: FallbackOptions = {},
-): Promise<FallbackForecast> {
-  const attempts: ProviderAttempt[] = [];
-  for (const provider of providers) {
-    try {
-      const set = checkForecastSet(
-        provider.name,
-        await withTimeout(provider.name, provider.forecast(request), options.timeoutMs ?? 15_000),
-      );
-      attempts.push({ provider: provider.name, ok: true, failure: null, error: null });
-      return { ...set, attempts, carbonAgnostic: false, reason: null };
-    } catch (error) {
-      attempts.push(describeFailure(provider.name, error));
-    }
-  }
-  const reason =
-    providers.length === 0
-      ? 'no carbon provider configured'
-      : `every carbon provider failed: ${attempts.map((a) => `${a.provider} (${a.error})`).join('; ')}`;
-  return { provider: null, forecasts: [], missing: [], attempts, carbonAgnostic: true, reason };
 }
 
 export interface RunMeasurement {

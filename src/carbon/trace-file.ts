@@ -50,6 +50,7 @@ export function parseTraceCsv(text: string, zone: string, sourceFile: string): Z
   let stepMs = NaN;
   let previousMs = NaN;
   for (let i = 1; i < lines.length; i += 1) {
+    // Two unquoted columns, a timestamp and a number (checked just below): no quoting for a CSV library to undo.
     const cells = (lines[i] ?? '').split(',');
     const row = rowSchema.safeParse({ timestamp: cells[0], gco2PerKwh: cells[1] });
     if (cells.length !== 2 || !row.success)

@@ -29,6 +29,10 @@ const conditions: Record<string, string> = {
   '23514': 'check violation',
   '22P02': 'invalid text representation',
   '22001': 'value too long',
+  '22003': 'numeric value out of range',
+  '22008': 'datetime field overflow',
+  '22021': 'invalid byte sequence',
+  '22P05': 'untranslatable character',
   '40001': 'serialization failure',
   '40P01': 'deadlock detected',
   '57P01': 'server shutting down',
@@ -36,6 +40,15 @@ const conditions: Record<string, string> = {
   '3D000': 'database does not exist',
   '28P01': 'password authentication failed',
 };
+
+/**
+ * True for PostgreSQL's data exceptions (SQLSTATE class 22: a value out of range, unrepresentable or malformed for
+ * its column): the same values fail the same way every time, so retrying cannot help.
+ */
+export function isDataException(error: unknown): boolean {
+  const cause = error instanceof DrizzleQueryError ? error.cause : error;
+  return cause instanceof pg.DatabaseError && cause.code?.startsWith('22') === true;
+}
 
 /**
  * Replaces a drizzle or PostgreSQL error by a DatabaseQueryError that names the statement's start, the

@@ -10,7 +10,9 @@ export type InvalidSubmissionReason =
   | 'special-file'
   | 'missing-metadata'
   | 'invalid-metadata'
-  | 'invalid-results';
+  | 'invalid-results'
+  /** Parsed, but PostgreSQL refused one of its values (a data exception, SQLSTATE class 22). */
+  | 'unstorable-data';
 
 /**
  * Thrown when a submission zip, or a JSON file inside it, cannot be accepted as it is.

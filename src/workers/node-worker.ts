@@ -32,7 +32,7 @@ export interface NodeWorkerDeps {
   nodeName?: string;
   /** Replaces the executor the kind implies; tests use it to inject infrastructure faults. */
   executor?: AutograderExecutor;
-  /** Seconds between check-ins; a third of the liveness window by default. */
+  /** Milliseconds between check-ins; a third of the liveness window by default. */
   checkInIntervalMs?: number;
 }
 

@@ -124,6 +124,53 @@ describe("the bridge's MQTT session", () => {
     }
   });
 
+  it('takes messages published at QoS 0 (no -q 1, as the original hook), a window at a time, through an outage', async () => {
+    const broker = await startDefaultMosquitto();
+    const login = { username: broker.username, password: broker.password };
+    const window = 8;
+    let databaseUp = false;
+    const attempted = new Set<string>();
+    const stored = new Map<string, number>();
+    const lines: string[] = [];
+    const bridge = startBridge({
+      url: broker.url,
+      ...login,
+      topic: TOPIC,
+      clientId: 'greengrader-bridge-qos0',
+      window,
+      logger: createLogger({}, (line) => lines.push(line)),
+      accept: async (_topic, bytes) => {
+        await sleep(5);
+        attempted.add(sha256(bytes));
+        if (!databaseUp) throw new Error('database down');
+        stored.set(sha256(bytes), (stored.get(sha256(bytes)) ?? 0) + 1);
+        return 'stored';
+      },
+    });
+    try {
+      await bridge.ready;
+      const payloads = Array.from({ length: 30 }, fakeZip);
+      await publishBurst({ url: broker.url, ...login, topic: TOPIC }, payloads, 1, 0);
+      await waitFor(() => attempted.size >= window, { description: 'a window of QoS 0 messages taken' });
+      // Past two retry delays: a bridge reading on regardless would have taken (and held) all 30 by now.
+      await sleep(2_000);
+      assert.equal(attempted.size, window, 'no more QoS 0 messages held than the window while none can be stored');
+      databaseUp = true;
+      await waitFor(() => stored.size === payloads.length, { description: 'every message stored', timeoutMs: 30_000 });
+      assert.deepEqual(
+        payloads.map((bytes) => stored.get(sha256(bytes))),
+        payloads.map(() => 1),
+      );
+      assert.ok(
+        lines.some((line) => line.includes('arrived at QoS 0')),
+        'the bridge warns that its publishers use QoS 0',
+      );
+    } finally {
+      await bridge.stop();
+      await broker.stop();
+    }
+  });
+
   it('speaks MQTT 3.1.1 to a broker that refuses MQTT 5 (the embedded one), and receives there', async () => {
     const accounts = testBrokerAccounts({ topic: TOPIC });
     const broker = await startEmbeddedBroker({ accounts, maxPayloadBytes: 1024 * 1024 });

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import JSZip from 'jszip';
-import { gradingRuns, rawPayloads, rejectedMessages } from '../../src/db/schema.js';
+import { gradingRuns, rawPayloads, rejectedMessages, submissions } from '../../src/db/schema.js';
 import { ingestWorkflowId, type GradeSubmissionResult } from '../../src/shared/grading-types.js';
-import { buildGradescopeZip, defaultMetadata } from '../support/gradescope-zip.js';
+import { buildGradescopeZip, defaultMetadata, defaultResults } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { waitFor } from '../support/wait-for.js';
@@ -121,6 +121,56 @@ describe('bad input', () => {
     const run = await stack.waitForRun(ingestWorkflowId(good));
     assert.equal(run.outcome, 'graded');
     assert.equal(run.score, 10);
+  });
+
+  it('stores and grades a submission whose metadata and results.json hold NUL and unpaired surrogates', async () => {
+    const metadata = defaultMetadata();
+    const [first] = metadata.users;
+    assert.ok(first);
+    first.name = 'Ada\u0000Lovelace';
+    metadata.assignment.title = 'Homework \ud800 1';
+    const results = defaultResults();
+    results['tests'] = [{ name: 'add\udfff', score: 10, max_score: 10, output: 'ok\u0000' }];
+    const sha256 = await publish(await buildGradescopeZip({ metadata, results, hostname: 'unstorable-text\n' }));
+    const run = await stack.waitForRun(ingestWorkflowId(sha256));
+    assert.equal(run.state, 'completed', run.failureReason ?? '');
+    assert.equal(run.outcome, 'graded');
+    const [stored] = await stack.database.db.select().from(submissions).where(eq(submissions.payloadSha256, sha256));
+    assert.ok(stored);
+    assert.equal(stored.assignmentTitle, 'Homework \uFFFD 1');
+    const storedTests = (stored.gradescopeResults as { tests?: { name?: string; output?: string }[] }).tests;
+    assert.deepEqual(
+      storedTests?.map((test) => [test.name, test.output]),
+      [['add\uFFFD', 'ok\uFFFD']],
+    );
+    assert.ok(
+      (stored.warnings as string[]).some((warning) => /^\d+ characters PostgreSQL cannot store/.test(warning)),
+      JSON.stringify(stored.warnings),
+    );
+  });
+
+  it('records a grader that prints NUL bytes and puts NUL and unpaired surrogates in its results.json', async () => {
+    const body = [
+      "printf 'before\\0after\\n'",
+      `printf '%s' '{"score": 7, "tests": [{"name": "t\\u0000", "score": 7, "output": "x\\ud800y"}]}' > /autograder/results/results.json`,
+    ].join('\n');
+    const sha256 = await publish(
+      await buildGradescopeZip({ sourceFiles: { run_autograder: `#!/bin/bash\n${body}\n` }, hostname: 'nul-grader\n' }),
+    );
+    const run = await stack.waitForRun(ingestWorkflowId(sha256));
+    assert.equal(run.state, 'completed', run.failureReason ?? '');
+    assert.equal(run.outcome, 'graded');
+    assert.equal(run.score, 7);
+    assert.equal(run.attempts, 1);
+    const [row] = await stack.database.db.select().from(gradingRuns).where(eq(gradingRuns.id, run.id));
+    assert.match(row?.output ?? '', /before\uFFFDafter/);
+    assert.deepEqual(row?.tests, [{ name: 't\uFFFD', score: 7, output: 'x\uFFFDy' }]);
+  });
+
+  it('quarantines metadata a column cannot hold, naming why', async () => {
+    const metadata = defaultMetadata();
+    metadata.assignment.group_size = 2 ** 40;
+    await expectQuarantined(await buildGradescopeZip({ metadata, hostname: 'huge-group\n' }), 'unstorable-data');
   });
 
   it('refuses anonymous and wrong-password publishers', async () => {

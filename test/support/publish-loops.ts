@@ -39,7 +39,12 @@ export async function publishFromLanes(broker: Broker, files: readonly string[],
  * Publishes every payload at QoS 1 from `publishers` connections at once, each with all its messages in flight:
  * faster than any fleet of `mosquitto_pub` hooks, so a broker must hold what the bridge has not taken yet.
  */
-export async function publishBurst(broker: Broker, payloads: readonly Buffer[], publishers: number): Promise<void> {
+export async function publishBurst(
+  broker: Broker,
+  payloads: readonly Buffer[],
+  publishers: number,
+  qos: 0 | 1 = 1,
+): Promise<void> {
   await Promise.all(
     Array.from({ length: publishers }, async (_, p) => {
       const client = await mqtt.connectAsync(broker.url, {
@@ -49,7 +54,7 @@ export async function publishBurst(broker: Broker, payloads: readonly Buffer[], 
       });
       try {
         const mine = payloads.filter((_, i) => i % publishers === p);
-        await Promise.all(mine.map((bytes) => client.publishAsync(broker.topic, bytes, { qos: 1 })));
+        await Promise.all(mine.map((bytes) => client.publishAsync(broker.topic, bytes, { qos })));
       } finally {
         await client.endAsync();
       }

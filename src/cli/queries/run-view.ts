@@ -76,7 +76,7 @@ export const runColumns = {
   failureReason: gradingRuns.failureReason,
 };
 
-/** The slot-queue columns of a RunView: select them with `runColumns` from `withSlotClaim(query)`. */
+/** The slot-queue columns of a RunView: select them with `runColumns`, the query left-joining `run_slot_claims`. */
 export const slotColumns = {
   lane: runSlotClaims.lane,
   waitingForSlot: sql<boolean>`coalesce(${runSlotClaims.nodeName} is null and ${runSlotClaims.releasedAt} is null, false)`,

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { planPlacement } from '../../../src/scheduling/policies.js';
 import { createCasProvider } from '../../../src/carbon/cas-provider.js';
 import { type CasReplayServer, startCasReplayServer } from '../../support/cas-replay-server.js';
-import { forecastWithFallback, measureRunWithFallback } from '../../../src/carbon/fallback-provider.js';
+import { checkForecastSet, measureRunWithFallback } from '../../../src/carbon/fallback-provider.js';
 import { forecastModels } from '../../../src/carbon/forecast-models.js';
 import {
   type CarbonProvider,
@@ -44,12 +43,12 @@ function fake(
 const failing = (name: string, kind: 'timeout' | 'http-status') =>
   fake(name, () => Promise.reject(new CarbonProviderError(name, kind, `${kind} happened`, true)));
 
-describe('forecast with fallback', () => {
+describe('forecast answers', () => {
   let server: CasReplayServer;
   before(async () => (server = await startCasReplayServer('error-500')));
   after(() => server.close());
 
-  it('a cas API answering 500 falls back to the trace provider and says so', async () => {
+  it('a cas API answering 500 fails with its kind, for the next provider in line to answer', async () => {
     const cas = createCasProvider({
       url: server.url,
       version: 'v2023-05',
@@ -60,96 +59,41 @@ describe('forecast with fallback', () => {
       timeoutMs: 1_000,
       now: () => NOW,
     });
-    const result = await forecastWithFallback([cas, traceProvider], request);
-    assert.equal(result.provider, 'trace');
-    assert.equal(result.carbonAgnostic, false);
-    assert.deepEqual(
-      result.attempts.map((a) => [a.provider, a.ok, a.failure]),
-      [
-        ['cas', false, 'http-status'],
-        ['trace', true, null],
-      ],
+    await assert.rejects(
+      cas.forecast(request),
+      (error: unknown) =>
+        error instanceof CarbonProviderError && error.kind === 'http-status' && /HTTP 500/.test(error.message),
     );
-    assert.match(result.attempts[0]?.error ?? '', /HTTP 500/);
+    const fallback = checkForecastSet('trace', await traceProvider.forecast(request));
+    assert.equal(fallback.forecasts[0]?.zone, 'US-CAL-CISO');
   });
 
-  it('tries providers in order and stops at the first good answer', async () => {
-    let calls = 0;
-    const counting = fake('spare', () => {
-      calls += 1;
-      return Promise.reject(new Error('should not be asked'));
-    });
-    const result = await forecastWithFallback([failing('first', 'timeout'), traceProvider, counting], request);
-    assert.equal(result.provider, 'trace');
-    assert.equal(calls, 0);
-  });
-
-  it('treats nonsense (NaN, negative, empty) as a failure', async () => {
-    const nonsense = fake('nonsense', () =>
-      Promise.resolve({
-        provider: 'nonsense',
-        forecasts: [
-          {
-            zone: 'US-CAL-CISO',
-            basis: 'average',
-            source: 'x',
-            issuedAtMs: NOW,
-            startMs: NOW,
-            stepMs: HOUR,
-            valuesGCo2PerKwh: [NaN],
-          },
-        ],
-        missing: [],
-      }),
-    );
-    const empty = fake('empty', () => Promise.resolve({ provider: 'empty', forecasts: [], missing: [] }));
-    const result = await forecastWithFallback([nonsense, empty, traceProvider], request);
-    assert.equal(result.provider, 'trace');
-    assert.deepEqual(
-      result.attempts.map((a) => a.failure),
-      ['invalid-response', 'invalid-response', null],
-    );
-  });
-
-  it('does not wait for a provider that never answers', async () => {
-    const hanging = fake('hanging', () => new Promise<ForecastSet>(() => undefined));
-    const result = await forecastWithFallback([hanging, traceProvider], request, { timeoutMs: 50 });
-    assert.equal(result.provider, 'trace');
-    assert.equal(result.attempts[0]?.failure, 'timeout');
-  });
-
-  it('records a provider bug as unexpected and moves on', async () => {
-    const buggy = fake('buggy', () => Promise.reject(new TypeError('x is undefined')));
-    const result = await forecastWithFallback([buggy, traceProvider], request);
-    assert.deepEqual(result.attempts[0], {
-      provider: 'buggy',
-      ok: false,
-      failure: 'unexpected',
-      error: 'x is undefined',
-    });
-  });
-
-  it('when every provider fails the run goes ahead carbon-agnostic: home, now, with the reason', async () => {
-    const result = await forecastWithFallback([failing('cas', 'http-status'), failing('trace', 'timeout')], request);
-    assert.equal(result.carbonAgnostic, true);
-    assert.match(result.reason ?? '', /cas \(cas: http-status happened\); trace \(trace: timeout happened\)/);
-    const home = { id: 'home', kind: 'docker-node' as const, region: 'us-west', zone: 'US-CAL-CISO', freeSlots: 1 };
-    const plan = planPlacement({
-      policy: 'spatiotemporal',
-      candidates: [home],
-      homeCandidateId: 'home',
-      nowMs: NOW,
-      deadlineMs: NOW + 6 * HOUR,
-      estimatedDurationMs: 600_000,
-      forecasts: result.forecasts,
-    });
-    assert.equal(plan.startMs, NOW);
-    assert.match(plan.fallbackReason ?? '', /carbon-agnostic/);
-  });
-
-  it('an empty provider list is carbon-agnostic too', async () => {
-    const result = await forecastWithFallback([], request);
-    assert.equal(result.reason, 'no carbon provider configured');
+  it('treats nonsense (NaN, negative, no values, zero step, no forecast) as an invalid response', () => {
+    const series = {
+      zone: 'US-CAL-CISO',
+      basis: 'average' as const,
+      source: 'x',
+      issuedAtMs: NOW,
+      startMs: NOW,
+      stepMs: HOUR,
+      valuesGCo2PerKwh: [200],
+    };
+    const broken = [
+      [{ ...series, valuesGCo2PerKwh: [NaN] }],
+      [{ ...series, valuesGCo2PerKwh: [-1] }],
+      [{ ...series, valuesGCo2PerKwh: [] }],
+      [{ ...series, stepMs: 0 }],
+      [],
+    ];
+    for (const forecasts of broken) {
+      assert.throws(
+        () => checkForecastSet('nonsense', { provider: 'nonsense', forecasts, missing: [] }),
+        (error: unknown) => error instanceof CarbonProviderError && error.kind === 'invalid-response',
+        JSON.stringify(forecasts),
+      );
+    }
+    const good = { provider: 'good', forecasts: [series], missing: [] };
+    assert.equal(checkForecastSet('good', good), good);
   });
 });
 
