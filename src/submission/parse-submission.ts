@@ -10,6 +10,7 @@ import { describeIssues } from './describe-issues.js';
 import { InvalidSubmissionError } from './errors.js';
 import { submissionMetadataSchema, type SubmissionMetadata } from './metadata-schema.js';
 import { readZipSafely, type ZipLimits } from './read-zip-safely.js';
+import { jsonNestingDepth, MAX_JSON_DEPTH } from './json-depth.js';
 import { parseResultsJson, type ParsedResults } from './results-schema.js';
 import { parseSenderIps } from './sender-ips.js';
 import { hashFiles } from './source-hash.js';
@@ -121,9 +122,16 @@ export function readMetadata(files: ReadonlyMap<string, Uint8Array>): Submission
   if (content === undefined) {
     throw new InvalidSubmissionError('missing-metadata', `The zip has no ${METADATA_PATH}.`);
   }
+  const text = new TextDecoder().decode(content);
+  if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new InvalidSubmissionError(
+      'invalid-metadata',
+      `${METADATA_PATH} nests deeper than ${MAX_JSON_DEPTH} levels.`,
+    );
+  }
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(content));
+    json = JSON.parse(text);
   } catch (error) {
     const detail = jsonErrorWithoutExcerpt(error);
     throw new InvalidSubmissionError('invalid-metadata', `${METADATA_PATH} is not valid JSON (${detail}).`, {

@@ -167,6 +167,26 @@ describe('bad input', () => {
     assert.deepEqual(row?.tests, [{ name: 't\uFFFD', score: 7, output: 'x\uFFFDy' }]);
   });
 
+  it("records results.json nested 100,000 deep (the zip's and the grader's) as refused, never failing the run", async () => {
+    const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    const body = `printf '{"score": 1, "tests": [{"score": 1, "extra_data": ${nested(100_000)}}]}' > /autograder/results/results.json`;
+    const sha256 = await publish(
+      await buildGradescopeZip({
+        sourceFiles: { run_autograder: `#!/bin/bash\n${body}\n` },
+        results: `{"score": 1, "tests": [{"score": 1, "extra_data": ${nested(100_000)}}]}`,
+        hostname: 'deep-results\n',
+      }),
+    );
+    const run = await stack.waitForRun(ingestWorkflowId(sha256));
+    assert.equal(run.state, 'completed', run.failureReason ?? '');
+    assert.equal(run.outcome, 'invalid-results');
+    assert.match(run.failureReason ?? '', /nests deeper than 64 levels/);
+    assert.equal(run.attempts, 1);
+    const [stored] = await stack.database.db.select().from(submissions).where(eq(submissions.payloadSha256, sha256));
+    assert.equal(stored?.gradescopeResults, null, "Gradescope's own results are left out, with a warning");
+    assert.ok((stored?.warnings as string[]).some((warning) => /nests deeper/.test(warning)));
+  });
+
   it('quarantines metadata a column cannot hold, naming why', async () => {
     const metadata = defaultMetadata();
     metadata.assignment.group_size = 2 ** 40;
