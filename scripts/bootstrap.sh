@@ -137,6 +137,7 @@ PATH, or set TEMPORAL_CLI to a temporal $TEMPORAL_CLI_VERSION binary"
       flock 9
       if ! is_pinned_temporal "$CACHED_TEMPORAL"; then
         staging=$(mktemp -d "$CACHED_TEMPORAL_DIR/.staging-XXXXXX")
+        trap 'rm -rf "$staging"' EXIT # a failed or interrupted build leaves nothing behind
         GOBIN="$staging" go install "$TEMPORAL_CLI_PACKAGE@$TEMPORAL_CLI_VERSION"
         mv -f "$staging/temporal" "$CACHED_TEMPORAL"
         rm -rf "$staging"

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { isDataException, redactDatabaseError } from '../db/query-errors.js';
 import { gradingRuns, rawPayloads, submissions } from '../db/schema.js';
-import { storableJson } from '../db/storable-text.js';
+import { storableJson, storableText } from '../db/storable-text.js';
 import { INVALID_SUBMISSION_ERROR, type StoredSubmissionRef } from '../shared/grading-types.js';
 import { extractStoredFields, InvalidSubmissionError, parseSubmission, scoreOf } from '../submission/index.js';
 import {
@@ -259,14 +259,15 @@ async function quarantine(
     .set({
       status: 'rejected',
       rejectionCode: error.reason,
-      rejectionReason: error.message,
+      // A parser's message may quote the character that broke it, NUL included, which text cannot hold.
+      rejectionReason: storableText(error.message).text,
       rejectedAt: now,
       ...keptBytes,
     })
     .where(eq(rawPayloads.sha256, input.payloadSha256));
   await db
     .update(gradingRuns)
-    .set({ state: 'rejected', failureReason: `${error.reason}: ${error.message}`, recordedAt: now })
+    .set({ state: 'rejected', failureReason: storableText(`${error.reason}: ${error.message}`).text, recordedAt: now })
     .where(eq(gradingRuns.id, input.runId));
 }
 

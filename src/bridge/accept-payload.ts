@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { rejectedMessages } from '../db/schema.js';
+import { storableText } from '../db/storable-text.js';
 import type { Logger } from '../observability/logger.js';
 import { countRejectedMessage, metrics } from '../observability/metrics.js';
 import { keepBytes, sealContext, type RetentionKeyring } from '../submission/sealed-bytes.js';
@@ -49,7 +50,7 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
         truncated,
         sha256,
         rejectionCode: rejection.code,
-        rejectionReason: rejection.reason,
+        rejectionReason: storableText(rejection.reason).text,
       });
       countRejectedMessage(rejection.code);
       deps.logger.warn('message rejected', { sha256, topic, sizeBytes: bytes.length, ...rejection });

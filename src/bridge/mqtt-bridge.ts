@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
 import type { Acceptance } from './accept-payload.js';
@@ -26,6 +27,9 @@ export interface RunningBridge {
   ready: Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How long stop() waits for QoS 0 messages being committed (see handleAtMostOnce). */
+const STOP_WAIT_MS = 10_000;
 
 /** Backoff while the database is unreachable: the message stays unacknowledged meanwhile. */
 const RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10000];
@@ -84,6 +88,13 @@ export function startBridge(options: BridgeOptions): RunningBridge {
   client.on('close', () => {
     closed += 1;
     acks.reset();
+    // A held QoS 0 callback belongs to the closed connection: mqtt.js dropped what it had read past it, unread.
+    if (atMostOnceWaiting.length > 0) {
+      atMostOnceWaiting.length = 0;
+      log.error('the connection closed while QoS 0 messages waited for the window: any the broker had sent are lost', {
+        inFlight: atMostOnceInFlight.size,
+      });
+    }
   });
 
   client.on('connect', (connack) => {
@@ -138,14 +149,15 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     );
   };
 
-  let atMostOnceInFlight = 0;
+  const atMostOnceInFlight = new Set<Promise<void>>();
   const atMostOnceWaiting: (() => void)[] = [];
   let atMostOnceWarned = false;
   /**
    * A message published at QoS 0 (the original hook's line had no `-q 1`) reaches the bridge at QoS 0: there is no
    * PUBACK to withhold and the broker never sends it again, so it is retried until stored whatever happens to the
    * connection. The window bounds these too: past it mqtt.js reads nothing more until one is stored, so memory stays
-   * within window × MAX_PAYLOAD_BYTES. Only stopping mid-retry loses one, and that is logged as an error.
+   * within window × MAX_PAYLOAD_BYTES. stop() waits a while for those in hand; what it cannot wait for is logged as
+   * lost, and so is what a connection closed while the window was full may have dropped unread.
    */
   function handleAtMostOnce(topic: string, bytes: Buffer, callback: () => void): void {
     if (!atMostOnceWarned) {
@@ -157,8 +169,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
         },
       );
     }
-    atMostOnceInFlight += 1;
-    handleWithRetry(topic, bytes)
+    const handled: Promise<void> = handleWithRetry(topic, bytes)
       .then(
         () => undefined,
         (error: unknown) =>
@@ -170,10 +181,11 @@ export function startBridge(options: BridgeOptions): RunningBridge {
           }),
       )
       .finally(() => {
-        atMostOnceInFlight -= 1;
+        atMostOnceInFlight.delete(handled);
         atMostOnceWaiting.shift()?.();
       });
-    if (atMostOnceInFlight < options.window) callback();
+    atMostOnceInFlight.add(handled);
+    if (atMostOnceInFlight.size < options.window) callback();
     else atMostOnceWaiting.push(callback);
   }
 
@@ -196,7 +208,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
           delay,
         });
         await new Promise((resolve) => setTimeout(resolve, delay));
-        if (superseded()) throw error instanceof Error ? error : new Error(String(error));
+        if (stopping || superseded()) throw error instanceof Error ? error : new Error(String(error));
       }
     }
   }
@@ -206,6 +218,8 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     ready,
     async stop() {
       stopping = true;
+      // QoS 0 messages in hand are stored by no one else: a commit under way is let finish (a retry is not).
+      await Promise.race([Promise.allSettled([...atMostOnceInFlight]), sleep(STOP_WAIT_MS, undefined, { ref: false })]);
       await client.endAsync();
     },
   };

@@ -47,8 +47,12 @@ const conditions: Record<string, string> = {
  */
 export function isDataException(error: unknown): boolean {
   const cause = error instanceof DrizzleQueryError ? error.cause : error;
-  return cause instanceof pg.DatabaseError && cause.code?.startsWith('22') === true;
+  if (!(cause instanceof pg.DatabaseError) || cause.code === undefined) return false;
+  // Not these two: storable-text.ts removes what causes them in a UTF-8 database, so they mean a database created
+  // with another encoding, a set-up mistake to fix and retry, not a payload to give up on.
+  return cause.code.startsWith('22') && !ENCODING_ERRORS.has(cause.code);
 }
+const ENCODING_ERRORS = new Set(['22021', '22P05']);
 
 /**
  * Replaces a drizzle or PostgreSQL error by a DatabaseQueryError that names the statement's start, the

@@ -29,11 +29,17 @@ export function storableJson<T>(value: T): { value: T; replaced: number } {
   const walk = (node: unknown): unknown => {
     if (typeof node === 'string') return fix(node);
     if (Array.isArray(node)) return node.map(walk);
-    if (node !== null && typeof node === 'object' && !(node instanceof Date)) {
+    // Plain JSON containers only: a Date (or any class instance, a Buffer) is kept as it is.
+    if (node !== null && typeof node === 'object' && isPlainContainer(node)) {
       return Object.fromEntries(Object.entries(node).map(([key, inner]) => [fix(key), walk(inner)]));
     }
     return node;
   };
   const fixed = walk(value) as T; // walk keeps every value's shape: strings map to strings, containers to containers
   return { value: fixed, replaced };
+}
+
+function isPlainContainer(node: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(node);
+  return prototype === Object.prototype || prototype === null;
 }

@@ -21,7 +21,7 @@ export function jsonNestingDepth(text: string): number {
       else if (char === 0x22) inString = false;
     } else if (char === 0x22) inString = true;
     else if (char === 0x5b || char === 0x7b) deepest = Math.max(deepest, ++depth);
-    else if (char === 0x5d || char === 0x7d) depth--;
+    else if ((char === 0x5d || char === 0x7d) && depth > 0) depth--;
   }
   return deepest;
 }

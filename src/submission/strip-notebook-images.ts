@@ -1,3 +1,4 @@
+import { jsonNestingDepth, MAX_JSON_DEPTH } from './json-depth.js';
 /** What stands in for an image a notebook output carried. */
 const IMAGE_PLACEHOLDER = "[image removed by GreenGrader's anonymisation]";
 
@@ -8,6 +9,8 @@ const IMAGE_PLACEHOLDER = "[image removed by GreenGrader's anonymisation]";
  * A changed notebook is written as nbformat writes it: one-space indent and a final newline.
  */
 export function stripNotebookImages(text: string): string | null {
+  // Writing a notebook nested past the limit back out would overflow JSON.stringify's stack: left as it is.
+  if (jsonNestingDepth(text) > MAX_JSON_DEPTH) return null;
   let notebook: unknown;
   try {
     notebook = JSON.parse(text);

@@ -48,7 +48,7 @@ describe('bad input', () => {
   }
 
   /** The payload is stored, then quarantined by storeSubmission; the workflow ends as rejected. */
-  async function expectQuarantined(bytes: Uint8Array, code: string) {
+  async function expectQuarantined(bytes: Uint8Array, code: string): Promise<string> {
     const sha256 = await publish(bytes);
     const run = await stack.waitForRun(ingestWorkflowId(sha256));
     assert.equal(run.state, 'rejected');
@@ -61,6 +61,7 @@ describe('bad input', () => {
       .getHandle(ingestWorkflowId(sha256))
       .result()) as GradeSubmissionResult;
     assert.equal(result.state, 'rejected');
+    return sha256;
   }
 
   it('refuses a payload that is not a zip', () => expectRefusedAtBridge(Buffer.from('hello, not a zip'), 'not-a-zip'));
@@ -190,7 +191,23 @@ describe('bad input', () => {
   it('quarantines metadata a column cannot hold, naming why', async () => {
     const metadata = defaultMetadata();
     metadata.assignment.group_size = 2 ** 40;
-    await expectQuarantined(await buildGradescopeZip({ metadata, hostname: 'huge-group\n' }), 'unstorable-data');
+    const sha256 = await expectQuarantined(
+      await buildGradescopeZip({ metadata, hostname: 'huge-group\n' }),
+      'unstorable-data',
+    );
+    const [raw] = await stack.database.db.select().from(rawPayloads).where(eq(rawPayloads.sha256, sha256));
+    assert.match(raw?.rejectionReason ?? '', /PostgreSQL refused a value of the submission: .*22003/);
+    assert.doesNotMatch(raw?.rejectionReason ?? '', /1099511627776/, 'the reason names no value');
+  });
+
+  it('quarantines metadata whose JSON error quotes a NUL, the reason stored with U+FFFD', async () => {
+    const sha256 = await expectQuarantined(
+      await buildGradescopeZip({ metadata: '{"id": \u0000}', hostname: 'nul-json\n' }),
+      'invalid-metadata',
+    );
+    const [raw] = await stack.database.db.select().from(rawPayloads).where(eq(rawPayloads.sha256, sha256));
+    assert.ok(!(raw?.rejectionReason ?? '').includes('\u0000'), 'no NUL in the stored reason');
+    assert.match(raw?.rejectionReason ?? '', /not valid JSON.*\uFFFD/);
   });
 
   it('refuses anonymous and wrong-password publishers', async () => {

@@ -9,6 +9,8 @@ describe('JSON nesting depth', () => {
     assert.equal(jsonNestingDepth('{"a": [1, {"b": []}]}'), 4);
     assert.equal(jsonNestingDepth('{"a": "[[[{{{", "b": "\\"[[["}'), 1);
     assert.equal(jsonNestingDepth('["\\\\", [["x"]]]'), 3);
+    // A stray closing bracket first does not hide the depth after it (JSON.parse refuses the text anyway).
+    assert.equal(jsonNestingDepth('] [[1]]'), 2);
   });
 
   it('reads 200,000 levels without overflowing the stack', () => {
@@ -21,6 +23,7 @@ describe('JSON nesting depth', () => {
     // The object itself, "tests", the test and its extra_data array: 3 levels before the nested part.
     const at = (levels: number) => `{"score": 1, "tests": [{"score": 1, "extra_data": ${nested(levels)}}]}`;
     assert.equal(parseResultsJson(at(MAX_JSON_DEPTH - 3)).score, 1);
+    assert.throws(() => parseResultsJson(at(MAX_JSON_DEPTH - 2)), /nests deeper than 64 levels/);
     assert.throws(
       () => parseResultsJson(at(100_000)),
       (error: unknown) =>
