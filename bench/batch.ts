@@ -18,6 +18,7 @@ import { formatBreakdown, type CpuBreakdown } from './cpu-breakdown.js';
 import { startSamplerProcess } from './cpu-sampler-process.js';
 import { countHistories, formatHistoryCounts, type HistoryCounts } from './history-counts.js';
 import { formatRequests, requestsBetween, temporalRequests, type RequestCounts } from './temporal-requests.js';
+import { positiveNumber } from './flag-numbers.js';
 
 // Unknown flags and malformed numbers are refused: a typo must not run 200 runs with a default.
 const { values: args } = parseArgs({
@@ -31,17 +32,12 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
   },
 });
-function positive(name: string, text: string): number {
-  const value = Number(text);
-  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`--${name} must be a positive number, got ${text}`);
-  return value;
-}
-const RUNS = positive('runs', args.runs);
-const CPU_SEC = positive('cpu-sec', args['cpu-sec']);
-const CORES = positive('cores', args.cores);
+const RUNS = positiveNumber('runs', args.runs);
+const CPU_SEC = positiveNumber('cpu-sec', args['cpu-sec']);
+const CORES = positiveNumber('cores', args.cores);
 const JSON_OUT = args.json;
 /** Minutes to wait for the burst to finish; by default 30, or 20 × the ideal makespan when longer. */
-const TIMEOUT_MIN = args['timeout-min'] === undefined ? undefined : positive('timeout-min', args['timeout-min']);
+const TIMEOUT_MIN = args['timeout-min'] === undefined ? undefined : positiveNumber('timeout-min', args['timeout-min']);
 /** Other jobs on the machine slow the makespan; the CPU breakdown per run holds up. Printed for context. */
 const LOAD_AT_START = os.loadavg()[0] ?? 0;
 

@@ -12,6 +12,7 @@ import type { LifecycleVariant } from './lifecycle-run.js';
 import { runLifecycle } from './lifecycle-run.js';
 import { startPrivateEngine } from '../test/support/private-docker-engine.js';
 import { machineBusySec, readAllProcesses, readProcess } from './proc-stat.js';
+import { positiveInteger } from './flag-numbers.js';
 
 // Unknown flags and malformed numbers are refused rather than run with a default.
 const { values: args } = parseArgs({
@@ -21,11 +22,6 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${text}`);
-  return value;
-}
 const containers = positiveInteger('containers', args.containers);
 const round = positiveInteger('round', args.round);
 const json = args.json;

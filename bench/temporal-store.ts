@@ -16,6 +16,7 @@ import { freePort, resolveTemporalCli } from '../src/services/index.js';
 import { DEV_SERVER_TUNING_ARGS } from '../src/services/temporal.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { readProcess } from './proc-stat.js';
+import { positiveInteger } from './flag-numbers.js';
 
 // Unknown flags and malformed numbers are refused rather than run with a default.
 const { values: args } = parseArgs({
@@ -25,11 +26,6 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${text}`);
-  return value;
-}
 const WORKFLOWS = positiveInteger('workflows', args.workflows);
 const ROUNDS = positiveInteger('rounds', args.rounds);
 /** Starts and signals in flight at once, as a burst through the bridge's starter would have. */
