@@ -79,12 +79,7 @@ export function createStorageActivities(db: Database, config: Config, secrets: S
         });
       } catch (error) {
         if (!(error instanceof InvalidSubmissionError)) throw error;
-        await quarantine(db, input, error, kept(keyring, original, input.payloadSha256, config));
-        throw ApplicationFailure.create({
-          type: INVALID_SUBMISSION_ERROR,
-          message: `${error.reason}: ${error.message}`,
-          nonRetryable: true,
-        });
+        throw await quarantine(db, input, error, kept(keyring, original, input.payloadSha256, config));
       }
 
       const gradescopeScore = parsed.gradescopeResults ? scoreOf(parsed.gradescopeResults) : null;
@@ -153,19 +148,14 @@ export function createStorageActivities(db: Database, config: Config, secrets: S
         select id from inserted`;
       const { rows } = await db.execute<{ id: string }>(store).catch(async (error: unknown) => {
         // A value the schema let through but a column cannot hold fails alike on every retry: the payload is
-        // kept with the reason (the redacted error names the column, never the value) instead of failing the run.
+        // kept with the reason (the redacted error gives the SQLSTATE, never the value) instead of failing the run.
         if (!isDataException(error)) throw error;
         const described = redactDatabaseError(error);
         const refused = new InvalidSubmissionError(
           'unstorable-data',
           `PostgreSQL refused a value of the submission: ${described instanceof Error ? described.message : 'a data exception'}`,
         );
-        await quarantine(db, input, refused, kept(keyring, original, input.payloadSha256, config));
-        throw ApplicationFailure.create({
-          type: INVALID_SUBMISSION_ERROR,
-          message: `${refused.reason}: ${refused.message}`,
-          nonRetryable: true,
-        });
+        throw await quarantine(db, input, refused, kept(keyring, original, input.payloadSha256, config));
       });
       const [ref] = rows;
       let submissionId = ref?.id;
@@ -246,13 +236,13 @@ function kept(keyring: RetentionKeyring, original: Buffer, sha256: string, confi
   };
 }
 
-/** Keeps the raw bytes (see `kept`) and records why they were refused, for an operator to inspect. */
+/** Keeps the raw bytes (see `kept`) and records why they were refused; returns the failure that ends the activity. */
 async function quarantine(
   db: Database,
   input: { payloadSha256: string; runId: string },
   error: InvalidSubmissionError,
   keptBytes: ReturnType<typeof kept>,
-): Promise<void> {
+): Promise<ApplicationFailure> {
   const now = new Date();
   await db
     .update(rawPayloads)
@@ -269,6 +259,12 @@ async function quarantine(
     .update(gradingRuns)
     .set({ state: 'rejected', failureReason: storableText(`${error.reason}: ${error.message}`).text, recordedAt: now })
     .where(eq(gradingRuns.id, input.runId));
+  // Non-retryable: the same bytes are refused the same way every time.
+  return ApplicationFailure.create({
+    type: INVALID_SUBMISSION_ERROR,
+    message: `${error.reason}: ${error.message}`,
+    nonRetryable: true,
+  });
 }
 
 export type StorageActivities = ReturnType<typeof createStorageActivities>;

@@ -175,7 +175,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
         (error: unknown) =>
           log.error('a QoS 0 message was not stored before the bridge stopped; the broker will not send it again', {
             topic,
-            sha256: createHash('sha256').update(bytes).digest('hex'),
+            sha256: sha256Of(bytes),
             bytes: bytes.length,
             error,
           }),
@@ -202,7 +202,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
         if (stopping || superseded()) throw error instanceof Error ? error : new Error(String(error));
         const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] ?? 10000;
         log.error('could not accept message; it stays unacknowledged and is retried', {
-          sha256: createHash('sha256').update(bytes).digest('hex'),
+          sha256: sha256Of(bytes),
           error,
           attempt,
           delay,
@@ -223,4 +223,8 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       await client.endAsync();
     },
   };
+}
+
+function sha256Of(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

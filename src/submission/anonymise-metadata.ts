@@ -1,4 +1,4 @@
-import { jsonNestingDepth, MAX_JSON_DEPTH } from './json-depth.js';
+import { refuseDeepJson } from './json-depth.js';
 import { InvalidSubmissionError } from './errors.js';
 import { ROOT_MARKER } from './find-root.js';
 import { pseudonymOf } from './pseudonym.js';
@@ -14,9 +14,7 @@ import { decodeText } from './text-codec.js';
  */
 export function anonymiseMetadataFile(content: Uint8Array, scrub: Scrubber, pseudonymKey: Uint8Array): Uint8Array {
   const decoded = decodeText(content);
-  if (jsonNestingDepth(decoded?.text ?? '') > MAX_JSON_DEPTH) {
-    throw new InvalidSubmissionError('invalid-metadata', `${ROOT_MARKER} nests deeper than ${MAX_JSON_DEPTH} levels.`);
-  }
+  refuseDeepJson(decoded?.text ?? '', 'invalid-metadata', ROOT_MARKER);
   let json: unknown;
   try {
     json = JSON.parse(decoded?.text ?? '');

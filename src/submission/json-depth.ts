@@ -1,3 +1,5 @@
+import { InvalidSubmissionError, type InvalidSubmissionReason } from './errors.js';
+
 /**
  * Deepest JSON a submission may hold. Gradescope's files nest a few levels; a hostile one nested 100,000 deep parses
  * (V8's JSON.parse does not recurse) but overflows the stack of every recursive step after it: the anonymiser,
@@ -24,4 +26,11 @@ export function jsonNestingDepth(text: string): number {
     else if ((char === 0x5d || char === 0x7d) && depth > 0) depth--;
   }
   return deepest;
+}
+
+/** Refuses `text`, named `name` in the message, when it nests deeper than MAX_JSON_DEPTH. */
+export function refuseDeepJson(text: string, reason: InvalidSubmissionReason, name: string): void {
+  if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new InvalidSubmissionError(reason, `${name} nests deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
 }

@@ -10,7 +10,7 @@ import { describeIssues } from './describe-issues.js';
 import { InvalidSubmissionError } from './errors.js';
 import { submissionMetadataSchema, type SubmissionMetadata } from './metadata-schema.js';
 import { readZipSafely, type ZipLimits } from './read-zip-safely.js';
-import { jsonNestingDepth, MAX_JSON_DEPTH } from './json-depth.js';
+import { refuseDeepJson } from './json-depth.js';
 import { parseResultsJson, type ParsedResults } from './results-schema.js';
 import { parseSenderIps } from './sender-ips.js';
 import { hashFiles } from './source-hash.js';
@@ -123,12 +123,7 @@ export function readMetadata(files: ReadonlyMap<string, Uint8Array>): Submission
     throw new InvalidSubmissionError('missing-metadata', `The zip has no ${METADATA_PATH}.`);
   }
   const text = new TextDecoder().decode(content);
-  if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
-    throw new InvalidSubmissionError(
-      'invalid-metadata',
-      `${METADATA_PATH} nests deeper than ${MAX_JSON_DEPTH} levels.`,
-    );
-  }
+  refuseDeepJson(text, 'invalid-metadata', METADATA_PATH);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describeIssues } from './describe-issues.js';
 import { InvalidSubmissionError } from './errors.js';
 import { jsonErrorWithoutExcerpt } from './entry-label.js';
-import { jsonNestingDepth, MAX_JSON_DEPTH } from './json-depth.js';
+import { refuseDeepJson } from './json-depth.js';
 
 // Field meanings follow SPEC.md §3. Everything is optional and may be null, as in Gradescope's
 // stored form; unknown keys are kept, since autograders add their own.
@@ -97,9 +97,7 @@ export function scoreOf(results: ParsedResults): number | null {
 
 /** Parses results.json text; throws InvalidSubmissionError('invalid-results') for bad JSON or shape. */
 export function parseResultsJson(text: string): ParsedResults {
-  if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
-    throw new InvalidSubmissionError('invalid-results', `results.json nests deeper than ${MAX_JSON_DEPTH} levels.`);
-  }
+  refuseDeepJson(text, 'invalid-results', 'results.json');
   let json: unknown;
   try {
     json = JSON.parse(text);
