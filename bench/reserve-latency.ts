@@ -14,7 +14,7 @@ import { loadRegionsConfig } from '../src/carbon/regions.js';
 import { loadConfig } from '../src/config/config.js';
 import { createPostgresLedger, type OccupancyRow, occupancyOf, occupancyRead } from '../src/db/reservations.js';
 import { gradingRuns, rawPayloads } from '../src/db/schema.js';
-import { planWithCapacity } from '../src/scheduling/capacity-plan.js';
+import { planWithCapacity, startMargin } from '../src/scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput } from '../src/scheduling/policies.js';
 import type { PlanningContext } from '../src/shared/placement-types.js';
 import type { Occupancy } from '../src/shared/capacity-buckets.js';
@@ -67,6 +67,7 @@ const inputOf = (i: number): PlacementInput => ({
   nowMs,
   deadlineMs,
   estimatedDurationMs: durationOf(i),
+  startMarginMs: startMargin(durationOf(i), deadlineMs - nowMs),
   forecasts,
 });
 
@@ -118,6 +119,7 @@ try {
         deadlineMs,
         deadlineRule: 'max-delay',
         estimatedDurationMs: durationOf(i),
+        startMarginMs: startMargin(durationOf(i), deadlineMs - nowMs),
         providers: ['bench'],
         forecastRequest: {
           zones: ZONES,

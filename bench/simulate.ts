@@ -4,7 +4,7 @@ import type { ForecastModel } from '../src/carbon/forecast-models.js';
 import { HOUR_MS, meanIntensityOver } from '../src/carbon/intensity-series.js';
 import type { ZoneTrace } from '../src/carbon/trace-file.js';
 import { createTraceProvider } from '../src/carbon/trace-provider.js';
-import { planWithCapacity } from '../src/scheduling/capacity-plan.js';
+import { planWithCapacity, startMargin } from '../src/scheduling/capacity-plan.js';
 import { computeDeadline } from '../src/scheduling/deadline.js';
 import { estimateDuration } from '../src/scheduling/duration-estimate.js';
 import {
@@ -216,6 +216,7 @@ export async function simulate(input: SimInput): Promise<SimResult> {
       deadlineMs,
       policy,
       estimatedDurationMs: planning.estimatedDurationMs,
+      startMarginMs: startMargin(planning.estimatedDurationMs, deadlineMs - sub.receivedMs),
     };
     const planStartedMs = performance.now();
     const plan = await world.ledger.reserve({ runId, candidateIds, fromMs: nowMs, capacities }, (occupancy) =>

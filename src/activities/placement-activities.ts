@@ -10,7 +10,7 @@ import { createPostgresLedger, reserveAndRecord } from '../db/reservations.js';
 import { recordDirectClaim } from '../db/slot-claims.js';
 import { computeDeadline } from '../scheduling/deadline.js';
 import { estimateDuration } from '../scheduling/duration-estimate.js';
-import { type CapacityPlan, candidatesPlannedOn, planWithCapacity } from '../scheduling/capacity-plan.js';
+import { type CapacityPlan, candidatesPlannedOn, planWithCapacity, startMargin } from '../scheduling/capacity-plan.js';
 import type { PlacementCandidate, PlacementInput } from '../scheduling/policies.js';
 import { nextPlanningMs } from '../scheduling/replan.js';
 import { EMPTY_OCCUPANCY, type Occupancy } from '../shared/capacity-buckets.js';
@@ -97,6 +97,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         deadlineMs: deadline.deadlineMs,
         deadlineRule: deadline.rule,
         estimatedDurationMs: duration.estimatedDurationMs,
+        startMarginMs: startMargin(duration.estimatedDurationMs, deadline.slackMs),
         providers: carbonProviderNames(config),
         forecastRequest: {
           zones: [...new Set(candidates.map((c) => c.zone))],
@@ -127,6 +128,7 @@ export function createPlacementActivities(db: Database, config: Config, regions:
         nowMs,
         deadlineMs: context.deadlineMs,
         estimatedDurationMs: context.estimatedDurationMs,
+        startMarginMs: context.startMarginMs,
         forecasts: forecast.forecasts,
       };
       const expedited = context.deadlineRule === 'expedited';

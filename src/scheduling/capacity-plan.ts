@@ -76,7 +76,13 @@ export function planWithCapacity(
   occupancy: Occupancy,
   policies: Readonly<Record<string, PlacementPolicy>> = BUILT_IN_POLICIES,
 ): CapacityPlan {
-  const base = planPlacement(input, policies);
+  const aimedMs = aimedLatestStart(input);
+  const aimed = aimedMs < input.deadlineMs ? { ...input, deadlineMs: aimedMs } : input;
+  const base = planPlacement(aimed, policies);
+  if (aimed !== input && policies[input.policy]?.delaysWithinSlack) {
+    const marginMin = Math.round((input.deadlineMs - aimedMs) / 6_000) / 10;
+    base.notes.push(`aims to start by ${new Date(aimedMs).toISOString()}, ${marginMin} min before the deadline`);
+  }
   const durationMs = input.estimatedDurationMs;
   if (fits(base.candidate, occupancy, base.startMs, durationMs)) {
     return finish(input, base, base.candidate.id, false, policies);
@@ -91,14 +97,21 @@ export function planWithCapacity(
     eligible: usable.includes(home) ? [home, ...usable.filter((c) => c !== home)] : usable,
     occupancy,
     nowMs: input.nowMs,
-    latestMs: policy.delaysWithinSlack ? Math.max(input.nowMs, input.deadlineMs) : input.nowMs,
+    latestMs: policy.delaysWithinSlack ? Math.max(input.nowMs, aimed.deadlineMs) : input.nowMs,
     durationMs,
     gridOf: (candidate) => input.forecasts.find((f) => f.zone === candidate.zone && f.basis === basis),
     better,
   };
-  // Past the last occupied bucket every candidate is empty, so the search after the window ends.
+  // With no room by the aimed start, the margin is given up before the deadline is; past the last occupied bucket
+  // every candidate is empty, so the search after the deadline ends there.
+  const whole: SlotSearch = {
+    ...search,
+    latestMs: policy.delaysWithinSlack ? Math.max(input.nowMs, input.deadlineMs) : input.nowMs,
+  };
   const chosen =
-    bestSlotWithin(search) ?? earliestSlotAfter(search, lastOccupiedBucket(occupancy, search.eligible) + 1);
+    bestSlotWithin(search) ??
+    (whole.latestMs > search.latestMs ? bestSlotWithin(whole) : null) ??
+    earliestSlotAfter(whole, lastOccupiedBucket(occupancy, search.eligible) + 1);
   if (chosen === null) throw new Error('capacity search found no start although the horizon is free');
   const notes = [
     ...base.notes,
@@ -115,6 +128,26 @@ export function planWithCapacity(
   };
   const waitsOnlyForRoom = base.startMs <= input.nowMs && chosen.startMs > input.nowMs;
   return finish(input, plan, chosen.candidate.id, waitsOnlyForRoom, policies);
+}
+
+/** The margin is at most this share of the window planning began with, so a short slack keeps most of its choice. */
+const MARGIN_SHARE_OF_WINDOW = 0.25;
+
+/**
+ * How long before its deadline a run on finite capacity aims to start: one estimated run length, at most a quarter
+ * of the window (deadline − when planning began). Estimates are medians, so about half the runs holding a slot
+ * outlast their bookings, and a run planned to start at its very deadline misses it whenever its slot frees a
+ * moment late; aiming earlier leaves the slot queue that long to hand it a slot.
+ */
+export function startMargin(estimatedDurationMs: number, windowMs: number): number {
+  return Math.max(0, Math.min(estimatedDurationMs, windowMs * MARGIN_SHARE_OF_WINDOW));
+}
+
+/** The latest start the plan aims for: the deadline less its margin on finite capacity (no queue, no margin). */
+export function aimedLatestStart(input: PlacementInput): number {
+  const margin = input.startMarginMs ?? 0;
+  const finite = input.candidates.some((c) => c.capacity !== undefined && Number.isFinite(c.capacity));
+  return finite && margin > 0 ? Math.max(input.nowMs, input.deadlineMs - margin) : input.deadlineMs;
 }
 
 function finish(

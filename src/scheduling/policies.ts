@@ -62,6 +62,11 @@ export interface PlacementInput {
   /** Latest allowed start (see `computeDeadline`); at or before `nowMs` means run now. */
   deadlineMs: number;
   estimatedDurationMs: number;
+  /**
+   * On finite capacity, how long before the deadline the plan aims to start (capacity-plan.ts, startMargin); it
+   * gives the margin up before the deadline. Absent: none.
+   */
+  startMarginMs?: number;
   /** Forecasts by zone; zones without one are not considered. Empty means carbon-agnostic. */
   forecasts: readonly ZoneForecast[];
 }

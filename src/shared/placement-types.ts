@@ -12,6 +12,8 @@ export interface PlanningContext {
   deadlineMs: number;
   deadlineRule: string;
   estimatedDurationMs: number;
+  /** How long before the deadline a plan on finite capacity aims to start (startMargin); absent in older histories. */
+  startMarginMs?: number;
   /** Carbon providers to try, in order. */
   providers: string[];
   forecastRequest: ForecastRequest;

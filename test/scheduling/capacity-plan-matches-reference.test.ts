@@ -82,6 +82,7 @@ function randomCase(rng: Rng): { input: PlacementInput; occupancy: Occupancy } {
     deadlineMs: nowMs + pick(rng, [0, -HOUR, 30 * MIN, HOUR, 6 * HOUR, 24 * HOUR, int(rng, 0, 30 * 60) * MIN]),
     estimatedDurationMs: pick(rng, [0, 1, 2 * MIN, 5 * MIN, 7 * MIN + 13, 45 * MIN, 2 * HOUR]),
     forecasts,
+    ...(rng.chance(0.3) ? {} : { startMarginMs: pick(rng, [0, 1, 5 * MIN, 20 * MIN + 7, 3 * HOUR]) }),
   };
   return { input, occupancy };
 }

@@ -11,7 +11,7 @@ import {
   type PlacementInput,
   type PolicyName,
 } from '../../src/scheduling/policies.js';
-import { fits } from '../../src/scheduling/capacity-plan.js';
+import { aimedLatestStart, fits } from '../../src/scheduling/capacity-plan.js';
 import { isBetter } from '../../src/scheduling/window-search.js';
 
 export interface ReferenceChoice {
@@ -28,7 +28,9 @@ interface Option {
 
 /** The policy's slot when it has room, else the best option found by offering every start; null: none found. */
 export function referenceChoice(input: PlacementInput, occupancy: Occupancy): ReferenceChoice | null {
-  const base = planPlacement(input);
+  // The window first ends at the aimed start (one run length of margin on finite capacity), then at the deadline.
+  const aimedMs = aimedLatestStart(input);
+  const base = planPlacement({ ...input, deadlineMs: Math.min(input.deadlineMs, aimedMs) });
   const durationMs = input.estimatedDurationMs;
   if (fits(base.candidate, occupancy, base.startMs, durationMs)) {
     return { candidateId: base.candidate.id, startMs: base.startMs, mean: base.expectedIntensityGCo2PerKwh };
@@ -45,6 +47,7 @@ export function referenceChoice(input: PlacementInput, occupancy: Occupancy): Re
   };
   const { nowMs } = input;
   const latestMs = policy.delaysWithinSlack ? Math.max(nowMs, input.deadlineMs) : nowMs;
+  const aimedLatestMs = policy.delaysWithinSlack ? Math.max(nowMs, Math.min(input.deadlineMs, aimedMs)) : nowMs;
 
   let best: Option | null = null;
   // Per candidate, its offered starts: now, every bucket boundary, and every instant one of its full periods ends.
@@ -67,7 +70,8 @@ export function referenceChoice(input: PlacementInput, occupancy: Occupancy): Re
     if (best === null || better(option, best)) best = option;
   };
   for (const candidate of eligible) offer(nowMs, candidate);
-  for (const { startMs, order } of pairs(nowMs, latestMs)) offer(startMs, eligible[order]!);
+  for (const { startMs, order } of pairs(nowMs, aimedLatestMs)) offer(startMs, eligible[order]!);
+  if (best === null) for (const { startMs, order } of pairs(aimedLatestMs, latestMs)) offer(startMs, eligible[order]!);
   let horizon = -Infinity;
   for (const candidate of eligible) {
     for (const bucket of occupancy.busy.get(candidate.id)?.keys() ?? []) horizon = Math.max(horizon, bucket + 1);

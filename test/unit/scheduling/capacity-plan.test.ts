@@ -9,7 +9,7 @@ import {
   busyByBucket,
   type Occupancy,
 } from '../../../src/shared/capacity-buckets.js';
-import { planWithCapacity } from '../../../src/scheduling/capacity-plan.js';
+import { planWithCapacity, startMargin } from '../../../src/scheduling/capacity-plan.js';
 import { fullPeriods } from '../../../src/shared/capacity-instants.js';
 import { type PlacementCandidate, type PlacementInput, planPlacement } from '../../../src/scheduling/policies.js';
 
@@ -183,6 +183,42 @@ describe('planWithCapacity', () => {
     const plan = planWithCapacity(input({ policy: 'spatiotemporal' }), busy);
     assert.deepEqual([plan.candidateId, plan.startMs, plan.deadlineMissed], ['b', T0 + 4 * HOUR + 30 * MIN, true]);
     assert.match(plan.notes.join('\n'), /starts 30 min after it/);
+  });
+
+  it('aims one estimated run length before the deadline, at most a quarter of the window', () => {
+    assert.equal(startMargin(10 * MIN, 6 * HOUR), 10 * MIN);
+    assert.equal(startMargin(5 * MIN, 60_000), 15_000, 'a 1-min slack keeps 45 s of choice');
+    assert.equal(startMargin(5 * MIN, 0), 0);
+  });
+
+  it('on finite capacity starts by the deadline less its margin; unlimited keeps the deadline', () => {
+    // Hour 2 is the cleanest at home and the deadline is 1:55: the cleanest start is the deadline itself
+    // ([1:55, 2:05) averages 200 g, every earlier 10-min window 300 g).
+    const request = input({ deadlineMs: T0 + HOUR + 55 * MIN, startMarginMs: 10 * MIN });
+    const unlimited = [node('a', 'ZA'), node('b', 'ZB')];
+    const free = planWithCapacity({ ...request, candidates: unlimited }, EMPTY_OCCUPANCY);
+    assert.deepEqual([free.startMs, free.expectedIntensityGCo2PerKwh], [T0 + HOUR + 55 * MIN, 200]);
+    const finite = planWithCapacity(request, EMPTY_OCCUPANCY);
+    assert.deepEqual([finite.startMs, finite.deadlineMissed], [T0, false]);
+    assert.match(finite.notes.join('\n'), /aims to start by 2023-06-01T01:45:00.000Z, 10 min before the deadline/);
+    // Without a margin (older plans) the deadline itself is aimed for, as before.
+    const { startMarginMs: _margin, ...withoutMargin } = request;
+    assert.equal(planWithCapacity(withoutMargin, EMPTY_OCCUPANCY).startMs, T0 + HOUR + 55 * MIN);
+    // A margin past the whole window: start now, as at 0-h slack.
+    const close = planWithCapacity(input({ deadlineMs: T0 + 5 * MIN, startMarginMs: 10 * MIN }), EMPTY_OCCUPANCY);
+    assert.equal(close.startMs, T0);
+  });
+
+  it('gives up the margin before the deadline: with room only inside it, takes the best start there, no miss', () => {
+    // Home is full until 1:50; of the starts left (1:50 to the 1:55 deadline) 1:55 reaches the clean hour 2.
+    const request = input({ deadlineMs: T0 + HOUR + 55 * MIN, startMarginMs: 10 * MIN });
+    const busy = occupied([{ id: 'a', fromMs: T0, toMs: T0 + HOUR + 50 * MIN }]);
+    const plan = planWithCapacity(request, busy);
+    assert.deepEqual([plan.candidateId, plan.startMs, plan.deadlineMissed], ['a', T0 + HOUR + 55 * MIN, false]);
+    // Full until the deadline itself: the deadline is the last start that is not a miss.
+    const tight = occupied([{ id: 'a', fromMs: T0, toMs: T0 + HOUR + 55 * MIN }]);
+    const last = planWithCapacity(request, tight);
+    assert.deepEqual([last.startMs, last.deadlineMissed], [T0 + HOUR + 55 * MIN, false]);
   });
 
   it('plans without a forecast at the earliest start with room, home first', () => {
