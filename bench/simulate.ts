@@ -4,7 +4,8 @@ import type { ForecastModel } from '../src/carbon/forecast-models.js';
 import { HOUR_MS, meanIntensityOver } from '../src/carbon/intensity-series.js';
 import type { ZoneTrace } from '../src/carbon/trace-file.js';
 import { createTraceProvider } from '../src/carbon/trace-provider.js';
-import { planWithCapacity, startMargin } from '../src/scheduling/capacity-plan.js';
+import { planWithCapacity } from '../src/scheduling/capacity-plan.js';
+import { startMargin } from '../src/scheduling/start-margin.js';
 import { computeDeadline } from '../src/scheduling/deadline.js';
 import { estimateDuration } from '../src/scheduling/duration-estimate.js';
 import {

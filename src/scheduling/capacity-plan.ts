@@ -18,9 +18,11 @@ import {
   type SlotSearch,
   bestSlotWithin,
   earliestSlotAfter,
+  earliestSlotBetween,
   fullPeriodsOf,
 } from './capacity-search.js';
 import type { ReservedSlot } from './reservation-ledger.js';
+import { aimedLatestStart } from './start-margin.js';
 import { isBetter } from './window-search.js';
 
 /**
@@ -76,7 +78,7 @@ export function planWithCapacity(
   occupancy: Occupancy,
   policies: Readonly<Record<string, PlacementPolicy>> = BUILT_IN_POLICIES,
 ): CapacityPlan {
-  const aimedMs = aimedLatestStart(input);
+  const aimedMs = aimedLatestStart(input, policies[input.policy]?.movesAcrossCandidates ?? true);
   const aimed = aimedMs < input.deadlineMs ? { ...input, deadlineMs: aimedMs } : input;
   const base = planPlacement(aimed, policies);
   if (aimed !== input && policies[input.policy]?.delaysWithinSlack) {
@@ -102,15 +104,16 @@ export function planWithCapacity(
     gridOf: (candidate) => input.forecasts.find((f) => f.zone === candidate.zone && f.basis === basis),
     better,
   };
-  // With no room by the aimed start, the margin is given up before the deadline is; past the last occupied bucket
-  // every candidate is empty, so the search after the deadline ends there.
+  // With no room by the aimed start, as little of the margin is given up as room allows (the earliest start with
+  // room), and the deadline only after it; past the last occupied bucket every candidate is empty, so the search
+  // after the deadline ends there.
   const whole: SlotSearch = {
     ...search,
     latestMs: policy.delaysWithinSlack ? Math.max(input.nowMs, input.deadlineMs) : input.nowMs,
   };
   const chosen =
     bestSlotWithin(search) ??
-    (whole.latestMs > search.latestMs ? bestSlotWithin(whole) : null) ??
+    (whole.latestMs > search.latestMs ? earliestSlotBetween(whole, search.latestMs, whole.latestMs) : null) ??
     earliestSlotAfter(whole, lastOccupiedBucket(occupancy, search.eligible) + 1);
   if (chosen === null) throw new Error('capacity search found no start although the horizon is free');
   const notes = [
@@ -128,26 +131,6 @@ export function planWithCapacity(
   };
   const waitsOnlyForRoom = base.startMs <= input.nowMs && chosen.startMs > input.nowMs;
   return finish(input, plan, chosen.candidate.id, waitsOnlyForRoom, policies);
-}
-
-/** The margin is at most this share of the window planning began with, so a short slack keeps most of its choice. */
-const MARGIN_SHARE_OF_WINDOW = 0.25;
-
-/**
- * How long before its deadline a run on finite capacity aims to start: one estimated run length, at most a quarter
- * of the window (deadline − when planning began). Estimates are medians, so about half the runs holding a slot
- * outlast their bookings, and a run planned to start at its very deadline misses it whenever its slot frees a
- * moment late; aiming earlier leaves the slot queue that long to hand it a slot.
- */
-export function startMargin(estimatedDurationMs: number, windowMs: number): number {
-  return Math.max(0, Math.min(estimatedDurationMs, windowMs * MARGIN_SHARE_OF_WINDOW));
-}
-
-/** The latest start the plan aims for: the deadline less its margin on finite capacity (no queue, no margin). */
-export function aimedLatestStart(input: PlacementInput): number {
-  const margin = input.startMarginMs ?? 0;
-  const finite = input.candidates.some((c) => c.capacity !== undefined && Number.isFinite(c.capacity));
-  return finite && margin > 0 ? Math.max(input.nowMs, input.deadlineMs - margin) : input.deadlineMs;
 }
 
 function finish(

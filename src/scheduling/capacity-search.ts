@@ -54,6 +54,11 @@ export function earliestSlotAfter(search: SlotSearch, lastBucket: number): SlotO
   return earliestSlot(search, search.latestMs, lastBucket * CAPACITY_BUCKET_MS, false);
 }
 
+/** The first start in (afterMs, untilMs] where some candidate has room, and there the option `better` keeps. */
+export function earliestSlotBetween(search: SlotSearch, afterMs: number, untilMs: number): SlotOption | null {
+  return earliestSlot(search, afterMs, untilMs, false);
+}
+
 /** The periods in which the candidate's booked runs hold all its slots, as its ledger keeps them. */
 export function fullPeriodsOf(occupancy: Occupancy, candidateId: string): readonly BookedSpan[] {
   return occupancy.full.get(candidateId) ?? [];

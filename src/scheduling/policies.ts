@@ -63,7 +63,7 @@ export interface PlacementInput {
   deadlineMs: number;
   estimatedDurationMs: number;
   /**
-   * On finite capacity, how long before the deadline the plan aims to start (capacity-plan.ts, startMargin); it
+   * On finite capacity, how long before the deadline the plan aims to start (start-margin.ts); it
    * gives the margin up before the deadline. Absent: none.
    */
   startMarginMs?: number;

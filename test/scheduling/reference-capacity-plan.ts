@@ -11,7 +11,7 @@ import {
   type PlacementInput,
   type PolicyName,
 } from '../../src/scheduling/policies.js';
-import { aimedLatestStart, fits } from '../../src/scheduling/capacity-plan.js';
+import { fits } from '../../src/scheduling/capacity-plan.js';
 import { isBetter } from '../../src/scheduling/window-search.js';
 
 export interface ReferenceChoice {
@@ -28,8 +28,14 @@ interface Option {
 
 /** The policy's slot when it has room, else the best option found by offering every start; null: none found. */
 export function referenceChoice(input: PlacementInput, occupancy: Occupancy): ReferenceChoice | null {
-  // The window first ends at the aimed start (one run length of margin on finite capacity), then at the deadline.
-  const aimedMs = aimedLatestStart(input);
+  // The window first ends at the aimed start (the margin, when a candidate the policy may use has finite
+  // capacity), then at the deadline.
+  const moves = BUILT_IN_POLICIES[input.policy as PolicyName].movesAcrossCandidates;
+  const limited = input.candidates.some(
+    (c) => (moves || c.id === input.homeCandidateId) && c.capacity !== undefined && c.capacity > 0,
+  );
+  const margin = input.startMarginMs ?? 0;
+  const aimedMs = limited && margin > 0 ? Math.max(input.nowMs, input.deadlineMs - margin) : input.deadlineMs;
   const base = planPlacement({ ...input, deadlineMs: Math.min(input.deadlineMs, aimedMs) });
   const durationMs = input.estimatedDurationMs;
   if (fits(base.candidate, occupancy, base.startMs, durationMs)) {
@@ -71,7 +77,13 @@ export function referenceChoice(input: PlacementInput, occupancy: Occupancy): Re
   };
   for (const candidate of eligible) offer(nowMs, candidate);
   for (const { startMs, order } of pairs(nowMs, aimedLatestMs)) offer(startMs, eligible[order]!);
-  if (best === null) for (const { startMs, order } of pairs(aimedLatestMs, latestMs)) offer(startMs, eligible[order]!);
+  // No room by the aimed start: the earliest start with room up to the deadline, the best candidate there.
+  let marginFound: number | null = null;
+  for (const { startMs, order } of best === null ? pairs(aimedLatestMs, latestMs) : []) {
+    if (marginFound !== null && startMs > marginFound) break;
+    offer(startMs, eligible[order]!);
+    if (best !== null) marginFound = startMs;
+  }
   let horizon = -Infinity;
   for (const candidate of eligible) {
     for (const bucket of occupancy.busy.get(candidate.id)?.keys() ?? []) horizon = Math.max(horizon, bucket + 1);

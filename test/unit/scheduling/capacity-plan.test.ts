@@ -9,7 +9,8 @@ import {
   busyByBucket,
   type Occupancy,
 } from '../../../src/shared/capacity-buckets.js';
-import { planWithCapacity, startMargin } from '../../../src/scheduling/capacity-plan.js';
+import { planWithCapacity } from '../../../src/scheduling/capacity-plan.js';
+import { startMargin } from '../../../src/scheduling/start-margin.js';
 import { fullPeriods } from '../../../src/shared/capacity-instants.js';
 import { type PlacementCandidate, type PlacementInput, planPlacement } from '../../../src/scheduling/policies.js';
 
@@ -204,17 +205,24 @@ describe('planWithCapacity', () => {
     // Without a margin (older plans) the deadline itself is aimed for, as before.
     const { startMarginMs: _margin, ...withoutMargin } = request;
     assert.equal(planWithCapacity(withoutMargin, EMPTY_OCCUPANCY).startMs, T0 + HOUR + 55 * MIN);
+    // Home full until 0:30: the cleanest start with room by the aimed 1:45, not the deadline.
+    const early = planWithCapacity(request, occupied([{ id: 'a', fromMs: T0, toMs: T0 + 30 * MIN }]));
+    assert.deepEqual([early.startMs, early.deadlineMissed], [T0 + 30 * MIN, false]);
+    // Only the candidates the policy may use count: temporal with an unlimited home has no queue, so no margin.
+    const unlimitedHome = { ...request, candidates: [node('a', 'ZA'), node('b', 'ZB', 1)] };
+    assert.equal(planWithCapacity(unlimitedHome, EMPTY_OCCUPANCY).startMs, T0 + HOUR + 55 * MIN);
     // A margin past the whole window: start now, as at 0-h slack.
     const close = planWithCapacity(input({ deadlineMs: T0 + 5 * MIN, startMarginMs: 10 * MIN }), EMPTY_OCCUPANCY);
     assert.equal(close.startMs, T0);
   });
 
-  it('gives up the margin before the deadline: with room only inside it, takes the best start there, no miss', () => {
-    // Home is full until 1:50; of the starts left (1:50 to the 1:55 deadline) 1:55 reaches the clean hour 2.
+  it('gives up as little of the margin as room allows, and never the deadline', () => {
+    // Home is full until 1:50: of the starts left (1:50 to the 1:55 deadline) 1:55 reaches the clean hour 2, but
+    // the earliest keeps the most margin.
     const request = input({ deadlineMs: T0 + HOUR + 55 * MIN, startMarginMs: 10 * MIN });
     const busy = occupied([{ id: 'a', fromMs: T0, toMs: T0 + HOUR + 50 * MIN }]);
     const plan = planWithCapacity(request, busy);
-    assert.deepEqual([plan.candidateId, plan.startMs, plan.deadlineMissed], ['a', T0 + HOUR + 55 * MIN, false]);
+    assert.deepEqual([plan.candidateId, plan.startMs, plan.deadlineMissed], ['a', T0 + HOUR + 50 * MIN, false]);
     // Full until the deadline itself: the deadline is the last start that is not a miss.
     const tight = occupied([{ id: 'a', fromMs: T0, toMs: T0 + HOUR + 55 * MIN }]);
     const last = planWithCapacity(request, tight);
