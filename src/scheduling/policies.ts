@@ -63,8 +63,8 @@ export interface PlacementInput {
   deadlineMs: number;
   estimatedDurationMs: number;
   /**
-   * On finite capacity, how long before the deadline the plan aims to start (start-margin.ts); it
-   * gives the margin up before the deadline. Absent: none.
+   * On finite capacity, how long before the deadline the plan aims to start (start-margin.ts); with no room by
+   * then it gives up as little of the margin as room allows, never the deadline first. Absent: none.
    */
   startMarginMs?: number;
   /** Forecasts by zone; zones without one are not considered. Empty means carbon-agnostic. */
