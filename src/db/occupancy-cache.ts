@@ -49,9 +49,9 @@ export class OccupancyCache {
   }
 
   /**
-   * Applies a read from `fromBucket` that asked for versions after `sent` (same order as the rows' candidates were
-   * asked). Returns the candidates whose copy was read at another epoch than this one: they are dropped, to be read
-   * whole.
+   * Applies a read from `fromBucket` that asked for versions after `sentSince` (0: a whole read). Returns the
+   * candidates whose copy cannot take a partial read: read at another epoch, dropped (`forget`) or cut after
+   * `fromBucket` since the read was sent. They are dropped, to be read whole.
    */
   apply(rows: readonly OccupancyRow[], fromBucket: number, sentSince: ReadonlyMap<string, number>): string[] {
     const stale: string[] = [];
@@ -59,20 +59,40 @@ export class OccupancyCache {
       const id = row.candidate_id;
       const earlier = this.books.get(id);
       const epoch = Number(row.epoch);
-      // A whole read replaces the copy (it leaves out buckets emptied since); so does one from before the copy's cut.
-      const whole = !(earlier && (sentSince.get(id) ?? 0) > 0 && earlier.fromBucket <= fromBucket);
-      if (!whole && earlier.epoch !== epoch) {
+      // A whole read replaces the copy (it leaves out buckets emptied since). A partial one is only the changes:
+      // without the copy it was asked against, the older buckets would be lost while `since` moved past them.
+      const whole = (sentSince.get(id) ?? 0) === 0;
+      if (!whole && (!earlier || earlier.fromBucket > fromBucket || earlier.epoch !== epoch)) {
         this.books.delete(id);
         stale.push(id);
         continue;
       }
-      const book = whole ? emptyBook(fromBucket, epoch) : earlier;
+      const book = whole || !earlier ? emptyBook(fromBucket, epoch) : earlier;
       dropBefore(book, fromBucket);
       for (const change of readBucketChanges(row.buckets, fromBucket)) applyChange(book, change);
       book.since = Math.max(book.since, Number(row.last_version));
       this.books.set(id, book);
     }
     return stale;
+  }
+
+  /**
+   * The copies' versions and their common epoch when every candidate has a copy from `fromBucket` or earlier (its
+   * buckets before `fromBucket` dropped, as a read from there leaves them out): `occupancy` then holds what a read
+   * would, unless the book changed since, which greengrader_reserve_unchanged checks under the locks. Null when a
+   * candidate has no such copy or the copies were read at different epochs.
+   */
+  current(candidateIds: readonly string[], fromBucket: number): { since: number[]; epoch: number } | null {
+    const books: CandidateBook[] = [];
+    for (const id of candidateIds) {
+      const book = this.books.get(id);
+      if (!book || book.fromBucket > fromBucket || book.epoch !== (books[0] ?? book).epoch) return null;
+      books.push(book);
+    }
+    const [first] = books;
+    if (!first) return null;
+    for (const book of books) dropBefore(book, fromBucket);
+    return { since: books.map((book) => book.since), epoch: first.epoch };
   }
 
   /** The candidates' occupancy as last applied: what the planner reads. Valid until the next `apply`. */

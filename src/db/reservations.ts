@@ -1,8 +1,9 @@
 // The reservation ledger in PostgreSQL: (candidate, start window) bookings against each candidate's capacity over
-// time. Each step is one SQL function (migrations 0012–0018: locking, freeing, reading, booking, holding started
-// runs), so a plan costs two round trips, one transaction (see reserveAndRecord); that transaction holds a
-// transaction-scoped advisory lock per candidate it reads or writes (taken in id order, so two transactions never
-// wait in a cycle). The read returns only the buckets written since this process's last read (occupancy-cache.ts).
+// time. Each step is one SQL function (migrations 0012–0019: locking, freeing, reading, booking, holding started
+// runs), so a plan commits in one transaction of one or two round trips (see reserveAndRecord); that transaction
+// holds a transaction-scoped advisory lock per candidate it reads or writes (taken in id order, so two transactions
+// never wait in a cycle). The read returns only the buckets written since this process's last read
+// (occupancy-cache.ts); a plan made on that copy first skips it, if the locks find the copy current.
 import { and, asc, eq, inArray, isNull, notExists, type SQL, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { ReservationLedger, ReservedSlot, ReserveRequest } from '../scheduling/reservation-ledger.js';
@@ -17,13 +18,35 @@ import { gradingRuns, runReservations, runSlotClaims } from './schema.js';
 
 export type { OccupancyRow } from './occupancy-cache.js';
 
-/** One copy of the book per pool (per database): plans through it read only what changed since the last one. */
-const caches = new WeakMap<pg.Pool, OccupancyCache>();
-function cacheOf(db: Database): OccupancyCache {
-  let cache = caches.get(db.$client);
-  if (!cache) caches.set(db.$client, (cache = new OccupancyCache()));
-  return cache;
+/**
+ * Per pool (per database): one copy of the book, so plans through it read only what changed since the last one;
+ * the plans in flight through it and how many have started; and the runs it booked lately (a re-plan frees its
+ * earlier booking, which mostly changes the book it would plan on: it is not tried on the copy first).
+ */
+interface PlanningState {
+  cache: OccupancyCache;
+  inFlight: number;
+  started: number;
+  booked: Set<string>;
 }
+/** Enough for a deadline burst's runs to re-plan from the copy's second read on; ~100 bytes each. */
+const BOOKED_REMEMBERED = 20_000;
+const states = new WeakMap<pg.Pool, PlanningState>();
+function stateOf(db: Database): PlanningState {
+  let state = states.get(db.$client);
+  if (!state)
+    states.set(db.$client, (state = { cache: new OccupancyCache(), inFlight: 0, started: 0, booked: new Set() }));
+  return state;
+}
+function rememberBooked(state: PlanningState, runId: string): void {
+  state.booked.delete(runId);
+  state.booked.add(runId);
+  const oldest = state.booked.values().next();
+  if (state.booked.size > BOOKED_REMEMBERED && !oldest.done) state.booked.delete(oldest.value);
+}
+
+/** greengrader_reserve_unchanged's refusal (migration 0019): the copy was not current. */
+const BOOK_CHANGED = 'GGB01';
 
 export function createPostgresLedger(db: Database): ReservationLedger {
   return {
@@ -68,10 +91,14 @@ export async function releaseReservationsOfFinishedRuns(db: Database, finalState
 
 /**
  * The ledger's `reserve`, plus `record(slot)`: a statement (e.g. writing the plan on the run row) that commits or
- * rolls back with the booking. Two round trips, the fewest a transaction around the caller's planner allows:
- * `begin` with the locking read, then the booking, `record` and `commit` (a third, to read a candidate whole, only
- * when this process's copy of its book turns out stale). Both are multi-statement queries, which PostgreSQL takes
- * only without bind parameters, so their values are written in as escaped literals (sql-literals.ts).
+ * rolls back with the booking. Both are multi-statement queries, which PostgreSQL takes only without bind
+ * parameters, so their values are written in as escaped literals (sql-literals.ts).
+ *
+ * Round trips: one when this process's copy of the book is current, no other plan of the process is in flight and
+ * the run has no booking from it (the plan is made on the copy, then locking, booking, `record` and `commit` go
+ * together, refused unless the book is unchanged); otherwise two, `begin` with the locking read, then the booking,
+ * `record` and `commit` (one more after a refusal, and one to read a candidate whole when the copy turns out
+ * stale). `choose` may thus be called twice; the slot it returned last is the one booked.
  */
 export async function reserveAndRecord<P extends ReservedSlot>(
   db: Database,
@@ -79,49 +106,127 @@ export async function reserveAndRecord<P extends ReservedSlot>(
   choose: (occupancy: Occupancy) => P,
   record?: (slot: P) => string,
 ): Promise<P> {
-  const client = await db.$client.connect();
-  const cache = cacheOf(db);
+  const state = stateOf(db);
+  const { cache } = state;
   const { candidateIds } = request;
   const fromBucket = bucketOf(request.fromMs);
+  // The capacities the buckets' full periods are counted against: only candidates it locks.
+  const limited = [...(request.capacities ?? [])].filter(([id]) => candidateIds.includes(id));
+  const run = `${textLiteral(request.runId)}::uuid`;
+  const candidates = textArrayLiteral(candidateIds);
+  const limits = `${textArrayLiteral(limited.map(([id]) => id))}, ${integerArrayLiteral(
+    limited.map(([, capacity]) => capacity),
+    'integer',
+  )}`;
+  // Started runs past their booking on these candidates are held first (migration 0017), under the same locks:
+  // the buckets it books again take new versions, so the read after it brings them.
+  const holdStarted = `select greengrader_hold_started(${run}, ${candidates},
+    ${integerLiteral(Math.round(request.fromMs))}::bigint, ${integerLiteral(STARTED_RUN_HOLD_MS)}::integer)`;
+  // After booking, under the same locks: what the booking wrote, so the copy stays current for the next plan. Every
+  // other change to these candidates since the copy's versions was read (or found absent) before the booking, so
+  // reading back the booked candidate brings everything the copy lacks.
+  const ownWrites = (slot: P, since: number) =>
+    `select * from greengrader_occupancy_after(${textArrayLiteral([slot.candidateId])},
+      ${integerLiteral(fromBucket)}::bigint, array[${integerLiteral(since)}]::bigint[])`;
+  // The booking, optionally the read of what it wrote (its result second), the caller's record, and the commit.
+  const bookAndCommit = (slot: P, ownWritesSince: number | null) => [
+    bookingOf(request.runId, slot, request.capacities?.get(slot.candidateId) ?? null, null),
+    ...(ownWritesSince === null ? [] : [ownWrites(slot, ownWritesSince)]),
+    ...(record ? [record(slot)] : []),
+    'commit',
+  ];
+
+  state.inFlight += 1;
+  state.started += 1;
+  const client = await db.$client.connect().catch((error: unknown) => {
+    state.inFlight -= 1;
+    throw error;
+  });
+  // Another plan in flight changes the book this one would plan on, and its reads may land after this one's.
+  const alone = () => state.inFlight === 1;
+  // The read-back of its own booking is sent only by a plan alone in flight, and applied only if no plan started
+  // since it was sent: any read applied in between is newer. After the commit, so a failure only drops the copy.
+  const keepOwnWrites = (
+    rows: readonly OccupancyRow[] | undefined,
+    slot: P,
+    since: number | null,
+    startedAtSend: number,
+  ) => {
+    if (!rows || since === null || state.started !== startedAtSend) return;
+    try {
+      cache.apply(rows, fromBucket, new Map([[slot.candidateId, since]]));
+    } catch {
+      cache.forget([slot.candidateId]);
+    }
+  };
+  // The copy's version of the booked candidate; null (nothing read back) for a candidate the plan did not read.
+  const sinceOf = (slot: P, since: readonly number[]) => since[candidateIds.indexOf(slot.candidateId)] ?? null;
   try {
-    // The capacities the buckets' full periods are counted against: only candidates it locks.
-    const limited = [...(request.capacities ?? [])].filter(([id]) => candidateIds.includes(id));
+    let rolledBack = '';
+    const copy = alone() && !state.booked.has(request.runId) ? cache.current(candidateIds, fromBucket) : null;
+    if (copy) {
+      const slot = choose(cache.occupancy(candidateIds));
+      const unchanged = `select greengrader_reserve_unchanged(${run}, ${candidates}, ${integerLiteral(fromBucket)}::bigint,
+        ${limits}, ${integerArrayLiteral(copy.since, 'bigint')}, ${integerLiteral(copy.epoch)}::bigint)`;
+      const startedAtSend = state.started;
+      const refused = await queryAll<OccupancyRow>(client, [
+        'begin',
+        holdStarted,
+        unchanged,
+        ...bookAndCommit(slot, sinceOf(slot, copy.since)),
+      ]).then(
+        (results) => {
+          keepOwnWrites(results[4]?.rows, slot, sinceOf(slot, copy.since), startedAtSend);
+          return false;
+        },
+        (error: unknown) => {
+          if ((error as { code?: unknown }).code !== BOOK_CHANGED) throw error;
+          return true;
+        },
+      );
+      if (!refused) return done(slot);
+      rolledBack = 'rollback';
+    }
+
     const since = cache.since(candidateIds, fromBucket);
-    const run = `${textLiteral(request.runId)}::uuid`;
-    const candidates = textArrayLiteral(candidateIds);
-    const [, , read] = await queryAll<OccupancyRow>(client, [
+    const first = await queryAll<OccupancyRow>(client, [
+      ...(rolledBack ? [rolledBack] : []),
       'begin',
-      // Started runs past their booking on these candidates are held first (migration 0017), under the same locks:
-      // the buckets it books again take new versions, so the read below brings them.
-      `select greengrader_hold_started(${run}, ${candidates}, ${integerLiteral(Math.round(request.fromMs))}::bigint,
-        ${integerLiteral(STARTED_RUN_HOLD_MS)}::integer)`,
+      holdStarted,
       `select * from greengrader_reserve_begin(${run}, ${candidates}, ${integerLiteral(fromBucket)}::bigint,
-        ${textArrayLiteral(limited.map(([id]) => id))}, ${integerArrayLiteral(
-          limited.map(([, capacity]) => capacity),
-          'integer',
-        )}, ${integerArrayLiteral(since, 'bigint')})`,
+        ${limits}, ${integerArrayLiteral(since, 'bigint')})`,
     ]);
-    const stale = cache.apply(read?.rows ?? [], fromBucket, new Map(candidateIds.map((id, i) => [id, since[i]!])));
+    const stale = cache.apply(
+      first.at(-1)?.rows ?? [],
+      fromBucket,
+      new Map(candidateIds.map((id, i) => [id, since[i]!])),
+    );
     if (stale.length > 0) {
       // Something the ledger's functions did not write changed these candidates: read them whole, still locked.
       const [whole] = await queryAll<OccupancyRow>(client, [occupancyReadText(stale, request.fromMs)]);
       cache.apply(whole?.rows ?? [], fromBucket, new Map());
     }
     const slot = choose(cache.occupancy(candidateIds));
-    const capacity = request.capacities?.get(slot.candidateId) ?? null;
-    await queryAll(client, [
-      bookingOf(request.runId, slot, capacity, null),
-      ...(record ? [record(slot)] : []),
-      'commit',
-    ]);
-    client.release();
-    return slot;
+    const read = cache.since(candidateIds, fromBucket);
+    const reportOwn = alone();
+    const startedAtSend = state.started;
+    const second = await queryAll<OccupancyRow>(client, bookAndCommit(slot, reportOwn ? sinceOf(slot, read) : null));
+    if (reportOwn) keepOwnWrites(second[1]?.rows, slot, sinceOf(slot, read), startedAtSend);
+    return done(slot);
   } catch (error) {
     // The copy may hold what the rolled-back transaction wrote (the earlier booking freed): read it whole next time.
     cache.forget(candidateIds);
     // After a failed statement PostgreSQL skips the rest of the query, `commit` included.
     await releaseAfterFailure(client);
     throw error;
+  } finally {
+    state.inFlight -= 1;
+  }
+
+  function done(slot: P): P {
+    rememberBooked(state, request.runId);
+    client.release();
+    return slot;
   }
 }
 

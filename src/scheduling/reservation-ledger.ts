@@ -29,6 +29,8 @@ export interface ReservationLedger {
    * that slot in place of the run's earlier reservation. No other reservation of these candidates can be booked
    * in between, so the slot `choose` saw free is still free; two racing plans get two different slots. Throws,
    * booking nothing and keeping the earlier reservation, when the slot would exceed `request.capacities`.
+   * `choose` may be called more than once (a plan tried on a copy of the book that turned out stale is made
+   * again); the slot from its last call is the one booked.
    */
   reserve<P extends ReservedSlot>(request: ReserveRequest, choose: (occupancy: Occupancy) => P): Promise<P>;
   /**

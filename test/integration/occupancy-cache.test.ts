@@ -30,9 +30,9 @@ function snapshot(occupancy: Occupancy): Occupancy {
 
 describe('the occupancy a plan reads through its copy of the book', () => {
   let database: MigratedDatabase;
-  /** A second process's connections (its own copy of the book), whose replies are recorded. */
+  /** A second process's connections (its own copy of the book), whose round trips and reads are recorded. */
   let other: DatabaseHandle;
-  const replies: OccupancyRow[][] = [];
+  const sent: Array<{ text: string; reads: OccupancyRow[][] }> = [];
 
   before(async () => {
     database = await createMigratedDatabase();
@@ -41,10 +41,13 @@ describe('the occupancy a plan reads through its copy of the book', () => {
       const send = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
       Object.assign(client, {
         query: async (...args: unknown[]) => {
+          const [first] = args;
+          const trip = { text: typeof first === 'string' ? first : '', reads: [] as OccupancyRow[][] };
+          sent.push(trip);
           const result = await send(...args);
           for (const reply of Array.isArray(result) ? result : [result]) {
             const rows = (reply as { rows?: Array<Record<string, unknown>> } | undefined)?.rows ?? [];
-            if (rows.some((row) => typeof row.buckets === 'string')) replies.push(rows as OccupancyRow[]);
+            if (rows.some((row) => typeof row.buckets === 'string')) trip.reads.push(rows as OccupancyRow[]);
           }
           return result;
         },
@@ -98,11 +101,24 @@ describe('the occupancy a plan reads through its copy of the book', () => {
     const { first, last } = bucketSpan(slot.startMs, slot.durationMs);
     return Array.from({ length: last - first + 1 }, (_, i) => `${slot.candidateId}@${first + i}`);
   };
-  /** The buckets the process's last read listed, as candidate@bucket. */
-  const lastRead = () =>
-    (replies.at(-1) ?? []).flatMap((row) =>
+  /** The buckets a read listed, as candidate@bucket. */
+  const listed = (rows: readonly OccupancyRow[] = []) =>
+    rows.flatMap((row) =>
       readBucketChanges(row.buckets, bucketOf(T0)).map((change) => `${row.candidate_id}@${change.bucket}`),
     );
+  /** The other process's round trips during `action`: texts, the locking reads' and the own-writes reads' lists. */
+  async function tripsOf(action: () => Promise<unknown>) {
+    const from = sent.length;
+    await action();
+    const trips = sent.slice(from);
+    const readIn = (statement: string) =>
+      trips.filter((trip) => trip.text.includes(statement)).map((trip) => listed(trip.reads.at(-1)));
+    return {
+      count: trips.length,
+      lockingReads: readIn('greengrader_reserve_begin('),
+      ownWrites: readIn('greengrader_book('),
+    };
+  }
 
   it('reads only the buckets written since its last plan, and hands the planner what a whole read holds', async () => {
     const runs = await addRuns(64);
@@ -112,46 +128,94 @@ describe('the occupancy a plan reads through its copy of the book', () => {
       await plan(database.db, runs[i]!, slot);
     }
     const first = { candidateId: 'n1', startMs: T0 + 40 * MIN, durationMs: 3 * MIN };
-    const expected = await wholeReadAsPlanned(
-      runs[60]!,
-      T0,
-      new Map([
-        ['n1', 3],
-        ['n2', 2],
-      ]),
-    );
-    assert.deepEqual(await plan(other.db, runs[60]!, first), expected, 'the first plan reads the book whole');
+    const capacities = new Map([
+      ['n1', 3],
+      ['n2', 2],
+    ]);
+    const expected = await wholeReadAsPlanned(runs[60]!, T0, capacities);
+    let handed: Occupancy | undefined;
+    const firstTrips = await tripsOf(async () => (handed = await plan(other.db, runs[60]!, first)));
+    assert.deepEqual(handed, expected, 'the first plan reads the book whole');
     const booked = [...expected.busy.values()].reduce((sum, buckets) => sum + buckets.size, 0);
-    assert.equal(lastRead().length, booked, 'the first read lists every booked bucket');
+    assert.equal(firstTrips.count, 2, 'no copy yet: the locking read, then the booking');
+    assert.equal(firstTrips.lockingReads[0]?.length, booked, 'the first read lists every booked bucket');
+    assert.deepEqual(firstTrips.ownWrites[0]?.sort(), bucketsOf(first).sort(), 'then what its booking wrote');
 
-    // Its next plan reads only the buckets its own first plan wrote.
+    // Its next plan is made on its copy, which its own booking kept current: one round trip, no locking read.
     const second = { candidateId: 'n2', startMs: T0 + 2 * 60 * MIN + 30_000, durationMs: 6 * MIN };
-    const before = await wholeReadAsPlanned(
-      runs[61]!,
-      T0,
-      new Map([
-        ['n1', 3],
-        ['n2', 2],
-      ]),
-    );
-    assert.deepEqual(await plan(other.db, runs[61]!, second), before);
-    assert.deepEqual(lastRead().sort(), bucketsOf(first).sort());
+    const before = await wholeReadAsPlanned(runs[61]!, T0, capacities);
+    const secondTrips = await tripsOf(async () => (handed = await plan(other.db, runs[61]!, second)));
+    assert.deepEqual(handed, before);
+    assert.equal(secondTrips.count, 1, 'an unchanged book: planned on the copy, booked in one round trip');
+    assert.deepEqual(secondTrips.lockingReads, []);
+    assert.deepEqual(secondTrips.ownWrites[0]?.sort(), bucketsOf(second).sort());
 
-    // Another process moves one of its runs: the next read lists the buckets it left and took, and the second plan's.
+    // Another process moves one of its runs: the book changed, so the plan on the copy is refused, and the locking
+    // read lists only the buckets the move left and took.
     const moved = { candidateId: 'n1', startMs: T0 + 10 * MIN, durationMs: 4 * MIN };
     await plan(database.db, runs[0]!, moved);
     const left = bucketsOf({ candidateId: 'n1', startMs: T0 + 1_000, durationMs: 7 * MIN });
     const third = { candidateId: 'n1', startMs: T0 + 3 * 60 * MIN, durationMs: 2 * MIN };
-    const now = await wholeReadAsPlanned(
-      runs[62]!,
-      T0,
-      new Map([
-        ['n1', 3],
-        ['n2', 2],
-      ]),
-    );
-    assert.deepEqual(await plan(other.db, runs[62]!, third), now);
-    assert.deepEqual(lastRead().sort(), [...new Set([...bucketsOf(second), ...left, ...bucketsOf(moved)])].sort());
+    const now = await wholeReadAsPlanned(runs[62]!, T0, capacities);
+    const thirdTrips = await tripsOf(async () => (handed = await plan(other.db, runs[62]!, third)));
+    assert.deepEqual(handed, now);
+    assert.equal(thirdTrips.count, 3, 'refused on the copy, then the locking read and the booking');
+    assert.deepEqual(thirdTrips.lockingReads[0]?.sort(), [...new Set([...left, ...bucketsOf(moved)])].sort());
+
+    // A re-plan of a run this process booked frees that booking, so it never tries the copy first.
+    const again = { candidateId: 'n2', startMs: T0 + 4 * 60 * MIN, durationMs: 2 * MIN };
+    const replanned = await wholeReadAsPlanned(runs[61]!, T0, capacities);
+    const replanTrips = await tripsOf(async () => (handed = await plan(other.db, runs[61]!, again)));
+    assert.deepEqual(handed, replanned);
+    assert.equal(replanTrips.count, 2, 'a re-plan: the locking read, then the booking');
+    assert.deepEqual(replanTrips.lockingReads[0]?.sort(), bucketsOf(second).sort(), 'the earlier booking freed');
+  });
+
+  it('keeps its copy exact when a plan fails while another plan of the process waits on its read', async () => {
+    const runs = await addRuns(8);
+    const capacities = new Map([
+      ['n1', 3],
+      ['n2', 2],
+    ]);
+    const slotOf = (i: number) => ({
+      candidateId: IDS[i % 2]!,
+      startMs: T0 + 9 * 60 * MIN + i * 10 * MIN,
+      durationMs: 5 * MIN,
+    });
+    for (let i = 0; i < 3; i += 1) await plan(other.db, runs[i]!, slotOf(i));
+    // A transaction elsewhere holds n1's lock: both plans below send their locking reads and wait, the failing one
+    // first, so it is granted the lock first and drops the copy while the other's partial read waits.
+    const blocker = await database.db.$client.connect();
+    const ledger = createPostgresLedger(other.db);
+    const request = (runId: string) => ({ runId, candidateIds: IDS, fromMs: T0, capacities });
+    const waiting = async () => {
+      for (let tries = 0; tries < 100; tries += 1) {
+        const { rows } = await blocker.query<{ n: string }>(`select count(*) as n from pg_locks where not granted`);
+        if (Number(rows[0]?.n) > 0) return Number(rows[0]?.n);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('no plan waits on the lock');
+    };
+    try {
+      await blocker.query(`begin; select pg_advisory_xact_lock(hashtext('greengrader:capacity:n1'))`);
+      // A re-plan of a run this process booked: never tried on the copy, so it sends its locking read.
+      const failing = ledger.reserve(request(runs[0]!), () => {
+        throw new Error('planner failed');
+      });
+      const failed = assert.rejects(failing, /planner failed/);
+      await waiting();
+      const booking = ledger.reserve(request(runs[4]!), () => slotOf(4));
+      while ((await waiting()) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      await blocker.query('commit');
+      await failed;
+      await booking;
+    } finally {
+      blocker.release();
+    }
+    for (let i = 5; i < 8; i += 1) {
+      const expected = await wholeReadAsPlanned(runs[i]!, T0, capacities);
+      assert.deepEqual(await plan(other.db, runs[i]!, slotOf(i)), expected, `plan ${i}: the planner's book`);
+    }
   });
 
   it('raises the epoch when a bucket with runs goes or the buckets are truncated, never for an empty bucket', async () => {
@@ -187,6 +251,8 @@ describe('the occupancy a plan reads through its copy of the book', () => {
     ]);
     let fromMs = T0;
     let plans = 0;
+    let onCopy = 0;
+    let refusedOnCopy = 0;
     for (let step = 0; step < 360; step += 1) {
       const side = Math.floor(rng.uniform(0, 2));
       const runId = runs[Math.floor(rng.uniform(0, runs.length))]!;
@@ -206,13 +272,19 @@ describe('the occupancy a plan reads through its copy of the book', () => {
           durationMs: 1 + Math.floor(rng.uniform(0, 8 * MIN)),
         };
         const expected = await wholeReadAsPlanned(runId, fromMs, capacities);
-        const handed = await plan(dbs[side]!, runId, slot, fromMs, capacities).catch((error: Error) => {
-          // The booking guard refuses a bucket past its busy time: nothing is booked, the earlier booking stays.
-          if (!/capacity of .* exceeded/.test(error.message)) throw error;
-          return null;
+        let handed: Occupancy | null = null;
+        const trips = await tripsOf(async () => {
+          handed = await plan(dbs[side]!, runId, slot, fromMs, capacities).catch((error: Error) => {
+            // The booking guard refuses a bucket past its busy time: nothing is booked, the earlier booking stays.
+            if (!/capacity of .* exceeded/.test(error.message)) throw error;
+            return null;
+          });
         });
+        // The recorded process's plans: on its copy in one round trip, or refused there and made again.
+        if (handed && side === 1 && trips.lockingReads.length === 0) onCopy += 1;
+        if (handed && side === 1 && trips.count === 3 && trips.lockingReads.length === 1) refusedOnCopy += 1;
         if (handed) {
-          assert.deepEqual(handed, expected, `step ${step}: the planner's book`);
+          assert.deepEqual(handed, expected, `step ${step}, process ${side}: the planner's book`);
           plans += 1;
         }
       } else if (roll < 0.78) {
@@ -232,5 +304,6 @@ describe('the occupancy a plan reads through its copy of the book', () => {
       }
     }
     assert.ok(plans > 150, `${plans} plans compared`);
+    assert.ok(onCopy > 10 && refusedOnCopy > 10, `${onCopy} plans booked on the copy, ${refusedOnCopy} refused there`);
   });
 });

@@ -1,5 +1,6 @@
-// choosePlacement against a real PostgreSQL, counting what it sends: a plan is two round trips (the locking read,
-// then booking, run row and commit together), and the run row's plan commits or rolls back with its booking.
+// choosePlacement against a real PostgreSQL, counting what it sends: a plan is one round trip on an unchanged
+// book (planned on the process's copy, then locking, booking, run row and commit together) and two otherwise (the
+// locking read, then the rest), and the run row's plan commits or rolls back with its booking.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -98,16 +99,21 @@ describe('writing a plan', () => {
     return { policy: row?.policy, plannedStartMs: row?.plannedStartAt?.getTime(), booking, buckets: buckets.rows };
   }
 
-  it('a first plan and a re-plan each take two round trips, and the run row shows what is booked', async () => {
-    const runId = await addRun();
-    for (const policy of ['temporal', 'immediate-home']) {
+  it('a plan takes one round trip on an unchanged book, two to read it or to re-plan, and the run row shows what is booked', async () => {
+    const [runId, nextRunId] = [await addRun(), await addRun()];
+    const steps = [
+      { runId, policy: 'temporal', trips: 2, why: 'no copy of the book yet: the locking read, then the booking' },
+      { runId: nextRunId, policy: 'temporal', trips: 1, why: 'the copy is current: planned on it, booked at once' },
+      { runId, policy: 'immediate-home', trips: 2, why: 'a re-plan frees its earlier booking: read, then book' },
+    ];
+    for (const step of steps) {
       counting.reset();
-      const chosen = await plan(runId, policy);
-      assert.equal(counting.sent.length, 2, `${policy}: round trips of one choosePlacement`);
-      const { policy: recorded, plannedStartMs, booking } = await stored(runId);
-      assert.equal(recorded, policy);
+      const chosen = await plan(step.runId, step.policy);
+      assert.equal(counting.sent.length, step.trips, `${step.policy} of ${step.runId}: ${step.why}`);
+      const { policy: recorded, plannedStartMs, booking } = await stored(step.runId);
+      assert.equal(recorded, step.policy);
       assert.equal(plannedStartMs, booking?.startAt.getTime(), 'the run row plans the start that is booked');
-      if (policy === 'temporal') assert.equal(chosen.startMs, hourZero + 2 * HOUR);
+      if (step.policy === 'temporal') assert.equal(chosen.startMs, hourZero + 2 * HOUR);
     }
   });
 
@@ -127,6 +133,24 @@ describe('writing a plan', () => {
     const moved = await stored(runId);
     assert.equal(moved.policy, 'immediate-home');
     assert.ok(moved.booking && moved.booking.startAt.getTime() < hourZero + 2 * HOUR);
+  });
+
+  it('a plan made on the copy whose run-row write fails books nothing either', async () => {
+    const [first, second] = [await addRun(), await addRun()];
+    await plan(first, 'temporal');
+    const before = await stored(first);
+    await db.execute(sql`alter table grading_runs
+      add constraint test_no_immediate_home_plans check (policy is distinct from 'immediate-home')`);
+    counting.reset();
+    await assert.rejects(plan(second, 'immediate-home'), /test_no_immediate_home_plans/);
+    assert.equal(counting.sent.length, 2, 'the one round trip on the copy, then the rollback');
+    const after = await stored(second);
+    assert.equal(after.booking, undefined, 'nothing booked for the run whose plan failed');
+    assert.deepEqual(after.buckets, before.buckets, 'the buckets as the first plan left them');
+
+    await db.execute(sql`alter table grading_runs drop constraint test_no_immediate_home_plans`);
+    await plan(second, 'immediate-home');
+    assert.equal((await stored(second)).policy, 'immediate-home', 'the connection and the book are usable after it');
   });
 
   it('a planner that throws books nothing and leaves the connection usable', async () => {
