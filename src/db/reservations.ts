@@ -20,14 +20,17 @@ export type { OccupancyRow } from './occupancy-cache.js';
 
 /**
  * Per pool (per database): one copy of the book, so plans through it read only what changed since the last one;
- * the plans in flight through it and how many have started; and the runs it booked lately (a re-plan frees its
- * earlier booking, which mostly changes the book it would plan on: it is not tried on the copy first).
+ * the plans in flight through it and how many have started; the runs it booked lately (a re-plan frees its earlier
+ * booking, which mostly changes the book it would plan on: it is not tried on the copy first); and whether the
+ * book was quiet at the last first plan (nothing new in its read, or its try on the copy went through). Runs that
+ * start and end between plans change the book every time, and a try on the copy would cost a refused round trip.
  */
 interface PlanningState {
   cache: OccupancyCache;
   inFlight: number;
   started: number;
   booked: Set<string>;
+  quiet: boolean;
 }
 /** Enough for a deadline burst's runs to re-plan from the copy's second read on; ~100 bytes each. */
 const BOOKED_REMEMBERED = 20_000;
@@ -35,7 +38,10 @@ const states = new WeakMap<pg.Pool, PlanningState>();
 function stateOf(db: Database): PlanningState {
   let state = states.get(db.$client);
   if (!state)
-    states.set(db.$client, (state = { cache: new OccupancyCache(), inFlight: 0, started: 0, booked: new Set() }));
+    states.set(
+      db.$client,
+      (state = { cache: new OccupancyCache(), inFlight: 0, started: 0, booked: new Set(), quiet: false }),
+    );
   return state;
 }
 function rememberBooked(state: PlanningState, runId: string): void {
@@ -94,9 +100,9 @@ export async function releaseReservationsOfFinishedRuns(db: Database, finalState
  * rolls back with the booking. Both are multi-statement queries, which PostgreSQL takes only without bind
  * parameters, so their values are written in as escaped literals (sql-literals.ts).
  *
- * Round trips: one when this process's copy of the book is current, no other plan of the process is in flight and
- * the run has no booking from it (the plan is made on the copy, then locking, booking, `record` and `commit` go
- * together, refused unless the book is unchanged); otherwise two, `begin` with the locking read, then the booking,
+ * Round trips: one when this process's copy of the book is current, the book was quiet at the last plan, no other
+ * plan of the process is in flight and the run has no booking from it (the plan is made on the copy, then locking,
+ * booking, `record` and `commit` go together, refused unless the book is unchanged); otherwise two, `begin` with the locking read, then the booking,
  * `record` and `commit` (one more after a refusal, and one to read a candidate whole when the copy turns out
  * stale). `choose` may thus be called twice; the slot it returned last is the one booked.
  */
@@ -163,8 +169,9 @@ export async function reserveAndRecord<P extends ReservedSlot>(
   const sinceOf = (slot: P, since: readonly number[]) => since[candidateIds.indexOf(slot.candidateId)] ?? null;
   try {
     let rolledBack = '';
-    const copy = alone() && !state.booked.has(request.runId) ? cache.current(candidateIds, fromBucket) : null;
-    if (copy) {
+    const firstPlan = !state.booked.has(request.runId);
+    const copy = alone() ? cache.current(candidateIds, fromBucket) : null;
+    if (copy && firstPlan && state.quiet) {
       const slot = choose(cache.occupancy(candidateIds));
       const unchanged = `select greengrader_reserve_unchanged(${run}, ${candidates}, ${integerLiteral(fromBucket)}::bigint,
         ${limits}, ${integerArrayLiteral(copy.since, 'bigint')}, ${integerLiteral(copy.epoch)}::bigint)`;
@@ -185,6 +192,7 @@ export async function reserveAndRecord<P extends ReservedSlot>(
         },
       );
       if (!refused) return done(slot);
+      state.quiet = false;
       rolledBack = 'rollback';
     }
 
@@ -205,6 +213,10 @@ export async function reserveAndRecord<P extends ReservedSlot>(
       // Something the ledger's functions did not write changed these candidates: read them whole, still locked.
       const [whole] = await queryAll<OccupancyRow>(client, [occupancyReadText(stale, request.fromMs)]);
       cache.apply(whole?.rows ?? [], fromBucket, new Map());
+    }
+    if (firstPlan && !rolledBack) {
+      state.quiet =
+        copy !== null && stale.length === 0 && (first.at(-1)?.rows ?? []).every((row) => row.buckets === '');
     }
     const slot = choose(cache.occupancy(candidateIds));
     const read = cache.since(candidateIds, fromBucket);

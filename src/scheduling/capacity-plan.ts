@@ -95,11 +95,13 @@ export function planWithCapacity(
   const usable = (policy.movesAcrossCandidates ? input.candidates : [home]).filter((c) => c.capacity !== 0);
   if (usable.length === 0) throw new Error(`no candidate the ${policy.name} policy may use has any capacity`);
   const basis = basisOf(input);
+  // How late a start the search may take: up to the given deadline for a policy that delays, else now.
+  const latestBy = (deadlineMs: number) => (policy.delaysWithinSlack ? Math.max(input.nowMs, deadlineMs) : input.nowMs);
   const search: SlotSearch = {
     eligible: usable.includes(home) ? [home, ...usable.filter((c) => c !== home)] : usable,
     occupancy,
     nowMs: input.nowMs,
-    latestMs: policy.delaysWithinSlack ? Math.max(input.nowMs, aimed.deadlineMs) : input.nowMs,
+    latestMs: latestBy(aimed.deadlineMs),
     durationMs,
     gridOf: (candidate) => input.forecasts.find((f) => f.zone === candidate.zone && f.basis === basis),
     better,
@@ -107,10 +109,7 @@ export function planWithCapacity(
   // With no room by the aimed start, as little of the margin is given up as room allows (the earliest start with
   // room), and the deadline only after it; past the last occupied bucket every candidate is empty, so the search
   // after the deadline ends there.
-  const whole: SlotSearch = {
-    ...search,
-    latestMs: policy.delaysWithinSlack ? Math.max(input.nowMs, input.deadlineMs) : input.nowMs,
-  };
+  const whole: SlotSearch = { ...search, latestMs: latestBy(input.deadlineMs) };
   const chosen =
     bestSlotWithin(search) ??
     (whole.latestMs > search.latestMs ? earliestSlotBetween(whole, search.latestMs, whole.latestMs) : null) ??

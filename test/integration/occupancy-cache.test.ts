@@ -141,14 +141,22 @@ describe('the occupancy a plan reads through its copy of the book', () => {
     assert.equal(firstTrips.lockingReads[0]?.length, booked, 'the first read lists every booked bucket');
     assert.deepEqual(firstTrips.ownWrites[0]?.sort(), bucketsOf(first).sort(), 'then what its booking wrote');
 
-    // Its next plan is made on its copy, which its own booking kept current: one round trip, no locking read.
+    // Its next plan reads nothing: its own booking was read back. The book is then known quiet, and the plan after
+    // is made on the copy: one round trip, no locking read.
     const second = { candidateId: 'n2', startMs: T0 + 2 * 60 * MIN + 30_000, durationMs: 6 * MIN };
     const before = await wholeReadAsPlanned(runs[61]!, T0, capacities);
     const secondTrips = await tripsOf(async () => (handed = await plan(other.db, runs[61]!, second)));
     assert.deepEqual(handed, before);
-    assert.equal(secondTrips.count, 1, 'an unchanged book: planned on the copy, booked in one round trip');
-    assert.deepEqual(secondTrips.lockingReads, []);
+    assert.equal(secondTrips.count, 2);
+    assert.deepEqual(secondTrips.lockingReads, [[]], 'its read brings nothing: the copy was current');
     assert.deepEqual(secondTrips.ownWrites[0]?.sort(), bucketsOf(second).sort());
+    const quiet = { candidateId: 'n1', startMs: T0 + 2 * 60 * MIN + 45 * MIN, durationMs: 3 * MIN };
+    const quietBook = await wholeReadAsPlanned(runs[63]!, T0, capacities);
+    const quietTrips = await tripsOf(async () => (handed = await plan(other.db, runs[63]!, quiet)));
+    assert.deepEqual(handed, quietBook);
+    assert.equal(quietTrips.count, 1, 'a quiet, unchanged book: planned on the copy, booked in one round trip');
+    assert.deepEqual(quietTrips.lockingReads, []);
+    assert.deepEqual(quietTrips.ownWrites[0]?.sort(), bucketsOf(quiet).sort());
 
     // Another process moves one of its runs: the book changed, so the plan on the copy is refused, and the locking
     // read lists only the buckets the move left and took.
@@ -304,6 +312,6 @@ describe('the occupancy a plan reads through its copy of the book', () => {
       }
     }
     assert.ok(plans > 150, `${plans} plans compared`);
-    assert.ok(onCopy > 10 && refusedOnCopy > 10, `${onCopy} plans booked on the copy, ${refusedOnCopy} refused there`);
+    assert.ok(onCopy >= 5 && refusedOnCopy >= 5, `${onCopy} plans booked on the copy, ${refusedOnCopy} refused there`);
   });
 });

@@ -1,4 +1,4 @@
-// choosePlacement against a real PostgreSQL, counting what it sends: a plan is one round trip on an unchanged
+// choosePlacement against a real PostgreSQL, counting what it sends: a plan is one round trip on a quiet, unchanged
 // book (planned on the process's copy, then locking, booking, run row and commit together) and two otherwise (the
 // locking read, then the rest), and the run row's plan commits or rolls back with its booking.
 import assert from 'node:assert/strict';
@@ -99,11 +99,12 @@ describe('writing a plan', () => {
     return { policy: row?.policy, plannedStartMs: row?.plannedStartAt?.getTime(), booking, buckets: buckets.rows };
   }
 
-  it('a plan takes one round trip on an unchanged book, two to read it or to re-plan, and the run row shows what is booked', async () => {
-    const [runId, nextRunId] = [await addRun(), await addRun()];
+  it('a plan takes one round trip on a quiet, unchanged book, two to read it or to re-plan, and the run row shows what is booked', async () => {
+    const [runId, secondRunId, thirdRunId] = [await addRun(), await addRun(), await addRun()];
     const steps = [
       { runId, policy: 'temporal', trips: 2, why: 'no copy of the book yet: the locking read, then the booking' },
-      { runId: nextRunId, policy: 'temporal', trips: 1, why: 'the copy is current: planned on it, booked at once' },
+      { runId: secondRunId, policy: 'temporal', trips: 2, why: 'a copy, not yet seen quiet: its read brings nothing' },
+      { runId: thirdRunId, policy: 'immediate-home', trips: 1, why: 'a quiet book: planned on the copy, booked' },
       { runId, policy: 'immediate-home', trips: 2, why: 'a re-plan frees its earlier booking: read, then book' },
     ];
     for (const step of steps) {
@@ -136,8 +137,10 @@ describe('writing a plan', () => {
   });
 
   it('a plan made on the copy whose run-row write fails books nothing either', async () => {
-    const [first, second] = [await addRun(), await addRun()];
+    const [first, quiet, second] = [await addRun(), await addRun(), await addRun()];
+    // The truncate before the test changed the book; a plan whose read then brings nothing new finds it quiet.
     await plan(first, 'temporal');
+    await plan(quiet, 'temporal');
     const before = await stored(first);
     await db.execute(sql`alter table grading_runs
       add constraint test_no_immediate_home_plans check (policy is distinct from 'immediate-home')`);
