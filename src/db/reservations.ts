@@ -21,16 +21,17 @@ export type { OccupancyRow } from './occupancy-cache.js';
 /**
  * Per pool (per database): one copy of the book, so plans through it read only what changed since the last one;
  * the plans in flight through it and how many have started; the runs it booked lately (a re-plan frees its earlier
- * booking, which mostly changes the book it would plan on: it is not tried on the copy first); and whether the
- * book was quiet at the last first plan (nothing new in its read, or its try on the copy went through). Runs that
- * start and end between plans change the book every time, and a try on the copy would cost a refused round trip.
+ * booking, which mostly changes the book it would plan on: it is not tried on the copy first); and the candidates
+ * found quiet: the last first plan that read one found nothing new there (or its try on the copy went through),
+ * and the process wrote there since only what it read back. A candidate where runs start and end between plans
+ * changes every time, and a try on the copy would cost a refused round trip.
  */
 interface PlanningState {
   cache: OccupancyCache;
   inFlight: number;
   started: number;
   booked: Set<string>;
-  quiet: boolean;
+  quiet: Set<string>;
 }
 /** Enough for a deadline burst's runs to re-plan from the copy's second read on; ~100 bytes each. */
 const BOOKED_REMEMBERED = 20_000;
@@ -40,7 +41,7 @@ function stateOf(db: Database): PlanningState {
   if (!state)
     states.set(
       db.$client,
-      (state = { cache: new OccupancyCache(), inFlight: 0, started: 0, booked: new Set(), quiet: false }),
+      (state = { cache: new OccupancyCache(), inFlight: 0, started: 0, booked: new Set(), quiet: new Set() }),
     );
   return state;
 }
@@ -100,7 +101,7 @@ export async function releaseReservationsOfFinishedRuns(db: Database, finalState
  * rolls back with the booking. Both are multi-statement queries, which PostgreSQL takes only without bind
  * parameters, so their values are written in as escaped literals (sql-literals.ts).
  *
- * Round trips: one when this process's copy of the book is current, the book was quiet at the last plan, no other
+ * Round trips: one when this process's copy of the book is current, its candidates were found quiet, no other
  * plan of the process is in flight and the run has no booking from it (the plan is made on the copy, then locking,
  * booking, `record` and `commit` go together, refused unless the book is unchanged); otherwise two, `begin` with the locking read, then the booking,
  * `record` and `commit` (one more after a refusal, and one to read a candidate whole when the copy turns out
@@ -152,18 +153,22 @@ export async function reserveAndRecord<P extends ReservedSlot>(
   const alone = () => state.inFlight === 1;
   // The read-back of its own booking is sent only by a plan alone in flight, and applied only if no plan started
   // since it was sent: any read applied in between is newer. After the commit, so a failure only drops the copy.
+  // Without it the copy lacks the booking, and the candidate is no longer quiet.
   const keepOwnWrites = (
     rows: readonly OccupancyRow[] | undefined,
     slot: P,
     since: number | null,
     startedAtSend: number,
   ) => {
-    if (!rows || since === null || state.started !== startedAtSend) return;
-    try {
-      cache.apply(rows, fromBucket, new Map([[slot.candidateId, since]]));
-    } catch {
-      cache.forget([slot.candidateId]);
+    let kept = false;
+    if (rows && since !== null && state.started === startedAtSend) {
+      try {
+        kept = cache.apply(rows, fromBucket, new Map([[slot.candidateId, since]])).length === 0;
+      } catch {
+        cache.forget([slot.candidateId]);
+      }
     }
+    if (!kept) state.quiet.delete(slot.candidateId);
   };
   // The copy's version of the booked candidate; null (nothing read back) for a candidate the plan did not read.
   const sinceOf = (slot: P, since: readonly number[]) => since[candidateIds.indexOf(slot.candidateId)] ?? null;
@@ -171,7 +176,7 @@ export async function reserveAndRecord<P extends ReservedSlot>(
     let rolledBack = '';
     const firstPlan = !state.booked.has(request.runId);
     const copy = alone() ? cache.current(candidateIds, fromBucket) : null;
-    if (copy && firstPlan && state.quiet) {
+    if (copy && firstPlan && candidateIds.every((id) => state.quiet.has(id))) {
       const slot = choose(cache.occupancy(candidateIds));
       const unchanged = `select greengrader_reserve_unchanged(${run}, ${candidates}, ${integerLiteral(fromBucket)}::bigint,
         ${limits}, ${integerArrayLiteral(copy.since, 'bigint')}, ${integerLiteral(copy.epoch)}::bigint)`;
@@ -192,7 +197,7 @@ export async function reserveAndRecord<P extends ReservedSlot>(
         },
       );
       if (!refused) return done(slot);
-      state.quiet = false;
+      for (const id of candidateIds) state.quiet.delete(id);
       rolledBack = 'rollback';
     }
 
@@ -215,15 +220,21 @@ export async function reserveAndRecord<P extends ReservedSlot>(
       cache.apply(whole?.rows ?? [], fromBucket, new Map());
     }
     if (firstPlan && !rolledBack) {
-      state.quiet =
-        copy !== null && stale.length === 0 && (first.at(-1)?.rows ?? []).every((row) => row.buckets === '');
+      // Quiet: nothing new since the copy (read alone, so no other plan of the process wrote in between).
+      const unchanged = new Set(
+        (first.at(-1)?.rows ?? []).filter((row) => row.buckets === '').map((row) => row.candidate_id),
+      );
+      for (const id of candidateIds) {
+        if (copy !== null && unchanged.has(id) && !stale.includes(id)) state.quiet.add(id);
+        else state.quiet.delete(id);
+      }
     }
     const slot = choose(cache.occupancy(candidateIds));
     const read = cache.since(candidateIds, fromBucket);
     const reportOwn = alone();
     const startedAtSend = state.started;
     const second = await queryAll<OccupancyRow>(client, bookAndCommit(slot, reportOwn ? sinceOf(slot, read) : null));
-    if (reportOwn) keepOwnWrites(second[1]?.rows, slot, sinceOf(slot, read), startedAtSend);
+    keepOwnWrites(reportOwn ? second[1]?.rows : undefined, slot, sinceOf(slot, read), startedAtSend);
     return done(slot);
   } catch (error) {
     // The copy may hold what the rolled-back transaction wrote (the earlier booking freed): read it whole next time.
