@@ -19,8 +19,8 @@ BEGIN
   IF coalesce((SELECT e.epoch FROM capacity_book_epoch e), 0) <> p_epoch THEN
     RAISE EXCEPTION 'the capacity book changed since this process last read it' USING ERRCODE = 'GGB01';
   END IF;
-  -- One index scan per candidate ((candidate_id, version)): as one join over unnest(), its generic plan scanned
-  -- every bucket, 1 ms at 10,000 queued.
+  -- One index scan per candidate ((candidate_id, version)): 0.27 ms a call at 10,000 queued, where one join over
+  -- unnest() took 1.06 ms (pg_stat_user_functions, self time).
   FOR i IN 1 .. coalesce(cardinality(p_candidate_ids), 0) LOOP
     IF EXISTS (
       SELECT 1 FROM capacity_buckets b

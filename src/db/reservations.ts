@@ -103,9 +103,9 @@ export async function releaseReservationsOfFinishedRuns(db: Database, finalState
  *
  * Round trips: one when this process's copy of the book is current, its candidates were found quiet, no other
  * plan of the process is in flight and the run has no booking from it (the plan is made on the copy, then locking,
- * booking, `record` and `commit` go together, refused unless the book is unchanged); otherwise two, `begin` with the locking read, then the booking,
- * `record` and `commit` (one more after a refusal, and one to read a candidate whole when the copy turns out
- * stale). `choose` may thus be called twice; the slot it returned last is the one booked.
+ * booking, `record` and `commit` go together, refused unless the book is unchanged). Otherwise two: `begin` with
+ * the locking read, then the booking, `record` and `commit` (one more after a refusal, and one to read a candidate
+ * whole when the copy turns out stale). `choose` may thus be called twice; the slot it returned last is booked.
  */
 export async function reserveAndRecord<P extends ReservedSlot>(
   db: Database,
@@ -221,11 +221,11 @@ export async function reserveAndRecord<P extends ReservedSlot>(
     }
     if (firstPlan && !rolledBack) {
       // Quiet: nothing new since the copy (read alone, so no other plan of the process wrote in between).
-      const unchanged = new Set(
+      const nothingNew = new Set(
         (first.at(-1)?.rows ?? []).filter((row) => row.buckets === '').map((row) => row.candidate_id),
       );
       for (const id of candidateIds) {
-        if (copy !== null && unchanged.has(id) && !stale.includes(id)) state.quiet.add(id);
+        if (copy !== null && nothingNew.has(id) && !stale.includes(id)) state.quiet.add(id);
         else state.quiet.delete(id);
       }
     }
