@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { access, constants, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { access, constants, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,7 @@ import { buildGradescopeZip, DEFAULT_STUDENTS } from '../support/gradescope-zip.
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { cliEnvOf, runCli, runCliJson } from './support/run-cli.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 const SUBMISSION_ID = 209522918;
 
@@ -226,7 +227,7 @@ describe('the greengrader CLI over a graded submission', () => {
   });
 
   it('export unpacks the stored, anonymised tree and refuses a non-empty directory', async () => {
-    const dir = path.join(await mkdtemp(path.join(tmpdir(), 'gg-export-')), 'tree');
+    const dir = path.join(await scratchDir('gg-export-'), 'tree');
     const output = await runCliJson<ExportOutput>(['export', String(SUBMISSION_ID), dir], env);
     assert.equal(output.payloadSha256, sha256);
     assert.equal(output.anonymised, true);
@@ -275,7 +276,7 @@ describe('the greengrader CLI over a graded submission', () => {
   });
 
   it('refuses what is not a submission zip before publishing anything', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'gg-bad-'));
+    const dir = await scratchDir('gg-bad-');
     const text = path.join(dir, 'notes.txt');
     await writeFile(text, 'not a zip\n');
     const notZip = await runCli(['submit', text], env);

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBridgeProcess } from '../../src/app/bridge-process.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -12,6 +9,7 @@ import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
 import { waitFor } from '../support/wait-for.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 /** These tests stop and restart their broker, so they get one of their own. */
 describe('the bridge and an unreliable broker', () => {
@@ -23,7 +21,7 @@ describe('the bridge and an unreliable broker', () => {
   const startBroker = () => startMosquitto({ dir, port, accounts, persistence: true, maxPayloadBytes: 1024 ** 2 });
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'gg-broker-'));
+    dir = await scratchDir('gg-broker-');
     port = await freePort();
     broker = await startBroker();
     stack = await startGradingStack({

@@ -2,8 +2,7 @@
 // and quarantined payloads are sealed (AES-256-GCM) until their period ends, then the purge drops them.
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -26,6 +25,7 @@ import {
 import { runCli, runCliJson } from '../cli/support/run-cli.js';
 import { buildGradescopeZip, DEFAULT_STUDENTS } from '../support/gradescope-zip.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 const keyLine = generateKeyLine('k1');
 const keyring = parseKeyring(keyLine, 'test');
@@ -101,7 +101,7 @@ describe('retention at rest', () => {
     assert.deepEqual(openSealed(keyring, raw.bytes, sealContext.rawPayload(input.payloadSha256)), zip);
 
     const env = { DATABASE_URL: database.url, RETENTION_KEY: keyLine };
-    const file = path.join(await mkdtemp(path.join(tmpdir(), 'gg-retained-')), 'original.zip');
+    const file = path.join(await scratchDir('gg-retained-'), 'original.zip');
     await runCliJson<QuarantineExportOutput>(['quarantine', 'export', input.payloadSha256, '-o', file], env);
     assert.deepEqual(await readFile(file), zip);
 
@@ -172,7 +172,7 @@ describe('retention at rest', () => {
 
     // After a rotation (new key first, old kept), the message sealed with the old key still exports.
     const rotated = `${generateKeyLine('k2')}\n${keyLine}\n`;
-    const dir = await mkdtemp(path.join(tmpdir(), 'gg-quarantine-'));
+    const dir = await scratchDir('gg-quarantine-');
     const keysFile = path.join(dir, 'keys');
     await writeFile(keysFile, rotated, { mode: 0o600 });
     const fileEnv = { DATABASE_URL: database.url, RETENTION_KEYS_FILE: keysFile };

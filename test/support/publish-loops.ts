@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { mosquittoPub, type Broker } from './publish.js';
+import { scratchDir } from './scratch-dir.js';
 
 /** Unique bytes that pass the bridge's cheap zip check (workflow ids are global in the shared Temporal). */
 export const fakeZip = (): Buffer => Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from(randomUUID())]);
 
 /** Writes each payload to its own file, for `mosquitto_pub -f`; returns the paths in order. */
 export async function writePayloadFiles(payloads: readonly Buffer[]): Promise<string[]> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'gg-burst-'));
+  const dir = await scratchDir('gg-burst-');
   return Promise.all(
     payloads.map(async (bytes, index) => {
       const file = path.join(dir, `${index}.zip`);

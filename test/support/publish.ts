@@ -1,9 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { scratchDir } from './scratch-dir.js';
 
 const run = promisify(execFile);
 
@@ -58,7 +58,7 @@ export async function mosquittoPubAll(broker: Broker, files: readonly string[], 
 
 /** Writes bytes to a fresh gradescope_data.zip and returns its path and SHA-256. */
 export async function writeZipFile(bytes: Uint8Array): Promise<{ path: string; sha256: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'gg-publish-'));
+  const dir = await scratchDir('gg-publish-');
   const path = join(dir, 'gradescope_data.zip');
   await writeFile(path, bytes);
   return { path, sha256: createHash('sha256').update(bytes).digest('hex') };
