@@ -1,7 +1,7 @@
 // `npm run bench:grading`: where the time of one graded submission goes, step by step, next to the
 // time of the same container started by hand with `docker run`. Needs the services `npm test` starts.
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -111,16 +111,20 @@ async function timeDockerRun(imageTag: string): Promise<number[]> {
   await writeFile(join(dir, 'calculator.py'), String(DEFAULT_SUBMISSION_FILES['calculator.py']));
   await writeFile(join(dir, 'submission_metadata.json'), JSON.stringify(defaultMetadata()));
   const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    await run('docker', [
-      ...['run', '--rm', '--network', 'none', '--memory', '256m', '--memory-swap', '256m'],
-      ...['--cpus', '1', '--pids-limit', '256', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'],
-      ...['-v', `${dir}/calculator.py:/autograder/submission/calculator.py:ro`],
-      ...['-v', `${dir}/submission_metadata.json:/autograder/submission_metadata.json:ro`],
-      ...['-w', '/autograder', imageTag, '/autograder/run_autograder'],
-    ]);
-    times.push(performance.now() - t0);
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      await run('docker', [
+        ...['run', '--rm', '--network', 'none', '--memory', '256m', '--memory-swap', '256m'],
+        ...['--cpus', '1', '--pids-limit', '256', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'],
+        ...['-v', `${dir}/calculator.py:/autograder/submission/calculator.py:ro`],
+        ...['-v', `${dir}/submission_metadata.json:/autograder/submission_metadata.json:ro`],
+        ...['-w', '/autograder', imageTag, '/autograder/run_autograder'],
+      ]);
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
   return times;
 }
