@@ -6,7 +6,7 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { gradingRuns, nodes, submissions } from '../db/schema.js';
 import { createPostgresLedger } from '../db/reservations.js';
-import { claimOrQueue, releaseClaim } from '../db/slot-claims.js';
+import { claimOrQueue } from '../db/slot-claims.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { NODE_GONE_ERROR, type Placement, type SlotClaim } from '../shared/grading-types.js';
 import { laneOf, type RunLane } from '../shared/lanes.js';
@@ -122,6 +122,9 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
     }): Promise<SlotClaim> {
       const { lane, spillTo, spillAtMs: spillAt, plannedRegion } = await runAndPlannedNode(input.runId, input.nodeName);
       if (plannedRegion === null) {
+        // The run plans again, maybe for hours later or another region: its place in this queue goes now (a later
+        // claim takes its old tag back), or it would count ahead of every run behind it and hold their free slots.
+        await release(input.runId);
         throw ApplicationFailure.nonRetryable(`node ${input.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
       const outcome = await claimOrQueue(db, {
@@ -148,7 +151,8 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
         placedAt: new Date(),
       });
       if (!node) {
-        await releaseClaim(db, input.runId);
+        // The slot was just granted: the runs behind this one in the region may have a live node's slot now.
+        await release(input.runId);
         throw ApplicationFailure.nonRetryable(`node ${outcome.nodeName} stopped checking in`, NODE_GONE_ERROR);
       }
       // The reservation becomes the running claim: it now covers the run from its real start, on the node it got

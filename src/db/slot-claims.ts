@@ -141,21 +141,6 @@ const spillClaimStatement = namedStatement<Record<string, never>, { runId: strin
 );
 
 /**
- * Gives the run's slot (or its place in the queue) back, and its reservation over time with it; idempotent. Needs
- * no lock: a claim racing with it at worst sees one slot fewer. Returns the region of the run's claim (null when
- * it never queued), so the caller can wake the runs next in line there.
- */
-export async function releaseClaim(db: Database, runId: string): Promise<string | null> {
-  const released = await releaseHeldClaim(db, runId);
-  if (released) return released.region;
-  const [row] = await db
-    .select({ region: runSlotClaims.region })
-    .from(runSlotClaims)
-    .where(eq(runSlotClaims.runId, runId));
-  return row?.region ?? null;
-}
-
-/**
  * Gives the run's slot (or its place in the queue) and its reservation back; idempotent. Returns what this call
  * released (the claim's region and node, null for a place in the queue), or null when nothing was held any more:
  * only a release that freed something needs to wake the runs next in line.

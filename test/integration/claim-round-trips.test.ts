@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Database } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema.js';
-import { claimOrQueue, releaseClaim, waitersForFreeSlots } from '../../src/db/slot-claims.js';
+import { claimOrQueue, releaseHeldClaim, waitersForFreeSlots } from '../../src/db/slot-claims.js';
 import { createCountingPool, type CountingPool } from '../support/counting-pool.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 import { insertNodeRow } from '../support/node-row.js';
@@ -65,7 +65,7 @@ describe('slot claim round trips', () => {
     const queued = await roundTrips(async () => assert.equal((await claim(waiter.runId)).kind, 'queued'));
     assert.equal(queued.count, 4, queued.texts);
 
-    const released = await roundTrips(() => releaseClaim(db, holder.runId));
+    const released = await roundTrips(() => releaseHeldClaim(db, holder.runId));
     // The reservation and the claim go back in one statement.
     assert.equal(released.count, 1, released.texts);
 

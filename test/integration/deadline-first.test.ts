@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { claimOrQueue, releaseClaim, waitersForFreeSlots, type ClaimOutcome } from '../../src/db/slot-claims.js';
+import { claimOrQueue, releaseHeldClaim, waitersForFreeSlots, type ClaimOutcome } from '../../src/db/slot-claims.js';
 import type { RunLane } from '../../src/shared/lanes.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 import { insertNodeRow } from '../support/node-row.js';
@@ -65,7 +65,7 @@ describe('deadline-first slot queue', () => {
     assert.deepEqual(await claim(due.runId), { kind: 'queued', position: 1, freeSlots: 0 });
     assert.deepEqual(await positions([withSlack.runId, due.runId]), [2, 1]);
 
-    await releaseClaim(database.db, holder.runId);
+    await releaseHeldClaim(database.db, holder.runId);
     // The release wakes the due run, and the slack run's claim leaves the slot to it.
     assert.deepEqual(await waitersForFreeSlots(database.db, REGION, new Date(Date.now() - 30_000)), [due.workflowId]);
     assert.equal((await claim(withSlack.runId)).kind, 'queued');
@@ -118,7 +118,7 @@ describe('deadline-first slot queue', () => {
     const served: string[] = [];
     let running = holder.runId;
     for (let turn = 0; turn < queued.length; turn++) {
-      await releaseClaim(database.db, running);
+      await releaseHeldClaim(database.db, running);
       const [next] = await waitersForFreeSlots(database.db, REGION, new Date(Date.now() - 30_000));
       const run = queued.find((each) => each.workflowId === next);
       assert.ok(run, `turn ${turn}: woke ${next}`);

@@ -6,7 +6,7 @@ import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { gradingRuns, rawPayloads, runSlotClaims } from '../../src/db/schema.js';
-import { claimOrQueue, releaseClaim, waitersForFreeSlots, type ClaimOutcome } from '../../src/db/slot-claims.js';
+import { claimOrQueue, releaseHeldClaim, waitersForFreeSlots, type ClaimOutcome } from '../../src/db/slot-claims.js';
 import { SLOT_QUEUE_LOCK } from '../../src/db/slot-queue-lock.js';
 import type { RunLane } from '../../src/shared/lanes.js';
 import { requireEnv } from '../support/env.js';
@@ -102,9 +102,9 @@ describe('slot claims', () => {
       // The winner finishes; the loser takes the freed slot on its next try, then finishes too.
       const winner = outcomes[0]?.kind === 'claimed' ? first : second;
       const loser = winner === first ? second : first;
-      await releaseClaim(a.db, winner);
+      await releaseHeldClaim(a.db, winner);
       assert.equal((await claim(a, loser, 'live')).kind, 'claimed');
-      await releaseClaim(a.db, loser);
+      await releaseHeldClaim(a.db, loser);
     }
   });
 
@@ -169,7 +169,7 @@ describe('slot claims', () => {
     assert.equal(outcomes.filter((outcome) => outcome.kind === 'claimed').length, 4);
     assert.equal(await held('n1'), 4);
     const claimedRun = runs[outcomes.findIndex((outcome) => outcome.kind === 'claimed')] ?? '';
-    await releaseClaim(a.db, claimedRun);
+    await releaseHeldClaim(a.db, claimedRun);
     const waitingRun = runs[outcomes.findIndex((outcome) => outcome.kind === 'queued' && outcome.position === 1)];
     assert.equal((await claim(a, waitingRun ?? '', 'live')).kind, 'claimed', 'a freed claim goes to the first in line');
     assert.equal(await held('n1'), 4);
@@ -181,7 +181,7 @@ describe('slot claims', () => {
     for (const run of busy) assert.equal((await claim(a, run, 'live')).kind, 'claimed');
     const [first, second] = [await addRun(), await addRun()];
     for (const run of [first, second]) assert.equal((await claim(a, run, 'live')).kind, 'queued');
-    for (const run of busy) await releaseClaim(a.db, run);
+    for (const run of busy) await releaseHeldClaim(a.db, run);
 
     // The idle slot and the prefetch place are both free. Had the second claimed first, the node would start it
     // first: it waits for the first in line.
@@ -225,7 +225,7 @@ describe('slot claims', () => {
     const live = await addRun();
     assert.equal((await claim(a, live, 'live')).kind, 'queued', 'both slots are still busy');
 
-    await releaseClaim(a.db, busy[0] ?? '');
+    await releaseHeldClaim(a.db, busy[0] ?? '');
     // Every waiting run asks, regrades first: the live one still gets the slot.
     for (const run of regrades) assert.equal((await claim(a, run, 'regrade')).kind, 'queued');
     const outcome = await claim(a, live, 'live');
@@ -255,7 +255,7 @@ describe('slot claims', () => {
       assert.ok(claimed, `step ${step}: a free slot was left unclaimed`);
       served.push(waiting.get(claimed) ?? 'live');
       waiting.delete(claimed);
-      await releaseClaim(a.db, claimed);
+      await releaseHeldClaim(a.db, claimed);
     }
     const regradeShare = served.filter((lane) => lane === 'regrade').length / served.length;
     assert.ok(regradeShare >= 0.15 && regradeShare <= 0.25, `regrade share ${regradeShare}`);
@@ -267,7 +267,7 @@ describe('slot claims', () => {
     assert.equal((await claim(a, first, 'regrade')).kind, 'claimed');
     assert.equal((await claim(a, second, 'regrade')).kind, 'queued');
     // first's node failed it: its claim is released and it asks again, behind nobody it was ahead of.
-    await releaseClaim(a.db, first);
+    await releaseHeldClaim(a.db, first);
     const again = await claim(a, third, 'regrade');
     assert.equal(again.kind, 'queued', 'a newcomer does not jump the queue');
     assert.equal((await claim(a, first, 'regrade')).kind, 'claimed', 'the requeued run keeps its early tag');
@@ -293,17 +293,17 @@ describe('slot claims', () => {
     // Asking again (the poll) keeps the first expedite's place.
     assert.deepEqual(await claim(a, lastRegrade, 'regrade', 'n1', true), { kind: 'queued', position: 1, freeSlots: 0 });
 
-    await releaseClaim(a.db, busy);
+    await releaseHeldClaim(a.db, busy);
     // The freed slot's wake-up goes to the expedited run, and the live runs asking first do not get it.
     assert.deepEqual(await waitersForFreeSlots(a.db, REGION, new Date(Date.now() - 30_000)), [
       await workflowIdOf(lastRegrade),
     ]);
     for (const run of lives) assert.equal((await claim(a, run, 'live')).kind, 'queued');
     assert.equal((await claim(a, lastRegrade, 'regrade')).kind, 'claimed');
-    await releaseClaim(a.db, lastRegrade);
+    await releaseHeldClaim(a.db, lastRegrade);
     assert.equal((await claim(a, lives[0] ?? '', 'live')).kind, 'queued', 'the second expedited run is next');
     assert.equal((await claim(a, firstRegrade, 'regrade')).kind, 'claimed');
-    await releaseClaim(a.db, firstRegrade);
+    await releaseHeldClaim(a.db, firstRegrade);
     // Then the lanes' own order again.
     assert.equal((await claim(a, lives[0] ?? '', 'live')).kind, 'claimed');
   });
@@ -336,10 +336,10 @@ describe('slot claims', () => {
       });
     assert.equal((await eastClaim(eastHolder)).kind, 'claimed');
     assert.equal((await eastClaim(eastWaiter)).kind, 'queued');
-    await releaseClaim(a.db, eastHolder);
+    await releaseHeldClaim(a.db, eastHolder);
     assert.equal((await spillClaim(['east-1'])).kind, 'queued', 'the east waiter comes first');
     assert.equal((await eastClaim(eastWaiter)).kind, 'claimed');
-    await releaseClaim(a.db, eastWaiter);
+    await releaseHeldClaim(a.db, eastWaiter);
     // Now east has a free slot and nobody waiting: the run past its deadline takes it instead of waiting on n1.
     assert.deepEqual(await spillClaim(['east-1']), {
       kind: 'claimed',

@@ -5,11 +5,15 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { createResultsActivities } from '../../src/activities/results-activities.js';
 import { createRunActivities } from '../../src/activities/run-activities.js';
+import { createSlotActivities } from '../../src/activities/slot-activities.js';
 import { createSlotRelease } from '../../src/activities/slot-release.js';
+import { loadRegionsConfig } from '../../src/carbon/regions.js';
+import { loadConfig } from '../../src/config/config.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { gradingRuns, runSlotClaims } from '../../src/db/schema.js';
-import { claimOrQueue, releaseClaim } from '../../src/db/slot-claims.js';
+import { gradingRuns, nodes, runSlotClaims } from '../../src/db/schema.js';
+import { claimOrQueue, releaseHeldClaim } from '../../src/db/slot-claims.js';
+import { NODE_GONE_ERROR } from '../../src/shared/grading-types.js';
 import { requireEnv } from '../support/env.js';
 import { insertNodeRow } from '../support/node-row.js';
 import { insertRunRow } from '../support/run-row.js';
@@ -136,9 +140,46 @@ describe('releasing a slot wakes the run queued for it', () => {
     assert.ok(woken[0]?.includes(racing.workflowId), `woken ${JSON.stringify(woken)}`);
   });
 
+  it('a queued run whose planned node stopped checking in gives its place back, so the next in line is woken', async () => {
+    // Both slots of the region are held (n2 takes the second claim); the first run waits ahead of the second.
+    await insertNodeRow(handle.db, { name: 'n2', region: REGION });
+    const [onN1, onN2, first, second] = [await addRun(), await addRun(), await addRun(), await addRun()];
+    assert.equal((await claim(onN1.runId)).kind, 'claimed');
+    const both = await claim(onN2.runId);
+    assert.equal(both.kind === 'claimed' ? both.nodeName : both.kind, 'n2');
+    assert.deepEqual(await claim(first.runId), { kind: 'queued', position: 1, freeSlots: 0 });
+    assert.deepEqual(await claim(second.runId), { kind: 'queued', position: 2, freeSlots: 0 });
+
+    // n1, the node the first run was planned on, falls silent: its claim sends the run back to planning.
+    await handle.db
+      .update(nodes)
+      .set({ lastSeenAt: new Date(Date.now() - 10 * 60_000) })
+      .where(eq(nodes.name, NODE));
+    const config = loadConfig({ DATABASE_URL: fresh.url, NODE_LIVENESS_SEC: '60' });
+    const slots = createSlotActivities(handle.db, config, await loadRegionsConfig(), (ids) => {
+      woken.push([...ids]);
+      return Promise.resolve();
+    });
+    await assert.rejects(slots.claimSlot({ runId: first.runId, nodeName: NODE, excludeNodes: [] }), {
+      type: NODE_GONE_ERROR,
+    });
+    const [row] = await handle.db
+      .select({ releasedAt: runSlotClaims.releasedAt })
+      .from(runSlotClaims)
+      .where(eq(runSlotClaims.runId, first.runId));
+    assert.ok(row?.releasedAt, 'the first run still waits in the queue of a region it may never run in');
+
+    // n2's run ends: the second run is first in line now, not the one planning again (maybe hours later).
+    woken = [];
+    await createRunActivities(handle.db, release).failRun({ runId: onN2.runId, reason: 'cancelled' });
+    assert.deepEqual(woken, [[second.workflowId]]);
+    const claimed = await claim(second.runId);
+    assert.equal(claimed.kind === 'claimed' ? claimed.nodeName : claimed.kind, 'n2');
+  });
+
   it('a release that finds the slot already given back wakes nobody again', async () => {
     const { holder } = await busyNodeWithOneWaiting();
-    await releaseClaim(handle.db, holder.runId);
+    await releaseHeldClaim(handle.db, holder.runId);
     await createRunActivities(handle.db, release).failRun({ runId: holder.runId, reason: 'cancelled' });
     assert.deepEqual(woken, []);
   });
