@@ -67,6 +67,9 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     username: options.username,
     password: options.password,
     reconnectPeriod: 1000,
+    // mqtt.js gives up for good on a refused CONNACK (a login refused while the broker reloads its passwords, "server
+    // unavailable", a quota): the bridge would stay up connected to nothing while the broker's queue fills.
+    reconnectOnConnackError: true,
     keepalive: options.keepaliveSec ?? 60,
     connectTimeout: 10_000,
   });
@@ -113,12 +116,8 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       // still reports any message such a broker drops.
       client.options.protocolVersion = 4;
       delete client.options.properties;
+      // mqtt.js tries again after reconnectPeriod (reconnectOnConnackError), with these options.
       log.info('the broker refused MQTT 5; the bridge speaks MQTT 3.1.1 to it', { url: options.url });
-      // mqtt.js does not retry a refused CONNACK on its own. Once the refused socket has closed: its close handler
-      // would otherwise cut short a connection started before it ran.
-      client.once('close', () => {
-        if (!stopping) client.reconnect();
-      });
       return;
     }
     log.error('broker connection error', { error });

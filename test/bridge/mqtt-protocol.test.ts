@@ -171,6 +171,30 @@ describe("the bridge's MQTT session", () => {
     }
   });
 
+  it('keeps trying a broker that refuses its login, and receives once the broker accepts it', async () => {
+    const broker = await startDefaultMosquitto();
+    // A login the broker does not know yet: an operator who started the bridge before reloading the broker.
+    const login = { username: 'bridge-late', password: 'late-password' };
+    const { bridge, accepted, lines } = slowBridge(broker.url, login, 'greengrader-bridge-refused', 0);
+    try {
+      await waitFor(() => lines.filter((line) => line.includes('broker connection error')).length >= 2, {
+        description: 'the broker refusing the login twice',
+      });
+      await broker.addLogin(login.username, login.password);
+      await bridge.ready;
+      const payloads = Array.from({ length: 5 }, fakeZip);
+      await publishBurst(
+        { url: broker.url, username: broker.username, password: broker.password, topic: TOPIC },
+        payloads,
+        1,
+      );
+      await waitFor(() => accepted.size === payloads.length, { description: 'the 5 messages accepted' });
+    } finally {
+      await bridge.stop();
+      await broker.stop();
+    }
+  });
+
   it('speaks MQTT 3.1.1 to a broker that refuses MQTT 5 (the embedded one), and receives there', async () => {
     const accounts = testBrokerAccounts({ topic: TOPIC });
     const broker = await startEmbeddedBroker({ accounts, maxPayloadBytes: 1024 * 1024 });

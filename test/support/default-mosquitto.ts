@@ -15,6 +15,8 @@ export interface DefaultMosquitto {
   username: string;
   password: string;
   logFile: string;
+  /** Adds a login to the password file and has the running broker read it again (SIGHUP), as an operator does. */
+  addLogin(username: string, password: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,7 +58,11 @@ export async function startDefaultMosquitto(): Promise<DefaultMosquitto> {
     await stop();
     throw error;
   }
-  return { url: `mqtt://127.0.0.1:${port}`, username, password, logFile, stop };
+  const addLogin = async (name: string, secret: string) => {
+    await run('mosquitto_passwd', ['-b', passwordFile, name, secret]);
+    broker.child.kill('SIGHUP');
+  };
+  return { url: `mqtt://127.0.0.1:${port}`, username, password, logFile, addLogin, stop };
 }
 
 function acceptsTcp(port: number): Promise<boolean> {
