@@ -35,6 +35,9 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
   return async function acceptPayload(topic: string, bytes: Buffer, receivedAt = new Date()): Promise<Acceptance> {
     metrics.messagesReceived.inc();
     const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // PostgreSQL refuses U+0000 in text, which a broker may pass in a topic (aedes under a wildcard MQTT_TOPIC): the
+    // row would fail at every retry, and with it every message batched beside it.
+    const { text: storedTopic } = storableText(topic);
     const rejection = checkPayload(bytes, deps.maxPayloadBytes);
     if (rejection) {
       const truncated = bytes.length > deps.maxPayloadBytes;
@@ -43,7 +46,7 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
       const kept = truncated ? bytes.subarray(0, OVERSIZED_SAMPLE_BYTES) : bytes;
       await deps.db.insert(rejectedMessages).values({
         id,
-        topic,
+        topic: storedTopic,
         sizeBytes: bytes.length,
         ...keepBytes(deps.keyring, kept, sealContext.rejectedMessage(id)),
         purgeAfter: new Date(receivedAt.getTime() + deps.quarantineRetentionDays * DAY_MS),
@@ -61,7 +64,7 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
       sha256,
       bytes,
       sizeBytes: bytes.length,
-      topic,
+      topic: storedTopic,
       receiverIp: deps.receiverIp,
       receivedAt,
     });
