@@ -9,7 +9,7 @@ import { createReconcileActivities } from '../../src/activities/reconcile-activi
 import { createSlotRelease } from '../../src/activities/slot-release.js';
 import { signalSlotFreed } from '../../src/workers/signal-slot-freed.js';
 import { activeRunsPerNode } from '../../src/db/active-runs.js';
-import { gradingRuns } from '../../src/db/schema.js';
+import { gradingRuns, runSlotClaims } from '../../src/db/schema.js';
 import type { AutograderExecutor } from '../../src/executors/executor.js';
 import { metrics, type ReconciledWorkflowStatus } from '../../src/observability/metrics.js';
 import { ingestWorkflowId } from '../../src/shared/grading-types.js';
@@ -17,6 +17,7 @@ import { ensureReconcileSchedule, reconcileScheduleId } from '../../src/workers/
 import { buildGradescopeZip } from '../support/gradescope-zip.js';
 import { startGradingStack, type GradingStack } from '../support/grading-stack.js';
 import { brokerOf, mosquittoPub, writeZipFile } from '../support/publish.js';
+import { insertRunRow } from '../support/run-row.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** A grader that never ends: it heartbeats until its activity is cancelled, so its run stays `running`. */
@@ -167,13 +168,48 @@ describe('stuck runs are reconciled', () => {
     const release = createSlotRelease(stack.database.db, stack.config, signalSlotFreed(stack.temporal));
     const reconcile = createReconcileActivities(stack.database.db, stack.temporal, release, { batchSize: 1 });
     const first = await reconcile.reconcileRuns();
-    assert.deepEqual([first.checked, first.fixed.length], [1, 0], 'the first batch holds the running run only');
+    assert.deepEqual(first.fixed, [], 'the first batch holds the running run only');
     const second = await reconcile.reconcileRuns();
     assert.deepEqual(
       second.fixed.map((f) => f.runId),
       [unknown.id],
       'the next batch starts after it, not again at the oldest row',
     );
+  });
+
+  it('looks at the runs first in line every time, however many older rows the batches have to go through', async () => {
+    const DAY_MS = 24 * HOUR_MS;
+    // A row as ingestion leaves it, dated back: its workflow id was never started, so Temporal does not know it.
+    const insertRow = async (receivedAt: Date) => {
+      const { runId } = await insertRunRow(stack.database.db);
+      await stack.database.db.update(gradingRuns).set({ receivedAt }).where(eq(gradingRuns.id, runId));
+      return runId;
+    };
+    // Two old rows fill the first batch; a younger run whose workflow is gone waits first in line for a slot.
+    const older = [
+      await insertRow(new Date(Date.now() - 2.5 * DAY_MS)),
+      await insertRow(new Date(Date.now() - 2.4 * DAY_MS)),
+    ];
+    const firstInLine = await insertRow(new Date(Date.now() - HOUR_MS));
+    await stack.database.db
+      .insert(runSlotClaims)
+      .values({ runId: firstInLine, lane: 'live', queueTag: 0, region: 'r' });
+
+    const release = createSlotRelease(stack.database.db, stack.config, signalSlotFreed(stack.temporal));
+    const reconcile = createReconcileActivities(stack.database.db, stack.temporal, release, { batchSize: 2 });
+    const { fixed } = await reconcile.reconcileRuns();
+    const fixedIds = fixed.map((f) => f.runId);
+    assert.ok(fixedIds.includes(firstInLine), `the run first in line was not looked at: fixed ${fixedIds.join(', ')}`);
+    const [claim] = await stack.database.db
+      .select({ releasedAt: runSlotClaims.releasedAt })
+      .from(runSlotClaims)
+      .where(eq(runSlotClaims.runId, firstInLine));
+    assert.ok(claim?.releasedAt, 'its place in line is given back');
+    // The older rows are reconciled by the batches as before.
+    const second = await reconcile.reconcileRuns();
+    const third = await reconcile.reconcileRuns();
+    const later = [...fixedIds, ...second.fixed.map((f) => f.runId), ...third.fixed.map((f) => f.runId)];
+    for (const id of older) assert.ok(later.includes(id), `the older row ${id} was reconciled`);
   });
 
   it('keeps one schedule across orchestrator restarts, and updates it when the interval changes', async () => {
