@@ -34,6 +34,9 @@ const STOP_WAIT_MS = 10_000;
 /** Backoff while the database is unreachable: the message stays unacknowledged meanwhile. */
 const RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10000];
 
+/** An MQTT PINGREQ: fixed header 0xC0, remaining length 0. */
+const PINGREQ = Buffer.from([0xc0, 0x00]);
+
 /** Passed to mqtt.js's message callback so it skips its own PUBACK: the bridge sends them, in order. */
 class AckedByBridge extends Error {}
 
@@ -85,6 +88,31 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     // RECEIVE_MAXIMUM), and a burst committing for longer than half a keepalive would end in a reconnect.
     client.reschedulePing();
   });
+  // While a message waits for room in the window, mqtt.js reads nothing more: the broker's PINGRESPs wait unread
+  // behind what it sent, and mqtt.js would give up on the connection 1.5 keepalives in (a database outage with a
+  // window's worth of messages held reconnected every 90 s). Meanwhile the bridge pings the broker itself, so the
+  // broker sees a live client, and tells mqtt.js the connection lives: one that died shows as a write error.
+  const keepaliveMs = (options.keepaliveSec ?? 60) * 1000;
+  let held = 0;
+  let heldPings: ReturnType<typeof setInterval> | undefined;
+  const holdStarted = () => {
+    held += 1;
+    if (stopping) return;
+    heldPings ??= setInterval(() => {
+      if (!client.connected) return;
+      client.stream.write(PINGREQ);
+      client.reschedulePing();
+    }, keepaliveMs / 2);
+    // A stopped bridge's messages may stay waiting for good (mqtt.js drops its stream): never keep the process up.
+    heldPings.unref();
+  };
+  const holdEnded = () => {
+    held -= 1;
+    if (held > 0 || heldPings === undefined) return;
+    clearInterval(heldPings);
+    heldPings = undefined;
+  };
+
   /** Connections closed so far: a message is retried only while the connection it came on is open. */
   let closed = 0;
   // Unacknowledged messages of a lost connection come again on the next, whose PUBACKs follow its own order.
@@ -93,6 +121,7 @@ export function startBridge(options: BridgeOptions): RunningBridge {
     acks.reset();
     // A held QoS 0 callback belongs to the closed connection: mqtt.js dropped what it had read past it, unread.
     if (atMostOnceWaiting.length > 0) {
+      for (let i = 0; i < atMostOnceWaiting.length; i++) holdEnded();
       atMostOnceWaiting.length = 0;
       log.error('the connection closed while QoS 0 messages waited for the window: any the broker had sent are lost', {
         inFlight: atMostOnceInFlight.size,
@@ -135,8 +164,11 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       return;
     }
     const connection = closed;
+    const waits = acks.size >= options.window;
+    if (waits) holdStarted();
     acks.admit(packet.messageId).then(
       (slot) => {
+        if (waits) holdEnded();
         callback(new AckedByBridge());
         handleWithRetry(packet.topic, bytes, () => closed !== connection).then(
           () => slot.settle(),
@@ -144,7 +176,10 @@ export function startBridge(options: BridgeOptions): RunningBridge {
           () => undefined,
         );
       },
-      (error: Error) => callback(error),
+      (error: Error) => {
+        if (waits) holdEnded();
+        callback(error);
+      },
     );
   };
 
@@ -185,7 +220,13 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       });
     atMostOnceInFlight.add(handled);
     if (atMostOnceInFlight.size < options.window) callback();
-    else atMostOnceWaiting.push(callback);
+    else {
+      holdStarted();
+      atMostOnceWaiting.push(() => {
+        holdEnded();
+        callback();
+      });
+    }
   }
 
   /**
@@ -219,7 +260,12 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       stopping = true;
       // QoS 0 messages in hand are stored by no one else: a commit under way is let finish (a retry is not).
       await Promise.race([Promise.allSettled([...atMostOnceInFlight]), sleep(STOP_WAIT_MS, undefined, { ref: false })]);
-      await client.endAsync();
+      // With a message waiting for the window mqtt.js reads nothing, so it would never see the broker close the
+      // connection after DISCONNECT: close it outright. What was not acknowledged comes again on the next session.
+      const force = held > 0;
+      clearInterval(heldPings);
+      heldPings = undefined;
+      await client.endAsync(force);
     },
   };
 }
