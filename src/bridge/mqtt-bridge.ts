@@ -131,7 +131,9 @@ export function startBridge(options: BridgeOptions): RunningBridge {
 
   client.on('connect', (connack) => {
     log.info('connected to broker', { url: options.url, sessionPresent: connack.sessionPresent });
-    client.subscribe(options.topic, { qos: 1 }, (error) => {
+    // Retained messages only with a new subscription (MQTT 5; a 3.1.1 broker ignores it): a restarted bridge
+    // subscribes its session again, and a retained message came again each time (a rejected one stored once more).
+    client.subscribe(options.topic, { qos: 1, rh: 1 }, (error) => {
       if (error) log.error('subscribe failed', { error });
       else {
         log.info('subscribed', { topic: options.topic });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import mqtt from 'mqtt';
 import type { Acceptance } from '../../src/bridge/accept-payload.js';
 import { startBridge } from '../../src/bridge/mqtt-bridge.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -189,6 +190,46 @@ describe("the bridge's MQTT session", () => {
         1,
       );
       await waitFor(() => accepted.size === payloads.length, { description: 'the 5 messages accepted' });
+    } finally {
+      await bridge.stop();
+      await broker.stop();
+    }
+  });
+
+  it('takes a retained message once, not again each time the bridge restarts', async () => {
+    const broker = await startDefaultMosquitto();
+    const login = { username: broker.username, password: broker.password };
+    const deliveries: string[] = [];
+    // The same session each time, as `greengrader bridge` restarted (a deploy, a crash) subscribes again.
+    const startOne = () =>
+      startBridge({
+        url: broker.url,
+        ...login,
+        topic: TOPIC,
+        clientId: 'greengrader-bridge-retained',
+        window: 8,
+        logger: createLogger({}, () => undefined),
+        accept: (_topic, bytes) => {
+          deliveries.push(sha256(bytes));
+          return Promise.resolve('rejected');
+        },
+      });
+    let bridge = startOne();
+    try {
+      await bridge.ready;
+      const retained = fakeZip();
+      const publisher = await mqtt.connectAsync(broker.url, { ...login, clientId: 'retained-publisher' });
+      await publisher.publishAsync(TOPIC, retained, { qos: 1, retain: true });
+      await publisher.endAsync();
+      await waitFor(() => deliveries.length === 1, { description: 'the retained message delivered' });
+      for (let restart = 1; restart <= 2; restart++) {
+        await bridge.stop();
+        bridge = startOne();
+        await bridge.ready;
+        // The broker answers a subscription that sends retained messages with them at once.
+        await sleep(500);
+      }
+      assert.deepEqual(deliveries, [sha256(retained)]);
     } finally {
       await bridge.stop();
       await broker.stop();
