@@ -4,6 +4,7 @@ import type { Database } from '../db/client.js';
 import { gradingRuns, runSlotClaims } from '../db/schema.js';
 import { releaseReservationsOfFinishedRuns } from '../db/reservations.js';
 import { releaseClaimsOfFinishedRuns } from '../db/slot-claims.js';
+import { serviceOrder } from '../db/slot-service-order.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { countReconciledRun, type ReconciledWorkflowStatus } from '../observability/metrics.js';
 import type { RunState } from '../shared/run-state.js';
@@ -33,6 +34,16 @@ const DEFAULTS: ReconcileOptions = { graceSec: 60, batchSize: 500 };
 
 /** Slot holders looked at per run, every run: at most the fleet's slots and prefetch places, so few. */
 const HOLDERS_MAX = 2_000;
+/** Runs looked at per region from the head of its queue, every run (at most `batchSize` in all). */
+const HEADS_PER_REGION = 50;
+
+/** An unfinished run row to look at: its workflow may have closed without recording a result. */
+interface RunToCheck extends Record<string, unknown> {
+  id: string;
+  workflowId: string;
+  state: RunState;
+  receivedAt: string;
+}
 
 export interface ReconciledRun {
   runId: string;
@@ -88,23 +99,28 @@ export function createReconcileActivities(
         state: gradingRuns.state,
         receivedAt: sql<string>`${gradingRuns.receivedAt}::text`,
       };
-      // First, every run holding a slot and the first runs in line: a terminated one there holds a node's slot, or
-      // counts ahead of every run behind it and takes their wake-ups. Behind a backlog of 10,000 unfinished rows the
-      // cursor below would reach it only after 20 runs (100 minutes at the default interval).
-      const holding = (held: boolean, limit: number) =>
-        db
-          .select(columns)
-          .from(runSlotClaims)
-          .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
-          .where(
-            and(
-              isNull(runSlotClaims.releasedAt),
-              held ? isNotNull(runSlotClaims.nodeName) : isNull(runSlotClaims.nodeName),
-              unfinished,
-            ),
-          )
-          .orderBy(asc(runSlotClaims.queueTag))
-          .limit(limit);
+      // First, every run holding a slot and the first runs in line in each region (the queue's own order): a
+      // terminated one there holds a node's slot, or counts ahead of every run behind it and takes their wake-ups.
+      // Behind a backlog of 10,000 unfinished rows the cursor below would reach it only after 20 runs (100 minutes
+      // at the default interval).
+      const holders = await db
+        .select(columns)
+        .from(runSlotClaims)
+        .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
+        .where(and(isNull(runSlotClaims.releasedAt), isNotNull(runSlotClaims.nodeName), unfinished))
+        .limit(HOLDERS_MAX);
+      const { rows: inLine } = await db.execute<RunToCheck>(sql`
+        with ${serviceOrder()}, heads as (
+          select o.run_id, o.position,
+            row_number() over (partition by ${runSlotClaims.region} order by o.position) as place
+          from service_order o join ${runSlotClaims} on ${runSlotClaims.runId} = o.run_id
+        )
+        select ${gradingRuns.id} as id, ${gradingRuns.workflowId} as "workflowId", ${gradingRuns.state} as state,
+          ${gradingRuns.receivedAt}::text as "receivedAt"
+        from heads join ${gradingRuns} on ${gradingRuns.id} = heads.run_id
+        where heads.place <= ${HEADS_PER_REGION} and ${unfinished}
+        order by heads.position
+        limit ${batchSize}`);
       const rows = await db
         .select(columns)
         .from(gradingRuns)
@@ -120,7 +136,7 @@ export function createReconcileActivities(
         .limit(batchSize);
       const last = rows.at(-1);
       after = rows.length === batchSize && last ? { receivedAt: last.receivedAt, id: last.id } : null;
-      const first = [...(await holding(true, HOLDERS_MAX)), ...(await holding(false, batchSize))];
+      const first: RunToCheck[] = [...holders, ...inLine];
       const toCheck = [...new Map([...first, ...rows].map((row) => [row.id, row])).values()];
       const fixed: ReconciledRun[] = [];
       for (const row of toCheck) {

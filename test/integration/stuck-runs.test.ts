@@ -180,20 +180,25 @@ describe('stuck runs are reconciled', () => {
   it('looks at the runs first in line every time, however many older rows the batches have to go through', async () => {
     const DAY_MS = 24 * HOUR_MS;
     // A row as ingestion leaves it, dated back: its workflow id was never started, so Temporal does not know it.
-    const insertRow = async (receivedAt: Date) => {
-      const { runId } = await insertRunRow(stack.database.db);
+    const insertRow = async (receivedAt: Date, deadlineAt?: Date) => {
+      const { runId } = await insertRunRow(stack.database.db, deadlineAt ? { deadlineAt } : {});
       await stack.database.db.update(gradingRuns).set({ receivedAt }).where(eq(gradingRuns.id, runId));
       return runId;
     };
-    // Two old rows fill the first batch; a younger run whose workflow is gone waits first in line for a slot.
+    // Two old rows fill the first batch. In one region's queue, two runs with smaller start tags wait behind a run
+    // whose deadline comes first: that one is first in line (deadline-first service), and its workflow is gone.
     const older = [
       await insertRow(new Date(Date.now() - 2.5 * DAY_MS)),
       await insertRow(new Date(Date.now() - 2.4 * DAY_MS)),
     ];
-    const firstInLine = await insertRow(new Date(Date.now() - HOUR_MS));
-    await stack.database.db
-      .insert(runSlotClaims)
-      .values({ runId: firstInLine, lane: 'live', queueTag: 0, region: 'r' });
+    const anHourAgo = new Date(Date.now() - HOUR_MS);
+    const behind = [await insertRow(anHourAgo), await insertRow(anHourAgo)];
+    const firstInLine = await insertRow(anHourAgo, new Date(Date.now() + HOUR_MS));
+    await stack.database.db.insert(runSlotClaims).values([
+      { runId: behind[0]!, lane: 'live', queueTag: 1, region: 'r' },
+      { runId: behind[1]!, lane: 'live', queueTag: 2, region: 'r' },
+      { runId: firstInLine, lane: 'live', queueTag: 3, region: 'r' },
+    ]);
 
     const release = createSlotRelease(stack.database.db, stack.config, signalSlotFreed(stack.temporal));
     const reconcile = createReconcileActivities(stack.database.db, stack.temporal, release, { batchSize: 2 });
@@ -205,11 +210,10 @@ describe('stuck runs are reconciled', () => {
       .from(runSlotClaims)
       .where(eq(runSlotClaims.runId, firstInLine));
     assert.ok(claim?.releasedAt, 'its place in line is given back');
-    // The older rows are reconciled by the batches as before.
-    const second = await reconcile.reconcileRuns();
-    const third = await reconcile.reconcileRuns();
-    const later = [...fixedIds, ...second.fixed.map((f) => f.runId), ...third.fixed.map((f) => f.runId)];
-    for (const id of older) assert.ok(later.includes(id), `the older row ${id} was reconciled`);
+    // The other rows are reconciled by the next passes, as before.
+    const later = [...fixedIds];
+    for (let pass = 0; pass < 3; pass++) later.push(...(await reconcile.reconcileRuns()).fixed.map((f) => f.runId));
+    for (const id of [...older, ...behind]) assert.ok(later.includes(id), `the row ${id} was reconciled`);
   });
 
   it('keeps one schedule across orchestrator restarts, and updates it when the interval changes', async () => {
