@@ -30,6 +30,8 @@ export interface RunningBridge {
 
 /** How long stop() waits for QoS 0 messages being committed (see handleAtMostOnce). */
 const STOP_WAIT_MS = 10_000;
+/** How long stop() waits for the broker to close the connection after DISCONNECT before closing it itself. */
+const STOP_CLOSE_MS = 2_000;
 
 /** Backoff while the database is unreachable: the message stays unacknowledged meanwhile. */
 const RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10000];
@@ -91,18 +93,23 @@ export function startBridge(options: BridgeOptions): RunningBridge {
   // While a message waits for room in the window, mqtt.js reads nothing more: the broker's PINGRESPs wait unread
   // behind what it sent, and mqtt.js would give up on the connection 1.5 keepalives in (a database outage with a
   // window's worth of messages held reconnected every 90 s). Meanwhile the bridge pings the broker itself, so the
-  // broker sees a live client, and tells mqtt.js the connection lives: one that died shows as a write error.
-  const keepaliveMs = (options.keepaliveSec ?? 60) * 1000;
+  // broker sees a live client, and tells mqtt.js the connection lives. A broker that closed or reset it shows as a
+  // write error; one lost silently is noticed by TCP's retransmission timeout (minutes), or 1.5 keepalives after
+  // the window frees, when mqtt.js's own pings resume: either way its messages come again on the next connection.
   let held = 0;
   let heldPings: ReturnType<typeof setInterval> | undefined;
   const holdStarted = () => {
     held += 1;
-    if (stopping) return;
-    heldPings ??= setInterval(() => {
-      if (!client.connected) return;
-      client.stream.write(PINGREQ);
-      client.reschedulePing();
-    }, keepaliveMs / 2);
+    if (stopping || !(client.keepalive > 0)) return;
+    // The broker's Server Keep Alive when it set one (mqtt.js times out on that), else ours.
+    heldPings ??= setInterval(
+      () => {
+        if (!client.connected) return;
+        client.stream.write(PINGREQ);
+        client.reschedulePing();
+      },
+      (client.keepalive * 1000) / 2,
+    );
     // A stopped bridge's messages may stay waiting for good (mqtt.js drops its stream): never keep the process up.
     heldPings.unref();
   };
@@ -263,11 +270,17 @@ export function startBridge(options: BridgeOptions): RunningBridge {
       // QoS 0 messages in hand are stored by no one else: a commit under way is let finish (a retry is not).
       await Promise.race([Promise.allSettled([...atMostOnceInFlight]), sleep(STOP_WAIT_MS, undefined, { ref: false })]);
       // With a message waiting for the window mqtt.js reads nothing, so it would never see the broker close the
-      // connection after DISCONNECT: close it outright. What was not acknowledged comes again on the next session.
-      const force = held > 0;
+      // connection after DISCONNECT: close it outright (also if one comes while stopping, after a grace). What was
+      // not acknowledged comes again on the next session.
       clearInterval(heldPings);
       heldPings = undefined;
-      await client.endAsync(force);
+      const ended = client.endAsync(held > 0);
+      const outright = setTimeout(() => client.stream.destroy(), STOP_CLOSE_MS);
+      try {
+        await ended;
+      } finally {
+        clearTimeout(outright);
+      }
     },
   };
 }
