@@ -30,7 +30,7 @@ describe('a bridge whose database is down', () => {
   ] as const)
     it(`keeps its broker connection alive while messages wait on retries (${label}), and loses none of them`, async () => {
       stack ??= await startGradingStack({ bridge: false, nodes: 0 });
-      const { config } = stack;
+      const { config, database } = stack;
       // PostgreSQL "stopped": nothing listens where this pool connects, so every insert fails and is retried.
       const down = connectDatabase(`postgres://postgres@127.0.0.1:${await freePort()}/gone`, { maxConnections: 2 });
       const batcher = createPayloadBatcher({ db: down.db, maxRows: config.BRIDGE_WINDOW, flushAfterMs: 3 });
@@ -78,13 +78,13 @@ describe('a bridge whose database is down', () => {
 
       // Nothing was acknowledged: the same session, now with a database, receives and stores all 30.
       const working = await startBridgeProcess(config, silentLogger, {
-        shared: { db: stack.database.db, temporal: stack.temporal },
+        shared: { db: database.db, temporal: stack.temporal },
       });
       try {
         const shas = payloads.map((bytes) => createHash('sha256').update(bytes).digest('hex'));
         const storedCount = async () =>
           (
-            await stack!.database.db
+            await database.db
               .select({ sha256: rawPayloads.sha256 })
               .from(rawPayloads)
               .where(inArray(rawPayloads.sha256, shas))
