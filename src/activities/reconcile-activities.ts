@@ -3,7 +3,7 @@ import { and, asc, eq, isNotNull, isNull, lt, notInArray, sql } from 'drizzle-or
 import type { Database } from '../db/client.js';
 import { gradingRuns, runSlotClaims } from '../db/schema.js';
 import { releaseReservationsOfFinishedRuns } from '../db/reservations.js';
-import { releaseClaimsOfFinishedRuns } from '../db/slot-claims.js';
+import { finishedRunsHoldingClaims } from '../db/slot-claims.js';
 import { serviceOrder } from '../db/slot-service-order.js';
 import { activityLogger } from '../observability/activity-logger.js';
 import { countReconciledRun, type ReconciledWorkflowStatus } from '../observability/metrics.js';
@@ -163,8 +163,12 @@ export function createReconcileActivities(
         });
         fixed.push({ runId: row.id, workflowId: row.workflowId, workflowStatus, reason });
       }
-      // A claim left held by a run that ended before claims were released on every path.
-      const releasedClaims = await releaseClaimsOfFinishedRuns(db, FINAL_STATES);
+      // A claim left held by a run that ended before claims were released on every path. Released one by one
+      // through the waking release: the runs queued for that slot would otherwise sleep until their fallback poll.
+      let releasedClaims = 0;
+      for (const runId of await finishedRunsHoldingClaims(db, FINAL_STATES)) {
+        if (await release(runId)) releasedClaims += 1;
+      }
       // Likewise a reservation over time: a finished run must not hold capacity in later plans.
       const releasedReservations = await releaseReservationsOfFinishedRuns(db, FINAL_STATES);
       return { checked: toCheck.length, fixed, releasedClaims, releasedReservations };

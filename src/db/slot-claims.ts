@@ -152,21 +152,17 @@ export async function releaseHeldClaim(
   return releaseHeld(db.$client, runId);
 }
 
-/** Releases the claims of runs whose row is already final: a claim its run can no longer give back itself. */
-export async function releaseClaimsOfFinishedRuns(db: Database, finalStates: readonly string[]): Promise<number> {
-  const released = await db
-    .update(runSlotClaims)
-    .set({ releasedAt: sql`now()` })
-    .from(gradingRuns)
-    .where(
-      and(
-        eq(gradingRuns.id, runSlotClaims.runId),
-        isNull(runSlotClaims.releasedAt),
-        inArray(gradingRuns.state, [...finalStates] as RunState[]),
-      ),
-    )
-    .returning({ runId: runSlotClaims.runId });
-  return released.length;
+/**
+ * Runs whose row is already final but whose claim is still held: a claim its run can no longer give back itself.
+ * Each is released through the waking release (slot-release.ts), so the run next in line is told at once.
+ */
+export async function finishedRunsHoldingClaims(db: Database, finalStates: readonly string[]): Promise<string[]> {
+  const rows = await db
+    .select({ runId: runSlotClaims.runId })
+    .from(runSlotClaims)
+    .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
+    .where(and(isNull(runSlotClaims.releasedAt), inArray(gradingRuns.state, [...finalStates] as RunState[])));
+  return rows.map((row) => row.runId);
 }
 
 /**

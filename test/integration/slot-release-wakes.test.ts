@@ -2,7 +2,9 @@
 // in the product, is recorded here), so a cancelled or failed run's slot never waits for a queued run's backoff timer.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import type { Client } from '@temporalio/client';
 import { eq, sql } from 'drizzle-orm';
+import { createReconcileActivities } from '../../src/activities/reconcile-activities.js';
 import { createResultsActivities } from '../../src/activities/results-activities.js';
 import { createRunActivities } from '../../src/activities/run-activities.js';
 import { createSlotActivities } from '../../src/activities/slot-activities.js';
@@ -175,6 +177,18 @@ describe('releasing a slot wakes the run queued for it', () => {
     assert.deepEqual(woken, [[second.workflowId]]);
     const claimed = await claim(second.runId);
     assert.equal(claimed.kind === 'claimed' ? claimed.nodeName : claimed.kind, 'n2');
+  });
+
+  it('reconciliation freeing the slot of a run that ended without releasing it wakes the run first in line', async () => {
+    const { holder, waiting } = await busyNodeWithOneWaiting();
+    // The holder's row is final (its workflow recorded it on a path that did not release), its claim still held.
+    await handle.db.update(gradingRuns).set({ state: 'completed' }).where(eq(gradingRuns.id, holder.runId));
+    // Both rows are within the grace period, so the pass asks Temporal about neither.
+    const temporal = {} as unknown as Client;
+    const { releasedClaims } = await createReconcileActivities(handle.db, temporal, release).reconcileRuns();
+    assert.equal(releasedClaims, 1);
+    assert.deepEqual(woken, [[waiting.workflowId]], 'the queued run would sleep until its fallback poll');
+    assert.equal((await claim(waiting.runId)).kind, 'claimed');
   });
 
   it('a release that finds the slot already given back wakes nobody again', async () => {
