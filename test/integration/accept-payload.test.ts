@@ -1,5 +1,6 @@
-// A topic PostgreSQL cannot store as text (U+0000, which aedes passes under a wildcard MQTT_TOPIC) must not fail
-// its message at every retry, nor the messages batched beside it: the bridge would stop acknowledging for good.
+// What the bridge's acceptor commits for a message. A topic PostgreSQL cannot store as text (U+0000, which aedes
+// passes under a wildcard MQTT_TOPIC) must not fail its message at every retry, nor the messages batched beside it:
+// the bridge would stop acknowledging for good. A rejected message the broker sends again is kept once.
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, it } from 'node:test';
@@ -22,17 +23,21 @@ after(async () => {
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-it('stores messages whose topic holds U+0000, and those batched beside them, with the topic made storable', async () => {
-  const accept = createPayloadAcceptor({
+function acceptor(maxRows = 1) {
+  return createPayloadAcceptor({
     db: database.db,
-    // One batch for the three: a row PostgreSQL refused would fail the other two with it.
-    batcher: createPayloadBatcher({ db: database.db, maxRows: 3, flushAfterMs: 1_000 }),
+    batcher: createPayloadBatcher({ db: database.db, maxRows, flushAfterMs: 1_000 }),
     maxPayloadBytes: 1024 * 1024,
     keyring: emptyKeyring,
     quarantineRetentionDays: 14,
     receiverIp: null,
     logger: silentLogger,
   });
+}
+
+it('stores messages whose topic holds U+0000, and those batched beside them, with the topic made storable', async () => {
+  // One batch for the three: a row PostgreSQL refused would fail the other two with it.
+  const accept = acceptor(3);
   const zips = [fakeZip(), fakeZip(), fakeZip()];
   const topics = ['submissions/a\u0000b', 'submissions/plain', 'submissions/\u0000'];
   const accepted = await Promise.all(zips.map((bytes, i) => accept(topics[i]!, bytes)));
@@ -55,4 +60,24 @@ it('stores messages whose topic holds U+0000, and those batched beside them, wit
     .from(rejectedMessages)
     .where(eq(rejectedMessages.sha256, sha256(notZip)));
   assert.deepEqual(rejected, { topic: 'submissions/\uFFFDbad', code: 'not-a-zip' });
+});
+
+it('keeps a rejected message once when the broker sends it again, even twice at once', async () => {
+  const accept = acceptor();
+  const notZip = Buffer.from(`not a zip ${randomUUID()}`);
+  const rows = () =>
+    database.db
+      .select({ topic: rejectedMessages.topic })
+      .from(rejectedMessages)
+      .where(eq(rejectedMessages.sha256, sha256(notZip)));
+  // Its PUBACK was lost: the broker delivers it again, here once after and twice side by side.
+  assert.equal(await accept('submissions', notZip), 'rejected');
+  assert.deepEqual(await Promise.all([accept('submissions', notZip), accept('submissions', notZip)]), [
+    'rejected',
+    'rejected',
+  ]);
+  assert.equal((await rows()).length, 1, 'one message, one row for the operator');
+  // The same bytes on another topic are another message.
+  assert.equal(await accept('submissions/other', notZip), 'rejected');
+  assert.deepEqual((await rows()).map((row) => row.topic).sort(), ['submissions', 'submissions/other']);
 });
