@@ -21,6 +21,8 @@ const MiB = 1024 * 1024;
 export const configSchema = z.object({
   /** PostgreSQL connection string. */
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/greengrader'),
+  /** PostgreSQL ends a session idle this long inside a transaction, freeing its locks (src/db/client.ts); 0: off. */
+  DATABASE_IDLE_IN_TRANSACTION_SEC: z.coerce.number().int().nonnegative().default(60),
   /** Temporal frontend address (host:port). */
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   /** Temporal namespace. */

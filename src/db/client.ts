@@ -11,9 +11,26 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/**
+ * PostgreSQL ends a session left idle inside a transaction this long, freeing its locks. Every claim in the fleet
+ * takes one advisory lock (slot-queue-lock.ts): a process frozen while holding it (stopped, its VM paused, its host
+ * gone without a reset) would otherwise stall every claim until someone killed that session by hand. Our
+ * transactions send their statements back to back, so a minute idle is never one of them at work.
+ */
+const IDLE_IN_TRANSACTION_SEC_DEFAULT = 60;
+
 /** One pool per process; every activity factory receives the `db` from here. */
-export function connectDatabase(url: string, options: { maxConnections?: number } = {}): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+export function connectDatabase(
+  url: string,
+  options: { maxConnections?: number; idleInTransactionSec?: number } = {},
+): DatabaseHandle {
+  const idleInTransactionSec = options.idleInTransactionSec ?? IDLE_IN_TRANSACTION_SEC_DEFAULT;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    // 0 leaves PostgreSQL's own setting (off unless the server or the URL's options set it).
+    ...(idleInTransactionSec > 0 ? { idle_in_transaction_session_timeout: idleInTransactionSec * 1000 } : {}),
+  });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const db = drizzle(pool, { schema });
