@@ -76,7 +76,7 @@ export function createRunActivities(db: Database, release: ReleaseSlot) {
             inArray(gradingRuns.state, ['placed', 'running', 'recording']),
           ),
         );
-      await release(input.runId);
+      await release(input.runId, input.nodeName);
     },
   };
 }

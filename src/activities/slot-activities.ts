@@ -168,7 +168,7 @@ export function createSlotActivities(db: Database, config: Config, regions: Regi
      * a live node that did not pick the run up was busy, not dead.
      */
     async releaseSlot(input: { runId: string; nodeName: string }): Promise<{ nodeLive: boolean }> {
-      await release(input.runId);
+      await release(input.runId, input.nodeName);
       return { nodeLive: (await findLiveNode(db, config.NODE_LIVENESS_SEC, input.nodeName)) !== null };
     },
   };

@@ -10,8 +10,15 @@ const WAKE_PLANNED_MAX = 4;
 /** Tells waiting workflows that a slot may be theirs (a signal); a workflow that is gone is no error. */
 export type WakeWaiters = (workflowIds: readonly string[]) => Promise<void>;
 
-/** Gives a run's slot back and wakes the runs next in line for it; says what was released. */
-export type ReleaseSlot = (runId: string) => Promise<{ region: string; nodeName: string | null } | null>;
+/**
+ * Gives a run's slot back and wakes the runs next in line for it; says what was released. With `onNode`, only a
+ * slot (and booking) on that node: what a run moving off a node releases, so that an attempt of that release which
+ * outlived its timeout cannot free the slot the run has taken since elsewhere.
+ */
+export type ReleaseSlot = (
+  runId: string,
+  onNode?: string,
+) => Promise<{ region: string; nodeName: string | null } | null>;
 
 /**
  * Every way a run ends (grader done, failed, cancelled, moved off a node, recorded, reconciled) releases its claim
@@ -23,8 +30,8 @@ export function createSlotRelease(
   config: Pick<Config, 'NODE_LIVENESS_SEC'>,
   wake: WakeWaiters,
 ): ReleaseSlot {
-  return async (runId) => {
-    const released = await releaseHeldClaim(db, runId);
+  return async (runId, onNode) => {
+    const released = await releaseHeldClaim(db, runId, onNode);
     if (!released) return null;
     const liveSince = new Date(Date.now() - config.NODE_LIVENESS_SEC * 1000);
     const queued = await waitersForFreeSlots(db, released.region, liveSince);

@@ -204,16 +204,23 @@ export async function roomInRegion(
  * sits in the select list of the one row returned, so it always runs too. It runs because greengrader_unbook is
  * VOLATILE (PostgreSQL's default, and what it is): the planner drops unused outputs of a subquery unless they are.
  */
-const releaseHeldStatement = namedStatement<{ region: string | null; node_name: string | null }, { runId: string }>(
+const releaseHeldStatement = namedStatement<
+  { region: string | null; node_name: string | null },
+  { runId: string; onNode: string | null }
+>(
   'slot_release_held',
+  // With a node, only a claim held on that node is released, and only a booking on it: an attempt that outlived
+  // its timeout must not free the slot, or the booking, the run has taken since on another node.
   sql`with released as (
     update run_slot_claims set released_at = now()
     where run_id = ${value('runId')}::uuid and released_at is null
+      and (${value('onNode')}::text is null or node_name = ${value('onNode')}::text)
     returning region, node_name
   )
   select (
       select count(*) from (
         select greengrader_unbook(r) from greengrader_lock_capacity(${value('runId')}::uuid, array[]::text[]) as r
+        where ${value('onNode')}::text is null or r.candidate_id = ${value('onNode')}::text
       ) as unbooked
     ) as unbooked,
     (select region from released) as region, (select node_name from released) as node_name`,
@@ -222,8 +229,9 @@ const releaseHeldStatement = namedStatement<{ region: string | null; node_name: 
 export async function releaseHeld(
   target: StatementTarget,
   runId: string,
+  onNode: string | null = null,
 ): Promise<{ region: string; nodeName: string | null } | null> {
-  const { rows } = await releaseHeldStatement(target, { runId });
+  const { rows } = await releaseHeldStatement(target, { runId, onNode });
   const [row] = rows;
   return row?.region == null ? null : { region: row.region, nodeName: row.node_name };
 }

@@ -143,13 +143,15 @@ const spillClaimStatement = namedStatement<Record<string, never>, { runId: strin
 /**
  * Gives the run's slot (or its place in the queue) and its reservation back; idempotent. Returns what this call
  * released (the claim's region and node, null for a place in the queue), or null when nothing was held any more:
- * only a release that freed something needs to wake the runs next in line.
+ * only a release that freed something needs to wake the runs next in line. With `onNode`, only a slot held on
+ * that node and a booking on it (a run moving off a node that failed it).
  */
 export async function releaseHeldClaim(
   db: Database,
   runId: string,
+  onNode?: string,
 ): Promise<{ region: string; nodeName: string | null } | null> {
-  return releaseHeld(db.$client, runId);
+  return releaseHeld(db.$client, runId, onNode ?? null);
 }
 
 /**

@@ -13,7 +13,8 @@ import { loadRegionsConfig } from '../../src/carbon/regions.js';
 import { loadConfig } from '../../src/config/config.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { gradingRuns, nodes, runSlotClaims } from '../../src/db/schema.js';
+import { gradingRuns, nodes, runReservations, runSlotClaims } from '../../src/db/schema.js';
+import { createPostgresLedger } from '../../src/db/reservations.js';
 import { claimOrQueue, releaseHeldClaim } from '../../src/db/slot-claims.js';
 import { NODE_GONE_ERROR } from '../../src/shared/grading-types.js';
 import { requireEnv } from '../support/env.js';
@@ -189,6 +190,44 @@ describe('releasing a slot wakes the run queued for it', () => {
     assert.equal(releasedClaims, 1);
     assert.deepEqual(woken, [[waiting.workflowId]], 'the queued run would sleep until its fallback poll');
     assert.equal((await claim(waiting.runId)).kind, 'claimed');
+  });
+
+  it('a release of the node a run moved off, arriving late, frees neither the slot nor the booking it took since', async () => {
+    await insertNodeRow(handle.db, { name: 'n2', region: REGION });
+    const run = await addRun();
+    assert.equal((await claim(run.runId)).kind, 'claimed');
+    // n1 failed the run: it moves off n1, plans again and gets n2, booked there.
+    const runs = createRunActivities(handle.db, release);
+    await runs.releaseRun({ runId: run.runId, nodeName: NODE });
+    const onN2 = await claimOrQueue(handle.db, {
+      runId: run.runId,
+      lane: 'live',
+      laneWeight: 1,
+      preferredNode: { name: 'n2', region: REGION },
+      excludeNodes: [NODE],
+      liveSince: new Date(Date.now() - 30_000),
+    });
+    assert.equal(onN2.kind === 'claimed' ? onN2.nodeName : onN2.kind, 'n2');
+    const slot = { candidateId: 'n2', startMs: Date.now(), durationMs: 60_000 };
+    await createPostgresLedger(handle.db).reserve(
+      { runId: run.runId, candidateIds: ['n2'], fromMs: Date.now(), capacities: new Map([['n2', 1]]) },
+      () => slot,
+    );
+    // An attempt of that first release which outlived its timeout (the database was slow) finishes only now.
+    await runs.releaseRun({ runId: run.runId, nodeName: NODE });
+    await createSlotActivities(handle.db, loadConfig({ DATABASE_URL: fresh.url }), await loadRegionsConfig(), () =>
+      Promise.resolve(),
+    ).releaseSlot({ runId: run.runId, nodeName: NODE });
+    const [held] = await handle.db
+      .select({ nodeName: runSlotClaims.nodeName, releasedAt: runSlotClaims.releasedAt })
+      .from(runSlotClaims)
+      .where(eq(runSlotClaims.runId, run.runId));
+    assert.deepEqual(held, { nodeName: 'n2', releasedAt: null }, 'the slot on n2 was freed under the running grader');
+    const [booking] = await handle.db
+      .select({ candidateId: runReservations.candidateId })
+      .from(runReservations)
+      .where(eq(runReservations.runId, run.runId));
+    assert.equal(booking?.candidateId, 'n2', 'the booking on n2 was freed');
   });
 
   it('a release that finds the slot already given back wakes nobody again', async () => {
