@@ -27,9 +27,9 @@ after(async () => {
 });
 
 it('a session that stops inside a transaction holding the slot queue lock is ended, and claims go on', async () => {
+  // No listener of its own, as every transaction in src/ holds its client: the server ending the session must not
+  // crash the process with an unhandled 'error' event.
   const stuck = await frozen.pool.connect();
-  // The error event of a session the server ended, on a client checked out of the pool: expected here.
-  const ended = new Promise<Error>((resolve) => stuck.once('error', resolve));
   await stuck.query(`begin; ${SLOT_QUEUE_LOCK}`);
   // ... and sends nothing more, as a process that froze there would.
   const started = Date.now();
@@ -41,7 +41,7 @@ it('a session that stops inside a transaction holding the slot queue lock is end
   try {
     assert.deepEqual(outcome, { one: 1 }, `the claim waited over ${WAIT_BOUND_MS} ms behind the frozen session`);
     assert.ok(Date.now() - started < WAIT_BOUND_MS);
-    assert.match(String(await ended), /idle-in-transaction|terminat/i);
+    await assert.rejects(stuck.query('select 1'), /idle-in-transaction|terminat|not queryable/i);
   } finally {
     stuck.release(true);
     await claimed.catch(() => undefined);
