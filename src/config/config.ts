@@ -21,8 +21,11 @@ const MiB = 1024 * 1024;
 export const configSchema = z.object({
   /** PostgreSQL connection string. */
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/greengrader'),
-  /** PostgreSQL ends a session idle this long inside a transaction, freeing its locks (src/db/client.ts); 0: off. */
-  DATABASE_IDLE_IN_TRANSACTION_SEC: z.coerce.number().int().nonnegative().default(60),
+  /**
+   * PostgreSQL ends a session idle this long inside a transaction, freeing its locks (src/db/client.ts); 0 leaves
+   * the server's own setting. At most PostgreSQL's largest (2^31 - 1 ms).
+   */
+  DATABASE_IDLE_IN_TRANSACTION_SEC: z.coerce.number().int().nonnegative().max(2_147_483).default(60),
   /** Temporal frontend address (host:port). */
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   /** Temporal namespace. */
