@@ -165,8 +165,9 @@ export function createReconcileActivities(
       }
       // A claim left held by a run that ended before claims were released on every path. Released one by one
       // through the waking release: the runs queued for that slot would otherwise sleep until their fallback poll.
+      // A release and its wake-up take a few round trips each, so a pass takes at most as many as slots are held.
       let releasedClaims = 0;
-      for (const runId of await finishedRunsHoldingClaims(db, FINAL_STATES)) {
+      for (const runId of await finishedRunsHoldingClaims(db, FINAL_STATES, HOLDERS_MAX)) {
         if (await release(runId)) releasedClaims += 1;
       }
       // Likewise a reservation over time: a finished run must not hold capacity in later plans.

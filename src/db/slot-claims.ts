@@ -158,12 +158,17 @@ export async function releaseHeldClaim(
  * Runs whose row is already final but whose claim is still held: a claim its run can no longer give back itself.
  * Each is released through the waking release (slot-release.ts), so the run next in line is told at once.
  */
-export async function finishedRunsHoldingClaims(db: Database, finalStates: readonly string[]): Promise<string[]> {
+export async function finishedRunsHoldingClaims(
+  db: Database,
+  finalStates: readonly string[],
+  limit: number,
+): Promise<string[]> {
   const rows = await db
     .select({ runId: runSlotClaims.runId })
     .from(runSlotClaims)
     .innerJoin(gradingRuns, eq(gradingRuns.id, runSlotClaims.runId))
-    .where(and(isNull(runSlotClaims.releasedAt), inArray(gradingRuns.state, [...finalStates] as RunState[])));
+    .where(and(isNull(runSlotClaims.releasedAt), inArray(gradingRuns.state, [...finalStates] as RunState[])))
+    .limit(limit);
   return rows.map((row) => row.runId);
 }
 
