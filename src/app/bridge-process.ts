@@ -35,6 +35,12 @@ export interface RunningBridgeProcess {
   client: MqttClient;
   /** Disconnects from the broker, then closes what the bridge opened for itself. */
   stop(): Promise<void>;
+  /**
+   * Rejects when another bridge took the session's lock while this one had lost it with its database connection:
+   * this one has then disconnected from the broker, and its process should stop (a supervisor's restart makes it
+   * the standby, refused until the other stops). Never resolves.
+   */
+  sessionLost: Promise<never>;
 }
 
 /** The MQTT bridge: stores each submission it receives, acknowledges it, then starts its workflow from the table. */
@@ -46,10 +52,19 @@ export async function startBridgeProcess(
   const cleanup = new CleanupStack(logStopFailures(logger));
   return cleanup.unwindOnFailure(async () => {
     // Before anything else: a second bridge on the same broker session would fight the first for it.
+    let lose: (error: Error) => void = () => undefined;
+    const sessionLost = new Promise<never>((_resolve, reject) => (lose = reject));
+    // Handled by whoever awaits it (the `bridge` command); `up` runs no second bridge.
+    sessionLost.catch(() => undefined);
+    const running: { bridge?: { stop(): Promise<void> } } = {};
     const lock = await holdSessionLock({
       databaseUrl: config.DATABASE_URL,
       session: `'${config.MQTT_CLIENT_ID}' at ${brokerHost(config.MQTT_URL)}`,
       logger,
+      onTakenElsewhere: (error) => {
+        logger.error('the bridge session lock was taken by another bridge; this one stops consuming', { error });
+        void (running.bridge?.stop() ?? Promise.resolve()).finally(() => lose(error));
+      },
     });
     cleanup.push('bridge session lock', () => lock.release());
     const keyring = await loadRetentionKeyring(config, logger);
@@ -88,6 +103,7 @@ export async function startBridgeProcess(
       logger,
     });
     cleanup.push('bridge', () => bridge.stop());
+    running.bridge = bridge;
     const login = { username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD };
     const watch = startBrokerWatch({
       url: config.MQTT_URL,
@@ -99,7 +115,7 @@ export async function startBridgeProcess(
       logger,
     });
     cleanup.push('broker watch', () => watch.stop());
-    return { ready: bridge.ready, client: bridge.client, stop: () => cleanup.runAll() };
+    return { ready: bridge.ready, client: bridge.client, stop: () => cleanup.runAll(), sessionLost };
   });
 }
 

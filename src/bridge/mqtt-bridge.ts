@@ -63,6 +63,7 @@ const PROTOCOL_REFUSED = new Set([1, 132]);
 export function startBridge(options: BridgeOptions): RunningBridge {
   const log = options.logger.child({ component: 'bridge' });
   let stopping = false;
+  let stopped: Promise<void> | undefined;
   const client = mqtt.connect(options.url, {
     ...options.tls,
     clientId: options.clientId,
@@ -265,24 +266,27 @@ export function startBridge(options: BridgeOptions): RunningBridge {
   return {
     client,
     ready,
-    async stop() {
-      stopping = true;
-      // QoS 0 messages in hand are stored by no one else: a commit under way is let finish (a retry is not).
-      await Promise.race([Promise.allSettled([...atMostOnceInFlight]), sleep(STOP_WAIT_MS, undefined, { ref: false })]);
-      // With a message waiting for the window mqtt.js reads nothing, so it would never see the broker close the
-      // connection after DISCONNECT: close it outright (also if one comes while stopping, after a grace). What was
-      // not acknowledged comes again on the next session.
-      clearInterval(heldPings);
-      heldPings = undefined;
-      const ended = client.endAsync(held > 0);
-      const outright = setTimeout(() => client.stream.destroy(), STOP_CLOSE_MS);
-      try {
-        await ended;
-      } finally {
-        clearTimeout(outright);
-      }
-    },
+    // Once: the process may stop a bridge that already stopped itself (its session taken by another bridge).
+    stop: () => (stopped ??= stopOnce()),
   };
+
+  async function stopOnce(): Promise<void> {
+    stopping = true;
+    // QoS 0 messages in hand are stored by no one else: a commit under way is let finish (a retry is not).
+    await Promise.race([Promise.allSettled([...atMostOnceInFlight]), sleep(STOP_WAIT_MS, undefined, { ref: false })]);
+    // With a message waiting for the window mqtt.js reads nothing, so it would never see the broker close the
+    // connection after DISCONNECT: close it outright (also if one comes while stopping, after a grace). What was
+    // not acknowledged comes again on the next session.
+    clearInterval(heldPings);
+    heldPings = undefined;
+    const ended = client.endAsync(held > 0);
+    const outright = setTimeout(() => client.stream.destroy(), STOP_CLOSE_MS);
+    try {
+      await ended;
+    } finally {
+      clearTimeout(outright);
+    }
+  }
 }
 
 function sha256Of(bytes: Buffer): string {

@@ -33,6 +33,12 @@ export async function holdSessionLock(options: {
   databaseUrl: string;
   session: string;
   logger: Logger;
+  /**
+   * The lock was lost with its connection (PostgreSQL restarted) and another bridge took it before this one could
+   * take it again: this one must stop consuming the session, or the two knock each other off the broker in turn.
+   * Called once; the lock is not tried again after it.
+   */
+  onTakenElsewhere: (error: Error) => void;
 }): Promise<SessionLock> {
   const log = options.logger.child({ component: 'session-lock', session: options.session });
   let client = await tryLock(options.databaseUrl, options.session);
@@ -52,8 +58,9 @@ export async function holdSessionLock(options: {
     if (released) return;
     try {
       client = await tryLock(options.databaseUrl, options.session);
-      if (client === undefined) log.error(new BridgeSessionInUseError(options.session).message);
-      else return watch(client);
+      if (client !== undefined) return watch(client);
+      released = true;
+      return options.onTakenElsewhere(new BridgeSessionInUseError(options.session));
     } catch (error) {
       log.debug('session lock not yet retaken', { error });
     }
@@ -70,6 +77,11 @@ export async function holdSessionLock(options: {
   };
 }
 
+/** The advisory lock's name (hashed to its key): one per broker session. */
+export function sessionLockName(session: string): string {
+  return `greengrader-bridge-session:${session}`;
+}
+
 /** A connection holding the lock, or undefined when another session holds it. */
 async function tryLock(databaseUrl: string, session: string): Promise<pg.Client | undefined> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'greengrader-bridge-lock' });
@@ -77,7 +89,7 @@ async function tryLock(databaseUrl: string, session: string): Promise<pg.Client 
   try {
     const { rows } = await client.query<{ locked: boolean }>(
       'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
-      [`greengrader-bridge-session:${session}`],
+      [sessionLockName(session)],
     );
     if (rows[0]?.locked === true) return client;
   } catch (error) {

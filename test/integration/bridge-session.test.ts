@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
 import { connectDatabase } from '../../src/db/client.js';
+import { sessionLockName } from '../../src/bridge/session-lock.js';
 import { spawnBridge, type BridgeChild } from '../support/bridge-child.js';
 import { mqttTestEnv, requireEnv } from '../support/env.js';
 import { createFreshDatabase } from '../support/fresh-database.js';
@@ -16,7 +18,8 @@ describe('a second bridge on the same MQTT session', () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   });
 
-  it('refuses to start with a clear error while the first runs, and starts once the first was killed', async () => {
+  /** A bridge's environment on a database of its own, with its own topic and client id. */
+  async function sessionEnv() {
     const suffix = randomUUID().slice(0, 8);
     const database = await createFreshDatabase(requireEnv('DATABASE_URL'));
     cleanups.push(() => database.drop());
@@ -31,6 +34,11 @@ describe('a second bridge on the same MQTT session', () => {
       MQTT_TOPIC: `submissions/${suffix}`,
       MQTT_CLIENT_ID: `bridge-${suffix}`,
     };
+    return { suffix, database, mqtt, env };
+  }
+
+  it('refuses to start with a clear error while the first runs, and starts once the first was killed', async () => {
+    const { suffix, database, mqtt, env } = await sessionEnv();
     const first: BridgeChild = await spawnBridge(env);
     cleanups.push(() => first.kill());
     await first.waitUntilSubscribed();
@@ -86,5 +94,45 @@ describe('a second bridge on the same MQTT session', () => {
     );
     assert.equal(executions, 40);
     await third.stop();
+  });
+
+  it('stops, with the same error, when another bridge took the session while its lock connection was lost', async () => {
+    const { suffix, database, mqtt, env } = await sessionEnv();
+    const first = await spawnBridge(env);
+    cleanups.push(() => first.kill());
+    await first.waitUntilSubscribed();
+
+    // PostgreSQL drops the connection holding the lock (as a restart would), and another bridge takes the lock
+    // before the first takes it again (it retries every 2 s).
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    cleanups.push(() => other.end());
+    await other.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+       where application_name = 'greengrader-bridge-lock' and datname = current_database()`,
+    );
+    // The terminated backend frees the lock as it exits, a moment after pg_terminate_backend returns.
+    const lockName = sessionLockName(`'bridge-${suffix}' at ${new URL(mqtt.url).host}`);
+    await waitFor(
+      async () => {
+        const { rows } = await other.query<{ locked: boolean }>(
+          'select pg_try_advisory_lock(hashtextextended($1, 0)) as locked',
+          [lockName],
+        );
+        return rows[0]?.locked === true ? true : null;
+      },
+      { timeoutMs: 1_500, intervalMs: 10, description: 'the lock taken by the other bridge' },
+    );
+
+    const exit = await Promise.race([
+      first.exited,
+      new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 60_000).unref()),
+    ]);
+    assert.deepEqual(
+      exit,
+      { code: 1, signal: null },
+      `the bridge exits with an error instead of fighting the other for the session; its log:\n${first.log()}`,
+    );
+    assert.match(first.log(), new RegExp(`already consumes the MQTT session 'bridge-${suffix}'`));
   });
 });

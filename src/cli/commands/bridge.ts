@@ -12,7 +12,11 @@ export function registerBridgeCommand(program: Command): void {
       // Loaded here, not at the top, so other commands do not pay for the bridge's Temporal client and MQTT.
       const { startBridgeProcess } = await import('../../app/bridge-process.js');
       const bridge = await startBridgeProcess(config, createLogger({ process: 'bridge' }));
-      await untilSignal();
-      await bridge.stop();
+      try {
+        // Another bridge holding the session now ends this one with its error (exit status 1).
+        await Promise.race([untilSignal(), bridge.sessionLost]);
+      } finally {
+        await bridge.stop();
+      }
     });
 }
