@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { rejectedMessages } from '../db/schema.js';
 import { storableText } from '../db/storable-text.js';
@@ -45,23 +45,11 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
       // Rare: one row at a time, outside the payload batches. The id is made here: the seal is bound to it.
       const id = randomUUID();
       const kept = truncated ? bytes.subarray(0, OVERSIZED_SAMPLE_BYTES) : bytes;
-      const keptNow = await deps.db.transaction(async (tx) => {
-        // The broker sends a message again when its PUBACK was lost (a reconnect, a restart): the same bytes on the
-        // same topic are kept once while their bytes are. Locked on the hash, so two deliveries at once insert once.
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`greengrader:rejected:${sha256}`}, 0))`);
-        const [already] = await tx
-          .select({ id: rejectedMessages.id })
-          .from(rejectedMessages)
-          .where(
-            and(
-              eq(rejectedMessages.sha256, sha256),
-              eq(rejectedMessages.topic, storedTopic),
-              isNull(rejectedMessages.bytesPurgedAt),
-            ),
-          )
-          .limit(1);
-        if (already) return false;
-        await tx.insert(rejectedMessages).values({
+      // The broker sends a message again when its PUBACK was lost (a reconnect, a restart): the same bytes on the
+      // same topic are kept once while their bytes are (a unique index, so two deliveries at once insert once).
+      const inserted = await deps.db
+        .insert(rejectedMessages)
+        .values({
           id,
           topic: storedTopic,
           sizeBytes: bytes.length,
@@ -71,9 +59,13 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
           sha256,
           rejectionCode: rejection.code,
           rejectionReason: storableText(rejection.reason).text,
-        });
-        return true;
-      });
+        })
+        .onConflictDoNothing({
+          target: [rejectedMessages.sha256, rejectedMessages.topic],
+          where: sql`${rejectedMessages.bytesPurgedAt} is null`,
+        })
+        .returning({ id: rejectedMessages.id });
+      const keptNow = inserted.length > 0;
       // Counted once per message, as it is kept: a redelivery is the same message.
       if (keptNow) countRejectedMessage(rejection.code);
       deps.logger.warn(keptNow ? 'message rejected' : 'message rejected again, already kept', {

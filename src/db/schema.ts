@@ -108,6 +108,10 @@ export const rejectedMessages = pgTable(
       .on(t.purgeAfter)
       .where(sql`${t.purgeAfter} is not null`),
     index('rejected_messages_sha256_idx').on(t.sha256),
+    // One row per message while its bytes are kept: the broker sends a message again when its PUBACK was lost.
+    uniqueIndex('rejected_messages_kept_once_idx')
+      .on(t.sha256, t.topic)
+      .where(sql`${t.bytesPurgedAt} is null`),
   ],
 );
 

@@ -2,11 +2,8 @@
 // periods counted again from them, so a plan right after the upgrade reads exactly the full periods of the runs
 // already booked, and later bookings and releases keep them exact.
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -20,6 +17,7 @@ import { bucketCapacityMs, bucketOf, busyByBucket, CAPACITY_BUCKET_MS } from '..
 import { requireEnv } from '../support/env.js';
 import { expectedFullPeriods } from '../support/expected-full-periods.js';
 import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
+import { migrationsUpTo } from '../support/migrations-up-to.js';
 import { addRuns as addRunsTo } from '../support/booked-runs.js';
 
 const MIN = 60_000;
@@ -28,20 +26,6 @@ const CAPACITIES = new Map([
   ['n1', 2],
   ['n2', 3],
 ]);
-
-/** A copy of the migrations folder that ends at `lastTag`: the schema as that release left it. */
-async function migrationsUpTo(lastTag: string): Promise<string> {
-  const source = fileURLToPath(new URL('../../drizzle', import.meta.url));
-  const folder = await mkdtemp(path.join(tmpdir(), 'gg-migrations-'));
-  await cp(source, folder, { recursive: true });
-  const journalPath = path.join(folder, 'meta', '_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
-  const last = journal.entries.findIndex((entry) => entry.tag === lastTag);
-  assert.ok(last >= 0, `migration ${lastTag} exists`);
-  journal.entries = journal.entries.slice(0, last + 1);
-  await writeFile(journalPath, JSON.stringify(journal));
-  return folder;
-}
 
 describe('migration 0015 (bucket spans)', () => {
   let fresh: FreshDatabase;
