@@ -9,6 +9,7 @@ import { createPayloadAcceptor } from '../../src/bridge/accept-payload.js';
 import { createPayloadBatcher } from '../../src/bridge/payload-batcher.js';
 import { rawPayloads, rejectedMessages } from '../../src/db/schema.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { metrics } from '../../src/observability/metrics.js';
 import { emptyKeyring } from '../../src/submission/sealed-bytes.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 import { fakeZip } from '../support/publish-loops.js';
@@ -70,6 +71,9 @@ it('keeps a rejected message once when the broker sends it again, even twice at 
       .select({ topic: rejectedMessages.topic })
       .from(rejectedMessages)
       .where(eq(rejectedMessages.sha256, sha256(notZip)));
+  const counted = async () =>
+    (await metrics.messagesRejected.get()).values.find((v) => v.labels.code === 'not-a-zip')?.value ?? 0;
+  const countedBefore = await counted();
   // Its PUBACK was lost: the broker delivers it again, here once after and twice side by side.
   assert.equal(await accept('submissions', notZip), 'rejected');
   assert.deepEqual(await Promise.all([accept('submissions', notZip), accept('submissions', notZip)]), [
@@ -77,6 +81,7 @@ it('keeps a rejected message once when the broker sends it again, even twice at 
     'rejected',
   ]);
   assert.equal((await rows()).length, 1, 'one message, one row for the operator');
+  assert.equal((await counted()) - countedBefore, 1, 'one message, counted once');
   // The same bytes on another topic are another message.
   assert.equal(await accept('submissions/other', notZip), 'rejected');
   assert.deepEqual((await rows()).map((row) => row.topic).sort(), ['submissions', 'submissions/other']);
