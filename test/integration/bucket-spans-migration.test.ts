@@ -2,22 +2,17 @@
 // periods counted again from them, so a plan right after the upgrade reads exactly the full periods of the runs
 // already booked, and later bookings and releases keep them exact.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { createRng } from '../../bench/rng.js';
-import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import type { DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { createPostgresLedger, type OccupancyRow, occupancyOf, occupancyRead } from '../../src/db/reservations.js';
 import { runReservations } from '../../src/db/schema.js';
 import type { ReservedSlot } from '../../src/scheduling/reservation-ledger.js';
 import { bucketCapacityMs, bucketOf, busyByBucket, CAPACITY_BUCKET_MS } from '../../src/shared/capacity-buckets.js';
-import { requireEnv } from '../support/env.js';
 import { expectedFullPeriods } from '../support/expected-full-periods.js';
-import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
-import { migrationsUpTo } from '../support/migrations-up-to.js';
+import { databaseAtMigration } from '../support/migrations-up-to.js';
 import { addRuns as addRunsTo } from '../support/booked-runs.js';
 
 const MIN = 60_000;
@@ -28,19 +23,14 @@ const CAPACITIES = new Map([
 ]);
 
 describe('migration 0015 (bucket spans)', () => {
-  let fresh: FreshDatabase;
   let handle: DatabaseHandle;
-  let folder: string;
+  let drop: (() => Promise<void>) | undefined;
 
   before(async () => {
-    fresh = await createFreshDatabase(requireEnv('DATABASE_URL'));
-    handle = connectDatabase(fresh.url, { maxConnections: 2 });
-    folder = await migrationsUpTo('0014_instant_capacity');
+    ({ handle, drop } = await databaseAtMigration('0014_instant_capacity'));
   });
   after(async () => {
-    await handle?.close();
-    await fresh?.drop();
-    if (folder) await rm(folder, { recursive: true, force: true });
+    await drop?.();
   });
 
   const addRuns = (count: number) => addRunsTo(handle.db, count, T0);
@@ -93,7 +83,6 @@ describe('migration 0015 (bucket spans)', () => {
   }
 
   it('fills spans and full periods from the book 0014 left, and keeps them exact afterwards', async () => {
-    await migrate(drizzle(handle.pool), { migrationsFolder: folder });
     const runIds = await addRuns(60);
     await bookRandomly(runIds, 5, 150, true);
     const { rows } = await handle.db.execute<{ booked: number }>(

@@ -2,34 +2,23 @@
 // unique index it adds must not fail on those copies. The first copy keeps its bytes, the later ones keep their row.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { after, before, it } from 'node:test';
 import { asc } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import type { DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { rejectedMessages } from '../../src/db/schema.js';
-import { requireEnv } from '../support/env.js';
-import { createFreshDatabase, type FreshDatabase } from '../support/fresh-database.js';
-import { migrationsUpTo } from '../support/migrations-up-to.js';
+import { databaseAtMigration } from '../support/migrations-up-to.js';
 
-let fresh: FreshDatabase;
 let handle: DatabaseHandle;
-let folder: string;
+let drop: (() => Promise<void>) | undefined;
 before(async () => {
-  fresh = await createFreshDatabase(requireEnv('DATABASE_URL'));
-  handle = connectDatabase(fresh.url, { maxConnections: 2 });
-  folder = await migrationsUpTo('0019_unchanged_book_plans');
+  ({ handle, drop } = await databaseAtMigration('0019_unchanged_book_plans'));
 });
 after(async () => {
-  await handle?.close();
-  await fresh?.drop();
-  if (folder) await rm(folder, { recursive: true, force: true });
+  await drop?.();
 });
 
 it('keeps the first copy of a message stored twice with its bytes, and the later copy without', async () => {
-  await migrate(drizzle(handle.pool), { migrationsFolder: folder });
   const row = (topic: string, createdAt: Date, bytes: string) => ({
     id: randomUUID(),
     topic,
