@@ -9,4 +9,4 @@ WHERE later."bytes_purged_at" IS NULL AND EXISTS (
     AND (first."created_at", first."id") < (later."created_at", later."id")
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX "rejected_messages_kept_once_idx" ON "rejected_messages" USING btree ("sha256","topic") WHERE "rejected_messages"."bytes_purged_at" is null;
+CREATE UNIQUE INDEX "rejected_messages_kept_once_idx" ON "rejected_messages" USING btree ("sha256",md5("topic")) WHERE "rejected_messages"."bytes_purged_at" is null;

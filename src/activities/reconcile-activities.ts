@@ -165,7 +165,7 @@ export function createReconcileActivities(
       }
       // A claim left held by a run that ended before claims were released on every path. Released one by one
       // through the waking release: the runs queued for that slot would otherwise sleep until their fallback poll.
-      // A release and its wake-up take a few round trips each, so a pass takes at most as many as slots are held.
+      // A release and its wake-up take a few round trips each: at most HOLDERS_MAX of them per pass.
       let releasedClaims = 0;
       for (const runId of await finishedRunsHoldingClaims(db, FINAL_STATES, HOLDERS_MAX)) {
         if (await release(runId)) releasedClaims += 1;

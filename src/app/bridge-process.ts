@@ -37,8 +37,8 @@ export interface RunningBridgeProcess {
   stop(): Promise<void>;
   /**
    * Rejects when another bridge took the session's lock while this one had lost it with its database connection:
-   * this one has then disconnected from the broker, and its process should stop (a supervisor's restart makes it
-   * the standby, refused until the other stops). Never resolves.
+   * this one has then disconnected from the broker, and its process should stop (the `bridge` command and `up`
+   * do; a supervisor's restart makes it the standby, refused until the other stops). Never resolves.
    */
   sessionLost: Promise<never>;
 }
@@ -54,16 +54,20 @@ export async function startBridgeProcess(
     // Before anything else: a second bridge on the same broker session would fight the first for it.
     let lose: (error: Error) => void = () => undefined;
     const sessionLost = new Promise<never>((_resolve, reject) => (lose = reject));
-    // Handled by whoever awaits it (the `bridge` command); `up` runs no second bridge.
+    // Awaited by the `bridge` command and by `up`; marked handled here so that a loss during start-up, thrown
+    // below instead, is no unhandled rejection.
     sessionLost.catch(() => undefined);
-    const running: { bridge?: { stop(): Promise<void> } } = {};
+    const running: { bridge?: { stop(): Promise<void> }; lost?: Error } = {};
     const lock = await holdSessionLock({
       databaseUrl: config.DATABASE_URL,
       session: `'${config.MQTT_CLIENT_ID}' at ${brokerHost(config.MQTT_URL)}`,
       logger,
       onTakenElsewhere: (error) => {
         logger.error('the bridge session lock was taken by another bridge; this one stops consuming', { error });
-        void (running.bridge?.stop() ?? Promise.resolve()).finally(() => lose(error));
+        running.lost = error;
+        void (running.bridge?.stop() ?? Promise.resolve())
+          .catch((stopError: unknown) => logger.error('stopping the bridge failed', { error: stopError }))
+          .finally(() => lose(error));
       },
     });
     cleanup.push('bridge session lock', () => lock.release());
@@ -104,6 +108,8 @@ export async function startBridgeProcess(
     });
     cleanup.push('bridge', () => bridge.stop());
     running.bridge = bridge;
+    // Lost while starting (before there was a bridge to stop): this one must not consume the session.
+    if (running.lost) throw running.lost;
     const login = { username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD };
     const watch = startBrokerWatch({
       url: config.MQTT_URL,

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { rejectedMessages } from '../db/schema.js';
 import { storableText } from '../db/storable-text.js';
@@ -46,7 +45,8 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
       const id = randomUUID();
       const kept = truncated ? bytes.subarray(0, OVERSIZED_SAMPLE_BYTES) : bytes;
       // The broker sends a message again when its PUBACK was lost (a reconnect, a restart): the same bytes on the
-      // same topic are kept once while their bytes are (a unique index, so two deliveries at once insert once).
+      // same topic are kept once while their bytes are (rejected_messages_kept_once_idx, so two deliveries at once
+      // insert once).
       const inserted = await deps.db
         .insert(rejectedMessages)
         .values({
@@ -60,10 +60,9 @@ export function createPayloadAcceptor(deps: PayloadAcceptorDeps) {
           rejectionCode: rejection.code,
           rejectionReason: storableText(rejection.reason).text,
         })
-        .onConflictDoNothing({
-          target: [rejectedMessages.sha256, rejectedMessages.topic],
-          where: sql`${rejectedMessages.bytesPurgedAt} is null`,
-        })
+        // The only unique index a new row can conflict with is that one (its id is new): no target needed, where
+        // one would have to spell the index's md5(topic) expression.
+        .onConflictDoNothing()
         .returning({ id: rejectedMessages.id });
       const keptNow = inserted.length > 0;
       // Counted once per message, as it is kept: a redelivery is the same message.

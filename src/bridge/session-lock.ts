@@ -58,6 +58,8 @@ export async function holdSessionLock(options: {
     if (released) return;
     try {
       client = await tryLock(options.databaseUrl, options.session);
+      // Released while it was being taken again: the process is stopping.
+      if (released) return void (await client?.end().catch(() => undefined));
       if (client !== undefined) return watch(client);
       released = true;
       return options.onTakenElsewhere(new BridgeSessionInUseError(options.session));

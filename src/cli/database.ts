@@ -30,8 +30,10 @@ export async function withDatabase<T>(config: Config, action: (db: Database) => 
     max: 2,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
-  // An idle client losing its server must not crash the command; the query in flight reports it.
+  // A client losing its server must not crash the command (idle: the pool's event; checked out for a transaction:
+  // its own); the query in flight reports it.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     return await action(drizzle(pool, { schema }));
   } catch (error) {

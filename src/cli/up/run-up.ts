@@ -88,7 +88,9 @@ export async function runUp(options: UpOptions, logger: Logger, stopRequested: P
 
     const carbonSource = await describeCarbonSource(upRegion, carbon.carbonProviders, Date.now());
     await announce(config, addresses, node.nodeName, options.dataDir, carbonSource);
-    const outcome = await Promise.race([stopRequested.then(() => 'stop' as const), workersEnded]);
+    // Another bridge taking this one's MQTT session (an outside DATABASE_URL and MQTT_URL) ends intake: `up` stops.
+    const sessionLost = bridge.sessionLost.catch((error: unknown) => new CliError(String((error as Error).message)));
+    const outcome = await Promise.race([stopRequested.then(() => 'stop' as const), workersEnded, sessionLost]);
     if (outcome === 'stop') writeProgress('stopping GreenGrader (Ctrl-C again to exit at once)…');
     // A service that gave up has been logged by its supervisor, and its message ends `up`.
     else if (!(outcome instanceof CliError))
