@@ -12,7 +12,7 @@ import { runReservations } from '../../src/db/schema.js';
 import type { ReservedSlot } from '../../src/scheduling/reservation-ledger.js';
 import { bucketCapacityMs, bucketOf, busyByBucket, CAPACITY_BUCKET_MS } from '../../src/shared/capacity-buckets.js';
 import { expectedFullPeriods } from '../support/expected-full-periods.js';
-import { databaseAtMigration } from '../support/migrations-up-to.js';
+import { databaseAtMigration } from '../support/database-at-migration.js';
 import { addRuns as addRunsTo } from '../support/booked-runs.js';
 
 const MIN = 60_000;

@@ -7,7 +7,7 @@ import { asc } from 'drizzle-orm';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { rejectedMessages } from '../../src/db/schema.js';
-import { databaseAtMigration } from '../support/migrations-up-to.js';
+import { databaseAtMigration } from '../support/database-at-migration.js';
 
 let handle: DatabaseHandle;
 let drop: (() => Promise<void>) | undefined;
