@@ -14,6 +14,14 @@ export const METADATA_PATH = ROOT_MARKER;
 export const SUBMISSION_DIR = 'autograder/submission/';
 export const RESULTS_DIR = 'autograder/results/';
 
+/** A run of printable ASCII long enough to be a string a program stored, not chance. */
+const PRINTABLE_RUN = /[\t\x20-\x7e]{12,}/g;
+/**
+ * The same in a UTF-16 view, in Latin scripts: random bytes read as UTF-16 are mostly CJK letters, which would
+ * make every stretch of them a run, while names stored as UTF-16 (file names in desktop metadata) are text.
+ */
+const PRINTABLE_UTF16_RUN = /[\t\x20-\x7e\xa0-\u024f]{6,}/g;
+
 /** Zips inside zips are opened this deep at most; deeper ones are replaced. */
 const MAX_ARCHIVE_DEPTH = 3;
 
@@ -33,7 +41,10 @@ export interface AnonymisationReport {
   filesChanged: number;
   /** Files or folders renamed because their path held personal data. */
   pathsRenamed: number;
-  /** PDFs, office files and images replaced by a placeholder text file (or, in a notebook, a placeholder line). */
+  /**
+   * PDFs, office files, images and binary files holding a submitter's data, replaced by a placeholder text file
+   * (or, in a notebook, a placeholder line).
+   */
   documentsReplaced: number;
   /** Zips inside the zip that were opened and anonymised in turn. */
   archivesAnonymised: number;
@@ -81,7 +92,8 @@ interface TreeInput {
  * - zips (also jars, which graders ship) are anonymised recursively within the unzip budget; other
  *   archives (tar, gzip, 7z, …) become placeholders, since no reader here bounds their expansion;
  * - the metadata's users get pseudonymous ids and tokens, and lose their per-student dates.
- * Other binary files (compiled code, data) are kept byte for byte.
+ * Other binary files (compiled code, data) are kept byte for byte, unless they spell a submitter's name, email or
+ * id in Latin-1, UTF-8 or UTF-16: then they become a placeholder too.
  */
 export async function anonymiseTree(
   tree: TreeInput,
@@ -91,12 +103,16 @@ export async function anonymiseTree(
   const report: AnonymisationReport = { ...NOTHING_ANONYMISED, usersAnonymised: identities.length };
   const budget = { ...options.nestedBudget };
   const scrub = createScrubber(identities);
-  const context: WalkContext = { scrub, report, budget, pseudonymKey: options.pseudonymKey };
+  // A whole binary file is replaced on a hit, so only spellings that cannot be an ordinary word count there.
+  const findInBinary = createScrubber(identities, { loneParts: false });
+  const context: WalkContext = { scrub, findInBinary, report, budget, pseudonymKey: options.pseudonymKey };
   return walk(tree, context, 0);
 }
 
 interface WalkContext {
   scrub: Scrubber;
+  /** The scrubber without name parts alone, to look for a submitter in binary content. */
+  findInBinary: Scrubber;
   report: AnonymisationReport;
   budget: { maxEntries: number; maxUncompressedBytes: number };
   pseudonymKey: Uint8Array;
@@ -137,10 +153,18 @@ async function anonymiseFile(
   }
 }
 
-/** Returns `content` itself when it is binary or nothing matched. */
+/** Returns `content` itself when nothing matched, a placeholder for binary content that holds a submitter's data. */
 function scrubTextFile(path: string, content: Uint8Array, context: WalkContext): Uint8Array {
   const decoded = decodeText(content);
-  if (decoded === null) return content;
+  if (decoded === null) {
+    if (!binaryHoldsIdentity(content, context.findInBinary)) return content;
+    context.report.documentsReplaced++;
+    return placeholder(
+      { kind: 'other', format: 'binary' },
+      content,
+      "it held a submitter's name, email or id, which cannot be taken out of compiled or binary data safely",
+    );
+  }
   const withoutImages = /\.ipynb$/i.test(path) ? stripNotebookImages(decoded.text) : null;
   if (withoutImages !== null) context.report.documentsReplaced++;
   const text = withoutImages ?? decoded.text;
@@ -148,6 +172,30 @@ function scrubTextFile(path: string, content: Uint8Array, context: WalkContext):
   if (scrubbed === decoded.text) return content;
   context.report.filesChanged++;
   return encodeText(scrubbed, decoded.encoding);
+}
+
+/**
+ * Whether binary content spells a submitter's name, email or id: compiled code keeps the source's path
+ * (`__pycache__/hw1_jdoe.cpython-311.pyc`, a `.class` file's source name, an executable's debug paths) and
+ * desktop metadata keeps names in UTF-16 (`.DS_Store`). Read as bytes and as UTF-16 of either byte order at
+ * either alignment, only runs of printable characters count, as `strings` finds them: random bytes (compressed
+ * data, weights) spell a short login or sid by chance every few megabytes, but seldom inside twelve printable
+ * characters in a row. Byte strings are ASCII there (a 64 MiB file is read in about a second): names with
+ * accents are found in file names' UTF-16, not in a compiled file's UTF-8.
+ */
+function binaryHoldsIdentity(content: Uint8Array, find: Scrubber): boolean {
+  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  const found = (text: string, runs: RegExp) => {
+    const strings = text.match(runs)?.join('\n') ?? '';
+    return strings !== '' && find(strings) !== strings;
+  };
+  if (found(bytes.toString('latin1'), PRINTABLE_RUN)) return true;
+  for (const offset of [0, 1]) {
+    const even = bytes.subarray(offset, offset + ((bytes.length - offset) & ~1));
+    if (found(even.toString('utf16le'), PRINTABLE_UTF16_RUN)) return true;
+    if (found(Buffer.from(even).swap16().toString('utf16le'), PRINTABLE_UTF16_RUN)) return true;
+  }
+  return false;
 }
 
 function looksLikeJson(path: string, text: string): boolean {

@@ -27,8 +27,15 @@ const AT = '(?:@|%40|\\\\u0040|&#0*64;|&#x0*40;|\\s?\\[at\\]\\s?)';
 // After an initial: a dot and maybe a space (J. Doe), or '_', '.', '-' or nothing (j_doe, jdoe). A bare space
 // is left out: "a student" must not be read as A. Student.
 const AFTER_INITIAL = '(?:\\.[\\s_\\-]{0,2}|[_.\\-]?)';
-/** Names longer than this many parts only use their first parts and the last, to bound the subsets. */
+/** Names longer than this many parts combine only their first parts and the last, to bound the subsets. */
 const MAX_PARTS = 5;
+/** Characters that stand for an apostrophe in a roster name: straight, curly, modifier letter, grave, acute. */
+const APOSTROPHES = "'’ʼ‘`´";
+/**
+ * An apostrophe in text: any of those, Windows-1252's curly one read as Latin-1 (U+0092), escaped in code (\'),
+ * as an HTML entity, a space (O Brien) or left out (OBrien).
+ */
+const APOSTROPHE_PATTERN = `(?:[${APOSTROPHES}\\u0092 ]|\\\\'|&#0*39;|&#x0*27;|&apos;)?`;
 /** A name part alone, an email's local part or a sid shorter than this is not searched for in text. */
 const MIN_ALONE_LENGTH = 3;
 
@@ -43,7 +50,9 @@ export function variantsOf(identity: StudentIdentity): Variant[] {
   if (local !== '' && domain !== '') {
     variants.push({ kind: 'email', pattern: `${escapeRegExp(local)}${AT}${escapeRegExp(domain)}` });
   }
-  const parts = nameParts(identity.name);
+  const allParts = nameParts(identity.name);
+  const parts =
+    allParts.length > MAX_PARTS ? [...allParts.slice(0, MAX_PARTS - 1), allParts[allParts.length - 1] ?? ''] : allParts;
   for (const subset of orderedSubsets(parts)) {
     const patterns = subset.map(partPattern);
     variants.push({ kind: 'full-name', pattern: patterns.join(SEPARATOR) });
@@ -55,9 +64,9 @@ export function variantsOf(identity: StudentIdentity): Variant[] {
   }
   if (parts.length >= 2) variants.push(...initialsVariants(parts));
   for (const candidate of localPartsOf(local)) variants.push({ kind: 'local-part', pattern: escapeRegExp(candidate) });
-  const sid = identity.sid.trim();
-  if (sid.length >= MIN_ALONE_LENGTH) variants.push({ kind: 'sid', pattern: escapeRegExp(sid) });
-  for (const part of parts) {
+  for (const pattern of sidPatterns(identity.sid)) variants.push({ kind: 'sid', pattern });
+  // Every part alone, also the middle ones a long name leaves out of the combinations above.
+  for (const part of allParts) {
     if (letterCount(part) >= MIN_ALONE_LENGTH) variants.push({ kind: 'lone-part', pattern: partPattern(part) });
   }
   return dedupe(variants);
@@ -65,17 +74,36 @@ export function variantsOf(identity: StudentIdentity): Variant[] {
 
 /** The words of a name: split at spaces and hyphens, punctuation such as brackets dropped. */
 function nameParts(name: string): string[] {
-  const parts = name
+  return name
     .normalize('NFC')
     .split(/[\s\-‐‑–—,]+/u)
-    .map((part) => part.replace(/[^\p{L}\p{M}\p{N}'’]/gu, ''))
+    .map((part) => [...part].filter((char) => /[\p{L}\p{M}\p{N}]/u.test(char) || APOSTROPHES.includes(char)).join(''))
     .filter((part) => letterCount(part) > 0);
-  return parts.length > MAX_PARTS ? [...parts.slice(0, MAX_PARTS - 1), parts[parts.length - 1] ?? ''] : parts;
 }
 
 function partPattern(part: string): string {
-  // An apostrophe may be typed straight, curly or left out: O'Brien, O’Brien, OBrien.
-  return [...part].map((char) => (/['’]/.test(char) ? "['’]?" : charPattern(char))).join('');
+  return [...part].map((char) => (APOSTROPHES.includes(char) ? APOSTROPHE_PATTERN : charPattern(char))).join('');
+}
+
+/** Between the groups of a sid that has separators (123-45-678): any one of them, or none. */
+const SID_SEPARATOR = '[\\s.\\-/]?';
+
+/**
+ * The sid as the roster has it, with its separators typed as any of them or left out (123-45-678, 123 45 678,
+ * 12345678), and a numeric sid also without its leading zeros (00012345 → 12345). A sid or a spelling shorter
+ * than three characters is not searched for.
+ */
+function sidPatterns(sid: string): string[] {
+  const groups = sid
+    .trim()
+    .split(/[\s.\-/]+/u)
+    .filter((group) => group !== '');
+  const compact = groups.join('');
+  if (compact.length < MIN_ALONE_LENGTH) return [];
+  const unpadded = /^\d+$/.test(compact) ? compact.replace(/^0+/, '') : compact;
+  const patterns = [groups.map(escapeRegExp).join(SID_SEPARATOR)];
+  if (unpadded !== compact && unpadded.length >= MIN_ALONE_LENGTH) patterns.push(escapeRegExp(unpadded));
+  return patterns;
 }
 
 /** Every in-order selection of two or more parts (First Last, First Middle, Middle Last, …), longest first. */

@@ -93,16 +93,25 @@ const LOCAL_FILE_SIGNATURE = [0x50, 0x4b, 0x03, 0x04];
 const EMPTY_ZIP_SIGNATURE = [0x50, 0x4b, 0x05, 0x06];
 
 function classifyLoadError(bytes: Uint8Array, error: unknown): InvalidSubmissionError {
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = withoutEntryName(error instanceof Error ? error.message : String(error));
   const startsWith = (signature: number[]) => signature.every((byte, index) => bytes[index] === byte);
   if (!startsWith(LOCAL_FILE_SIGNATURE) && !startsWith(EMPTY_ZIP_SIGNATURE)) {
-    return new InvalidSubmissionError('not-a-zip', `The payload is not a zip file (${detail}).`, { cause: error });
+    return new InvalidSubmissionError('not-a-zip', `The payload is not a zip file (${detail}).`);
   }
   // A zip starts with its files and ends with its directory, so a cut-off zip loses the directory.
   if (/end of central directory|end of data reached|missing \d+ bytes/i.test(detail)) {
-    return new InvalidSubmissionError('truncated-zip', `The zip is cut short (${detail}).`, { cause: error });
+    return new InvalidSubmissionError('truncated-zip', `The zip is cut short (${detail}).`);
   }
-  return new InvalidSubmissionError('corrupt-zip', `The zip is corrupt (${detail}).`, { cause: error });
+  return new InvalidSubmissionError('corrupt-zip', `The zip is corrupt (${detail}).`);
+}
+
+/**
+ * jszip names the entry in some messages ("… unknown (inner file : jane_doe_hw1.py)"), and a reason is stored,
+ * logged and shown in Temporal before anything is anonymised: the name goes, the rest of the message stays. The
+ * original error is not kept as the cause for the same reason.
+ */
+function withoutEntryName(message: string): string {
+  return message.replace(/\s*\(inner file\s*:[\s\S]*$/i, ' (in one of its entries)');
 }
 
 function byName([a]: [string, unknown], [b]: [string, unknown]): number {

@@ -22,6 +22,11 @@ interface CompiledVariant extends Variant {
 const SID_ANYWHERE_LENGTH = 6;
 // Parts run together without a separator ("lina" from Li Na) must be this long to be a name, not a word.
 const MIN_JOINED_LETTERS = 5;
+// In scripts written without spaces between words, a name runs into the text around it (作者王小明的, 김민준은)
+// and its parts are written together (山田太郎); each character carries more than a Latin letter does.
+const UNSPACED_NAME =
+  /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\s._\-・]+$/u;
+const MIN_UNSPACED_JOINED_LETTERS = 3;
 
 /**
  * Builds a scrubber for each identity's name, email and sid in every spelling `variantsOf` lists, matched
@@ -32,9 +37,13 @@ const MIN_JOINED_LETTERS = 5;
  * Edges stop over-scrubbing: a name must start and end at a word edge (a non-letter, or a camelCase
  * step as in printJaneDoe), so "Ann Lee" is not found in "Joann Leeds". A name part alone (Jane, Doe)
  * needs three letters and a capital first letter but not all capitals: "Max" in a comment is a name, while
- * `max(`, `MAX_SIZE` and one- or two-letter parts ("Li", "J") are code and letters, and stay.
+ * `max(`, `MAX_SIZE` and one- or two-letter parts ("Li", "J") are code and letters, and stay. With
+ * `loneParts: false` a name part alone is not looked for: a first name such as Max or Grace is a word too.
  */
-export function createScrubber(identities: readonly StudentIdentity[]): Scrubber {
+export function createScrubber(
+  identities: readonly StudentIdentity[],
+  options: { loneParts?: boolean } = {},
+): Scrubber {
   const compiled: CompiledVariant[] = [];
   const byKind = (kind: VariantKind) =>
     identities.flatMap((identity, index) =>
@@ -44,7 +53,7 @@ export function createScrubber(identities: readonly StudentIdentity[]): Scrubber
     );
   // Across students too, the most specific kind goes first: one student's full name before another's first name.
   for (const kind of ['email', 'full-name', 'mojibake', 'initials', 'local-part', 'sid', 'lone-part'] as const) {
-    compiled.push(...byKind(kind));
+    if (kind !== 'lone-part' || options.loneParts !== false) compiled.push(...byKind(kind));
   }
   if (compiled.length === 0) return (text) => text;
   const combined = new RegExp(compiled.map((variant) => `(${variant.pattern})`).join('|'), 'giu');
@@ -134,6 +143,7 @@ function isAcceptable(kind: VariantKind, matched: string, text: string, at: numb
     case 'lone-part':
       return looksLikeAName(matched) && hasWordEdges(matched, before, after);
     case 'full-name':
+      if (UNSPACED_NAME.test(matched)) return letters(matched) >= MIN_UNSPACED_JOINED_LETTERS;
       return (hasSeparator(matched) || letters(matched) >= MIN_JOINED_LETTERS) && hasWordEdges(matched, before, after);
     case 'initials':
       return hasWordEdges(matched, before, after);
@@ -143,8 +153,9 @@ function isAcceptable(kind: VariantKind, matched: string, text: string, at: numb
   }
 }
 
-/** Starts at a non-letter or a camelCase step, and ends likewise. */
+/** Starts at a non-letter or a camelCase step, and ends likewise; a name in an unspaced script needs neither. */
 function hasWordEdges(matched: string, before: string, after: string): boolean {
+  if (UNSPACED_NAME.test(matched)) return true;
   const first = matched[0] ?? '';
   const last = lastLetter(matched);
   const startOk = !/[\p{L}\p{M}]/u.test(before) || (isLower(before) && isUpper(first));
@@ -152,10 +163,15 @@ function hasWordEdges(matched: string, before: string, after: string): boolean {
   return startOk && endOk;
 }
 
-/** Capitalised like a name (Jane, McDonald), not lower-case (max) nor all capitals (MAX). */
+/**
+ * Capitalised like a name (Jane, McDonald), not lower-case (max) nor all capitals (MAX); in a script without
+ * capitals (王小明, محمد, 김민준) any spelling is the name.
+ */
 function looksLikeAName(matched: string): boolean {
   const letterChars = [...matched].filter((char) => /\p{L}/u.test(char));
-  return isUpper(letterChars[0] ?? '') && !letterChars.every(isUpper);
+  const first = letterChars[0] ?? '';
+  if (first !== '' && !isUpper(first) && !isLower(first)) return true;
+  return isUpper(first) && !letterChars.every(isUpper);
 }
 
 function replacementOf(variant: CompiledVariant, matched: string, text: string, at: number): string {

@@ -20,7 +20,11 @@ export function decodeText(bytes: Uint8Array): DecodedText | null {
   if (startsWith(bytes, [0xff, 0xfe])) return decodeWith(strictUtf16le, bytes.subarray(2), 'utf-16le');
   if (startsWith(bytes, [0xfe, 0xff])) return decodeWith(strictUtf16be, bytes.subarray(2), 'utf-16be');
   if (looksBinary(bytes)) return null;
-  if (startsWith(bytes, [0xef, 0xbb, 0xbf])) return decodeWith(strictUtf8, bytes.subarray(3), 'utf-8-bom');
+  // A file marked UTF-8 whose bytes are not all UTF-8 (one Latin-1 byte typed into it) is read as Latin-1 as a
+  // whole, byte-order mark included, like an unmarked one: it is still text to scrub, and writes back unchanged.
+  if (startsWith(bytes, [0xef, 0xbb, 0xbf])) {
+    return decodeWith(strictUtf8, bytes.subarray(3), 'utf-8-bom') ?? { text: latin1Decode(bytes), encoding: 'latin1' };
+  }
   return decodeWith(strictUtf8, bytes, 'utf-8') ?? { text: latin1Decode(bytes), encoding: 'latin1' };
 }
 

@@ -192,4 +192,34 @@ void describe('notebooks', () => {
     assert.ok(text.startsWith('{\n "cells": [\n'), 'written with nbformat indentation');
     assert.equal(result.report.documentsReplaced, 1);
   });
+
+  void it("replaces binary content that spells a student's name, login or id, and keeps the rest byte for byte", async () => {
+    const nul = new Uint8Array([0, 1, 0xe3, 0]);
+    const bytes = (...parts: (Uint8Array | string)[]) =>
+      new Uint8Array(Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))));
+    // What Python's bytecode keeps: the source's path, with the student's login in the file name.
+    const pyc = bytes(nul, '/autograder/submission/hw1_zoe.doe.py', nul, '<module>', nul);
+    // Desktop metadata keeps file names in UTF-16 (big-endian in .DS_Store), at any alignment.
+    const dsStore = bytes(nul, '\u0001', Buffer.from('Lindqvist Bo notes', 'utf16le').swap16(), nul);
+    const withSid = bytes(nul, 'student id: A12345678;', nul);
+    // An ordinary word that is also a first name, and bytes with no string in them, stay.
+    const library = bytes(nul, 'Bo: maximum iterations exceeded', nul);
+    let seed = 7;
+    const noise = new Uint8Array(1 << 20).map(() => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+    const result = await anonymise({
+      'autograder/submission/__pycache__/x.pyc': pyc,
+      'autograder/submission/.DS_Store': dsStore,
+      'autograder/submission/ids.bin': withSid,
+      'autograder/source/lib.so': library,
+      'autograder/source/weights.bin': noise,
+    });
+    for (const path of ['__pycache__/x.pyc', '.DS_Store', 'ids.bin']) {
+      const text = decode(result.files.get(`autograder/submission/${path}`));
+      assert.match(text, /^Removed by GreenGrader's anonymisation: this file held binary data/, path);
+      assert.doesNotMatch(text, personal, path);
+    }
+    assert.deepEqual(result.files.get('autograder/source/lib.so'), library);
+    assert.deepEqual(result.files.get('autograder/source/weights.bin'), noise);
+    assert.equal(result.report.documentsReplaced, 3);
+  });
 });

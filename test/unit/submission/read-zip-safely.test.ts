@@ -147,4 +147,25 @@ void describe('readZipSafely', () => {
     const bytes = await rawZip({ 'autograder/submission/fifo': '' }, { unixPermissions: 0o010644 });
     await rejectsWith(readZipSafely(bytes, limits), 'special-file');
   });
+
+  void it("keeps an entry's name out of the reason when the zip library names it", async () => {
+    const bytes = await rawZip({ 'autograder/submission/Jane_Doe_hw1.py': 'print(1)\n' }, {}, 'STORE');
+    // Compression method 99 (AES) in the local header and the central directory: jszip names the entry then.
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const [signature, offset] of [
+      [0x04034b50, 8],
+      [0x02014b50, 10],
+    ] as const) {
+      view.writeUInt16LE(99, view.indexOf(Buffer.from(new Uint32Array([signature]).buffer)) + offset);
+    }
+    const error = await readZipSafely(bytes, limits).then(
+      () => assert.fail('a zip whose entry cannot be read was accepted'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof InvalidSubmissionError);
+    assert.equal(error.reason, 'corrupt-zip');
+    assert.match(error.message, /compression .* unknown \(in one of its entries\)/);
+    assert.doesNotMatch(error.message, /jane|doe|hw1/i);
+    assert.equal(error.cause, undefined, 'the library error, which names the entry, is not kept as the cause');
+  });
 });

@@ -99,4 +99,62 @@ void describe('createScrubber', () => {
     const none = createScrubber([{ name: '', email: '', sid: '' }]);
     assert.equal(none('Zoë Smith'), 'Zoë Smith');
   });
+
+  void it('finds every part of a name longer than five parts on its own', () => {
+    const long = createScrubber([{ name: 'María de los Ángeles García Fernández', email: '', sid: '' }]);
+    assert.doesNotMatch(long('García, María García, Fernández'), /Mar[ií]a|Garc[ií]a|Fern[aá]ndez/);
+    assert.equal(long('Ángeles wrote it'), 'student_1 wrote it');
+    const six = createScrubber([{ name: 'Maria da Silva dos Santos Oliveira Costa', email: '', sid: '' }]);
+    assert.doesNotMatch(six('Santos Oliveira and Maria Costa'), /Santos|Oliveira|Maria|Costa/);
+  });
+
+  void it('finds names in scripts without capitals, run into the text around them where words have no spaces', () => {
+    const cjk = createScrubber([
+      { name: '王小明', email: '', sid: '' },
+      { name: '김민준', email: '', sid: '' },
+      { name: '山田 太郎', email: '', sid: '' },
+      { name: 'محمد علي', email: '', sid: '' },
+    ]);
+    assert.equal(cjk('作者：王小明'), '作者：student_1');
+    assert.equal(cjk('我是王小明的同学'), '我是student_1的同学');
+    assert.equal(cjk('王小明.py'), 'student_1.py');
+    assert.equal(cjk('김민준은 학생'), 'student_2은 학생');
+    assert.equal(cjk('山田太郎 and 山田 太郎'), 'student_3 and student-3');
+    assert.equal(cjk('山田'), '山田', 'a two-character family name alone is too common to be the student');
+    assert.equal(cjk('كتب محمد الكود'), 'كتب student_4 الكود');
+    assert.equal(cjk('محمدي'), 'محمدي', 'spaced scripts keep their word edges');
+  });
+
+  void it('finds an apostrophe typed, escaped or encoded in any of the usual ways', () => {
+    const obrien = createScrubber([{ name: 'Seán O’Brien', email: '', sid: '' }]);
+    for (const text of [
+      "O'Brien",
+      'O’Brien',
+      'Oʼbrien',
+      'O‘Brien',
+      "O\\'Brien",
+      'O&#39;Brien',
+      'O&#x27;Brien',
+      'O&apos;Brien',
+      'O Brien',
+      'OBrien',
+      'O\u0092Brien',
+    ]) {
+      assert.doesNotMatch(obrien(`by ${text}`), /brien/i, JSON.stringify(text));
+    }
+  });
+
+  void it('finds a sid without its separators or its leading zeros', () => {
+    const ids = createScrubber([
+      { name: 'Ann Lee', email: '', sid: '123-45-678' },
+      { name: 'Bo Ek', email: '', sid: '00012345' },
+    ]);
+    assert.equal(ids('123-45-678, 123 45 678, 123.45.678, 12345678'), 'SID-1, SID-1, SID-1, SID-1');
+    assert.equal(ids('00012345 or 12345, not 112345'), 'SID-2 or SID-2, not 112345');
+  });
+
+  void it('leaves name parts alone when asked to, for content where a word must not count as the student', () => {
+    const max = createScrubber([{ name: 'Max Power', email: 'mpower@uni.example.edu', sid: '' }], { loneParts: false });
+    assert.equal(max('Max iterations; by Max Power (mpower)'), 'Max iterations; by student-1 (student_1)');
+  });
 });

@@ -41,4 +41,12 @@ void describe('decodeText and encodeText', () => {
   void it('refuses UTF-16 with a BOM whose body is not valid UTF-16', () => {
     assert.equal(decodeText(new Uint8Array([0xff, 0xfe, 0x00, 0xd8, 0x41, 0x00])), null);
   });
+
+  void it('reads a file marked UTF-8 that holds one Latin-1 byte as Latin-1, byte-order mark and all', () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('// Jane Doe, caf'), 0xe9, 0x0a]);
+    const decoded = decodeText(bytes);
+    assert.equal(decoded?.encoding, 'latin1');
+    assert.equal(decoded.text, 'ï»¿// Jane Doe, café\n');
+    assert.deepEqual(encodeText(decoded.text, decoded.encoding), bytes);
+  });
 });
