@@ -8,6 +8,8 @@ export type InvalidSubmissionReason =
   | 'path-traversal'
   | 'symlink'
   | 'special-file'
+  /** Safe, but no filesystem can unpack it as it is: a name part over 255 bytes, a path both a file and a folder. */
+  | 'unextractable-path'
   | 'missing-metadata'
   | 'invalid-metadata'
   | 'invalid-results'

@@ -80,6 +80,7 @@ describe('the grader pod sandbox on a real control plane', () => {
 echo hi > "$HOME/.rc" && echo "home=writable"
 head -c ${16 * MiB} /dev/zero > /tmp/big 2>/dev/null || echo "tmp=full at $(($(stat -c %s /tmp/big) / ${MiB})) MiB"
 test -x /autograder/run_autograder && echo "source=present"
+echo "core=$(ulimit -c unlimited 2>/dev/null; ulimit -c)"
 echo '{"score": 1}' > /autograder/results/results.json`),
       control,
     );
@@ -88,6 +89,7 @@ echo '{"score": 1}' > /autograder/results/results.json`),
     assert.match(result.output, /home=writable/);
     assert.match(result.output, /tmp=full at [78] MiB/);
     assert.match(result.output, /source=present/);
+    assert.match(result.output, /^core=0$/m, 'no core dumps to the node');
     assert.deepEqual(JSON.parse(result.resultsJson ?? 'null'), { score: 1 });
   });
 

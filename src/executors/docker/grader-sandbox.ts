@@ -51,6 +51,9 @@ export function graderHostConfig(limits: GraderLimits, sandbox: GraderSandbox): 
       // No file outgrows the cap even where a mount were not size-limited. A MiB above it, so that a grader
       // filling a folder sees ENOSPC from the tmpfs rather than being killed by SIGXFSZ at exactly the cap.
       { Name: 'fsize', Soft: sandbox.diskLimitBytes + MiB, Hard: sandbox.diskLimitBytes + MiB },
+      // No core dumps: a host whose core_pattern pipes to a helper (systemd-coredump, apport) would write a
+      // crashing grader's memory to the host's disk, outside the folders' caps and the container's CPU limit.
+      { Name: 'core', Soft: 0, Hard: 0 },
     ],
   };
 }

@@ -57,6 +57,8 @@ export function graderWrapperScript(limits: GraderLimits): string {
     // The grader (as nobody) may write all of /autograder and the scratch folders, as it could as root.
     'chmod -R a+rwX /autograder && chmod 1777 /tmp /var/tmp /root /home /run 2>/dev/null',
     'cd /autograder',
+    // No core dumps: a node whose core_pattern pipes to a helper would write the grader's memory to its disk.
+    'ulimit -c 0',
     `mkfifo ${d}/output`,
     "cap=head; command -v stdbuf >/dev/null 2>&1 && cap='stdbuf -o0 head'",
     `{ $cap -c ${limits.outputMaxBytes}; wc -c > ${d}/dropped; : > ${d}/drained; } < ${d}/output &`,
