@@ -82,7 +82,11 @@ echo "nofile=$(ulimit -n) fsize_kib=$(ulimit -f) core=$(ulimit -c unlimited 2>/d
     const size = Number(/ (\d+) [A-Z][a-z]{2} +\d+ [\d:]+ \/autograder\/fill/.exec(result.output)?.[1]);
     assert.ok(size <= GiB && size > GiB - 64 * MiB, `the file stopped at the cap: ${size} bytes`);
     assert.match(result.output, /Read-only file system/, 'the image itself is read-only');
-    assert.match(result.output, /nofile=256 fsize_kib=\d+ core=0$/m, 'no core dumps to the host, not even raised by the grader');
+    assert.match(
+      result.output,
+      /nofile=256 fsize_kib=\d+ core=0$/m,
+      'no core dumps to the host, not even raised by the grader',
+    );
     const after = await freeBytes();
     const drift = Math.max(before - lowest, Math.abs(before - after));
     assert.ok(drift < 100 * MiB, `node free space moved by ${(drift / MiB).toFixed(0)} MiB`);
