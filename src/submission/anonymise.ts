@@ -14,13 +14,13 @@ export const METADATA_PATH = ROOT_MARKER;
 export const SUBMISSION_DIR = 'autograder/submission/';
 export const RESULTS_DIR = 'autograder/results/';
 
-/** A run of printable ASCII long enough to be a string a program stored, not chance. */
-const PRINTABLE_RUN = /[\t\x20-\x7e]{12,}/g;
+/** A run of printable ASCII, as `strings` finds the text a program stored. */
+const PRINTABLE_RUN = /[\t\x20-\x7e]{6,}/g;
 /**
- * The same in a UTF-16 view, in Latin scripts: random bytes read as UTF-16 are mostly CJK letters, which would
- * make every stretch of them a run, while names stored as UTF-16 (file names in desktop metadata) are text.
+ * The same in a UTF-16 view, with Latin-1's letters: random bytes read as UTF-16 are mostly CJK letters, which
+ * would make every stretch of them a run, while names stored as UTF-16 (file names in desktop metadata) are text.
  */
-const PRINTABLE_UTF16_RUN = /[\t\x20-\x7e\xa0-\u024f]{6,}/g;
+const PRINTABLE_UTF16_RUN = /[\t\x20-\x7e\xc0-\xff]{6,}/g;
 
 /** Zips inside zips are opened this deep at most; deeper ones are replaced. */
 const MAX_ARCHIVE_DEPTH = 3;
@@ -103,15 +103,14 @@ export async function anonymiseTree(
   const report: AnonymisationReport = { ...NOTHING_ANONYMISED, usersAnonymised: identities.length };
   const budget = { ...options.nestedBudget };
   const scrub = createScrubber(identities);
-  // A whole binary file is replaced on a hit, so only spellings that cannot be an ordinary word count there.
-  const findInBinary = createScrubber(identities, { loneParts: false });
+  const findInBinary = createScrubber(identities, { binary: true });
   const context: WalkContext = { scrub, findInBinary, report, budget, pseudonymKey: options.pseudonymKey };
   return walk(tree, context, 0);
 }
 
 interface WalkContext {
   scrub: Scrubber;
-  /** The scrubber without name parts alone, to look for a submitter in binary content. */
+  /** The scrubber for binary content: only spellings no ordinary word or number spells. */
   findInBinary: Scrubber;
   report: AnonymisationReport;
   budget: { maxEntries: number; maxUncompressedBytes: number };
@@ -176,12 +175,12 @@ function scrubTextFile(path: string, content: Uint8Array, context: WalkContext):
 
 /**
  * Whether binary content spells a submitter's name, email or id: compiled code keeps the source's path
- * (`__pycache__/hw1_jdoe.cpython-311.pyc`, a `.class` file's source name, an executable's debug paths) and
+ * (`__pycache__/hw1_jane_doe.cpython-311.pyc`, a `.class` file's source name, an executable's debug paths) and
  * desktop metadata keeps names in UTF-16 (`.DS_Store`). Read as bytes and as UTF-16 of either byte order at
- * either alignment, only runs of printable characters count, as `strings` finds them: random bytes (compressed
- * data, weights) spell a short login or sid by chance every few megabytes, but seldom inside twelve printable
- * characters in a row. Byte strings are ASCII there (a 64 MiB file is read in about a second): names with
- * accents are found in file names' UTF-16, not in a compiled file's UTF-8.
+ * either alignment, only runs of printable characters count, as `strings` finds them, and only spellings that
+ * neither a library's messages nor random bytes spell (the `binary` scrubber): a grader's own compiled files and
+ * data stay. Byte strings are ASCII there (a 64 MiB file is read in about a second): names with accents are
+ * found in file names' UTF-16, not in a compiled file's UTF-8.
  */
 function binaryHoldsIdentity(content: Uint8Array, find: Scrubber): boolean {
   const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);

@@ -85,13 +85,19 @@ function partPattern(part: string): string {
   return [...part].map((char) => (APOSTROPHES.includes(char) ? APOSTROPHE_PATTERN : charPattern(char))).join('');
 }
 
-/** Between the groups of a sid that has separators (123-45-678): any one of them, or none. */
+/**
+ * Between the groups of a sid that has separators (123-45-678): any one of them, or none. A dot only between
+ * groups with letters: between digits it would make a decimal number (1234.567) a sid.
+ */
 const SID_SEPARATOR = '[\\s.\\-/]?';
+const NUMERIC_SID_SEPARATOR = '[\\s\\-/]?';
+/** Without its leading zeros, a numeric sid must keep this many digits: fewer are an ordinary number. */
+const MIN_UNPADDED_SID_DIGITS = 6;
 
 /**
  * The sid as the roster has it, with its separators typed as any of them or left out (123-45-678, 123 45 678,
- * 12345678), and a numeric sid also without its leading zeros (00012345 → 12345). A sid or a spelling shorter
- * than three characters is not searched for.
+ * 12345678), and a numeric sid also without its leading zeros when six digits or more are left (000123456 →
+ * 123456). A sid shorter than three characters is not searched for.
  */
 function sidPatterns(sid: string): string[] {
   const groups = sid
@@ -100,9 +106,10 @@ function sidPatterns(sid: string): string[] {
     .filter((group) => group !== '');
   const compact = groups.join('');
   if (compact.length < MIN_ALONE_LENGTH) return [];
-  const unpadded = /^\d+$/.test(compact) ? compact.replace(/^0+/, '') : compact;
-  const patterns = [groups.map(escapeRegExp).join(SID_SEPARATOR)];
-  if (unpadded !== compact && unpadded.length >= MIN_ALONE_LENGTH) patterns.push(escapeRegExp(unpadded));
+  const numeric = /^\d+$/.test(compact);
+  const unpadded = numeric ? compact.replace(/^0+/, '') : compact;
+  const patterns = [groups.map(escapeRegExp).join(numeric ? NUMERIC_SID_SEPARATOR : SID_SEPARATOR)];
+  if (unpadded !== compact && unpadded.length >= MIN_UNPADDED_SID_DIGITS) patterns.push(escapeRegExp(unpadded));
   return patterns;
 }
 

@@ -16,6 +16,7 @@ import { parseSenderIps } from './sender-ips.js';
 import { hashFiles } from './source-hash.js';
 import { writeZip } from './write-zip.js';
 import { entryLabel, jsonErrorWithoutExcerpt } from './entry-label.js';
+import { checkExtractable } from './extractable-paths.js';
 
 /** Paths inside the Gradescope tree (after the root folder is stripped). */
 const HOSTNAME_PATH = 'hostname.txt';
@@ -72,6 +73,7 @@ export async function parseSubmission(bytes: Uint8Array, options: ParseSubmissio
       })
     : null;
   const files = tree?.files ?? entries.files;
+  checkExtractable(files.keys());
   // Paths left out of the tree are named by a hash in the warnings: a path may carry the student's name.
   const warnings = entries.ignoredPaths.map(
     (path) => `Ignored ${entryLabel(path)}: it is outside the submission's root.`,

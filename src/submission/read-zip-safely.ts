@@ -58,7 +58,6 @@ export async function readZipSafely(bytes: Uint8Array, limits: ZipLimits): Promi
     }
     if (kind === 'file') regularFiles.set(name, entry);
   }
-  checkExtractable(entries.map(originalNameOf), regularFiles);
 
   const rootPrefix = findRootPrefix(regularFiles.keys());
   const kept = [...regularFiles].filter(([name]) => name.startsWith(rootPrefix)).sort(byName);
@@ -79,38 +78,6 @@ export async function readZipSafely(bytes: Uint8Array, limits: ZipLimits): Promi
     if (mode !== null) modes.set(path, mode);
   }
   return { files, modes, rootPrefix, ignoredPaths };
-}
-
-/** Linux filesystems (ext4, xfs, tmpfs, overlayfs) hold at most this many bytes in one name. */
-const NAME_MAX_BYTES = 255;
-
-/**
- * Refuses what `tar` in the grader's container could not unpack, which would otherwise look like a node or an
- * assignment fault and fail the run on every node: a name part longer than a filesystem allows, and a path
- * that is a file in one entry and a folder in another (`a` and `a/b`).
- */
-function checkExtractable(names: readonly string[], files: ReadonlyMap<string, unknown>): void {
-  for (const name of names) {
-    const long = name.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > NAME_MAX_BYTES);
-    if (long) {
-      throw new InvalidSubmissionError(
-        'unextractable-path',
-        `Zip ${entryLabel(name)} has a name part longer than ${NAME_MAX_BYTES} bytes, which no filesystem can hold.`,
-      );
-    }
-  }
-  for (const name of names) {
-    const segments = name.replace(/\/$/, '').split('/');
-    for (let depth = 1; depth < segments.length; depth++) {
-      const folder = segments.slice(0, depth).join('/');
-      if (files.has(folder)) {
-        throw new InvalidSubmissionError(
-          'unextractable-path',
-          `Zip ${entryLabel(folder)} is a file, and ${entryLabel(name)} puts something inside it as a folder.`,
-        );
-      }
-    }
-  }
 }
 
 async function loadZip(bytes: Uint8Array): Promise<JSZip> {

@@ -22,11 +22,24 @@ interface CompiledVariant extends Variant {
 const SID_ANYWHERE_LENGTH = 6;
 // Parts run together without a separator ("lina" from Li Na) must be this long to be a name, not a word.
 const MIN_JOINED_LETTERS = 5;
-// In scripts written without spaces between words, a name runs into the text around it (作者王小明的, 김민준은)
-// and its parts are written together (山田太郎); each character carries more than a Latin letter does.
-const UNSPACED_NAME =
-  /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\s._\-・]+$/u;
-const MIN_UNSPACED_JOINED_LETTERS = 3;
+// Chinese characters are written without spaces: a name runs into the text on both sides (作者王小明的) and its
+// parts are written together (山田太郎). Three of them are specific, where three kana or Thai letters are a word.
+const HAN_NAME = /^[\p{Script=Han}\s._\-・]+$/u;
+// Korean puts spaces between words but ends a name with a particle (김민준은): the word must start at an edge only.
+const HANGUL_NAME = /^[\p{Script=Hangul}\s._-]+$/u;
+const MIN_CJK_JOINED_LETTERS = 3;
+// In binary content only spellings this long count as a login or a sid: shorter ones occur there by chance.
+const MIN_BINARY_TOKEN_LENGTH = 6;
+
+/** What a scrubber looks for. */
+export interface ScrubberOptions {
+  /**
+   * For binary content, where a hit replaces the whole file: only emails, full names of six letters or more with
+   * a separator between their parts, and logins and sids of six characters or more, none of which an ordinary
+   * word or number spells, nor random bytes by chance.
+   */
+  binary?: boolean;
+}
 
 /**
  * Builds a scrubber for each identity's name, email and sid in every spelling `variantsOf` lists, matched
@@ -37,13 +50,10 @@ const MIN_UNSPACED_JOINED_LETTERS = 3;
  * Edges stop over-scrubbing: a name must start and end at a word edge (a non-letter, or a camelCase
  * step as in printJaneDoe), so "Ann Lee" is not found in "Joann Leeds". A name part alone (Jane, Doe)
  * needs three letters and a capital first letter but not all capitals: "Max" in a comment is a name, while
- * `max(`, `MAX_SIZE` and one- or two-letter parts ("Li", "J") are code and letters, and stay. With
- * `loneParts: false` a name part alone is not looked for: a first name such as Max or Grace is a word too.
+ * `max(`, `MAX_SIZE` and one- or two-letter parts ("Li", "J") are code and letters, and stay. A sid that starts
+ * or ends with a digit never runs on into more digits (it is not part of a longer number).
  */
-export function createScrubber(
-  identities: readonly StudentIdentity[],
-  options: { loneParts?: boolean } = {},
-): Scrubber {
+export function createScrubber(identities: readonly StudentIdentity[], options: ScrubberOptions = {}): Scrubber {
   const compiled: CompiledVariant[] = [];
   const byKind = (kind: VariantKind) =>
     identities.flatMap((identity, index) =>
@@ -52,12 +62,14 @@ export function createScrubber(
         .map((variant) => ({ ...variant, student: index + 1, sticky: new RegExp(variant.pattern, 'iuy') })),
     );
   // Across students too, the most specific kind goes first: one student's full name before another's first name.
-  for (const kind of ['email', 'full-name', 'mojibake', 'initials', 'local-part', 'sid', 'lone-part'] as const) {
-    if (kind !== 'lone-part' || options.loneParts !== false) compiled.push(...byKind(kind));
-  }
+  const kinds = options.binary
+    ? (['email', 'full-name', 'local-part', 'sid'] as const)
+    : (['email', 'full-name', 'mojibake', 'initials', 'local-part', 'sid', 'lone-part'] as const);
+  for (const kind of kinds) compiled.push(...byKind(kind));
   if (compiled.length === 0) return (text) => text;
   const combined = new RegExp(compiled.map((variant) => `(${variant.pattern})`).join('|'), 'giu');
-  return (text) => scrubWith(text, combined, compiled);
+  const acceptable = options.binary ? acceptableInBinary : isAcceptable;
+  return (text) => scrubWith(text, combined, compiled, acceptable);
 }
 
 /**
@@ -82,14 +94,21 @@ function mojibakeVariantsOf(identity: StudentIdentity): Variant[] {
   ];
 }
 
-function scrubWith(text: string, combined: RegExp, variants: readonly CompiledVariant[]): string {
+type Acceptable = (kind: VariantKind, matched: string, text: string, at: number) => boolean;
+
+function scrubWith(
+  text: string,
+  combined: RegExp,
+  variants: readonly CompiledVariant[],
+  acceptable: Acceptable,
+): string {
   let out = '';
   let copiedUpTo = 0;
   combined.lastIndex = 0;
   for (let match = combined.exec(text); match !== null; match = combined.exec(text)) {
     const at = match.index;
     const first = match.findIndex((group, index) => index > 0 && group !== undefined) - 1;
-    const accepted = acceptAt(text, at, variants, first);
+    const accepted = acceptAt(text, at, variants, first, acceptable);
     if (accepted === null) {
       combined.lastIndex = at + 1;
       continue;
@@ -111,6 +130,7 @@ function acceptAt(
   at: number,
   variants: readonly CompiledVariant[],
   from: number,
+  acceptable: Acceptable,
 ): { variant: CompiledVariant; matched: string } | null {
   let best: { variant: CompiledVariant; matched: string } | null = null;
   for (let index = Math.max(from, 0); index < variants.length; index++) {
@@ -119,7 +139,7 @@ function acceptAt(
     variant.sticky.lastIndex = at;
     const matched = variant.sticky.exec(text)?.[0];
     if (matched === undefined || matched.length <= (best?.matched.length ?? 0)) continue;
-    if (isAcceptable(variant.kind, matched, text, at)) best = { variant, matched };
+    if (acceptable(variant.kind, matched, text, at)) best = { variant, matched };
   }
   return best;
 }
@@ -136,15 +156,19 @@ function isAcceptable(kind: VariantKind, matched: string, text: string, at: numb
         !/^[\p{L}\p{N}]|^[.-][\p{L}\p{N}]/u.test(text.slice(at + matched.length, at + matched.length + 2))
       );
     case 'sid':
+      if (/^\p{N}/u.test(matched) && /\p{N}/u.test(before)) return false;
+      if (/\p{N}$/u.test(matched) && /\p{N}/u.test(after)) return false;
       if (matched.length >= SID_ANYWHERE_LENGTH) return true;
       return !/[\p{L}\p{N}]/u.test(before) && !/[\p{L}\p{N}]/u.test(after);
     case 'local-part':
       return !/[\p{L}\p{N}]/u.test(before) && !/[\p{L}\p{N}]/u.test(after);
     case 'lone-part':
       return looksLikeAName(matched) && hasWordEdges(matched, before, after);
-    case 'full-name':
-      if (UNSPACED_NAME.test(matched)) return letters(matched) >= MIN_UNSPACED_JOINED_LETTERS;
-      return (hasSeparator(matched) || letters(matched) >= MIN_JOINED_LETTERS) && hasWordEdges(matched, before, after);
+    case 'full-name': {
+      const cjk = HAN_NAME.test(matched) || HANGUL_NAME.test(matched);
+      const joinedEnough = letters(matched) >= (cjk ? MIN_CJK_JOINED_LETTERS : MIN_JOINED_LETTERS);
+      return (hasSeparator(matched) || joinedEnough) && hasWordEdges(matched, before, after);
+    }
     case 'initials':
       return hasWordEdges(matched, before, after);
     case 'mojibake':
@@ -153,13 +177,36 @@ function isAcceptable(kind: VariantKind, matched: string, text: string, at: numb
   }
 }
 
-/** Starts at a non-letter or a camelCase step, and ends likewise; a name in an unspaced script needs neither. */
+/**
+ * In binary content (see ScrubberOptions): full names only with a separator, six letters or more and at word
+ * edges, logins and sids only when six characters or more, and emails as in text.
+ */
+function acceptableInBinary(kind: VariantKind, matched: string, text: string, at: number): boolean {
+  switch (kind) {
+    case 'full-name':
+      return (
+        hasSeparator(matched) && letters(matched) >= MIN_BINARY_TOKEN_LENGTH && isAcceptable(kind, matched, text, at)
+      );
+    case 'local-part':
+    case 'sid':
+      return matched.length >= MIN_BINARY_TOKEN_LENGTH && isAcceptable(kind, matched, text, at);
+    case 'email':
+      return isAcceptable(kind, matched, text, at);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Starts at a non-letter or a camelCase step, and ends likewise. A name in Chinese characters needs neither edge,
+ * one in Hangul only the first.
+ */
 function hasWordEdges(matched: string, before: string, after: string): boolean {
-  if (UNSPACED_NAME.test(matched)) return true;
+  if (HAN_NAME.test(matched)) return true;
   const first = matched[0] ?? '';
   const last = lastLetter(matched);
   const startOk = !/[\p{L}\p{M}]/u.test(before) || (isLower(before) && isUpper(first));
-  const endOk = !/[\p{L}\p{M}]/u.test(after) || (isUpper(after) && !isUpper(last));
+  const endOk = !/[\p{L}\p{M}]/u.test(after) || (isUpper(after) && !isUpper(last)) || HANGUL_NAME.test(matched);
   return startOk && endOk;
 }
 

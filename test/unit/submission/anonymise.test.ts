@@ -202,24 +202,33 @@ void describe('notebooks', () => {
     // Desktop metadata keeps file names in UTF-16 (big-endian in .DS_Store), at any alignment.
     const dsStore = bytes(nul, '\u0001', Buffer.from('Lindqvist Bo notes', 'utf16le').swap16(), nul);
     const withSid = bytes(nul, 'student id: A12345678;', nul);
+    // A Java class file's constant pool: a length, then the string, with no printable bytes around it.
+    const classFile = bytes(new Uint8Array([0xca, 0xfe, 0xba, 0xbe, 1, 0, 7]), 'Zoe Doe', new Uint8Array([7, 0]));
     // An ordinary word that is also a first name, and bytes with no string in them, stay.
     const library = bytes(nul, 'Bo: maximum iterations exceeded', nul);
     let seed = 7;
     const noise = new Uint8Array(1 << 20).map(() => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+    // Small 16-bit values (quiet audio, labels) read as UTF-16 look like ASCII text.
+    const samples = new Uint8Array(
+      new Uint16Array(1 << 19).map(() => 0x20 + ((seed = (seed * 69069 + 1) >>> 0) % 95)).buffer,
+    );
     const result = await anonymise({
       'autograder/submission/__pycache__/x.pyc': pyc,
       'autograder/submission/.DS_Store': dsStore,
       'autograder/submission/ids.bin': withSid,
+      'autograder/submission/Main.class': classFile,
+      'autograder/source/quiet.wav': samples,
       'autograder/source/lib.so': library,
       'autograder/source/weights.bin': noise,
     });
-    for (const path of ['__pycache__/x.pyc', '.DS_Store', 'ids.bin']) {
+    for (const path of ['__pycache__/x.pyc', '.DS_Store', 'ids.bin', 'Main.class']) {
       const text = decode(result.files.get(`autograder/submission/${path}`));
       assert.match(text, /^Removed by GreenGrader's anonymisation: this file held binary data/, path);
       assert.doesNotMatch(text, personal, path);
     }
     assert.deepEqual(result.files.get('autograder/source/lib.so'), library);
     assert.deepEqual(result.files.get('autograder/source/weights.bin'), noise);
-    assert.equal(result.report.documentsReplaced, 3);
+    assert.deepEqual(result.files.get('autograder/source/quiet.wav'), samples);
+    assert.equal(result.report.documentsReplaced, 4);
   });
 });

@@ -206,4 +206,21 @@ void describe('unpackStoredSubmission', () => {
     const withoutMetadata = await writeZip(new Map([['gradescope_data/hostname.txt', new Uint8Array([49])]]));
     await rejectsWith(unpackStoredSubmission(withoutMetadata, options.limits), 'missing-metadata');
   });
+
+  void it('refuses a tree tar could not unpack: a name part over 255 bytes, a file that is also a folder', async () => {
+    const refused = async (submissionFiles: Record<string, string>, message: RegExp) => {
+      const error = await parseSubmission(await buildGradescopeZip({ submissionFiles }), options).then(
+        () => assert.fail(`accepted ${Object.keys(submissionFiles).join(', ')}`),
+        (caught: unknown) => caught,
+      );
+      assert.ok(error instanceof InvalidSubmissionError);
+      assert.equal(error.reason, 'unextractable-path');
+      assert.match(error.message, message);
+    };
+    await refused({ [`${'é'.repeat(128)}.py`]: 'x = 1\n' }, /longer than 255 bytes/);
+    await refused({ lib: 'a file', 'lib/util.py': 'x = 1\n' }, /is a file, and .* as a folder/);
+    // 255 bytes fit.
+    const fits = await buildGradescopeZip({ submissionFiles: { ['a'.repeat(255)]: 'x = 1\n' } });
+    assert.ok((await parseSubmission(fits, options)).submissionFiles.has('a'.repeat(255)));
+  });
 });

@@ -123,6 +123,14 @@ void describe('createScrubber', () => {
     assert.equal(cjk('山田'), '山田', 'a two-character family name alone is too common to be the student');
     assert.equal(cjk('كتب محمد الكود'), 'كتب student_4 الكود');
     assert.equal(cjk('محمدي'), 'محمدي', 'spaced scripts keep their word edges');
+    const words = createScrubber([
+      { name: '佐藤 みどり', email: '', sid: '' },
+      { name: '이 지만', email: '', sid: '' },
+      { name: 'สมชาย ใจดี', email: '', sid: '' },
+    ]);
+    for (const text of ['みどりいろの葉っぱ', '학생이지만', 'คนใจดีมาก']) {
+      assert.equal(words(text), text, `a word that is also a name part stays: ${text}`);
+    }
   });
 
   void it('finds an apostrophe typed, escaped or encoded in any of the usual ways', () => {
@@ -144,17 +152,25 @@ void describe('createScrubber', () => {
     }
   });
 
-  void it('finds a sid without its separators or its leading zeros', () => {
+  void it('finds a sid without its separators or its leading zeros, never inside a longer number', () => {
     const ids = createScrubber([
       { name: 'Ann Lee', email: '', sid: '123-45-678' },
-      { name: 'Bo Ek', email: '', sid: '00012345' },
+      { name: 'Bo Ek', email: '', sid: '000123456' },
+      { name: 'Cy Ng', email: '', sid: '00000123' },
     ]);
-    assert.equal(ids('123-45-678, 123 45 678, 123.45.678, 12345678'), 'SID-1, SID-1, SID-1, SID-1');
-    assert.equal(ids('00012345 or 12345, not 112345'), 'SID-2 or SID-2, not 112345');
+    assert.equal(ids('123-45-678, 123 45 678, 12345678'), 'SID-1, SID-1, SID-1');
+    assert.equal(ids('81234.5678 and 1234.5678 are numbers'), '81234.5678 and 1234.5678 are numbers');
+    assert.equal(ids('000123456 or 123456, not 1123456 nor 0.1234567'), 'SID-2 or SID-2, not 1123456 nor 0.1234567');
+    assert.equal(ids('00000123 but x = 123'), 'SID-3 but x = 123', 'three digits left are an ordinary number');
   });
 
-  void it('leaves name parts alone when asked to, for content where a word must not count as the student', () => {
-    const max = createScrubber([{ name: 'Max Power', email: 'mpower@uni.example.edu', sid: '' }], { loneParts: false });
+  void it('looks in binary content only for spellings no ordinary word, number or chance spells', () => {
+    const binary = (identity: StudentIdentity) => createScrubber([identity], { binary: true });
+    const max = binary({ name: 'Max Power', email: 'mpower@uni.example.edu', sid: '' });
     assert.equal(max('Max iterations; by Max Power (mpower)'), 'Max iterations; by student-1 (student_1)');
+    const henry = binary({ name: 'Henry Ash', email: 'max@uni.example.edu', sid: '00012345' });
+    assert.equal(henry('__hash__ max 12345 H. Ash'), '__hash__ max 12345 H. Ash');
+    const bo = binary({ name: 'Bo Ek', email: 'bo.ek@uni.example.edu', sid: 'A1234' });
+    assert.equal(bo('bo_ek A1234 BoEk'), 'bo_ek A1234 BoEk', 'short names, logins and sids are left to chance');
   });
 });
