@@ -17,10 +17,10 @@ export const RESULTS_DIR = 'autograder/results/';
 /** A run of printable ASCII, as `strings` finds the text a program stored. */
 const PRINTABLE_RUN = /[\t\x20-\x7e]{6,}/g;
 /**
- * The same in a UTF-16 view, with Latin-1's letters: random bytes read as UTF-16 are mostly CJK letters, which
+ * The same in a UTF-16 view, with the accented Latin letters: random bytes read as UTF-16 are mostly CJK letters, which
  * would make every stretch of them a run, while names stored as UTF-16 (file names in desktop metadata) are text.
  */
-const PRINTABLE_UTF16_RUN = /[\t\x20-\x7e\xc0-\xff]{6,}/g;
+const PRINTABLE_UTF16_RUN = /[\t\x20-\x7e\xc0-\u024f]{6,}/g;
 
 /** Zips inside zips are opened this deep at most; deeper ones are replaced. */
 const MAX_ARCHIVE_DEPTH = 3;

@@ -22,12 +22,17 @@ interface CompiledVariant extends Variant {
 const SID_ANYWHERE_LENGTH = 6;
 // Parts run together without a separator ("lina" from Li Na) must be this long to be a name, not a word.
 const MIN_JOINED_LETTERS = 5;
-// Chinese characters are written without spaces: a name runs into the text on both sides (作者王小明的) and its
-// parts are written together (山田太郎). Three of them are specific, where three kana or Thai letters are a word.
+// Chinese, Japanese and Thai are written without spaces: a name runs into the text on both sides (作者王小明的,
+// 山田さくらの) and its parts are written together (山田太郎). Three Chinese characters are specific; a whole name
+// of four kana or Thai letters is, but one part alone in them is often a word (みどり is "green"), so it keeps its edges.
+const UNSPACED_NAME =
+  /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\s._\-・ー]+$/u;
+const HAN = /\p{Script=Han}/u;
 const HAN_NAME = /^[\p{Script=Han}\s._\-・]+$/u;
 // Korean puts spaces between words but ends a name with a particle (김민준은): the word must start at an edge only.
 const HANGUL_NAME = /^[\p{Script=Hangul}\s._-]+$/u;
 const MIN_CJK_JOINED_LETTERS = 3;
+const MIN_UNSPACED_NAME_LETTERS = 4;
 // In binary content only spellings this long count as a login or a sid: shorter ones occur there by chance.
 const MIN_BINARY_TOKEN_LENGTH = 6;
 
@@ -35,8 +40,8 @@ const MIN_BINARY_TOKEN_LENGTH = 6;
 export interface ScrubberOptions {
   /**
    * For binary content, where a hit replaces the whole file: only emails, full names of six letters or more with
-   * a separator between their parts, and logins and sids of six characters or more, none of which an ordinary
-   * word or number spells, nor random bytes by chance.
+   * a separator between their parts, logins of six characters or more with a digit or separator in them, and
+   * sids of six characters or more, none of which an ordinary word or number spells, nor random bytes by chance.
    */
   binary?: boolean;
 }
@@ -165,8 +170,11 @@ function isAcceptable(kind: VariantKind, matched: string, text: string, at: numb
     case 'lone-part':
       return looksLikeAName(matched) && hasWordEdges(matched, before, after);
     case 'full-name': {
-      const cjk = HAN_NAME.test(matched) || HANGUL_NAME.test(matched);
-      const joinedEnough = letters(matched) >= (cjk ? MIN_CJK_JOINED_LETTERS : MIN_JOINED_LETTERS);
+      if (UNSPACED_NAME.test(matched)) {
+        return letters(matched) >= (HAN.test(matched) ? MIN_CJK_JOINED_LETTERS : MIN_UNSPACED_NAME_LETTERS);
+      }
+      const joinedEnough =
+        letters(matched) >= (HANGUL_NAME.test(matched) ? MIN_CJK_JOINED_LETTERS : MIN_JOINED_LETTERS);
       return (hasSeparator(matched) || joinedEnough) && hasWordEdges(matched, before, after);
     }
     case 'initials':
@@ -178,20 +186,32 @@ function isAcceptable(kind: VariantKind, matched: string, text: string, at: numb
 }
 
 /**
- * In binary content (see ScrubberOptions): full names only with a separator, six letters or more and at word
- * edges, logins and sids only when six characters or more, and emails as in text.
+ * In binary content (see ScrubberOptions): full names only with a separator character (not a camelCase step),
+ * six letters or more and at word edges; logins only with a digit or separator in them; logins and sids only
+ * when six characters or more; emails as in text.
  */
 function acceptableInBinary(kind: VariantKind, matched: string, text: string, at: number): boolean {
+  // The runs are joined by newlines. A string's last byte may be the next object's type, printable by chance
+  // (Python's marshal writes `Jane Doez`): a lone letter closing a run is no part of the word before it.
+  const end = at + matched.length;
+  const inRun = /^[A-Za-z](?:\n|$)/.test(text.slice(end, end + 2)) ? text.slice(0, end) : text;
   switch (kind) {
     case 'full-name':
       return (
-        hasSeparator(matched) && letters(matched) >= MIN_BINARY_TOKEN_LENGTH && isAcceptable(kind, matched, text, at)
+        /[^\p{L}\p{M}\p{N}]/u.test(matched) &&
+        letters(matched) >= MIN_BINARY_TOKEN_LENGTH &&
+        isAcceptable(kind, matched, inRun, at)
       );
     case 'local-part':
+      // A login of letters alone may be a word a library holds (`string`, `walker`): only one with a digit or a
+      // separator in it counts (jane.doe, jdoe23).
+      return (
+        /[^\p{L}]/u.test(matched) && matched.length >= MIN_BINARY_TOKEN_LENGTH && isAcceptable(kind, matched, inRun, at)
+      );
     case 'sid':
-      return matched.length >= MIN_BINARY_TOKEN_LENGTH && isAcceptable(kind, matched, text, at);
+      return matched.length >= MIN_BINARY_TOKEN_LENGTH && isAcceptable(kind, matched, inRun, at);
     case 'email':
-      return isAcceptable(kind, matched, text, at);
+      return isAcceptable(kind, matched, inRun, at);
     default:
       return false;
   }

@@ -201,6 +201,7 @@ void describe('notebooks', () => {
     const pyc = bytes(nul, '/autograder/submission/hw1_zoe.doe.py', nul, '<module>', nul);
     // Desktop metadata keeps file names in UTF-16 (big-endian in .DS_Store), at any alignment.
     const dsStore = bytes(nul, '\u0001', Buffer.from('Lindqvist Bo notes', 'utf16le').swap16(), nul);
+    const accented = bytes(nul, Buffer.from('Zoë_Doe_hw1.py', 'utf16le'), nul);
     const withSid = bytes(nul, 'student id: A12345678;', nul);
     // A Java class file's constant pool: a length, then the string, with no printable bytes around it.
     const classFile = bytes(new Uint8Array([0xca, 0xfe, 0xba, 0xbe, 1, 0, 7]), 'Zoe Doe', new Uint8Array([7, 0]));
@@ -215,13 +216,14 @@ void describe('notebooks', () => {
     const result = await anonymise({
       'autograder/submission/__pycache__/x.pyc': pyc,
       'autograder/submission/.DS_Store': dsStore,
+      'autograder/submission/Thumbs.db': accented,
       'autograder/submission/ids.bin': withSid,
       'autograder/submission/Main.class': classFile,
       'autograder/source/quiet.wav': samples,
       'autograder/source/lib.so': library,
       'autograder/source/weights.bin': noise,
     });
-    for (const path of ['__pycache__/x.pyc', '.DS_Store', 'ids.bin', 'Main.class']) {
+    for (const path of ['__pycache__/x.pyc', '.DS_Store', 'Thumbs.db', 'ids.bin', 'Main.class']) {
       const text = decode(result.files.get(`autograder/submission/${path}`));
       assert.match(text, /^Removed by GreenGrader's anonymisation: this file held binary data/, path);
       assert.doesNotMatch(text, personal, path);
@@ -229,6 +231,6 @@ void describe('notebooks', () => {
     assert.deepEqual(result.files.get('autograder/source/lib.so'), library);
     assert.deepEqual(result.files.get('autograder/source/weights.bin'), noise);
     assert.deepEqual(result.files.get('autograder/source/quiet.wav'), samples);
-    assert.equal(result.report.documentsReplaced, 4);
+    assert.equal(result.report.documentsReplaced, 5);
   });
 });

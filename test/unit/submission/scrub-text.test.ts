@@ -131,6 +131,15 @@ void describe('createScrubber', () => {
     for (const text of ['みどりいろの葉っぱ', '학생이지만', 'คนใจดีมาก']) {
       assert.equal(words(text), text, `a word that is also a name part stays: ${text}`);
     }
+    // A whole name in kana or Thai is specific enough to be found inside running text.
+    const whole = createScrubber([
+      { name: '山田 さくら', email: '', sid: '' },
+      { name: 'スミス ジョン', email: '', sid: '' },
+      { name: 'สมชาย ใจดี', email: '', sid: '' },
+    ]);
+    assert.equal(whole('山田さくらの課題'), 'student_1の課題');
+    assert.equal(whole('作者はスミスジョンです'), '作者はstudent_2です');
+    assert.equal(whole('นายสมชาย ใจดี'), 'นายstudent-3');
   });
 
   void it('finds an apostrophe typed, escaped or encoded in any of the usual ways', () => {
@@ -167,10 +176,15 @@ void describe('createScrubber', () => {
   void it('looks in binary content only for spellings no ordinary word, number or chance spells', () => {
     const binary = (identity: StudentIdentity) => createScrubber([identity], { binary: true });
     const max = binary({ name: 'Max Power', email: 'mpower@uni.example.edu', sid: '' });
-    assert.equal(max('Max iterations; by Max Power (mpower)'), 'Max iterations; by student-1 (student_1)');
+    assert.equal(max('Max iterations; by Max Power (mpower)'), 'Max iterations; by student-1 (mpower)');
     const henry = binary({ name: 'Henry Ash', email: 'max@uni.example.edu', sid: '00012345' });
     assert.equal(henry('__hash__ max 12345 H. Ash'), '__hash__ max 12345 H. Ash');
     const bo = binary({ name: 'Bo Ek', email: 'bo.ek@uni.example.edu', sid: 'A1234' });
     assert.equal(bo('bo_ek A1234 BoEk'), 'bo_ek A1234 BoEk', 'short names, logins and sids are left to chance');
+    const words = binary({ name: 'Max Read', email: 'string@uni.example.edu', sid: '' });
+    assert.equal(words('java/lang/String maxRead'), 'java/lang/String maxRead', 'a login of letters alone is a word');
+    // Python's marshal writes the next object's type byte right after a string: `Jane Doe` then `z`.
+    const jane = binary({ name: 'Jane Doe', email: 'jane.doe7@uni.example.edu', sid: '' });
+    assert.equal(jane('Jane Doez\njane.doe7r\nJane Doest'), 'student-1z\nstudent-1r\nJane Doest');
   });
 });
