@@ -92,8 +92,8 @@ interface TreeInput {
  * - zips (also jars, which graders ship) are anonymised recursively within the unzip budget; other
  *   archives (tar, gzip, 7z, …) become placeholders, since no reader here bounds their expansion;
  * - the metadata's users get pseudonymous ids and tokens, and lose their per-student dates.
- * Other binary files (compiled code, data) are kept byte for byte, unless they spell a submitter's name, email or
- * id in Latin-1, UTF-8 or UTF-16: then they become a placeholder too.
+ * Other binary files (compiled code, data) are kept byte for byte, unless a printable string in them (ASCII or
+ * UTF-16) spells a submitter's email, full name, login or sid (binaryHoldsIdentity): then they become a placeholder.
  */
 export async function anonymiseTree(
   tree: TreeInput,
@@ -179,7 +179,7 @@ function scrubTextFile(path: string, content: Uint8Array, context: WalkContext):
  * desktop metadata keeps names in UTF-16 (`.DS_Store`). Read as bytes and as UTF-16 of either byte order at
  * either alignment, only runs of printable characters count, as `strings` finds them, and only spellings that
  * neither a library's messages nor random bytes spell (the `binary` scrubber): a grader's own compiled files and
- * data stay. Byte strings are ASCII there (a 64 MiB file is read in about a second): names with accents are
+ * data stay. Byte strings are ASCII there (a 64 MiB file is read in one or two seconds): names with accents are
  * found in file names' UTF-16, not in a compiled file's UTF-8.
  */
 function binaryHoldsIdentity(content: Uint8Array, find: Scrubber): boolean {
