@@ -2,7 +2,7 @@ import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
-import type { Database } from '../db/client.js';
+import { surviveLostConnections, type Database } from '../db/client.js';
 import * as schema from '../db/schema.js';
 import { CliError, networkFailure, redactUrl } from './errors.js';
 
@@ -30,10 +30,8 @@ export async function withDatabase<T>(config: Config, action: (db: Database) => 
     max: 2,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
-  // A client losing its server must not crash the command (idle: the pool's event; checked out for a transaction:
-  // its own); the query in flight reports it.
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  // The query in flight reports a lost server; the command does not crash on it.
+  surviveLostConnections(pool);
   try {
     return await action(drizzle(pool, { schema }));
   } catch (error) {

@@ -31,11 +31,17 @@ export function connectDatabase(
     // 0 leaves PostgreSQL's own setting (off unless the server or the URL's options set it).
     ...(idleInTransactionSec > 0 ? { idle_in_transaction_session_timeout: idleInTransactionSec * 1000 } : {}),
   });
-  // A client losing its server must not crash the process: idle ones are the pool's (its 'error' event), and one
-  // checked out (a transaction) emits 'error' on itself, which pg-pool does not listen to then. Its queries reject
-  // with the error, so the caller sees it there; the next query on the pool reconnects.
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  surviveLostConnections(pool);
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
+}
+
+/**
+ * A client losing its server must not crash the process: idle ones are the pool's (its 'error' event), and one
+ * checked out (a transaction) emits 'error' on itself, which pg-pool does not listen to then. Its queries reject
+ * with the error, so the caller sees it there; the next query on the pool reconnects.
+ */
+export function surviveLostConnections(pool: pg.Pool): void {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
 }

@@ -45,11 +45,8 @@ describe('a second bridge on the same MQTT session', () => {
 
     const second = await spawnBridge(env);
     cleanups.push(() => second.kill());
-    const exit = await Promise.race([
-      second.exited,
-      // Its start (tsx, config, the lock) can take a while on a loaded 2-core machine.
-      new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 90_000).unref()),
-    ]);
+    // Its start (tsx, config, the lock) can take a while on a loaded 2-core machine.
+    const exit = await second.exitedWithin(90_000);
     assert.deepEqual(
       exit,
       { code: 1, signal: null },
@@ -124,10 +121,7 @@ describe('a second bridge on the same MQTT session', () => {
       { timeoutMs: 1_500, intervalMs: 10, description: 'the lock taken by the other bridge' },
     );
 
-    const exit = await Promise.race([
-      first.exited,
-      new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 60_000).unref()),
-    ]);
+    const exit = await first.exitedWithin(60_000);
     assert.deepEqual(
       exit,
       { code: 1, signal: null },

@@ -14,6 +14,8 @@ export interface BridgeChild {
   log(): string;
   /** Resolves with how it ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** How it ended, or 'running' if it is still running after `ms`. */
+  exitedWithin(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'running'>;
   /** Waits for its "subscribed" log line; throws with the log tail if it exits first. */
   waitUntilSubscribed(timeoutMs?: number): Promise<void>;
   /** SIGTERM (its graceful stop), SIGKILL after `graceMs`. */
@@ -47,6 +49,8 @@ export async function spawnBridge(env: Record<string, string>, nodeArgs: readonl
     child,
     log: () => log,
     exited,
+    exitedWithin: (ms) =>
+      Promise.race([exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), ms).unref())]),
     async waitUntilSubscribed(timeoutMs = 90_000) {
       await waitFor(() => subscribed || !running(), { description: 'the bridge to subscribe', timeoutMs }).catch(
         (error: unknown) => {
